@@ -1,0 +1,659 @@
+"""Python client for the etcd raft harness (etcdharness/go, JSON lines on stdin/stdout).
+
+``EtcdRawNode`` offers the node API of ``impl`` (tick, campaign, step, transfer_leader,
+propose, beat, ready, status) on top of a real etcd 3.4.23 ``RawNode``; ``EtcdCluster``
+creates several at once. Messages are ``impl.raftpb`` messages. See
+etcdharness/PROTOCOL.md for the wire protocol and etcdharness/FINDINGS.md for the
+bridge between etcd's log replication and specs/SEMANTICS.md.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import json
+import os
+import selectors
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from etcdharness.build import ensure_built
+from impl.raft import ErrProposalDropped
+from impl.raftpb import Entry, EntryType, Message, MessageType
+from impl.rawnode import ErrStepLocalMsg, ErrStepPeerNotFound
+
+__all__ = [
+    "Bridge",
+    "Config",
+    "EtcdCluster",
+    "EtcdRawNode",
+    "Harness",
+    "HarnessError",
+    "HarnessRequestError",
+    "MODEL_BRIDGE",
+    "NO_BRIDGE",
+    "Progress",
+    "Status",
+    "default_harness",
+    "message_from_json",
+    "message_to_json",
+]
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class HarnessError(RuntimeError):
+    """The harness process crashed, hung or answered something that is not a response."""
+
+
+class HarnessRequestError(RuntimeError):
+    """The harness answered ``{"error": ...}`` (bad request, or etcd refused or panicked).
+
+    ``kind`` is ``"panic"`` when etcd's raft code panicked (the node may be unusable),
+    ``"bridge"`` when the model bridge met a state it cannot map onto etcd (see
+    FINDINGS.md), else ``"error"``; etcd's step/proposal refusals are raised as
+    impl's exceptions."""
+
+    def __init__(self, op: str, error: str, kind: str = "error") -> None:
+        super().__init__(f"etcd harness: {op}: {error}")
+        self.op = op
+        self.error = error
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """Adaptations of etcd's log replication to specs/SEMANTICS.md (see FINDINGS.md).
+
+    ``NO_BRIDGE`` is etcd as it is; ``MODEL_BRIDGE`` (the default of the node API)
+    makes a lockstep comparison with the model meaningful.
+    """
+
+    whole_log: bool = True
+    pin_commit: bool = True
+    quiet_leader: bool = True
+    transfer_caught_up: bool = True
+    quiet_tick: bool = True
+
+
+MODEL_BRIDGE = Bridge()
+NO_BRIDGE = Bridge(False, False, False, False, False)
+
+
+@dataclass
+class Config:
+    """Same fields as ``impl``'s Config; any object with these attributes is accepted."""
+
+    id: int
+    voters: Sequence[int]
+    learners: Sequence[int] = ()
+    election_tick: int = 10
+    heartbeat_tick: int = 1
+    pre_vote: bool = False
+    check_quorum: bool = False
+    rules: str = "etcd-3.4"
+    rand: Any = None
+    term: int = 0
+    vote: int = 0
+    log_terms: Sequence[int] = ()
+    pending_conf: bool = False
+
+
+@dataclass(frozen=True)
+class Progress:
+    match: int
+    next: int
+    state: str
+    probe_sent: bool
+    recent_active: bool
+    is_learner: bool
+
+
+@dataclass(frozen=True)
+class Status:
+    """``impl``'s Status fields first, then etcd-only details."""
+
+    term: int
+    vote: int
+    lead: int
+    role: str
+    election_elapsed: int
+    randomized_election_timeout: int
+    votes: dict[int, bool]
+    recent_active: frozenset[int]
+    log_terms: list[int]
+    id: int = 0
+    heartbeat_elapsed: int = 0
+    commit: int = 0
+    applied: int = 0
+    lead_transferee: int = 0
+    is_learner: bool = False
+    promotable: bool = False
+    progress: dict[int, Progress] = field(default_factory=dict)
+    persisted_term: int = 0
+    persisted_vote: int = 0
+    persisted_commit: int = 0
+    persisted_log_terms: list[int] = field(default_factory=list)
+    pending_messages: int = 0
+    has_ready: bool = False
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> Status:
+        return Status(
+            term=d["term"],
+            vote=d["vote"],
+            lead=d["lead"],
+            role=d["role"],
+            election_elapsed=d["election_elapsed"],
+            randomized_election_timeout=d["randomized_election_timeout"],
+            votes={int(k): bool(v) for k, v in d["votes"].items()},
+            recent_active=frozenset(d["recent_active"]),
+            log_terms=list(d["log_terms"]),
+            id=d["id"],
+            heartbeat_elapsed=d["heartbeat_elapsed"],
+            commit=d["commit"],
+            applied=d["applied"],
+            lead_transferee=d["lead_transferee"],
+            is_learner=d["is_learner"],
+            promotable=d["promotable"],
+            progress={int(k): Progress(**v) for k, v in d["progress"].items()},
+            persisted_term=d["persisted_term"],
+            persisted_vote=d["persisted_vote"],
+            persisted_commit=d["persisted_commit"],
+            persisted_log_terms=list(d["persisted_log_terms"]),
+            pending_messages=d["pending_messages"],
+            has_ready=d["has_ready"],
+        )
+
+
+# ----------------------------------------------------------------------------- wire format
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def message_to_json(m: Message) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "type": int(m.type),
+        "to": m.to,
+        "from": m.frm,
+        "term": m.term,
+        "log_term": m.log_term,
+        "index": m.index,
+        "entries": [
+            {"term": e.term, "index": e.index, "type": int(e.type), "data": _b64(e.data)}
+            for e in m.entries
+        ],
+        "commit": m.commit,
+        "reject": m.reject,
+        "reject_hint": m.reject_hint,
+    }
+    if m.context:
+        d["context"] = _b64(m.context)
+    return d
+
+
+def message_from_json(d: dict[str, Any]) -> Message:
+    return Message(
+        type=MessageType(d["type"]),
+        to=d["to"],
+        frm=d["from"],
+        term=d["term"],
+        log_term=d["log_term"],
+        index=d["index"],
+        entries=tuple(
+            Entry(
+                term=e["term"],
+                index=e["index"],
+                type=EntryType(e["type"]),
+                data=base64.b64decode(e["data"]) if e.get("data") else b"",
+            )
+            for e in d["entries"]
+        ),
+        commit=d["commit"],
+        reject=d["reject"],
+        context=base64.b64decode(d["context"]) if d.get("context") else b"",
+        reject_hint=d.get("reject_hint", 0),
+    )
+
+
+# ----------------------------------------------------------------------------- process
+
+_live: weakref.WeakSet[Harness] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for h in list(_live):
+        h.close()
+
+
+class Harness:
+    """One harness process. Thread-safe (one request at a time); restarts on the next
+    request after a crash, hang or garbage answer (nodes created before are lost)."""
+
+    def __init__(
+        self, binary: str | os.PathLike[str] | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self.binary = Path(binary) if binary is not None else None
+        self.timeout = timeout
+        self.generation = 0
+        self.last_request: str | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+        self._sel: selectors.BaseSelector | None = None
+        self._buf = b""
+        self._next_id = 0
+        self._lock = threading.RLock()
+        _live.add(self)
+
+    # -- lifecycle
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def start(self) -> None:
+        with self._lock:
+            if self.alive:
+                return
+            self._cleanup()
+            binary = self.binary if self.binary is not None else ensure_built()
+            self._stderr = tempfile.TemporaryFile(prefix="raftharness-stderr-")
+            self._proc = subprocess.Popen(
+                [str(binary)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                bufsize=0,
+            )
+            assert self._proc.stdout is not None
+            os.set_blocking(self._proc.stdout.fileno(), False)
+            self._sel = selectors.DefaultSelector()
+            self._sel.register(self._proc.stdout, selectors.EVENT_READ)
+            self._buf = b""
+            self.generation += 1
+
+    def close(self) -> None:
+        """Stop the process (EOF, then kill after a second) and reap it."""
+        with self._lock:
+            self._cleanup()
+
+    def _cleanup(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                if proc.stdin is not None:
+                    proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        if self._sel is not None:
+            self._sel.close()
+            self._sel = None
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+        self._buf = b""
+
+    def __enter__(self) -> Harness:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # -- requests
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        try:
+            self._stderr.seek(0, os.SEEK_END)
+            size = self._stderr.tell()
+            self._stderr.seek(max(0, size - 2000))
+            return self._stderr.read().decode("utf-8", "replace").strip()
+        except OSError:
+            return ""
+
+    def _fail(self, what: str) -> HarnessError:
+        proc = self._proc
+        rc = proc.poll() if proc is not None else None
+        tail = self._stderr_tail()
+        msg = f"etcd harness {what}; last request sent: {self.last_request}"
+        if rc is not None:
+            msg += f"; exit status {rc}"
+        if tail:
+            msg += f"; stderr: {tail}"
+        # Kill and reap now; the next request starts a fresh process.
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        self._cleanup()
+        return HarnessError(msg)
+
+    def _readline(self, deadline: float) -> bytes:
+        assert self._proc is not None and self._proc.stdout is not None and self._sel is not None
+        fd = self._proc.stdout.fileno()
+        while True:
+            nl = self._buf.find(b"\n")
+            if nl >= 0:
+                line, self._buf = self._buf[:nl], self._buf[nl + 1 :]
+                return line
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._fail(f"did not answer within {self.timeout:g}s (hung?)")
+            if not self._sel.select(remaining):
+                continue
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                raise self._fail("exited (crashed?)")
+            self._buf += chunk
+
+    def raw(self, req: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        """Send one request dict, return the response dict (errors not raised)."""
+        with self._lock:
+            self.start()
+            assert self._proc is not None and self._proc.stdin is not None
+            self._next_id += 1
+            rid = self._next_id
+            line = json.dumps({**req, "id": rid}, separators=(",", ":"))
+            self.last_request = line if len(line) <= 500 else line[:500] + "..."
+            try:
+                self._proc.stdin.write(line.encode() + b"\n")
+            except (BrokenPipeError, OSError):
+                raise self._fail("exited (crashed?)") from None
+            deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+            answer = self._readline(deadline)
+            try:
+                res = json.loads(answer)
+            except ValueError:
+                raise self._fail(
+                    f"printed garbage {answer[:200]!r} instead of a JSON response"
+                ) from None
+            if not isinstance(res, dict) or res.get("id") != rid:
+                raise self._fail(f"answered {answer[:200]!r}, not the response to id {rid}")
+            return res
+
+    def request(self, op: str, **args: Any) -> dict[str, Any]:
+        """Send ``{"op": op, **args}``; raise HarnessRequestError on ``{"error": ...}``."""
+        res = self.raw({"op": op, **args})
+        if "error" in res:
+            kind = res.get("kind", "error")
+            if kind == "step_local_msg":
+                raise ErrStepLocalMsg(res["error"])
+            if kind == "step_peer_not_found":
+                raise ErrStepPeerNotFound(res["error"])
+            if kind == "proposal_dropped":
+                raise ErrProposalDropped(res["error"])
+            raise HarnessRequestError(op, res["error"], kind)
+        return res
+
+    def batch(self, requests: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Several requests in one round trip; each answer may hold ``"error"``."""
+        res = self.request("batch", requests=list(requests))
+        out: list[dict[str, Any]] = res["responses"]
+        return out
+
+    def hello(self) -> dict[str, Any]:
+        return self.request("hello")
+
+
+_default: Harness | None = None
+_default_lock = threading.Lock()
+
+
+def default_harness() -> Harness:
+    """The process-wide harness shared by nodes created without an explicit one."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Harness()
+        return _default
+
+
+# ----------------------------------------------------------------------------- nodes
+
+
+def _seed_of(rand: Any, node_id: int) -> int:
+    """An int ``config.rand`` seeds the node's Go random source; anything else
+    (None, impl's ``rand(n)`` callable) is replaced by the node id, since etcd
+    draws ``randomizedElectionTimeout`` from its own source. Pin the value with
+    ``node.raft.randomized_election_timeout = v`` where it matters."""
+    if isinstance(rand, int) and not isinstance(rand, bool):
+        return rand
+    return node_id
+
+
+def _spec(config: Any, bridge: Bridge, seed: int | None = None) -> dict[str, Any]:
+    rules = getattr(config, "rules", "etcd-3.4")
+    if rules != "etcd-3.4":
+        raise ValueError(f"the etcd harness runs etcd 3.4's rules only (rules={rules!r})")
+    return {
+        "id": config.id,
+        "voters": sorted(config.voters),
+        "learners": sorted(config.learners),
+        "election_tick": config.election_tick,
+        "heartbeat_tick": config.heartbeat_tick,
+        "pre_vote": bool(config.pre_vote),
+        "check_quorum": bool(config.check_quorum),
+        "term": config.term,
+        "vote": config.vote,
+        "log_terms": list(config.log_terms),
+        "pending_conf": bool(config.pending_conf),
+        "seed": seed if seed is not None else _seed_of(getattr(config, "rand", None), config.id),
+        "bridge": asdict(bridge),
+    }
+
+
+class _RaftView:
+    """``node.raft.randomized_election_timeout`` (read/write), as on impl's RawNode."""
+
+    def __init__(self, node: EtcdRawNode) -> None:
+        self._node = node
+
+    @property
+    def randomized_election_timeout(self) -> int:
+        return self._node.status().randomized_election_timeout
+
+    @randomized_election_timeout.setter
+    def randomized_election_timeout(self, value: int) -> None:
+        self._node.set_randomized_election_timeout(value)
+
+    @property
+    def election_elapsed(self) -> int:
+        return self._node.status().election_elapsed
+
+    @election_elapsed.setter
+    def election_elapsed(self, value: int) -> None:
+        self._node.set_election_elapsed(value)
+
+
+class EtcdRawNode:
+    """A real etcd RawNode in the harness, with impl's node API."""
+
+    def __init__(
+        self,
+        config: Any,
+        harness: Harness | None = None,
+        *,
+        bridge: Bridge = MODEL_BRIDGE,
+        _handle: int | None = None,
+    ) -> None:
+        self.harness = harness if harness is not None else default_harness()
+        self.config = config
+        self.id: int = config.id
+        self.bridge = bridge
+        self.raft = _RaftView(self)
+        self.last_suppressed: list[Message] = []
+        if _handle is None:
+            _handle = self.harness.request("create", node=_spec(config, bridge))["handle"]
+        self.handle: int = _handle
+        self.generation = self.harness.generation
+
+    def _req(self, op: str, **args: Any) -> dict[str, Any]:
+        self.harness.start()
+        if self.harness.generation != self.generation:
+            raise HarnessError(
+                f"node {self.id}: the etcd harness was restarted since this node was "
+                "created (after a crash, hang or close); its state is lost"
+            )
+        return self.harness.request(op, handle=self.handle, **args)
+
+    def tick(self, n: int = 1) -> None:
+        self._req("tick", n=n)
+
+    def campaign(self, reset_elapsed: bool = True) -> None:
+        """``electionElapsed = 0`` then ``Step(MsgHup)``, as ``tickElection`` firing.
+
+        ``reset_elapsed=False`` is etcd's ``RawNode.Campaign`` (and impl's
+        ``campaign``): ``Step(MsgHup)`` with ``electionElapsed`` kept."""
+        self._req("campaign", reset_elapsed=reset_elapsed)
+
+    def beat(self) -> None:
+        self._req("beat")
+
+    def step(self, msg: Message) -> None:
+        self._req("step", msg=message_to_json(msg))
+
+    def transfer_leader(self, to: int) -> None:
+        self._req("transfer_leader", to=to)
+
+    def propose(self, data: bytes = b"") -> None:
+        """``RawNode.Propose``; raises impl's ``ErrProposalDropped`` when etcd drops it."""
+        res = self._req("propose", data=_b64(data)) if data else self._req("propose")
+        if res.get("dropped"):
+            raise ErrProposalDropped("raft proposal dropped")
+
+    def ready(self) -> list[Message]:
+        """Messages to send; HardState and entries are persisted, then ``Advance``.
+
+        Messages the bridge withheld are in ``last_suppressed``."""
+        res = self._req("ready")
+        self.last_suppressed = [message_from_json(d) for d in res["suppressed"]]
+        return [message_from_json(d) for d in res["messages"]]
+
+    def status(self) -> Status:
+        return Status.from_json(self._req("status")["status"])
+
+    def set_randomized_election_timeout(self, value: int, sticky: bool = False) -> None:
+        """Set ``randomizedElectionTimeout``; etcd redraws it on every state change
+        unless ``sticky`` (then it is re-applied after every request and restart)."""
+        self._req("set_randomized_election_timeout", value=value, sticky=sticky)
+
+    def set_election_elapsed(self, value: int) -> None:
+        self._req("set_election_elapsed", value=value)
+
+    def has_ready(self) -> bool:
+        """etcd's ``RawNode.HasReady`` (messages, or HardState/entries to persist)."""
+        return bool(self._req("status")["status"]["has_ready"])
+
+    def restart(self, persist_first: bool = True) -> None:
+        """Crash and restart: a new RawNode from the persisted HardState and log.
+
+        With ``persist_first`` (default, as impl's ``restart``) the pending Ready is
+        persisted first and its messages are lost; without, whatever ``ready`` has
+        not persisted is lost too."""
+        self._req("restart", persist_first=persist_first)
+
+    def destroy(self) -> None:
+        if self.harness.generation == self.generation and self.harness.alive:
+            self.harness.request("destroy", handle=self.handle)
+
+    def __repr__(self) -> str:
+        return f"EtcdRawNode(id={self.id}, handle={self.handle})"
+
+
+class EtcdCluster:
+    """Nodes created in one round trip; each keeps its own view of the configuration.
+
+    ``seed`` (optional) derives every node's random source from one number; otherwise
+    each node's ``config.rand`` (None: the node id) seeds it."""
+
+    def __init__(
+        self,
+        configs: Iterable[Any],
+        harness: Harness | None = None,
+        *,
+        bridge: Bridge = MODEL_BRIDGE,
+        seed: int | None = None,
+    ) -> None:
+        self.harness = harness if harness is not None else default_harness()
+        configs = list(configs)
+        specs = [_spec(c, bridge, None if seed is None else seed * 1000003 + c.id) for c in configs]
+        handles = self.harness.request("create_cluster", nodes=specs)["handles"]
+        self.nodes: dict[int, EtcdRawNode] = {
+            c.id: EtcdRawNode(c, self.harness, bridge=bridge, _handle=h)
+            for c, h in zip(configs, handles, strict=True)
+        }
+
+    @staticmethod
+    def configs(voters: int, learners: int = 0, **kw: Any) -> list[Config]:
+        """Configs for ids 1..voters+learners, every node with the same view."""
+        vs = tuple(range(1, voters + 1))
+        ls = tuple(range(voters + 1, voters + learners + 1))
+        return [Config(id=i, voters=vs, learners=ls, **kw) for i in vs + ls]
+
+    def __getitem__(self, node_id: int) -> EtcdRawNode:
+        return self.nodes[node_id]
+
+    def ready_all(self) -> list[Message]:
+        out: list[Message] = []
+        for node_id in sorted(self.nodes):
+            out.extend(self.nodes[node_id].ready())
+        return out
+
+    def deliver(self, msg: Message) -> None:
+        self.nodes[msg.to].step(msg)
+
+    def settle(self, msgs: Iterable[Message], max_steps: int = 10_000) -> list[Message]:
+        """Deliver messages FIFO (and everything they cause) until none is left.
+
+        Returns every message delivered, in order."""
+        queue = list(msgs) + self.ready_all()
+        delivered: list[Message] = []
+        while queue:
+            if len(delivered) >= max_steps:
+                raise RuntimeError(f"no quiescence after {max_steps} deliveries")
+            m = queue.pop(0)
+            delivered.append(m)
+            if m.to in self.nodes:
+                self.deliver(m)
+                queue.extend(self.nodes[m.to].ready())
+        return delivered
+
+    def statuses(self) -> dict[int, Status]:
+        return {i: n.status() for i, n in sorted(self.nodes.items())}
+
+    def leaders(self) -> list[int]:
+        return [i for i, st in self.statuses().items() if st.role == "leader"]
+
+    def destroy(self) -> None:
+        for node in self.nodes.values():
+            node.destroy()

@@ -1,0 +1,568 @@
+//go:build raftcheck_overlay
+// +build raftcheck_overlay
+
+// This file is raftcheck's own code. It is not part of etcd: etcdharness/build.sh
+// adds it to package go.etcd.io/etcd/raft at build time with `go build -overlay`,
+// so that the harness can reach the raft state machine's internals (the
+// randomized election timeout, electionElapsed, the vote tally, Progress) and
+// step local messages (MsgHup, MsgBeat) exactly as raft.go's tick functions do.
+//
+// The build tag keeps the file out of any ordinary build of etcdharness/go.
+
+package raft
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/rand"
+	"os"
+	"sort"
+
+	pb "go.etcd.io/etcd/raft/raftpb"
+	"go.etcd.io/etcd/raft/tracker"
+)
+
+// HarnessBridge switches on the adaptations that map etcd's log replication onto
+// the abstraction of specs/SEMANTICS.md. All false = etcd's own behaviour.
+type HarnessBridge struct {
+	// WholeLog: before every request handled by a leader, every follower's
+	// Progress is reset to {Match: 0, Next: 1, StateProbe} (RecentActive and
+	// IsLearner kept), so every MsgApp etcd sends carries the whole log from
+	// index 1 with Index = LogTerm = 0. The broadcast etcd makes when a
+	// candidate becomes leader (raft.go stepCandidate, becomeLeader + bcastAppend)
+	// is replaced by a broadcast made by etcd's own bcastAppend after that reset.
+	WholeLog bool `json:"whole_log"`
+	// PinCommit: after every request the node's commit index is put back to its
+	// initial value (0, or the index of the pending configuration entry), so
+	// that commit never influences the Commit fields. While a leader handles a
+	// request, and while a MsgApp is stepped, the commit and applied indexes are 0
+	// (and the MsgApp a leader sends carry Commit 0), because handleAppendEntries answers
+	// any MsgApp with m.Index < committed without appending (raft.go:1374); if
+	// that MsgApp overwrote a pending node's committed configuration entry (a
+	// state etcd itself can never reach) the request fails with a bridge error
+	// and the node is no longer pending.
+	PinCommit bool `json:"pin_commit"`
+	// QuietLeader: messages a leader sends while stepping MsgAppResp or
+	// MsgHeartbeatResp (commit-driven bcastAppend, catch-up MsgApp, MsgTimeoutNow
+	// after catch-up) are withheld and reported as "suppressed".
+	QuietLeader bool `json:"quiet_leader"`
+	// TransferCaughtUp: transfer_leader first marks the transferee as caught up
+	// (Match = lastIndex), so the leader sends MsgTimeoutNow at once, and then
+	// clears leadTransferee so that proposals are not dropped afterwards.
+	TransferCaughtUp bool `json:"transfer_caught_up"`
+	// QuietTick: the MsgHeartbeats a leader sends from its own tick
+	// (tickHeartbeat stepping MsgBeat every HeartbeatTick ticks) are withheld
+	// and reported as "suppressed"; the model's tick sends nothing and its
+	// heartbeat is a separate action (the "beat" request).
+	QuietTick bool `json:"quiet_tick"`
+}
+
+// tickKind marks a stepWith call made by Tick (no message type of its own).
+const tickKind pb.MessageType = -1
+
+// HarnessSpec describes one node's initial state and its view of the configuration.
+type HarnessSpec struct {
+	ID            uint64        `json:"id"`
+	Voters        []uint64      `json:"voters"`
+	Learners      []uint64      `json:"learners"`
+	ElectionTick  int           `json:"election_tick"`
+	HeartbeatTick int           `json:"heartbeat_tick"`
+	PreVote       bool          `json:"pre_vote"`
+	CheckQuorum   bool          `json:"check_quorum"`
+	Term          uint64        `json:"term"`
+	Vote          uint64        `json:"vote"`
+	LogTerms      []uint64      `json:"log_terms"`
+	PendingConf   bool          `json:"pending_conf"`
+	Seed          int64         `json:"seed"`
+	MaxInflight   int           `json:"max_inflight"`
+	Bridge        HarnessBridge `json:"bridge"`
+}
+
+// HarnessProgress is a copy of a tracker.Progress without the inflight window.
+type HarnessProgress struct {
+	Match        uint64 `json:"match"`
+	Next         uint64 `json:"next"`
+	State        string `json:"state"`
+	ProbeSent    bool   `json:"probe_sent"`
+	RecentActive bool   `json:"recent_active"`
+	IsLearner    bool   `json:"is_learner"`
+}
+
+// HarnessStatus is everything a conformance check may want to compare.
+type HarnessStatus struct {
+	ID                        uint64                     `json:"id"`
+	Term                      uint64                     `json:"term"`
+	Vote                      uint64                     `json:"vote"`
+	Lead                      uint64                     `json:"lead"`
+	Role                      string                     `json:"role"`
+	ElectionElapsed           int                        `json:"election_elapsed"`
+	HeartbeatElapsed          int                        `json:"heartbeat_elapsed"`
+	RandomizedElectionTimeout int                        `json:"randomized_election_timeout"`
+	Votes                     map[uint64]bool            `json:"votes"`
+	RecentActive              []uint64                   `json:"recent_active"`
+	LogTerms                  []uint64                   `json:"log_terms"`
+	Commit                    uint64                     `json:"commit"`
+	Applied                   uint64                     `json:"applied"`
+	LeadTransferee            uint64                     `json:"lead_transferee"`
+	IsLearner                 bool                       `json:"is_learner"`
+	Promotable                bool                       `json:"promotable"`
+	Progress                  map[uint64]HarnessProgress `json:"progress"`
+	PersistedTerm             uint64                     `json:"persisted_term"`
+	PersistedVote             uint64                     `json:"persisted_vote"`
+	PersistedCommit           uint64                     `json:"persisted_commit"`
+	PersistedLogTerms         []uint64                   `json:"persisted_log_terms"`
+	PendingMessages           int                        `json:"pending_messages"`
+	HasReady                  bool                       `json:"has_ready"`
+}
+
+// HarnessNode is one RawNode with its MemoryStorage and its own random source.
+type HarnessNode struct {
+	spec         HarnessSpec
+	storage      *MemoryStorage
+	rn           *RawNode
+	rng          *rand.Rand
+	pinnedCommit uint64
+	applied      uint64
+	suppressed   []pb.Message
+	bridgeErr    error
+	// pinnedTimeout > 0: randomizedElectionTimeout is put back to it after
+	// every request (etcd redraws it on every becomeFollower/Candidate/Leader).
+	pinnedTimeout int
+}
+
+// BridgeError reports a state the bridge cannot map onto etcd.
+type BridgeError struct{ msg string }
+
+func (e BridgeError) Error() string { return "bridge: " + e.msg }
+
+var harnessLogger Logger = &DefaultLogger{Logger: log.New(io.Discard, "", 0)}
+
+func init() {
+	if os.Getenv("RAFTHARNESS_LOG") != "" {
+		harnessLogger = &DefaultLogger{Logger: log.New(os.Stderr, "raft ", 0)}
+	}
+}
+
+var roleNames = map[StateType]string{
+	StateFollower:     "follower",
+	StatePreCandidate: "pre-candidate",
+	StateCandidate:    "candidate",
+	StateLeader:       "leader",
+}
+
+// NewHarnessNode seeds a MemoryStorage (ConfState, HardState, entries; no
+// Bootstrap, whose config entries would stay unapplied and block campaigns) and
+// starts a RawNode on it.
+func NewHarnessNode(spec HarnessSpec) (h *HarnessNode, err error) {
+	defer recoverInto(&err)
+	if spec.ID == 0 {
+		return nil, errors.New("node id must not be 0")
+	}
+	if spec.HeartbeatTick == 0 {
+		spec.HeartbeatTick = 1
+	}
+	if spec.MaxInflight <= 0 {
+		spec.MaxInflight = 256
+	}
+	if spec.PendingConf && len(spec.LogTerms) == 0 {
+		return nil, errors.New("pending_conf needs a non-empty log (the last entry becomes the unapplied configuration change)")
+	}
+	ms := NewMemoryStorage()
+	ms.snapshot.Metadata.ConfState = pb.ConfState{
+		Voters:   append([]uint64(nil), spec.Voters...),
+		Learners: append([]uint64(nil), spec.Learners...),
+	}
+	ents := make([]pb.Entry, len(spec.LogTerms))
+	for i, t := range spec.LogTerms {
+		ents[i] = pb.Entry{Term: t, Index: uint64(i + 1), Type: pb.EntryNormal}
+	}
+	var commit, applied uint64
+	if spec.PendingConf {
+		last := len(ents) - 1
+		cc := pb.ConfChange{Type: pb.ConfChangeAddNode, NodeID: spec.ID}
+		data, merr := cc.Marshal()
+		if merr != nil {
+			return nil, merr
+		}
+		ents[last].Type = pb.EntryConfChange
+		ents[last].Data = data
+		commit = uint64(len(ents))
+		applied = commit - 1
+	}
+	if len(ents) > 0 {
+		if aerr := ms.Append(ents); aerr != nil {
+			return nil, aerr
+		}
+	}
+	if serr := ms.SetHardState(pb.HardState{Term: spec.Term, Vote: spec.Vote, Commit: commit}); serr != nil {
+		return nil, serr
+	}
+	h = &HarnessNode{
+		spec:         spec,
+		storage:      ms,
+		rng:          rand.New(rand.NewSource(spec.Seed)),
+		pinnedCommit: commit,
+		applied:      applied,
+	}
+	if err := h.start(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *HarnessNode) config() *Config {
+	return &Config{
+		ID:              h.spec.ID,
+		ElectionTick:    h.spec.ElectionTick,
+		HeartbeatTick:   h.spec.HeartbeatTick,
+		Storage:         h.storage,
+		Applied:         h.applied,
+		MaxSizePerMsg:   noLimit,
+		MaxInflightMsgs: h.spec.MaxInflight,
+		CheckQuorum:     h.spec.CheckQuorum,
+		PreVote:         h.spec.PreVote,
+		Logger:          harnessLogger,
+	}
+}
+
+func (h *HarnessNode) start() error {
+	globalRand.rand = h.rng
+	cfg := h.config()
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	rn, err := NewRawNode(cfg)
+	if err != nil {
+		return err
+	}
+	h.rn = rn
+	h.suppressed = nil
+	if h.pinnedTimeout > 0 {
+		rn.raft.randomizedElectionTimeout = h.pinnedTimeout
+	}
+	return nil
+}
+
+// harnessPanic is an error made from a panic inside etcd's raft code.
+type harnessPanic struct{ value interface{} }
+
+func (p harnessPanic) Error() string { return fmt.Sprintf("etcd raft panicked: %v", p.value) }
+
+// IsHarnessPanic tells whether err comes from a recovered panic.
+func IsHarnessPanic(err error) bool {
+	var p harnessPanic
+	return errors.As(err, &p)
+}
+
+func recoverInto(err *error) {
+	if p := recover(); p != nil {
+		*err = harnessPanic{p}
+	}
+}
+
+// begin prepares a request: the node's own random source becomes etcd's
+// globalRand (so each node's randomized timeouts do not depend on what other
+// nodes did), and with WholeLog a leader's followers are reset to Next = 1.
+func (h *HarnessNode) begin() *raft {
+	globalRand.rand = h.rng
+	r := h.rn.raft
+	if h.spec.Bridge.WholeLog && r.state == StateLeader {
+		h.resetProgress()
+	}
+	if h.spec.Bridge.PinCommit && r.state == StateLeader {
+		// A leader ignores MsgHup, so it never needs its pending configuration
+		// entry to look committed; with commit 0 its MsgApp carry Commit 0.
+		r.raftLog.committed, r.raftLog.applied = 0, 0
+	}
+	return r
+}
+
+func (h *HarnessNode) end() {
+	if h.pinnedTimeout > 0 {
+		h.rn.raft.randomizedElectionTimeout = h.pinnedTimeout
+	}
+	if !h.spec.Bridge.PinCommit {
+		return
+	}
+	l := h.rn.raft.raftLog
+	if k := h.pinnedCommit; k > 0 {
+		pending := false
+		if k <= l.lastIndex() {
+			if ents, err := l.slice(k, k+1, noLimit); err == nil && len(ents) == 1 {
+				pending = ents[0].Type == pb.EntryConfChange
+			}
+		}
+		if !pending {
+			h.bridgeErr = BridgeError{fmt.Sprintf(
+				"node %d's committed configuration entry at index %d was overwritten or removed "+
+					"by a MsgApp (etcd never overwrites committed entries); the node is no longer pending",
+				h.spec.ID, k)}
+			h.pinnedCommit, h.applied = 0, 0
+		}
+	}
+	l.committed = h.pinnedCommit
+	l.applied = h.applied
+}
+
+func (h *HarnessNode) resetProgress() {
+	r := h.rn.raft
+	r.prs.Visit(func(id uint64, pr *tracker.Progress) {
+		if id == r.id {
+			return
+		}
+		*pr = tracker.Progress{
+			Match:        0,
+			Next:         1,
+			State:        tracker.StateProbe,
+			Inflights:    tracker.NewInflights(r.prs.MaxInflight),
+			IsLearner:    pr.IsLearner,
+			RecentActive: pr.RecentActive,
+		}
+	})
+}
+
+// stepWith runs f (which steps one message into the raft state machine) and
+// applies the bridge rules to what it sent.
+func (h *HarnessNode) stepWith(mtype pb.MessageType, f func() error) (err error) {
+	defer func() {
+		if err == nil && h.bridgeErr != nil {
+			err = h.bridgeErr
+		}
+		h.bridgeErr = nil
+	}()
+	defer recoverInto(&err)
+	r := h.begin()
+	defer h.end()
+	wasLeader := r.state == StateLeader
+	n0 := len(r.msgs)
+	if h.spec.Bridge.PinCommit && mtype == pb.MsgApp {
+		r.raftLog.committed, r.raftLog.applied = 0, 0
+	}
+	err = f()
+	if n0 > len(r.msgs) { // cannot happen: msgs only shrink in Ready
+		n0 = len(r.msgs)
+	}
+	isLeader := r.state == StateLeader
+	b := h.spec.Bridge
+	if b.PinCommit && isLeader {
+		// A leader whose voters are itself alone commits in appendEntry
+		// (raft.go:660) before bcastAppend; commit is not modelled.
+		for i := n0; i < len(r.msgs); i++ {
+			if r.msgs[i].Type == pb.MsgApp {
+				r.msgs[i].Commit = 0
+			}
+		}
+	}
+	switch {
+	case !wasLeader && isLeader && b.WholeLog:
+		kept := r.msgs[:n0:n0]
+		replaced := false
+		for _, m := range r.msgs[n0:] {
+			if m.Type == pb.MsgApp {
+				replaced = true
+				continue
+			}
+			kept = append(kept, m)
+		}
+		if replaced {
+			r.msgs = kept
+			h.resetProgress()
+			r.bcastAppend()
+		}
+	case wasLeader && isLeader && b.QuietLeader && (mtype == pb.MsgAppResp || mtype == pb.MsgHeartbeatResp):
+		h.suppressed = append(h.suppressed, r.msgs[n0:]...)
+		r.msgs = r.msgs[:n0:n0]
+	case wasLeader && b.QuietTick && mtype == tickKind:
+		kept := r.msgs[:n0:n0]
+		for _, m := range r.msgs[n0:] {
+			if m.Type == pb.MsgHeartbeat {
+				h.suppressed = append(h.suppressed, m)
+			} else {
+				kept = append(kept, m)
+			}
+		}
+		r.msgs = kept
+	}
+	return err
+}
+
+// Tick is RawNode.Tick.
+func (h *HarnessNode) Tick() error {
+	return h.stepWith(tickKind, func() error { h.rn.Tick(); return nil })
+}
+
+// Campaign is tickElection firing: electionElapsed = 0, then Step(MsgHup).
+// With resetElapsed false it is RawNode.Campaign (electionElapsed kept).
+func (h *HarnessNode) Campaign(resetElapsed bool) error {
+	return h.stepWith(pb.MsgHup, func() error {
+		r := h.rn.raft
+		if resetElapsed {
+			r.electionElapsed = 0
+		}
+		return r.Step(pb.Message{From: r.id, Type: pb.MsgHup})
+	})
+}
+
+// Beat steps MsgBeat as tickHeartbeat does.
+func (h *HarnessNode) Beat() error {
+	return h.stepWith(pb.MsgBeat, func() error {
+		r := h.rn.raft
+		return r.Step(pb.Message{From: r.id, Type: pb.MsgBeat})
+	})
+}
+
+// Step is RawNode.Step (which refuses local messages). A MsgTransferLeader
+// (a follower forwards TransferLeader to its leader) gets TransferCaughtUp too.
+func (h *HarnessNode) Step(m pb.Message) error {
+	if m.Type == pb.MsgTransferLeader {
+		return h.stepWith(m.Type, func() error {
+			return h.transferCaughtUp(m.From, func() error { return h.rn.Step(m) })
+		})
+	}
+	return h.stepWith(m.Type, func() error { return h.rn.Step(m) })
+}
+
+// transferCaughtUp runs f (which steps a MsgTransferLeader for transferee to)
+// with TransferCaughtUp applied when this node is the leader.
+func (h *HarnessNode) transferCaughtUp(to uint64, f func() error) error {
+	r := h.rn.raft
+	caughtUp := h.spec.Bridge.TransferCaughtUp && r.state == StateLeader
+	if pr := r.prs.Progress[to]; caughtUp && pr != nil && to != r.id {
+		pr.Match = r.raftLog.lastIndex()
+		if pr.Next <= pr.Match {
+			pr.Next = pr.Match + 1
+		}
+	}
+	err := f()
+	if caughtUp && r.state == StateLeader {
+		r.abortLeaderTransfer()
+	}
+	return err
+}
+
+// Propose is RawNode.Propose; returns ErrProposalDropped when etcd drops it.
+func (h *HarnessNode) Propose(data []byte) error {
+	return h.stepWith(pb.MsgProp, func() error { return h.rn.Propose(data) })
+}
+
+// TransferLeader is RawNode.TransferLeader (plus TransferCaughtUp).
+func (h *HarnessNode) TransferLeader(to uint64) error {
+	return h.stepWith(pb.MsgTransferLeader, func() error {
+		return h.transferCaughtUp(to, func() error { h.rn.TransferLeader(to); return nil })
+	})
+}
+
+// SetRandomizedElectionTimeout overrides the value drawn from globalRand. With
+// sticky it is kept (re-applied after every request, and after a restart)
+// until a non-sticky set.
+func (h *HarnessNode) SetRandomizedElectionTimeout(v int, sticky bool) {
+	h.rn.raft.randomizedElectionTimeout = v
+	h.pinnedTimeout = 0
+	if sticky {
+		h.pinnedTimeout = v
+	}
+}
+
+// SetElectionElapsed overrides electionElapsed (for table tests).
+func (h *HarnessNode) SetElectionElapsed(v int) {
+	h.rn.raft.electionElapsed = v
+}
+
+// Ready takes the RawNode's Ready, persists HardState and entries to the
+// MemoryStorage and advances. Committed entries are never applied (the applied
+// index stays at its initial value, so a pending configuration change stays
+// pending, as SEMANTICS.md's static pending_conf).
+func (h *HarnessNode) Ready() (msgs []pb.Message, suppressed []pb.Message, err error) {
+	defer recoverInto(&err)
+	globalRand.rand = h.rng
+	rd := h.rn.Ready()
+	if !IsEmptyHardState(rd.HardState) {
+		if err := h.storage.SetHardState(rd.HardState); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(rd.Entries) > 0 {
+		if err := h.storage.Append(rd.Entries); err != nil {
+			return nil, nil, err
+		}
+	}
+	adv := rd
+	adv.CommittedEntries = nil
+	h.rn.Advance(adv)
+	suppressed = h.suppressed
+	h.suppressed = nil
+	return rd.Messages, suppressed, nil
+}
+
+// Restart starts a new RawNode from what was persisted by Ready (HardState and
+// log); unpersisted state is lost, as in a crash.
+func (h *HarnessNode) Restart() (err error) {
+	defer recoverInto(&err)
+	return h.start()
+}
+
+func termsOf(ents []pb.Entry) []uint64 {
+	out := make([]uint64, len(ents))
+	for i, e := range ents {
+		out[i] = e.Term
+	}
+	return out
+}
+
+// Status reads the state machine.
+func (h *HarnessNode) Status() (st HarnessStatus, err error) {
+	defer recoverInto(&err)
+	r := h.rn.raft
+	ents, eerr := r.raftLog.entries(r.raftLog.firstIndex(), noLimit)
+	if eerr != nil {
+		return st, eerr
+	}
+	st = HarnessStatus{
+		ID:                        r.id,
+		Term:                      r.Term,
+		Vote:                      r.Vote,
+		Lead:                      r.lead,
+		Role:                      roleNames[r.state],
+		ElectionElapsed:           r.electionElapsed,
+		HeartbeatElapsed:          r.heartbeatElapsed,
+		RandomizedElectionTimeout: r.randomizedElectionTimeout,
+		Votes:                     map[uint64]bool{},
+		RecentActive:              []uint64{},
+		LogTerms:                  termsOf(ents),
+		Commit:                    r.raftLog.committed,
+		Applied:                   r.raftLog.applied,
+		LeadTransferee:            r.leadTransferee,
+		IsLearner:                 r.isLearner,
+		Promotable:                r.promotable(),
+		Progress:                  map[uint64]HarnessProgress{},
+		PendingMessages:           len(r.msgs),
+		HasReady:                  h.rn.HasReady(),
+	}
+	for id, v := range r.prs.Votes {
+		st.Votes[id] = v
+	}
+	for id, pr := range r.prs.Progress {
+		if pr.RecentActive {
+			st.RecentActive = append(st.RecentActive, id)
+		}
+		st.Progress[id] = HarnessProgress{
+			Match: pr.Match, Next: pr.Next, State: pr.State.String(), ProbeSent: pr.ProbeSent,
+			RecentActive: pr.RecentActive, IsLearner: pr.IsLearner,
+		}
+	}
+	sort.Slice(st.RecentActive, func(i, j int) bool { return st.RecentActive[i] < st.RecentActive[j] })
+	hs, _, _ := h.storage.InitialState()
+	st.PersistedTerm, st.PersistedVote, st.PersistedCommit = hs.Term, hs.Vote, hs.Commit
+	last, _ := h.storage.LastIndex()
+	st.PersistedLogTerms = []uint64{}
+	if last > 0 {
+		pents, perr := h.storage.Entries(1, last+1, noLimit)
+		if perr != nil {
+			return st, perr
+		}
+		st.PersistedLogTerms = termsOf(pents)
+	}
+	return st, nil
+}

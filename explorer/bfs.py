@@ -1,0 +1,239 @@
+"""Breadth-first exhaustive exploration with a seen-set and shortest counterexample traces."""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections import Counter
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from explorer.protocol import Model
+
+# How many expansions between two looks at the clock.
+_CLOCK_EVERY = 512
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_states: int | None = None
+    max_depth: int | None = None
+    time_limit: float | None = None
+
+
+@dataclass
+class Step:
+    """One step of a trace: the action taken and the state it led to."""
+
+    action: Any
+    state: Any
+
+
+@dataclass
+class Violation:
+    invariant: str
+    init: Any
+    steps: list[Step]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+@dataclass
+class Progress:
+    distinct: int
+    transitions: int
+    queue: int
+    depth: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.distinct / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class Result:
+    complete: bool
+    stop_reason: str | None
+    distinct_states: int
+    transitions: int
+    max_depth: int
+    seconds: float
+    action_counts: dict[str, int]
+    invariants: dict[str, str]
+    violations: list[Violation]
+    edges: list[tuple[int, int, str]] | None = None
+    states: list[Any] = field(default_factory=list, repr=False)
+
+    @property
+    def states_per_second(self) -> float:
+        return self.distinct_states / self.seconds if self.seconds > 0 else 0.0
+
+
+def explore(
+    model: Model[Any, Any],
+    *,
+    symmetry: bool = False,
+    limits: Limits = Limits(),
+    keep_going: bool = False,
+    record_graph: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+    progress_interval: float = 0.5,
+) -> Result:
+    """Visit every state reachable from the model's initial states, within `limits`.
+
+    Stops at the first violation unless `keep_going`, in which case it records the first
+    (shortest) violation of each invariant and does not expand violating states.
+    """
+    start = time.perf_counter()
+    canon: Callable[[Any], Any] | None = model.canonical if symmetry else None
+    names = [inv.name for inv in model.invariants()]
+    index: dict[Hashable, int] = {}
+    states: list[Any] = []
+    parent = array("q")
+    via: list[Any] = []
+    kinds: Counter[str] = Counter()
+    edges: list[tuple[int, int, str]] | None = [] if record_graph else None
+    found: dict[str, int] = {}  # invariant -> index of the first violating state
+    stop_reason: str | None = None
+
+    def add(state: Any, frm: int, action: Any) -> int:
+        idx = len(states)
+        index[state] = idx
+        states.append(state)
+        parent.append(frm)
+        via.append(action)
+        return idx
+
+    bad: set[int] = set()
+    for init in model.init_states():
+        c = canon(init) if canon else init
+        if c in index:
+            continue
+        idx = add(c, -1, None)
+        for name in model.violations(c):
+            found.setdefault(name, idx)
+            bad.add(idx)
+
+    head = 0
+    depth = 0
+    max_depth = 0
+    level_end = len(states)
+    transitions = 0
+    last_report = start
+    successors = model.successors
+    violations = model.violations
+    kind_of = model.action_kind
+    max_states = limits.max_states
+    stop = bool(found) and not keep_going
+    while head < len(states) and not stop:
+        if head == level_end:
+            depth += 1
+            level_end = len(states)
+            if limits.max_depth is not None and depth >= limits.max_depth:
+                stop_reason = f"depth limit {limits.max_depth} reached"
+                break
+        if head % _CLOCK_EVERY == 0 and head:
+            now = time.perf_counter()
+            if limits.time_limit is not None and now - start >= limits.time_limit:
+                stop_reason = f"time limit {limits.time_limit:g}s reached"
+                break
+            if progress is not None and now - last_report >= progress_interval:
+                last_report = now
+                progress(Progress(len(states), transitions, len(states) - head, depth, now - start))
+        if head in bad:
+            head += 1
+            continue
+        for action, nxt in successors(states[head]):
+            transitions += 1
+            kinds[kind_of(action)] += 1
+            c = canon(nxt) if canon else nxt
+            idx = index.get(c)
+            if idx is None:
+                idx = add(c, head, action)
+                max_depth = depth + 1
+                names_bad = violations(c)
+                if names_bad:
+                    bad.add(idx)
+                    for name in names_bad:
+                        found.setdefault(name, idx)
+                    if not keep_going or len(found) == len(names):
+                        stop = True
+                        break
+                if max_states is not None and len(states) >= max_states:
+                    stop_reason = f"state limit {max_states} reached"
+                    stop = True
+                    break
+            if edges is not None:
+                edges.append((head, idx, model.action_kind(action)))
+        head += 1
+
+    seconds = time.perf_counter() - start
+    complete = stop_reason is None and head >= len(states) and not (found and not keep_going)
+    if found and not keep_going and stop_reason is None:
+        stop_reason = "invariant violated"
+    if progress is not None:
+        progress(Progress(len(states), transitions, len(states) - head, max_depth, seconds))
+
+    verdicts = {}
+    for name in names:
+        if name in found:
+            verdicts[name] = "violated"
+        elif complete or (keep_going and stop_reason is None):
+            verdicts[name] = "held"
+        else:
+            verdicts[name] = "unknown"
+    traces = [
+        _trace(model, canon, states, parent, via, found[name], name)
+        for name in sorted(found, key=lambda n: (found[n], n))
+    ]
+    action_counts = dict(kinds)
+    return Result(
+        complete=complete and not found,
+        stop_reason=stop_reason,
+        distinct_states=len(states),
+        transitions=transitions,
+        max_depth=max_depth,
+        seconds=seconds,
+        action_counts=dict(sorted(action_counts.items())),
+        invariants=verdicts,
+        violations=traces,
+        edges=edges,
+        states=states if record_graph else [],
+    )
+
+
+def _trace(
+    model: Model[Any, Any],
+    canon: Callable[[Any], Any] | None,
+    states: list[Any],
+    parent: array,
+    via: list[Any],
+    idx: int,
+    name: str,
+) -> Violation:
+    """Rebuild the path to state `idx` as concrete steps (undoing symmetry reduction)."""
+    chain = []
+    while idx >= 0:
+        chain.append(idx)
+        idx = parent[idx]
+    chain.reverse()
+    if canon is None:
+        steps = [Step(via[i], states[i]) for i in chain[1:]]
+        return Violation(name, states[chain[0]], steps)
+    # Under symmetry the stored path goes through representatives; replay it from the
+    # initial state so that every step applies to the state the previous step produced.
+    cur = states[chain[0]]
+    steps = []
+    for i in chain[1:]:
+        target = states[i]
+        for action, nxt in model.successors(cur):
+            if canon(nxt) == target:
+                steps.append(Step(action, nxt))
+                cur = nxt
+                break
+        else:  # pragma: no cover - would mean canonical() is not a function of the orbit
+            raise RuntimeError("symmetry replay failed: canonical form is inconsistent")
+    return Violation(name, states[chain[0]], steps)

@@ -1,0 +1,125 @@
+"""A thread-unsafe node driving one ``Raft`` (etcd ``rawnode.go``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from impl.config import Config
+from impl.raft import Raft, RaftError
+from impl.raftpb import Entry, Message, MessageType, is_local_msg, is_response_msg
+
+MT = MessageType
+
+
+class ErrStepLocalMsg(RaftError):
+    """A local message type (MsgHup, MsgBeat, ...) arrived through ``RawNode.step``."""
+
+
+class ErrStepPeerNotFound(RaftError):
+    """A response arrived from a node this node does not track."""
+
+
+@dataclass(frozen=True)
+class Status:
+    """A snapshot of the node's election state."""
+
+    term: int
+    vote: int
+    lead: int
+    role: str
+    election_elapsed: int
+    randomized_election_timeout: int
+    votes: dict[int, bool]
+    recent_active: frozenset[int]
+    log_terms: list[int]
+
+
+class RawNode:
+    """The application's handle on one Raft state machine.
+
+    ``node.raft`` is the underlying ``Raft``; a harness may set
+    ``node.raft.randomized_election_timeout`` directly.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.raft = Raft(config)
+
+    def tick(self) -> None:
+        """Advance the logical clock by one tick."""
+        self.raft.tick()
+
+    def campaign(self) -> None:
+        """Start an election now (``MsgHup``), subject to the usual checks."""
+        self.raft.Step(Message(type=MT.MsgHup))
+
+    def propose(self, data: bytes = b"") -> None:
+        """Propose one normal entry (``MsgProp``); raises ``ErrProposalDropped`` if dropped."""
+        self.raft.Step(
+            Message(type=MT.MsgProp, frm=self.raft.id, entries=(Entry(data=data),))
+        )
+
+    def beat(self) -> None:
+        """Make a leader broadcast heartbeats now (``MsgBeat``); ignored elsewhere."""
+        self.raft.Step(Message(type=MT.MsgBeat, frm=self.raft.id))
+
+    def step(self, m: Message) -> None:
+        """Deliver a message received from the network."""
+        if is_local_msg(m.type):
+            raise ErrStepLocalMsg(f"cannot step raft local message {m.type}")
+        if m.frm in self.raft.prs.progress or not is_response_msg(m.type):
+            self.raft.Step(m)
+            return
+        raise ErrStepPeerNotFound(f"cannot step {m.type} from unknown peer {m.frm}")
+
+    def transfer_leader(self, transferee: int) -> None:
+        """Ask for leadership to move to ``transferee`` (``MsgTransferLeader``)."""
+        self.raft.Step(Message(type=MT.MsgTransferLeader, frm=transferee))
+
+    def ready(self) -> list[Message]:
+        """Drain and return the messages to send."""
+        return self.raft.read_messages()
+
+    def has_ready(self) -> bool:
+        return bool(self.raft.msgs)
+
+    def restart(self) -> None:
+        """Crash and restart from the persisted state (term, vote, log).
+
+        Unsent messages are lost and the randomized election timeout is drawn
+        again (a harness that pins it must set it again).
+        """
+        r = self.raft
+        cfg = self.config
+        self.config = Config(
+            id=cfg.id,
+            voters=cfg.voters,
+            learners=cfg.learners,
+            election_tick=cfg.election_tick,
+            heartbeat_tick=cfg.heartbeat_tick,
+            pre_vote=cfg.pre_vote,
+            check_quorum=cfg.check_quorum,
+            rules=cfg.rules,
+            rand=cfg.rand,
+            term=r.term,
+            vote=r.vote,
+            log_terms=tuple(r.raft_log.terms()),
+            pending_conf=r.raft_log.pending_conf,
+        )
+        self.raft = Raft(self.config)
+
+    def status(self) -> Status:
+        r = self.raft
+        return Status(
+            term=r.term,
+            vote=r.vote,
+            lead=r.lead,
+            role=r.state.role,
+            election_elapsed=r.election_elapsed,
+            randomized_election_timeout=r.randomized_election_timeout,
+            votes=dict(r.prs.votes),
+            recent_active=frozenset(
+                id for id, pr in r.prs.progress.items() if pr.recent_active
+            ),
+            log_terms=r.raft_log.terms(),
+        )

@@ -1,0 +1,395 @@
+"""The cluster transition system: whole-cluster states, actions and invariants.
+
+A state is a flat tuple of small ints, so that hashing it is cheap: the interned ids of the N
+node states, the four fault budgets (duplicate, restart, transfer, append), the interned id of
+the history variables, then the interned ids of the in-flight messages, sorted (a multiset).
+Node-local steps are memoised on (node state id, message id), so each distinct local step is
+computed once per run. specs/SEMANTICS.md describes the state and actions in prose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from operator import itemgetter
+from typing import Any
+
+from explorer.protocol import Invariant
+from model.config import ClusterConfig
+from model.messages import M_TO, Message, describe
+from model.node import Event, NodeLogic, StepResult
+from model.node_state import (
+    FIELD_NAMES,
+    LEADER,
+    ROLE,
+    TERM,
+    Node,
+    describe_field,
+    node,
+)
+from model.rules import RuleSet
+
+State = tuple[int, ...]
+Action = tuple[Any, ...]
+# History: (elected (term, id) pairs, vote ledger records, names of broken transition invariants).
+History = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, ...], ...], tuple[str, ...]]
+
+INVARIANTS: tuple[Invariant, ...] = (
+    Invariant("OneLeaderPerTerm", "no two nodes become leader in the same term"),
+    Invariant("VoteOnce", "a node votes for at most one candidate per term"),
+    Invariant("TermMonotonic", "no node's term ever decreases"),
+    Invariant(
+        "PreVoteNoDisruption", "handling a MsgPreVote never changes the receiver's term or vote"
+    ),
+    Invariant(
+        "LeaderHasQuorum",
+        "a leader of term t was granted votes in term t by a majority of the voters",
+    ),
+    Invariant(
+        "LeaderUpToDate",
+        "a new leader's log is at least as up-to-date as each counted voter's log at its grant",
+    ),
+)
+
+BUDGET_DUP, BUDGET_RESTART, BUDGET_TRANSFER, BUDGET_APPEND = range(4)
+_NOOP: Any = object()  # a cached local step that changes nothing and sends nothing
+_MSG_SHIFT = 22  # message ids live in the low bits of the delivery cache key
+
+
+class ClusterModel:
+    """The explorer's `Model` for one cluster configuration and one rule set."""
+
+    def __init__(self, cfg: ClusterConfig, rules: RuleSet | None = None) -> None:
+        cfg.validate()
+        self.cfg = cfg
+        self.rules = rules if rules is not None else cfg.rule_set()
+        self.logic = NodeLogic(cfg, self.rules)
+        self.n = cfg.n
+        self.hist_pos = self.n + 4
+        self.majority = self.logic.voter_mask.bit_count() // 2 + 1
+        self.node_tab: list[Node] = []
+        self._node_ix: dict[Node, int] = {}
+        self.msg_tab: list[Message] = []
+        self._msg_ix: dict[Message, int] = {}
+        self.msg_to: list[int] = []
+        self.hist_tab: list[History] = []
+        self._hist_ix: dict[History, int] = {}
+        self.hist_bad: list[tuple[str, ...]] = []
+        self._tick: dict[int, Any] = {}
+        self._timeout: dict[int, Any] = {}
+        self._deliver: dict[int, Any] = {}
+        self._hist_next: dict[tuple[int, tuple[Event, ...]], int] = {}
+        self._forgotten: dict[tuple[int, int], int] = {}
+        from model.symmetry import Symmetry
+
+        self.symmetry = Symmetry(self)
+        # Bound once: the explorer calls these on every transition.
+        self.canonical = self.symmetry.canonical  # type: ignore[method-assign]
+        self.action_kind = itemgetter(0)  # type: ignore[method-assign]
+
+    # -- interning ----------------------------------------------------------------------------
+
+    def node_id(self, nd: Node) -> int:
+        ix = self._node_ix.get(nd)
+        if ix is None:
+            ix = self._node_ix[nd] = len(self.node_tab)
+            self.node_tab.append(nd)
+        return ix
+
+    def msg_id(self, m: Message) -> int:
+        ix = self._msg_ix.get(m)
+        if ix is None:
+            ix = self._msg_ix[m] = len(self.msg_tab)
+            self.msg_tab.append(m)
+            self.msg_to.append(m[M_TO])
+        return ix
+
+    def hist_id(self, h: History) -> int:
+        ix = self._hist_ix.get(h)
+        if ix is None:
+            ix = self._hist_ix[h] = len(self.hist_tab)
+            self.hist_tab.append(h)
+            self.hist_bad.append(self._state_violations(h))
+        return ix
+
+    # -- decoding (for traces, tests and conformance) -----------------------------------------
+
+    def nodes(self, st: State) -> list[Node]:
+        return [self.node_tab[i] for i in st[: self.n]]
+
+    def messages(self, st: State) -> list[Message]:
+        return [self.msg_tab[i] for i in st[self.hist_pos + 1 :]]
+
+    def history(self, st: State) -> History:
+        return self.hist_tab[st[self.hist_pos]]
+
+    def budgets(self, st: State) -> tuple[int, ...]:
+        return st[self.n : self.hist_pos]
+
+    def encode(
+        self,
+        nodes: Sequence[Node],
+        messages: Sequence[Message],
+        budgets: Sequence[int] | None = None,
+        history: History = ((), (), ()),
+    ) -> State:
+        """Build a state from its parts (conformance's abstraction function ends here)."""
+        if budgets is None:
+            budgets = self._initial_budgets()
+        mids = tuple(sorted(self.msg_id(m) for m in messages))
+        return (
+            tuple(self.node_id(nd) for nd in nodes)
+            + tuple(budgets)
+            + (self.hist_id(history),)
+            + mids
+        )
+
+    # -- the Model protocol -------------------------------------------------------------------
+
+    def _initial_budgets(self) -> tuple[int, int, int, int]:
+        c = self.cfg
+        return (c.duplicates, c.restarts, c.transfers, c.appends)
+
+    def init_states(self) -> list[State]:
+        terms = dict(self.cfg.init_terms)
+        logs = dict(self.cfg.init_logs)
+        nodes = [node(term=terms.get(i, 0), log=logs.get(i, ())) for i in range(1, self.n + 1)]
+        return [self.encode(nodes, [])]
+
+    def invariants(self) -> Sequence[Invariant]:
+        return INVARIANTS
+
+    def violations(self, st: State) -> tuple[str, ...]:
+        return self.hist_bad[st[self.hist_pos]]
+
+    def action_kind(self, action: Action) -> str:
+        return str(action[0])
+
+    def actions(self, st: State) -> Iterator[Action]:
+        return (a for a, _ in self.successors(st))
+
+    def next_state(self, st: State, action: Action) -> State | None:
+        for a, nxt in self.successors(st):
+            if a == action:
+                return nxt
+        return None
+
+    def canonical(self, st: State) -> State:
+        return self.symmetry.canonical(st)  # type: ignore[no-any-return]
+
+    # -- memoised local steps -----------------------------------------------------------------
+
+    def _finish(self, old: Node, res: StepResult) -> Any:
+        """Intern a local step's result; None if it breaks the term bound."""
+        new, outs, events = res
+        if new[TERM] > self.cfg.max_term:
+            return None
+        if new[TERM] < old[TERM]:
+            events = events + (("broken", "TermMonotonic"),)
+        if new == old and not outs and not events:
+            return _NOOP
+        out_ids = tuple(self.msg_id(m) for m in outs)
+        return (self.node_id(new), out_ids, events, new[TERM] != old[TERM])
+
+    def _hist_after(self, hix: int, events: tuple[Event, ...]) -> int:
+        key = (hix, events)
+        nxt = self._hist_next.get(key)
+        if nxt is None:
+            nxt = self._hist_next[key] = self.hist_id(self._apply_events(self.hist_tab[hix], events))
+        return nxt
+
+    def _forget(self, hix: int, low: int) -> int:
+        """Drop history of terms below every node's term: no rule can reach those terms again
+        (a node's term never decreases, which TermMonotonic checks), so no invariant can."""
+        key = (hix, low)
+        nxt = self._forgotten.get(key)
+        if nxt is None:
+            elected, ledger, broken = self.hist_tab[hix]
+            kept = (
+                tuple(e for e in elected if e[0] >= low),
+                tuple(r for r in ledger if r[0] >= low),
+                broken,
+            )
+            nxt = self._forgotten[key] = self.hist_id(kept)
+        return nxt
+
+    def _apply_events(self, h: History, events: tuple[Event, ...]) -> History:
+        elected, ledger, broken = set(h[0]), set(h[1]), set(h[2])
+        for ev in events:
+            kind = ev[0]
+            if kind == "vote":
+                ledger.add(ev[1:])  # type: ignore[arg-type]
+            elif kind == "leader":
+                term, cand, counted, lt, li = ev[1:]  # type: ignore[misc]
+                grants = {r[1]: r for r in ledger if r[0] == term and r[2] == cand}
+                voters = [v for v in grants if (self.logic.voter_mask >> v) & 1]
+                if len(voters) < self.majority:
+                    broken.add("LeaderHasQuorum")
+                for v, rec in grants.items():
+                    if (counted >> v) & 1 and (lt, li) < (rec[3], rec[4]):
+                        broken.add("LeaderUpToDate")
+                elected.add((term, cand))  # type: ignore[arg-type]
+            else:
+                broken.add(ev[1])  # type: ignore[arg-type]
+        return (tuple(sorted(elected)), tuple(sorted(ledger)), tuple(sorted(broken)))
+
+    def _state_violations(self, h: History) -> tuple[str, ...]:
+        bad = list(h[2])
+        terms = [t for t, _ in h[0]]
+        if len(terms) != len(set(terms)):
+            bad.append("OneLeaderPerTerm")
+        cast = [(r[0], r[1]) for r in h[1]]
+        if len(cast) != len(set(cast)):
+            bad.append("VoteOnce")
+        return tuple(sorted(bad))
+
+    # -- successors (the hot path) ------------------------------------------------------------
+
+    def successors(self, st: State) -> list[tuple[Action, State]]:
+        cfg = self.cfg
+        logic = self.logic
+        n = self.n
+        hp = self.hist_pos
+        node_tab = self.node_tab
+        msg_tab = self.msg_tab
+        msgs = st[hp + 1 :]
+        nmsgs = len(msgs)
+        room = cfg.max_msgs - nmsgs
+        hist = st[hp]
+        out: list[tuple[Action, State]] = []
+        append = out.append
+
+        def land(i: int, res: Any, rest: tuple[int, ...], budgets: tuple[int, ...]) -> State:
+            new_ix, outs, events, term_moved = res
+            h = self._hist_after(hist, events) if events else hist
+            if term_moved and h:
+                low = min(node_tab[st[j]][TERM] for j in range(n) if j != i)
+                h = self._forget(h, min(low, node_tab[new_ix][TERM]))
+            m = tuple(sorted(rest + outs)) if outs else rest
+            return st[:i] + (new_ix,) + st[i + 1 : n] + budgets + (h,) + m
+
+        budgets = st[n:hp]
+        for i in range(n):
+            nid = i + 1
+            nix = st[i]
+            key = nix * 16 + nid
+            # tick
+            res = self._tick.get(key)
+            if res is None and key not in self._tick:
+                nd = node_tab[nix]
+                res = self._tick[key] = self._finish(nd, logic.tick(nid, nd))
+            if res is not None and res is not _NOOP:
+                append((("tick", nid), land(i, res, msgs, budgets)))
+            # election timeout firing
+            res = self._timeout.get(key, _NOOP)
+            if res is _NOOP and key not in self._timeout:
+                nd = node_tab[nix]
+                res = self._timeout[key] = (
+                    self._finish(nd, logic.timeout(nid, nd)) if logic.can_time_out(nid, nd) else None
+                )
+            if res is not None and res is not _NOOP and len(res[1]) <= room:
+                append((("timeout", nid), land(i, res, msgs, budgets)))
+            nd = node_tab[nix]
+            if nd[ROLE] == LEADER:
+                if n - 1 <= room and n > 1:
+                    hb = tuple(self.msg_id(m) for m in logic.heartbeat(nid, nd))
+                    append((("heartbeat", nid), land(i, (nix, hb, (), False), msgs, budgets)))
+                if budgets[BUDGET_TRANSFER] > 0:
+                    b = budgets[:2] + (budgets[2] - 1,) + budgets[3:]
+                    for to in logic.vote_targets:
+                        if to != nid and logic.promotable(to) and room >= 1:
+                            res = self._finish(nd, logic.transfer(nid, nd, to))
+                            append((("transfer", nid, to), land(i, res, msgs, b)))
+                if budgets[BUDGET_APPEND] > 0 and n - 1 <= room:
+                    res = self._finish(nd, logic.append(nid, nd))
+                    b = budgets[:3] + (budgets[3] - 1,)
+                    append((("append", nid), land(i, res, msgs, b)))
+            if budgets[BUDGET_RESTART] > 0:
+                res = self._finish(nd, (logic.restart(nd), (), ()))
+                if res is not _NOOP and res is not None:
+                    b = budgets[:1] + (budgets[1] - 1,) + budgets[2:]
+                    append((("restart", nid), land(i, res, msgs, b)))
+
+        prev = -1
+        drop = cfg.drop
+        dup = budgets[BUDGET_DUP] > 0
+        deliver_cache = self._deliver
+        for k in range(nmsgs):
+            mid = msgs[k]
+            if mid == prev:
+                continue
+            prev = mid
+            rest = msgs[:k] + msgs[k + 1 :]
+            m = msg_tab[mid]
+            if drop:
+                append((("drop", m), st[: hp + 1] + rest))
+            i = self.msg_to[mid] - 1
+            key = (st[i] << _MSG_SHIFT) | mid
+            res = deliver_cache.get(key, _NOOP)
+            if res is _NOOP and key not in deliver_cache:
+                nd = node_tab[st[i]]
+                res = deliver_cache[key] = self._finish(nd, logic.step(i + 1, nd, m))
+            if res is None:
+                continue
+            if res is _NOOP:
+                append((("deliver", m), st[: hp + 1] + rest))
+                continue
+            if len(res[1]) <= room + 1:
+                append((("deliver", m), land(i, res, rest, budgets)))
+            if dup and len(res[1]) <= room:
+                b = (budgets[0] - 1,) + budgets[1:]
+                append((("duplicate", m), land(i, res, msgs, b)))
+        return out
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def describe_action(self, action: Action) -> str:
+        kind = action[0]
+        if kind in ("deliver", "drop", "duplicate"):
+            return f"{kind} {describe(action[1])}"
+        if kind == "transfer":
+            return f"transfer leadership {action[1]} -> {action[2]}"
+        return f"{kind} node {action[1]}"
+
+    def describe_changes(self, before: State, after: State) -> list[str]:
+        """What changed between two states, one line per node, readable."""
+        lines = []
+        for i in range(self.n):
+            if before[i] == after[i]:
+                continue
+            a, b = self.node_tab[before[i]], self.node_tab[after[i]]
+            diffs = [
+                f"{FIELD_NAMES[f]} {describe_field(f, a[f])}->{describe_field(f, b[f])}"
+                for f in range(len(a))
+                if a[f] != b[f]
+            ]
+            lines.append(f"node {i + 1}: " + ", ".join(diffs))
+        sent = _multiset_diff(self.messages(after), self.messages(before))
+        for m in sent:
+            lines.append(f"sent {describe(m)}")
+        hb, ha = self.history(before), self.history(after)
+        for name in ha[2]:
+            if name not in hb[2]:
+                lines.append(f"broke {name}")
+        return lines
+
+    def describe_state(self, st: State) -> list[str]:
+        lines = []
+        for i, nd in enumerate(self.nodes(st)):
+            fields = ", ".join(
+                f"{FIELD_NAMES[f]}={describe_field(f, nd[f])}" for f in range(len(nd))
+            )
+            lines.append(f"node {i + 1}: {fields}")
+        msgs = self.messages(st)
+        lines.append("in flight: " + ("; ".join(describe(m) for m in msgs) if msgs else "none"))
+        return lines
+
+
+def _multiset_diff(a: list[Message], b: list[Message]) -> list[Message]:
+    rest = list(b)
+    out = []
+    for m in a:
+        if m in rest:
+            rest.remove(m)
+        else:
+            out.append(m)
+    return out

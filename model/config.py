@@ -1,0 +1,92 @@
+"""The bounds and switches of one exploration (specs/SEMANTICS.md, "Bounds")."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from model.rules import RULE_SETS, RuleSet
+
+FAULTS = ("drop", "duplicate", "restart")
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be explored; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    voters: int = 3
+    learners: int = 0
+    promoted_learners: bool = False
+    pre_vote: bool = False
+    check_quorum: bool = False
+    election_timeout: int = 2
+    max_term: int = 2
+    max_msgs: int = 3
+    drop: bool = True
+    duplicates: int = 0
+    restarts: int = 0
+    transfers: int = 0
+    appends: int = 0
+    rules: str = "etcd-3.4"
+    # Per node id (1-based) initial term and log; nodes not listed start at term 0, empty log.
+    init_terms: tuple[tuple[int, int], ...] = ()
+    init_logs: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    pending_conf: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def n(self) -> int:
+        return self.voters + self.learners
+
+    def validate(self) -> None:
+        if not 1 <= self.voters <= 7:
+            raise ConfigError(f"voters must be between 1 and 7 (got {self.voters})")
+        if not 0 <= self.learners <= 2:
+            raise ConfigError(f"learners must be between 0 and 2 (got {self.learners})")
+        if self.rules not in RULE_SETS:
+            known = ", ".join(RULE_SETS)
+            raise ConfigError(f"unknown rule set {self.rules!r} (known: {known})")
+        if self.election_timeout < 1:
+            raise ConfigError("election timeout must be at least 1 tick")
+        if self.max_term < 1:
+            raise ConfigError("max term must be at least 1")
+        if self.max_msgs < 0:
+            raise ConfigError("max in-flight messages must be at least 0")
+        for name in ("duplicates", "restarts", "transfers", "appends"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} budget must be at least 0")
+        for nid, term in self.init_terms:
+            if not 1 <= nid <= self.n:
+                raise ConfigError(f"initial term given for unknown node {nid}")
+            if not 0 <= term <= self.max_term:
+                raise ConfigError(
+                    f"initial term {term} of node {nid} is outside 0..max term {self.max_term}"
+                )
+        terms = dict(self.init_terms)
+        for nid, log in self.init_logs:
+            if not 1 <= nid <= self.n:
+                raise ConfigError(f"initial log given for unknown node {nid}")
+            if list(log) != sorted(log) or any(t < 1 for t in log):
+                raise ConfigError(f"log of node {nid} must hold non-decreasing terms >= 1")
+            if log and log[-1] > terms.get(nid, 0):
+                raise ConfigError(
+                    f"log of node {nid} holds term {log[-1]} above the node's term "
+                    f"{terms.get(nid, 0)} (set it with --term {nid}:T)"
+                )
+        for nid in self.pending_conf:
+            if not 1 <= nid <= self.n:
+                raise ConfigError(f"pending config change given for unknown node {nid}")
+
+    def rule_set(self) -> RuleSet:
+        return RULE_SETS[self.rules]
+
+    def as_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["init_terms"] = {str(k): v for k, v in self.init_terms}
+        d["init_logs"] = {str(k): list(v) for k, v in self.init_logs}
+        d["pending_conf"] = sorted(self.pending_conf)
+        d["faults"] = [
+            f for f, on in (("drop", self.drop), ("duplicate", self.duplicates > 0),
+                            ("restart", self.restarts > 0)) if on
+        ]
+        return d

@@ -1,0 +1,194 @@
+"""The election rules as small pure functions, and the named rule sets that bundle them.
+
+Each function's docstring names the etcd code (raft.go, log.go, quorum/majority.go of etcd 3.4.23,
+the same in today's etcd-io/raft) or the Raft-thesis section it models. A `RuleSet` is a frozen
+bundle of these functions; a rule change is a `RuleSet` with one field replaced, so the cluster
+transition system and the proofs in specs/ always run the rules they are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from enum import IntEnum
+
+from model.messages import (
+    MSG_APP,
+    MSG_APP_RESP,
+    MSG_HEARTBEAT,
+    MSG_PRE_VOTE,
+    MSG_PRE_VOTE_RESP,
+)
+from model.node_state import CANDIDATE
+
+
+class VoteResult(IntEnum):
+    """quorum.VoteResult: the outcome of a tally."""
+
+    PENDING = 1
+    LOST = 2
+    WON = 3
+
+
+def popcount(mask: int) -> int:
+    return mask.bit_count()
+
+
+def quorum(voters: int) -> int:
+    """quorum/majority.go VoteResult: `q := len(c)/2 + 1`."""
+    return voters // 2 + 1
+
+
+def is_up_to_date(last_term: int, last_index: int, cand_term: int, cand_index: int) -> bool:
+    """log.go isUpToDate: `term > lastTerm || (term == lastTerm && lasti >= lastIndex)`."""
+    return cand_term > last_term or (cand_term == last_term and cand_index >= last_index)
+
+
+def can_vote(
+    vote: int, lead: int, role: int, frm: int, pre_vote: bool, msg_term: int, term: int
+) -> bool:
+    """raft.go Step, case MsgVote/MsgPreVote: repeat vote, or no vote and no leader, or future pre-vote."""
+    return vote == frm or (vote == 0 and lead == 0) or (pre_vote and msg_term > term)
+
+
+def in_lease(check_quorum: bool, lead: int, role: int, elapsed: int, election_timeout: int) -> bool:
+    """raft.go Step, m.Term > r.Term: `inLease := r.checkQuorum && r.lead != None && elapsed < timeout`."""
+    return check_quorum and lead != 0 and elapsed < election_timeout
+
+
+def lease_drops_request(force: bool, lease: bool) -> bool:
+    """raft.go Step: `if !force && inLease { return nil }` (force is the transfer context)."""
+    return lease and not force
+
+
+def adopts_higher_term(msg_type: int, reject: bool) -> bool:
+    """raft.go Step, m.Term > r.Term: no term change for MsgPreVote or a granted MsgPreVoteResp."""
+    if msg_type == MSG_PRE_VOTE:
+        return False
+    return not (msg_type == MSG_PRE_VOTE_RESP and not reject)
+
+
+def leader_from_message(msg_type: int) -> bool:
+    """raft.go Step: becomeFollower(m.Term, m.From) for MsgApp/MsgHeartbeat/MsgSnap, else None."""
+    return msg_type in (MSG_APP, MSG_HEARTBEAT)
+
+
+def lower_term_reply(check_quorum: bool, pre_vote: bool, msg_type: int) -> int | None:
+    """raft.go Step, m.Term < r.Term: MsgAppResp to MsgApp/MsgHeartbeat (with checkQuorum or
+    preVote), a rejecting MsgPreVoteResp to MsgPreVote, nothing otherwise. Returns the reply type."""
+    if (check_quorum or pre_vote) and msg_type in (MSG_HEARTBEAT, MSG_APP):
+        return MSG_APP_RESP
+    if msg_type == MSG_PRE_VOTE:
+        return MSG_PRE_VOTE_RESP
+    return None
+
+
+def vote_reply_term(granted: bool, msg_term: int, term: int) -> int:
+    """raft.go Step: a grant carries m.Term (PR 8346), a rejection carries r.Term."""
+    return msg_term if granted else term
+
+
+def reset_vote(old_term: int, new_term: int, vote: int) -> int:
+    """raft.go reset: `if r.Term != term { r.Term = term; r.Vote = None }` (commit 9d2a465)."""
+    return 0 if old_term != new_term else vote
+
+
+def pre_candidate_lead(lead: int) -> int:
+    """raft.go becomePreCandidate: `r.lead = None` (PR 8334)."""
+    return 0
+
+
+def learner_answers_votes_seed() -> bool:
+    """Seed document, Step case MsgVote/MsgPreVote: `if r.isLearner { return nil }`."""
+    return False
+
+
+def learner_answers_votes_etcd34() -> bool:
+    """etcd 3.4 raft.go Step: learners must be allowed to cast votes (comment above canVote)."""
+    return True
+
+
+def record_vote(granted: int, rejected: int, voter: int, v: bool) -> tuple[int, int]:
+    """tracker.go RecordVote: only the first answer of each id is recorded."""
+    bit = 1 << voter
+    if (granted | rejected) & bit:
+        return granted, rejected
+    return (granted | bit, rejected) if v else (granted, rejected | bit)
+
+
+def tally_votes_seed(
+    voters: int, granted: int, rejected: int, q: Callable[[int], int]
+) -> VoteResult:
+    """Seed tallyVotes: counts every recorded answer; won at granted >= q, lost at rejected >= q."""
+    need = q(popcount(voters))
+    if popcount(granted) >= need:
+        return VoteResult.WON
+    if popcount(rejected) >= need:
+        return VoteResult.LOST
+    return VoteResult.PENDING
+
+
+def tally_votes_etcd34(
+    voters: int, granted: int, rejected: int, q: Callable[[int], int]
+) -> VoteResult:
+    """quorum/majority.go VoteResult: voters only; lost once granted + missing < q."""
+    n = popcount(voters)
+    if n == 0:
+        return VoteResult.WON
+    need = q(n)
+    yes = popcount(granted & voters)
+    missing = n - popcount((granted | rejected) & voters)
+    if yes >= need:
+        return VoteResult.WON
+    if yes + missing >= need:
+        return VoteResult.PENDING
+    return VoteResult.LOST
+
+
+def quorum_active(voters: int, active: int, q: Callable[[int], int]) -> bool:
+    """tracker.go QuorumActive: the recently active voters (leader included) reach a quorum."""
+    return popcount(active & voters) >= q(popcount(voters))
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A named bundle of rule functions. Replace a field to describe a rule change."""
+
+    name: str
+    quorum: Callable[[int], int] = quorum
+    is_up_to_date: Callable[[int, int, int, int], bool] = is_up_to_date
+    can_vote: Callable[[int, int, int, int, bool, int, int], bool] = can_vote
+    in_lease: Callable[[bool, int, int, int, int], bool] = in_lease
+    lease_drops_request: Callable[[bool, bool], bool] = lease_drops_request
+    adopts_higher_term: Callable[[int, bool], bool] = adopts_higher_term
+    leader_from_message: Callable[[int], bool] = leader_from_message
+    lower_term_reply: Callable[[bool, bool, int], int | None] = lower_term_reply
+    vote_reply_term: Callable[[bool, int, int], int] = vote_reply_term
+    reset_vote: Callable[[int, int, int], int] = reset_vote
+    pre_candidate_lead: Callable[[int], int] = pre_candidate_lead
+    learner_answers_votes: Callable[[], bool] = learner_answers_votes_etcd34
+    record_vote: Callable[[int, int, int, bool], tuple[int, int]] = record_vote
+    tally_votes: Callable[[int, int, int, Callable[[int], int]], VoteResult] = tally_votes_etcd34
+    quorum_active: Callable[[int, int, Callable[[int], int]], bool] = quorum_active
+
+    def with_rules(self, name: str, **overrides: Callable[..., object]) -> RuleSet:
+        """A copy with some rule functions replaced (an audited rule change)."""
+        unknown = set(overrides) - RULE_NAMES
+        if unknown:
+            raise KeyError(f"unknown rule(s): {', '.join(sorted(unknown))}")
+        return replace(self, name=name, **overrides)  # type: ignore[arg-type]
+
+
+RULE_NAMES: frozenset[str] = frozenset(f.name for f in fields(RuleSet) if f.name != "name")
+
+SEED = RuleSet(
+    name="seed",
+    learner_answers_votes=learner_answers_votes_seed,
+    tally_votes=tally_votes_seed,
+)
+ETCD_34 = RuleSet(name="etcd-3.4")
+
+RULE_SETS: dict[str, RuleSet] = {SEED.name: SEED, ETCD_34.name: ETCD_34}
+
+# Re-exported for variants that test the candidate-state lease condition (etcd commit ed3d491).
+CANDIDATE_ROLE = CANDIDATE
