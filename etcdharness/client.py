@@ -385,8 +385,11 @@ class Harness:
             rid = self._next_id
             line = json.dumps({**req, "id": rid}, separators=(",", ":"))
             self.last_request = line if len(line) <= 500 else line[:500] + "..."
+            data = memoryview(line.encode() + b"\n")
             try:
-                self._proc.stdin.write(line.encode() + b"\n")
+                while data:
+                    written = self._proc.stdin.write(data)
+                    data = data[written or 0 :]
             except (BrokenPipeError, OSError):
                 raise self._fail("exited (crashed?)") from None
             deadline = time.monotonic() + (self.timeout if timeout is None else timeout)

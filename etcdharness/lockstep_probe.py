@@ -84,7 +84,14 @@ def run(
     logs = {i: tuple(sorted(rng.choice([(), (1,), (1, 1), (1, 2)]))) for i in ids}
     for i in ids:
         terms[i] = max([terms[i], *logs[i]])
-    pending = {i for i in ids if logs[i] and rng.random() < pending_p}
+    pending = {i for i in ids if rng.random() < pending_p}
+    if pending:
+        # Keep the pending entries committed for real: every log starts with
+        # term 1 and a pending node's log is just that entry, so no leader can
+        # overwrite it (etcd never overwrites committed entries; the model's
+        # pending_conf is a flag and does not care).
+        logs = {i: (1,) if i in pending else (1, *logs[i][1:]) for i in ids}
+        terms = {i: max(terms[i], 1) for i in ids}
     # promoted learners: every node but the learner itself counts it as a voter.
     promoted = bool(ls) and rng.random() < promoted_p
     cfgs = [

@@ -181,7 +181,8 @@ class ClusterModel:
     def _finish(self, old: Node, res: StepResult) -> Any:
         """Intern a local step's result; None if it breaks the term bound."""
         new, outs, events = res
-        if new[TERM] > self.cfg.max_term:
+        max_term = self.cfg.max_term
+        if new[TERM] > max_term or any(m[3] > max_term for m in outs):
             return None
         if new[TERM] < old[TERM]:
             events = events + (("broken", "TermMonotonic"),)

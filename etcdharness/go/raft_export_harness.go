@@ -346,15 +346,6 @@ func (h *HarnessNode) stepWith(mtype pb.MessageType, f func() error) (err error)
 	}
 	isLeader := r.state == StateLeader
 	b := h.spec.Bridge
-	if b.PinCommit && isLeader {
-		// A leader whose voters are itself alone commits in appendEntry
-		// (raft.go:660) before bcastAppend; commit is not modelled.
-		for i := n0; i < len(r.msgs); i++ {
-			if r.msgs[i].Type == pb.MsgApp {
-				r.msgs[i].Commit = 0
-			}
-		}
-	}
 	switch {
 	case !wasLeader && isLeader && b.WholeLog:
 		kept := r.msgs[:n0:n0]
@@ -384,6 +375,16 @@ func (h *HarnessNode) stepWith(mtype pb.MessageType, f func() error) (err error)
 			}
 		}
 		r.msgs = kept
+	}
+	if b.PinCommit && isLeader {
+		// A leader whose voters are itself alone commits in appendEntry
+		// (raft.go:660) before bcastAppend, and a pending node that just won
+		// still has its pinned commit; commit is not modelled.
+		for i := n0; i < len(r.msgs); i++ {
+			if r.msgs[i].Type == pb.MsgApp {
+				r.msgs[i].Commit = 0
+			}
+		}
 	}
 	return err
 }

@@ -132,3 +132,21 @@ def test_no_leftover_children() -> None:
         except FileNotFoundError:
             continue
         assert ") Z " not in stat, f"zombie child {pid}: {stat}"
+
+
+def test_impl_config_and_default_harness() -> None:
+    """impl's Config drives an etcd node on the shared default harness."""
+    from impl.config import Config as ImplConfig
+
+    node = EtcdRawNode(ImplConfig(id=1, voters=(1,), election_tick=4, rand=lambda n: 0))
+    node.raft.randomized_election_timeout = 4
+    for _ in range(3):
+        node.tick()
+    assert node.status().role == "follower"
+    node.tick()
+    st = node.status()
+    assert (st.role, st.term, st.log_terms) == ("leader", 1, [1])
+    assert node.has_ready()
+    node.ready()
+    assert not node.has_ready()
+    node.destroy()

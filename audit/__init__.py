@@ -1,0 +1,30 @@
+"""Audit a change to the election rules: obligations, exhaustive runs, behaviour diff.
+
+- `audit.runner`: `audit_rules(subject, nodes, ...)` -> `AuditReport` (verdict, caught_by,
+  counterexamples, diff); `audit_catalogue(...)` -> kill-table rows for `model.variants`.
+- `audit.configs`: the stated audit bounds and the extra configurations per changed rule.
+- `audit.diff`: abstract reachable graphs and their one-sided states and transitions.
+- `audit.render`: text, JSON and Markdown (Mermaid) reports.
+
+`raftcheck audit` (raftcheck/cmd_audit.py) is the command line; docs/AUDIT.md the workflow.
+"""
+
+from audit.runner import (
+    AuditReport,
+    KillRow,
+    Subject,
+    audit_catalogue,
+    audit_rules,
+    subject_from_rule_set,
+    subject_from_variant,
+)
+
+__all__ = [
+    "AuditReport",
+    "KillRow",
+    "Subject",
+    "audit_catalogue",
+    "audit_rules",
+    "subject_from_rule_set",
+    "subject_from_variant",
+]

@@ -1,0 +1,164 @@
+"""The configurations an audit explores: its stated bounds, and extra configurations per rule.
+
+Every audited node count is explored under the four pre-vote/check-quorum combinations at the
+bounds in `AUDIT_BOUNDS` (drop on, no other faults, symmetry on). Some rules only matter with a
+fault or a setting those runs lack, so a change to them adds named extra configurations
+(`EXTRAS`, chosen by `RULE_EXTRAS`): restarts for vote-keeping rules, a leadership transfer
+under check-quorum for lease rules, a promoted learner for learner and tally rules, initial logs
+for the log comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from model.config import ClusterConfig
+
+# voters -> (max_term, max_msgs, election_timeout). A campaign needs voters-1 messages in flight.
+AUDIT_BOUNDS: dict[int, tuple[int, int, int]] = {
+    1: (2, 2, 1),
+    2: (2, 2, 1),
+    3: (2, 2, 1),
+    4: (1, 3, 1),
+    5: (1, 4, 1),
+    6: (1, 5, 1),
+    7: (1, 6, 1),
+}
+DEFAULT_NODES: tuple[int, ...] = (3, 4, 5)
+DIFF_NODES = 3  # the behaviour diff runs on 3-voter configurations only
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    label: str
+    cfg: ClusterConfig
+    purpose: str = ""
+    extra: bool = False
+
+    def bounds_text(self) -> str:
+        c = self.cfg
+        parts = [
+            f"voters={c.voters}",
+            *([f"learners={c.learners}{' (promoted)' if c.promoted_learners else ''}"]
+              if c.learners else []),
+            f"pre_vote={'on' if c.pre_vote else 'off'}",
+            f"check_quorum={'on' if c.check_quorum else 'off'}",
+            f"max_term={c.max_term}",
+            f"max_msgs={c.max_msgs}",
+            f"election_timeout={c.election_timeout}",
+            "drop=on" if c.drop else "drop=off",
+        ]
+        for name in ("duplicates", "restarts", "transfers", "appends"):
+            if getattr(c, name):
+                parts.append(f"{name}={getattr(c, name)}")
+        if c.init_terms:
+            parts.append("terms=" + ",".join(f"{k}:{v}" for k, v in c.init_terms))
+        if c.init_logs:
+            parts.append(
+                "logs=" + ",".join(f"{k}:{list(v)}" for k, v in c.init_logs)
+            )
+        return " ".join(parts)
+
+
+def base_config(voters: int, pre_vote: bool, check_quorum: bool) -> ClusterConfig:
+    max_term, max_msgs, et = AUDIT_BOUNDS.get(voters, (1, max(voters - 1, 2), 1))
+    return ClusterConfig(
+        voters=voters, pre_vote=pre_vote, check_quorum=check_quorum, election_timeout=et,
+        max_term=max_term, max_msgs=max_msgs,
+    )
+
+
+def _label(voters: int, pre_vote: bool, check_quorum: bool) -> str:
+    flags = [f for f, on in (("pre-vote", pre_vote), ("check-quorum", check_quorum)) if on]
+    return f"{voters} voters" + (", " + ", ".join(flags) if flags else "")
+
+
+def base_configs(nodes: Iterable[int]) -> list[AuditConfig]:
+    """The four pre-vote/check-quorum combinations for every node count, cheapest first."""
+    out = []
+    for n in nodes:
+        for pv, cq in ((False, False), (True, False), (False, True), (True, True)):
+            out.append(AuditConfig(_label(n, pv, cq), base_config(n, pv, cq)))
+    return out
+
+
+_B3 = base_config(3, False, False)
+
+EXTRAS: dict[str, AuditConfig] = {
+    "restart": AuditConfig(
+        "3 voters, 1 restart",
+        replace(_B3, restarts=1),
+        "a crash/restart keeps term, vote and log (vote-keeping rules)",
+        True,
+    ),
+    "transfer": AuditConfig(
+        "3 voters, check-quorum, 1 transfer",
+        replace(_B3, check_quorum=True, transfers=1),
+        "a forced (transfer) campaign against leased followers (lease and check-quorum rules)",
+        True,
+    ),
+    "learner": AuditConfig(
+        "2 voters + 1 promoted learner",
+        replace(_B3, voters=2, learners=1, promoted_learners=True),
+        "a learner that everybody else counts as a voter (learner and tally rules)",
+        True,
+    ),
+    "logs": AuditConfig(
+        "3 voters, divergent initial logs",
+        replace(
+            _B3,
+            init_terms=((1, 1), (2, 2), (3, 1)),
+            init_logs=((1, (1, 1)), (2, (2,)), (3, (1,))),
+        ),
+        "logs that differ in last term and in length (log comparison rules)",
+        True,
+    ),
+}
+
+RULE_EXTRAS: dict[str, tuple[str, ...]] = {
+    "quorum": ("learner",),
+    "is_up_to_date": ("logs",),
+    "can_vote": ("restart",),
+    "in_lease": ("transfer",),
+    "lease_drops_request": ("transfer",),
+    "adopts_higher_term": (),
+    "leader_from_message": (),
+    "lower_term_reply": (),
+    "vote_reply_term": (),
+    "reset_vote": ("restart",),
+    "pre_candidate_lead": ("transfer",),
+    "learner_answers_votes": ("learner",),
+    "record_vote": ("learner", "restart"),
+    "tally_votes": ("learner",),
+    "quorum_active": ("transfer",),
+}
+
+
+def extra_configs(changed: Iterable[str]) -> list[AuditConfig]:
+    names: list[str] = []
+    for rule in changed:
+        for e in RULE_EXTRAS.get(rule, ()):
+            if e not in names:
+                names.append(e)
+    return [EXTRAS[n] for n in EXTRAS if n in names]
+
+
+def parse_nodes(text: str) -> tuple[int, ...]:
+    """`3,4,5` -> (3, 4, 5); ValueError with a one-line message otherwise."""
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            n = int(part)
+        except ValueError:
+            raise ValueError(f"--nodes: {part!r} is not a number (e.g. --nodes 3,4,5)") from None
+        if not 1 <= n <= 7:
+            raise ValueError(f"--nodes: {n} is outside 1..7")
+        if n not in out:
+            out.append(n)
+    if not out:
+        raise ValueError("--nodes: give at least one node count (e.g. --nodes 3)")
+    return tuple(sorted(out))

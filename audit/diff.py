@@ -1,0 +1,223 @@
+"""Behaviour diff: abstract states and transitions reachable under one rule set only.
+
+An abstract state is a model state without its history variables (no rule reads them): the node
+tuples, the fault budgets and the sorted in-flight messages. Because successors never depend on
+the history, a breadth-first search over history-free states visits exactly the abstract
+reachable graph. Both sides share one interning table for nodes and messages (the variant model
+borrows the baseline model's), so that the symmetry representative of an orbit is the same on
+both sides and states compare as plain tuples. BFS order gives each state its shortest trace.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.cluster import ClusterModel
+
+EMPTY_HISTORY: Any = ((), (), ())
+_SHIFT = 32
+_SHARED = ("node_tab", "_node_ix", "msg_tab", "_msg_ix", "msg_to")
+
+
+def share_interning(target: ClusterModel, source: ClusterModel) -> None:
+    """Make `target` intern nodes and messages in `source`'s tables (call before any use)."""
+    for attr in _SHARED:
+        setattr(target, attr, getattr(source, attr))
+
+
+@dataclass
+class Graph:
+    model: ClusterModel
+    states: list[tuple[int, ...]]
+    index: dict[tuple[int, ...], int]
+    parent: array
+    edges: set[int]
+    complete: bool
+    seconds: float
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+
+def _stripper(model: ClusterModel) -> tuple[Any, int]:
+    hp = model.hist_pos
+    empty = model.hist_id(EMPTY_HISTORY)
+    canon = model.canonical
+
+    def strip(st: tuple[int, ...]) -> tuple[int, ...]:
+        return canon(st[:hp] + (empty,) + st[hp + 1 :])
+
+    return strip, hp
+
+
+def abstract_graph(model: ClusterModel, time_limit: float | None = None) -> Graph:
+    """Every abstract state reachable in `model`, with its BFS parent and the transitions."""
+    start = time.perf_counter()
+    strip, _ = _stripper(model)
+    states: list[tuple[int, ...]] = []
+    index: dict[tuple[int, ...], int] = {}
+    parent = array("q")
+    edges: set[int] = set()
+    for init in model.init_states():
+        c = strip(init)
+        if c not in index:
+            index[c] = len(states)
+            states.append(c)
+            parent.append(-1)
+    head = 0
+    complete = True
+    successors = model.successors
+    while head < len(states):
+        if time_limit is not None and head % 1024 == 0 and head:
+            if time.perf_counter() - start > time_limit:
+                complete = False
+                break
+        for _action, nxt in successors(states[head]):
+            c = strip(nxt)
+            idx = index.get(c)
+            if idx is None:
+                idx = index[c] = len(states)
+                states.append(c)
+                parent.append(head)
+            if idx != head:
+                edges.add((head << _SHIFT) | idx)
+        head += 1
+    return Graph(model, states, index, parent, edges, complete, time.perf_counter() - start)
+
+
+@dataclass
+class Witness:
+    """A shortest trace to a state or transition that exists on one side only."""
+
+    side: str  # "variant" or "baseline"
+    kind: str  # "state" or "transition"
+    steps: list[tuple[Any, tuple[int, ...]]]  # (action, concrete state), history stripped
+    init: tuple[int, ...]
+    model: ClusterModel = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+@dataclass
+class GraphDiff:
+    variant_states: int
+    baseline_states: int
+    variant_transitions: int
+    baseline_transitions: int
+    only_variant_states: int
+    only_baseline_states: int
+    only_variant_transitions: int
+    only_baseline_transitions: int
+    complete: bool
+    witnesses: list[Witness]
+    seconds: float
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.only_variant_states
+            or self.only_baseline_states
+            or self.only_variant_transitions
+            or self.only_baseline_transitions
+        )
+
+
+def _chain(g: Graph, idx: int) -> list[int]:
+    out = []
+    while idx >= 0:
+        out.append(idx)
+        idx = g.parent[idx]
+    out.reverse()
+    return out
+
+
+def _replay(g: Graph, chain: list[int], last: int | None = None) -> Witness:
+    """Concrete steps along `chain` (and one more step to state `last`), history stripped."""
+    model = g.model
+    strip, hp = _stripper(model)
+    empty = model.hist_id(EMPTY_HISTORY)
+    init = model.init_states()[0]
+    cur = init[:hp] + (empty,) + init[hp + 1 :]
+    steps: list[tuple[Any, tuple[int, ...]]] = []
+    targets = [g.states[i] for i in chain[1:]]
+    if last is not None:
+        targets.append(g.states[last])
+    for target in targets:
+        for action, nxt in model.successors(cur):
+            flat = nxt[:hp] + (empty,) + nxt[hp + 1 :]
+            if strip(flat) == target:
+                steps.append((action, flat))
+                cur = flat
+                break
+        else:  # pragma: no cover - canonical() would not be a function of the orbit
+            raise RuntimeError("diff replay failed: canonical form is inconsistent")
+    return Witness("", "", steps, init[:hp] + (empty,) + init[hp + 1 :], model)
+
+
+def _first_state_only(a: Graph, b: Graph) -> int | None:
+    for i, st in enumerate(a.states):
+        if st not in b.index:
+            return i
+    return None
+
+
+def _count_states_only(a: Graph, b: Graph) -> int:
+    return sum(1 for st in a.states if st not in b.index)
+
+
+def _transitions_only(a: Graph, b: Graph) -> tuple[int, int | None]:
+    """How many of a's transitions b lacks, and the first one between states both reach."""
+    mask = (1 << _SHIFT) - 1
+    count = 0
+    first: int | None = None
+    for e in a.edges:
+        src, dst = e >> _SHIFT, e & mask
+        s2 = b.index.get(a.states[src])
+        d2 = b.index.get(a.states[dst])
+        if s2 is None or d2 is None or ((s2 << _SHIFT) | d2) not in b.edges:
+            count += 1
+            if s2 is not None and d2 is not None and (first is None or e < first):
+                first = e
+    return count, first
+
+
+def diff_graphs(variant: Graph, baseline: Graph) -> GraphDiff:
+    """Compare two abstract graphs built on shared interning tables."""
+    start = time.perf_counter()
+    ov = _count_states_only(variant, baseline)
+    ob = _count_states_only(baseline, variant)
+    tv, first_tv = _transitions_only(variant, baseline)
+    tb, first_tb = _transitions_only(baseline, variant)
+    witnesses: list[Witness] = []
+    mask = (1 << _SHIFT) - 1
+    for side, g, other, first_edge in (
+        ("variant", variant, baseline, first_tv),
+        ("baseline", baseline, variant, first_tb),
+    ):
+        i = _first_state_only(g, other)
+        if i is not None:
+            w = _replay(g, _chain(g, i))
+            w.side, w.kind = side, "state"
+            witnesses.append(w)
+        elif first_edge is not None:
+            src, dst = first_edge >> _SHIFT, first_edge & mask
+            w = _replay(g, _chain(g, src), dst)
+            w.side, w.kind = side, "transition"
+            witnesses.append(w)
+    return GraphDiff(
+        variant_states=len(variant),
+        baseline_states=len(baseline),
+        variant_transitions=len(variant.edges),
+        baseline_transitions=len(baseline.edges),
+        only_variant_states=ov,
+        only_baseline_states=ob,
+        only_variant_transitions=tv,
+        only_baseline_transitions=tb,
+        complete=variant.complete and baseline.complete,
+        witnesses=witnesses,
+        seconds=time.perf_counter() - start + variant.seconds,
+    )

@@ -1,0 +1,321 @@
+"""Audit reports as text, JSON and Markdown (with Mermaid sequence diagrams)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from audit.configs import DIFF_NODES
+from audit.runner import AuditReport, KillRow, Trace
+from model.messages import MSG_NAMES, describe
+
+# -- text ------------------------------------------------------------------------------------
+
+
+def _fmt_s(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def trace_text(tr: Trace, indent: str = "  ") -> list[str]:
+    lines = [f"{indent}{tr.title} ({len(tr)} steps)", f"{indent}  0: initial state"]
+    lines += [f"{indent}       {x}" for x in tr.initial]
+    for k, st in enumerate(tr.steps, 1):
+        lines.append(f"{indent}{k:>3}: {st.text}")
+        lines += [f"{indent}       {x}" for x in (st.changes or ["(no change)"])]
+    return lines
+
+
+def report_text(rep: AuditReport) -> list[str]:
+    s = rep.subject
+    lines = [
+        f"audit {s.name} against {s.baseline.name}"
+        + (f" ({s.source})" if s.source != "catalogue" else ""),
+    ]
+    if s.description:
+        lines.append(f"  {s.description}")
+    if s.citation:
+        lines.append(f"  cites: {s.citation}")
+    lines.append(f"  changed rules: {', '.join(s.changed) or '(none)'}")
+    lines.append("")
+    if rep.obligations:
+        lines.append("obligations:")
+        for o in rep.obligations:
+            extra = " (reused: reads no changed rule)" if o.reused else ""
+            lines.append(f"  {o.name:<28} {o.status:<8} {o.seconds:6.2f}s{extra}")
+        lines.append("")
+    lines.append("explorations (symmetry on; bounds per configuration):")
+    for e in rep.explorations:
+        bad = [k for k, v in e.invariants.items() if v == "violated"]
+        state = "complete" if e.complete else f"incomplete ({e.stop_reason})"
+        lines.append(
+            f"  [{e.config.label}] {e.distinct_states:,} states {e.seconds:.2f}s {state}; "
+            + (f"BROKEN: {', '.join(bad)}" if bad else "all invariants hold")
+        )
+        lines.append(f"      {e.config.bounds_text()}")
+    lines.append("")
+    if rep.diffs:
+        lines.append(f"behaviour diff against {s.baseline.name} (abstract states, history ignored):")
+        for d in rep.diffs:
+            g = d.diff
+            lines.append(
+                f"  [{d.config.label}] states {g.variant_states:,} vs {g.baseline_states:,}: "
+                f"{g.only_variant_states} only in variant, {g.only_baseline_states} only in "
+                f"baseline; transitions {g.only_variant_transitions} / "
+                f"{g.only_baseline_transitions} one-sided"
+                + ("" if g.complete else " (incomplete: time limit)")
+            )
+        lines.append("")
+    for e, _inv, tr in rep.broken():
+        lines.append(f"counterexample [{e.config.label}]:")
+        lines += trace_text(tr)
+        lines.append("")
+    for d in rep.changed_diffs()[:2]:
+        for _side, tr in d.witnesses:
+            lines.append(f"diff witness [{d.config.label}]:")
+            lines += trace_text(tr)
+            lines.append("")
+    for note in rep.notes:
+        lines.append(f"note: {note}")
+    lines.append(f"verdict: {rep.verdict}" + (f" (caught by {rep.caught_by})" if rep.caught_by
+                                              else ""))
+    if rep.why_no_change:
+        lines.append(f"  why: {rep.why_no_change}")
+    lines.append(f"time: {rep.seconds:.2f}s")
+    return lines
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def _trace_json(tr: Trace) -> dict[str, Any]:
+    return {
+        "title": tr.title,
+        "length": len(tr),
+        "initial_state": tr.initial,
+        "steps": [{"step": k, "action": st.text, "changes": st.changes}
+                  for k, st in enumerate(tr.steps, 1)],
+        "final_state": tr.final,
+    }
+
+
+def report_json(rep: AuditReport) -> dict[str, Any]:
+    s = rep.subject
+    return {
+        "name": s.name,
+        "baseline": s.baseline.name,
+        "source": s.source,
+        "changed_rules": list(s.changed),
+        "description": s.description,
+        "citation": s.citation,
+        "verdict": rep.verdict,
+        "caught_by": rep.caught_by,
+        "seconds_to_first_counterexample": rep.seconds_to_first_counterexample,
+        "counterexample_length": rep.counterexample_length,
+        "why": rep.why_no_change,
+        "exit_code": rep.exit_code,
+        "nodes": list(rep.nodes),
+        "mode": rep.mode,
+        "seconds": round(rep.seconds, 3),
+        "obligations": [
+            {"name": o.name, "status": o.status, "seconds": round(o.seconds, 4),
+             "reused": o.reused, "baseline_status": o.baseline_status,
+             "counterexample": o.counterexample}
+            for o in rep.obligations
+        ],
+        "explorations": [
+            {"config": e.config.label, "bounds": e.config.bounds_text(),
+             "extra": e.config.extra, "purpose": e.config.purpose,
+             "complete": e.complete, "stop_reason": e.stop_reason,
+             "distinct_states": e.distinct_states, "seconds": round(e.seconds, 3),
+             "invariants": e.invariants,
+             "counterexamples": [dict(_trace_json(t), invariant=inv)
+                                 for inv, t in e.counterexamples]}
+            for e in rep.explorations
+        ],
+        "diff": [
+            {"config": d.config.label, "bounds": d.config.bounds_text(),
+             "complete": d.diff.complete,
+             "variant_states": d.diff.variant_states,
+             "baseline_states": d.diff.baseline_states,
+             "only_variant_states": d.diff.only_variant_states,
+             "only_baseline_states": d.diff.only_baseline_states,
+             "only_variant_transitions": d.diff.only_variant_transitions,
+             "only_baseline_transitions": d.diff.only_baseline_transitions,
+             "witnesses": [dict(_trace_json(t), side=side) for side, t in d.witnesses]}
+            for d in rep.diffs
+        ],
+        "notes": rep.notes,
+    }
+
+
+def kill_json(rows: list[KillRow], seconds: float | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"variants": [r.as_dict() for r in rows]}
+    if seconds is not None:
+        out["seconds"] = round(seconds, 3)
+    return out
+
+
+def kill_table(rows: list[KillRow]) -> list[str]:
+    head = ("variant", "verdict", "caught by", "s to 1st cex", "cex len")
+    body = [
+        (r.name, r.verdict, r.caught_by or "-", _fmt_s(r.seconds_to_first_counterexample),
+         "-" if r.counterexample_length is None else str(r.counterexample_length))
+        for r in rows
+    ]
+    widths = [max(len(x[i]) for x in [head, *body]) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for x in body:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(x, widths, strict=True)).rstrip())
+    whys = [r for r in rows if r.why]
+    if whys:
+        lines.append("")
+        lines.append("no observable change:")
+        for r in whys:
+            lines.append(f"  {r.name}: {r.why}")
+    return lines
+
+
+# -- Markdown and Mermaid ----------------------------------------------------------------------
+
+_KEY_FIELDS = ("term", "vote", "lead", "role")
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace(";", ",").replace("#", "").replace(":", " ").replace(">", "&gt;")
+
+
+def mermaid(tr: Trace) -> list[str]:
+    """A Mermaid sequence diagram of a trace: messages as arrows, local actions as notes."""
+    lines = ["```mermaid", "sequenceDiagram"]
+    for i in range(1, tr.n + 1):
+        lines.append(f"    participant N{i}")
+    for k, st in enumerate(tr.steps, 1):
+        a = st.action
+        kind = a[0]
+        if kind in ("deliver", "duplicate", "drop"):
+            m = a[1]
+            label = _mermaid_text(f"{k}. {describe(m).split(' ', 2)[-1]}")
+            name = MSG_NAMES[m[0]]
+            arrow = "--x" if kind == "drop" else "->>"
+            verb = {"deliver": "", "duplicate": " (duplicated)", "drop": " (dropped)"}[kind]
+            lines.append(f"    N{m[1]}{arrow}N{m[2]}: {name} {label}{verb}")
+        elif kind == "transfer":
+            lines.append(f"    Note over N{a[1]}: {k}. transfer leadership to N{a[2]}")
+        else:
+            lines.append(f"    Note over N{a[1]}: {k}. {kind}")
+        for ch in st.changes:
+            if ch.startswith("node "):
+                nid, rest = ch[5:].split(":", 1)
+                keep = [p.strip() for p in rest.split(",")
+                        if p.strip().split(" ", 1)[0] in _KEY_FIELDS]
+                if keep:
+                    lines.append(f"    Note right of N{nid}: {_mermaid_text(', '.join(keep))}")
+            elif ch.startswith("broke "):
+                span = f"N1,N{tr.n}" if tr.n > 1 else "N1"
+                lines.append(f"    Note over {span}: {_mermaid_text(ch.upper())}")
+    lines.append("```")
+    return lines
+
+
+def _numbered(tr: Trace) -> list[str]:
+    lines = []
+    for k, st in enumerate(tr.steps, 1):
+        detail = "; ".join(st.changes) if st.changes else "no change"
+        lines.append(f"{k}. `{st.text}` — {detail}")
+    return lines
+
+
+def report_markdown(rep: AuditReport) -> str:
+    s = rep.subject
+    out = [f"## raftcheck audit: `{s.name}` against `{s.baseline.name}`", ""]
+    if s.description:
+        out.append(f"{s.description}." if not s.description.endswith(".") else s.description)
+        out.append("")
+    if s.citation:
+        out.append(f"Reference: {s.citation}")
+        out.append("")
+    out.append(f"Changed rules: {', '.join(f'`{r}`' for r in s.changed) or '(none)'}")
+    out.append("")
+    out.append(f"**Verdict: {rep.verdict}**"
+               + (f" — caught by {rep.caught_by}" if rep.caught_by else ""))
+    if rep.why_no_change:
+        out.append("")
+        out.append(f"Why: {rep.why_no_change}")
+    out += ["", "| check | configuration | result | seconds |", "|---|---|---|---|"]
+    for o in rep.obligations:
+        res = o.status + (" (reused)" if o.reused else "")
+        out.append(f"| obligation `{o.name}` | Z3, up to 9 voters | {res} | {o.seconds:.2f} |")
+    for e in rep.explorations:
+        bad = [k for k, v in e.invariants.items() if v == "violated"]
+        res = ("**broken: " + ", ".join(bad) + "**") if bad else "all invariants hold"
+        if not e.complete and not bad:
+            res += f" (incomplete: {e.stop_reason})"
+        out.append(f"| explore | {e.config.label}: `{e.config.bounds_text()}` "
+                   f"({e.distinct_states:,} states) | {res} | {e.seconds:.2f} |")
+    for d in rep.diffs:
+        g = d.diff
+        res = (f"{g.only_variant_states} states / {g.only_variant_transitions} transitions "
+               f"only in variant; {g.only_baseline_states} / {g.only_baseline_transitions} "
+               f"only in baseline" if g.changed else "identical")
+        out.append(f"| behaviour diff | {d.config.label} | {res} | {g.seconds:.2f} |")
+    out.append("")
+    extras = [e.config for e in rep.explorations if e.config.extra]
+    if extras:
+        out.append("Extra configurations run for the changed rules:")
+        for c in extras:
+            out.append(f"- {c.label}: {c.purpose}")
+        out.append("")
+    n = 0
+    for e, inv, tr in rep.broken():
+        n += 1
+        out += [f"### Counterexample {n}: {inv} ({e.config.label}, {len(tr)} steps)", "",
+                tr.title, ""]
+        out += _numbered(tr)
+        out.append("")
+        out += mermaid(tr)
+        out.append("")
+    failed = rep.failed_obligations()
+    for o in failed:
+        out += [f"### Obligation `{o.name}` failed", "", "```json"]
+        out.append(json.dumps(o.counterexample, indent=2, default=str))
+        out += ["```", ""]
+    if rep.diffs:
+        out += ["### Behaviour diff", ""]
+        out.append(
+            f"Reachable abstract states (node tuples + in-flight messages, history ignored) "
+            f"and transitions on one side only, {DIFF_NODES} voters."
+        )
+        out.append("")
+        for d in rep.changed_diffs():
+            for side, tr in d.witnesses:
+                out += [f"#### {d.config.label}: {tr.title} ({len(tr)} steps)", ""]
+                out += _numbered(tr)
+                out.append("")
+                out += mermaid(tr)
+                out.append("")
+        if not rep.changed_diffs():
+            out += ["No state or transition differs from the baseline.", ""]
+    for note in rep.notes:
+        out.append(f"> note: {note}")
+    out.append("")
+    out.append(f"_raftcheck audit, {rep.seconds:.1f} s; exit code {rep.exit_code}._")
+    return "\n".join(out) + "\n"
+
+
+def kill_markdown(rows: list[KillRow], seconds: float) -> str:
+    out = ["## raftcheck audit --all", "",
+           "| variant | verdict | caught by | s to first counterexample | length |",
+           "|---|---|---|---|---|"]
+    for r in rows:
+        out.append(
+            f"| `{r.name}` | {r.verdict} | {r.caught_by or '-'} | "
+            f"{_fmt_s(r.seconds_to_first_counterexample)} | "
+            f"{'-' if r.counterexample_length is None else r.counterexample_length} |"
+        )
+    whys = [r for r in rows if r.why]
+    if whys:
+        out += ["", "No observable change:"]
+        out += [f"- `{r.name}`: {r.why}" for r in whys]
+    out += ["", f"_Total {seconds:.1f} s._"]
+    return "\n".join(out) + "\n"

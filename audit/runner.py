@@ -1,0 +1,492 @@
+"""Run an audit: obligations, exhaustive explorations and the behaviour diff for one rule set.
+
+`audit_rules(subject, ...)` audits one changed rule set against its baseline and returns an
+`AuditReport`; `audit_catalogue(...)` runs every variant of `model.variants` in kill mode (each
+variant stops at its first counterexample, which is what the kill table times).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from audit.configs import (
+    DEFAULT_NODES,
+    DIFF_NODES,
+    AuditConfig,
+    base_configs,
+    extra_configs,
+)
+from audit.diff import Graph, GraphDiff, Witness, abstract_graph, diff_graphs, share_interning
+from explorer.bfs import Limits, Violation, explore
+from model.cluster import ClusterModel
+from model.rules import RULE_NAMES, RULE_SETS, RuleSet
+from model.variants import VARIANTS, Variant, changed_rules
+
+Verdict = Literal["safety-broken", "obligation-failed", "behaviour-changed", "no-change"]
+VERDICTS: tuple[Verdict, ...] = (
+    "safety-broken", "obligation-failed", "behaviour-changed", "no-change"
+)
+
+# Why a catalogue variant shows no observable change under the audit bounds (measured).
+NO_CHANGE_WHY: dict[str, str] = {
+    "tally-counts-learners": (
+        "no non-voter ever answers a vote request in the model: learners get requests only "
+        "when promoted, and then every node counts them as voters"
+    ),
+    "leader-from-no-message": (
+        "stepFollower sets lead = m.From on the same MsgApp/MsgHeartbeat right after the term "
+        "switch, so the lead lost by becomeFollower(term, None) is restored at once"
+    ),
+    "record-vote-overwrite": (
+        "a voter never answers one candidate's request of one term both ways (it grants again "
+        "only the candidate it voted for), so no later answer differs from the first"
+    ),
+    "record-vote-keep-both": (
+        "a voter never answers one candidate's request of one term both ways, so no id is "
+        "ever recorded as both granted and rejected"
+    ),
+}
+
+
+@dataclass
+class Subject:
+    """What is audited: a rule set, its baseline, and where it came from."""
+
+    name: str
+    rules: RuleSet
+    baseline: RuleSet
+    description: str = ""
+    citation: str = ""
+    source: str = "catalogue"  # "catalogue", "rule set" or a rules file path
+
+    @property
+    def changed(self) -> tuple[str, ...]:
+        return changed_rules(self.rules, self.baseline)
+
+
+def subject_from_variant(v: Variant, against: str | None = None) -> Subject:
+    base = RULE_SETS[against] if against else v.baseline_rules()
+    return Subject(v.name, v.rules, base, v.description, v.citation)
+
+
+def subject_from_rule_set(name: str, against: str | None = None) -> Subject:
+    rules = RULE_SETS[name]
+    other = against or ("etcd-3.4" if name != "etcd-3.4" else "seed")
+    return Subject(name, rules, RULE_SETS[other], f"the {name} rule set", "model/rules.py",
+                   "rule set")
+
+
+# -- results ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ObligationOutcome:
+    name: str
+    status: str  # "proved" | "failed" | "error" | "unavailable"
+    seconds: float
+    counterexample: dict[str, Any] | None = None
+    baseline_status: str | None = None
+    reused: bool = False
+    at: float = 0.0  # seconds since the audit started, when this result was known
+
+
+@dataclass
+class TraceStep:
+    action: tuple[Any, ...]
+    text: str
+    changes: list[str]
+
+
+@dataclass
+class Trace:
+    title: str
+    initial: list[str]
+    steps: list[TraceStep]
+    final: list[str]
+    n: int
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+@dataclass
+class Exploration:
+    config: AuditConfig
+    complete: bool
+    stop_reason: str | None
+    distinct_states: int
+    seconds: float
+    invariants: dict[str, str]
+    counterexamples: list[tuple[str, Trace]]
+    at: float = 0.0
+
+
+@dataclass
+class DiffOutcome:
+    config: AuditConfig
+    diff: GraphDiff
+    witnesses: list[tuple[str, Trace]]
+    at: float = 0.0
+
+
+@dataclass
+class AuditReport:
+    subject: Subject
+    nodes: tuple[int, ...]
+    mode: str  # "full" or "kill"
+    obligations: list[ObligationOutcome] = field(default_factory=list)
+    explorations: list[Exploration] = field(default_factory=list)
+    diffs: list[DiffOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    # -- verdict ------------------------------------------------------------------------------
+
+    def broken(self) -> list[tuple[Exploration, str, Trace]]:
+        return [(e, inv, tr) for e in self.explorations for inv, tr in e.counterexamples]
+
+    def failed_obligations(self) -> list[ObligationOutcome]:
+        return [o for o in self.obligations if o.status == "failed"]
+
+    def changed_diffs(self) -> list[DiffOutcome]:
+        return [d for d in self.diffs if d.diff.changed]
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.broken():
+            return "safety-broken"
+        if self.failed_obligations():
+            return "obligation-failed"
+        if self.changed_diffs():
+            return "behaviour-changed"
+        return "no-change"
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.verdict in ("safety-broken", "obligation-failed") else 0
+
+    def _first(self) -> tuple[str | None, float | None, int | None]:
+        v = self.verdict
+        if v == "safety-broken":
+            e, inv, tr = min(self.broken(), key=lambda x: (x[0].at, len(x[2])))
+            return f"explore [{e.config.label}]: {inv}", e.at, len(tr)
+        if v == "obligation-failed":
+            o = min(self.failed_obligations(), key=lambda o: o.at)
+            note = " (also fails on the baseline)" if o.baseline_status == "failed" else ""
+            return f"obligation {o.name}{note}", o.at, None
+        if v == "behaviour-changed":
+            d = min(self.changed_diffs(), key=lambda d: d.at)
+            length = min((len(t) for _, t in d.witnesses), default=None)
+            return f"diff [{d.config.label}]", d.at, length
+        return None, None, None
+
+    @property
+    def caught_by(self) -> str | None:
+        return self._first()[0]
+
+    @property
+    def seconds_to_first_counterexample(self) -> float | None:
+        at = self._first()[1]
+        return round(at, 3) if at is not None else None
+
+    @property
+    def counterexample_length(self) -> int | None:
+        return self._first()[2]
+
+    @property
+    def why_no_change(self) -> str | None:
+        if self.verdict != "no-change":
+            return None
+        if not self.subject.changed:
+            return "the rule set is the baseline's (no rule function differs)"
+        known = NO_CHANGE_WHY.get(self.subject.name)
+        generic = (
+            "every obligation and invariant holds and the reachable abstract states and "
+            "transitions equal the baseline's in every diffed configuration"
+        )
+        return f"{known}; {generic}" if known else generic
+
+
+# -- obligations -----------------------------------------------------------------------------
+
+ObligationRunner = Callable[..., list[Any]]
+
+
+def _load_obligations() -> tuple[ObligationRunner | None, str | None]:
+    try:
+        from specs.obligations import run_obligations
+    except Exception as exc:  # noqa: BLE001 - another worker's module may be mid-edit
+        return None, f"specs.obligations unavailable ({type(exc).__name__}: {exc})"
+    return run_obligations, None
+
+
+def _traced(rules: RuleSet, used: set[str]) -> RuleSet:
+    """A copy of `rules` whose functions record their name in `used` when called."""
+
+    def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def w(*a: Any, **k: Any) -> Any:
+            used.add(name)
+            return fn(*a, **k)
+
+        w.__name__ = getattr(fn, "__name__", name)
+        w.__doc__ = fn.__doc__
+        return w
+
+    return rules.with_rules(
+        rules.name, **{n: wrap(n, getattr(rules, n)) for n in RULE_NAMES}
+    )
+
+
+class ObligationCache:
+    """Baseline obligation results plus the rules each obligation called on the baseline.
+
+    An obligation is a deterministic function of the rules it calls. If a variant changes none
+    of the rules an obligation called on the baseline, the variant's run makes exactly the same
+    calls with the same results, so the baseline's result is the variant's (used by --all).
+    """
+
+    def __init__(self, run: ObligationRunner, max_voters: int) -> None:
+        self.run = run
+        self.max_voters = max_voters
+        self._base: dict[str, list[tuple[Any, frozenset[str]]]] = {}
+
+    def baseline(self, rules: RuleSet) -> list[tuple[Any, frozenset[str]]]:
+        got = self._base.get(rules.name)
+        if got is None:
+            from specs.obligations import OBLIGATIONS
+
+            got = []
+            for ob in OBLIGATIONS:
+                used: set[str] = set()
+                (res,) = self.run(_traced(rules, used), [ob.name], self.max_voters)
+                got.append((res, frozenset(used)))
+            self._base[rules.name] = got
+        return got
+
+
+def run_obligation_checks(
+    subject: Subject,
+    t0: float,
+    max_voters: int,
+    cache: ObligationCache | None,
+    stop_at_failure: bool,
+    notes: list[str],
+) -> list[ObligationOutcome]:
+    run, problem = _load_obligations()
+    if run is None:
+        notes.append(problem or "obligations unavailable")
+        return []
+    out: list[ObligationOutcome] = []
+    changed = set(subject.changed)
+    base_results = cache.baseline(subject.baseline) if cache else None
+    if base_results is None:
+        try:
+            results = run(subject.rules, None, max_voters)
+        except Exception as exc:  # noqa: BLE001 - a user rule may crash on symbolic input
+            notes.append(f"obligations could not run: {type(exc).__name__}: {exc}")
+            return []
+        for r in results:
+            out.append(ObligationOutcome(r.name, r.status, r.seconds, r.counterexample,
+                                         at=time.perf_counter() - t0))
+        return out
+    for base_res, used in base_results:
+        if not (used & changed):
+            out.append(ObligationOutcome(base_res.name, base_res.status, 0.0,
+                                         base_res.counterexample, base_res.status, True,
+                                         time.perf_counter() - t0))
+        else:
+            try:
+                (r,) = run(subject.rules, [base_res.name], max_voters)
+                status, secs, cex = r.status, r.seconds, r.counterexample
+            except Exception as exc:  # noqa: BLE001
+                status, secs, cex = "error", 0.0, {"error": f"{type(exc).__name__}: {exc}"}
+            out.append(ObligationOutcome(base_res.name, status, secs, cex, base_res.status,
+                                         False, time.perf_counter() - t0))
+        if stop_at_failure and out[-1].status == "failed":
+            break
+    return out
+
+
+# -- traces ----------------------------------------------------------------------------------
+
+
+def trace_of(model: ClusterModel, title: str, init: Any, steps: Sequence[Any]) -> Trace:
+    """Render a trace (steps are explorer Steps or (action, state) pairs)."""
+    out = []
+    prev = init
+    for s in steps:
+        action, state = (s.action, s.state) if hasattr(s, "action") else s
+        out.append(TraceStep(action, model.describe_action(action),
+                             model.describe_changes(prev, state)))
+        prev = state
+    return Trace(title, model.describe_state(init), out, model.describe_state(prev), model.n)
+
+
+def _violation_trace(model: ClusterModel, v: Violation) -> Trace:
+    inv = next((i for i in model.invariants() if i.name == v.invariant), None)
+    title = f"{v.invariant}: {inv.statement}" if inv else v.invariant
+    return trace_of(model, title, v.init, v.steps)
+
+
+def _witness_trace(w: Witness) -> Trace:
+    what = "state" if w.kind == "state" else "transition"
+    title = f"a {what} reachable only under the {w.side}"
+    return trace_of(w.model, title, w.init, w.steps)
+
+
+# -- the audit -------------------------------------------------------------------------------
+
+
+class BaselineGraphs:
+    """Abstract graphs of the baseline per configuration, built once (shared by --all)."""
+
+    def __init__(self, time_limit: float | None) -> None:
+        self.time_limit = time_limit
+        self._graphs: dict[tuple[str, AuditConfig], Graph] = {}
+
+    def get(self, rules: RuleSet, ac: AuditConfig) -> Graph:
+        key = (rules.name, ac)
+        g = self._graphs.get(key)
+        if g is None:
+            g = self._graphs[key] = abstract_graph(ClusterModel(ac.cfg, rules), self.time_limit)
+        return g
+
+
+def audit_rules(
+    subject: Subject,
+    nodes: Iterable[int] = DEFAULT_NODES,
+    *,
+    kill_mode: bool = False,
+    obligations: bool = True,
+    max_voters: int = 9,
+    diff: bool = True,
+    explore_time_limit: float | None = 300.0,
+    diff_time_limit: float | None = 120.0,
+    obligation_cache: ObligationCache | None = None,
+    baselines: BaselineGraphs | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> AuditReport:
+    """Audit `subject` against its baseline.
+
+    Full mode (default): every check runs, explorations keep going to report every broken
+    invariant with its shortest counterexample. Kill mode: checks run cheapest first and the
+    audit stops at the first counterexample (explorations stop at their first violation).
+    """
+    t0 = time.perf_counter()
+    nodes = tuple(nodes)
+    report = AuditReport(subject, nodes, "kill" if kill_mode else "full")
+    say = progress or (lambda _msg: None)
+    baselines = baselines or BaselineGraphs(diff_time_limit)
+
+    def done() -> AuditReport:
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    if obligations:
+        say("obligations")
+        report.obligations = run_obligation_checks(
+            subject, t0, max_voters, obligation_cache, kill_mode, report.notes
+        )
+        if kill_mode and report.failed_obligations():
+            return done()
+
+    configs = base_configs(nodes)
+    extras = extra_configs(subject.changed)
+    order = [c for c in configs if c.cfg.voters <= DIFF_NODES] + extras
+    order += [c for c in configs if c.cfg.voters > DIFF_NODES]
+    for ac in order:
+        say(f"explore [{ac.label}]")
+        model = ClusterModel(ac.cfg, subject.rules)
+        res = explore(
+            model, symmetry=True, keep_going=not kill_mode,
+            limits=Limits(time_limit=explore_time_limit),
+        )
+        cex = [(v.invariant, _violation_trace(model, v)) for v in res.violations]
+        report.explorations.append(
+            Exploration(ac, res.complete or (not kill_mode and res.stop_reason is None),
+                        res.stop_reason, res.distinct_states, res.seconds, res.invariants, cex,
+                        time.perf_counter() - t0)
+        )
+        if kill_mode and cex:
+            return done()
+
+    if diff:
+        for ac in [c for c in configs if c.cfg.voters == DIFF_NODES] + extras:
+            say(f"diff [{ac.label}]")
+            base_g = baselines.get(subject.baseline, ac)
+            model = ClusterModel(ac.cfg, subject.rules)
+            share_interning(model, base_g.model)
+            var_g = abstract_graph(model, diff_time_limit)
+            d = diff_graphs(var_g, base_g)
+            report.diffs.append(
+                DiffOutcome(ac, d, [(w.side, _witness_trace(w)) for w in d.witnesses],
+                            time.perf_counter() - t0)
+            )
+            if kill_mode and d.changed:
+                break
+        if DIFF_NODES not in nodes:
+            report.notes.append(
+                f"the behaviour diff runs on {DIFF_NODES}-voter configurations only "
+                "(4 and 5 voters are too slow to explore twice per audit)"
+            )
+    return done()
+
+
+@dataclass
+class KillRow:
+    name: str
+    baseline: str
+    verdict: Verdict
+    caught_by: str | None
+    seconds_to_first_counterexample: float | None
+    counterexample_length: int | None
+    seconds: float
+    why: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "verdict": self.verdict,
+            "caught_by": self.caught_by,
+            "seconds_to_first_counterexample": self.seconds_to_first_counterexample,
+            "counterexample_length": self.counterexample_length,
+            "baseline": self.baseline,
+            "seconds": round(self.seconds, 3),
+            "why": self.why,
+        }
+
+
+def kill_row(report: AuditReport) -> KillRow:
+    return KillRow(
+        report.subject.name, report.subject.baseline.name, report.verdict, report.caught_by,
+        report.seconds_to_first_counterexample, report.counterexample_length, report.seconds,
+        report.why_no_change,
+    )
+
+
+def audit_catalogue(
+    variants: Sequence[Variant] = VARIANTS,
+    nodes: Iterable[int] = (DIFF_NODES,),
+    *,
+    against: str | None = None,
+    max_voters: int = 9,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[KillRow], float]:
+    """Every variant in kill mode; obligations reused where the changed rules are not read."""
+    t0 = time.perf_counter()
+    run, _problem = _load_obligations()
+    cache = ObligationCache(run, max_voters) if run is not None else None
+    baselines = BaselineGraphs(120.0)
+    rows = []
+    for v in variants:
+        if progress:
+            progress(f"{v.name}")
+        rep = audit_rules(
+            subject_from_variant(v, against), nodes, kill_mode=True, max_voters=max_voters,
+            obligation_cache=cache, baselines=baselines,
+        )
+        rows.append(kill_row(rep))
+    return rows, time.perf_counter() - t0

@@ -1,0 +1,301 @@
+"""The one place where impl/ and model/ meet: an impl cluster and its abstraction.
+
+`ImplCluster` holds the etcd-style port's side of a run: one `impl.RawNode` per node id, the
+in-flight impl `Message`s (a multiset, kept as a list) and the fault budgets, which are harness
+bookkeeping and not node state. `abstract(cluster, model)` is the abstraction function: it maps
+that cluster to a model state (`ClusterModel.encode(nodes, messages, budgets)`).
+
+Mapping (specs/SEMANTICS.md, "Node state" and "Messages"):
+
+- `elapsed`: `min(election_elapsed, ET)` on a non-leader (the model saturates at ET); a
+  leader's `election_elapsed` as it is (it wraps at ET in both).
+- `granted` / `rejected`: bitmasks of `status().votes` (id -> granted).
+- `active`: `status().recent_active` minus the leader itself, on a leader with check_quorum
+  only (empty otherwise).
+- messages: the type by name, `frm`, `to`, `term`, `log_term`, `index`, `reject`,
+  `force = (context == b"CampaignTransfer")`, `entries` = the tuple of the entries' terms.
+
+Timing. The model's `timeout(i)` may fire at any time once `elapsed >= ET`, while the impl fires
+when `election_elapsed` reaches a randomized timeout. The harness pins
+`raft.randomized_election_timeout` before every tick: above any reachable value for a model
+`tick` (so the impl never fires on its own), and to `election_elapsed + 1` for a model
+`timeout` (etcd's tickElection then sets `electionElapsed = 0` and steps `MsgHup`). Leaders
+beat only through `RawNode.beat()`: `heartbeat_tick` is set huge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from impl import Config, Entry, Message, MessageType, RawNode, StateType
+from model.cluster import ClusterModel, State
+from model.config import ClusterConfig
+from model.messages import MSG_BY_NAME, MSG_NAMES
+from model.messages import Message as ModelMessage
+from model.node_state import LEADER, ROLE_BY_NAME, Node
+
+CAMPAIGN_TRANSFER = b"CampaignTransfer"
+NEVER = 1 << 62  # a randomized election timeout that no run reaches
+HEARTBEAT_OFF = 1 << 30  # heartbeat_tick: leaders beat only when told to (RawNode.beat)
+
+Action = tuple[Any, ...]
+
+
+class AbstractionError(Exception):
+    """An impl value with no model counterpart (e.g. an unmodelled message type)."""
+
+
+def _rand_zero(n: int) -> int:
+    return 0
+
+
+def impl_config(cfg: ClusterConfig, nid: int) -> Config:
+    """Node `nid`'s start-up configuration, after the model's initial state.
+
+    With promoted learners every voter lists the learners as voters, while each learner keeps
+    the original configuration (it still believes it is a learner).
+    """
+    voters = list(range(1, cfg.voters + 1))
+    learners = list(range(cfg.voters + 1, cfg.n + 1))
+    if cfg.promoted_learners and nid <= cfg.voters:
+        voters, learners = voters + learners, []
+    terms = dict(cfg.init_terms)
+    logs = dict(cfg.init_logs)
+    return Config(
+        id=nid,
+        voters=voters,
+        learners=learners,
+        election_tick=cfg.election_timeout,
+        heartbeat_tick=HEARTBEAT_OFF,
+        pre_vote=cfg.pre_vote,
+        check_quorum=cfg.check_quorum,
+        rules=cfg.rules,
+        rand=_rand_zero,
+        term=terms.get(nid, 0),
+        vote=0,
+        log_terms=tuple(logs.get(nid, ())),
+        pending_conf=nid in cfg.pending_conf,
+    )
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+_TYPE_TO_MODEL: dict[MessageType, int] = {
+    t: MSG_BY_NAME[t.name] for t in MessageType if t.name in MSG_BY_NAME
+}
+_MODEL_TO_TYPE: dict[int, MessageType] = {v: k for k, v in _TYPE_TO_MODEL.items()}
+_msg_cache: dict[Message, ModelMessage] = {}
+_ROLE_OF: dict[StateType, int] = {t: ROLE_BY_NAME[t.role] for t in StateType}
+
+
+def abstract_message(m: Message) -> ModelMessage:
+    """impl Message -> model message tuple."""
+    got = _msg_cache.get(m)
+    if got is not None:
+        return got
+    mtype = _TYPE_TO_MODEL.get(m.type)
+    if mtype is None:
+        raise AbstractionError(f"unmodelled message type {m.type.name} ({m.frm}->{m.to})")
+    out: ModelMessage = (
+        mtype,
+        m.frm,
+        m.to,
+        m.term,
+        m.log_term,
+        m.index,
+        bool(m.reject),
+        m.context == CAMPAIGN_TRANSFER,
+        tuple(e.term for e in m.entries),
+    )
+    if len(_msg_cache) > 200_000:
+        _msg_cache.clear()
+    _msg_cache[m] = out
+    return out
+
+
+def concrete_message(mm: ModelMessage) -> Message:
+    """model message -> an impl Message whose abstraction is `mm` (for replays and the
+    exhaustive mode; commit, reject_hint and entry data are 0/empty, as in every run)."""
+    mtype, frm, to, term, log_term, index, reject, force, entries = mm
+    return Message(
+        type=_MODEL_TO_TYPE[mtype],
+        to=to,
+        frm=frm,
+        term=term,
+        log_term=log_term,
+        index=index,
+        entries=tuple(Entry(term=t, index=k + 1) for k, t in enumerate(entries)),
+        reject=reject,
+        context=CAMPAIGN_TRANSFER if force else b"",
+    )
+
+
+# -- nodes --------------------------------------------------------------------------------------
+
+
+def abstract_node(rn: RawNode, et: int, check_quorum: bool) -> Node:
+    """One RawNode -> the model's node tuple.
+
+    Reads the fields `RawNode.status()` reports (term, vote, lead, role, election_elapsed,
+    votes, recent_active, log terms) straight from `rn.raft`, without the copies `status()`
+    makes (this runs on every node after every lockstep step).
+    """
+    r = rn.raft
+    role = _ROLE_OF[r.state]
+    if role == LEADER:
+        elapsed = r.election_elapsed
+    else:
+        elapsed = min(r.election_elapsed, et)
+    granted = rejected = 0
+    for vid, v in r.prs.votes.items():
+        if v:
+            granted |= 1 << vid
+        else:
+            rejected |= 1 << vid
+    active = 0
+    if check_quorum and role == LEADER:
+        me = r.id
+        for vid, pr in r.prs.progress.items():
+            if pr.recent_active and vid != me:
+                active |= 1 << vid
+    log = tuple([e.term for e in r.raft_log.entries])
+    return (r.term, r.vote, r.lead, role, elapsed, log, granted, rejected, active)
+
+
+def abstract_node_via_status(rn: RawNode, et: int, check_quorum: bool) -> Node:
+    """The same abstraction through the public `RawNode.status()` (tests compare the two)."""
+    s = rn.status()
+    role = ROLE_BY_NAME[s.role]
+    elapsed = s.election_elapsed if role == LEADER else min(s.election_elapsed, et)
+    granted = sum(1 << i for i, v in s.votes.items() if v)
+    rejected = sum(1 << i for i, v in s.votes.items() if not v)
+    active = 0
+    if check_quorum and role == LEADER:
+        active = sum(1 << i for i in s.recent_active if i != rn.raft.id)
+    return (s.term, s.vote, s.lead, role, elapsed, tuple(s.log_terms), granted, rejected, active)
+
+
+# -- the cluster --------------------------------------------------------------------------------
+
+
+class ImplCluster:
+    """RawNodes 1..N, the in-flight impl messages and the fault budgets of one run."""
+
+    def __init__(self, cfg: ClusterConfig) -> None:
+        self.cfg = cfg
+        self.et = cfg.election_timeout
+        self.nodes: list[RawNode] = [RawNode(impl_config(cfg, i)) for i in range(1, cfg.n + 1)]
+        self.inflight: list[Message] = []
+        # duplicate, restart, transfer, append (the model's order)
+        self.budgets: list[int] = [cfg.duplicates, cfg.restarts, cfg.transfers, cfg.appends]
+
+    def node(self, nid: int) -> RawNode:
+        return self.nodes[nid - 1]
+
+    # -- actions, named like the model's; each returns the messages the action sent ----------
+
+    def _drain(self, rn: RawNode) -> list[Message]:
+        sent = rn.ready()
+        self.inflight.extend(sent)
+        return sent
+
+    def tick(self, nid: int) -> list[Message]:
+        rn = self.node(nid)
+        rn.raft.randomized_election_timeout = NEVER
+        rn.tick()
+        return self._drain(rn)
+
+    def timeout(self, nid: int) -> list[Message]:
+        rn = self.node(nid)
+        r = rn.raft
+        r.randomized_election_timeout = r.election_elapsed + 1
+        rn.tick()
+        return self._drain(rn)
+
+    def heartbeat(self, nid: int) -> list[Message]:
+        rn = self.node(nid)
+        rn.beat()
+        return self._drain(rn)
+
+    def find(self, mm: ModelMessage) -> Message:
+        """The in-flight impl message whose abstraction is `mm`."""
+        for m in self.inflight:
+            if abstract_message(m) == mm:
+                return m
+        raise AbstractionError("message not in flight on the impl side")
+
+    def deliver(self, m: Message) -> list[Message]:
+        self.inflight.remove(m)
+        rn = self.node(m.to)
+        rn.step(m)
+        return self._drain(rn)
+
+    def drop(self, m: Message) -> list[Message]:
+        self.inflight.remove(m)
+        return []
+
+    def duplicate(self, m: Message) -> list[Message]:
+        self.budgets[0] -= 1
+        rn = self.node(m.to)
+        rn.step(m)
+        return self._drain(rn)
+
+    def restart(self, nid: int) -> list[Message]:
+        self.budgets[1] -= 1
+        rn = self.node(nid)
+        rn.restart()
+        rn.raft.randomized_election_timeout = NEVER
+        return self._drain(rn)
+
+    def transfer(self, nid: int, to: int) -> list[Message]:
+        self.budgets[2] -= 1
+        rn = self.node(nid)
+        rn.transfer_leader(to)
+        return self._drain(rn)
+
+    def append(self, nid: int) -> list[Message]:
+        self.budgets[3] -= 1
+        rn = self.node(nid)
+        rn.propose(b"")
+        return self._drain(rn)
+
+    def apply(self, action: Action) -> list[Message]:
+        """Apply a model action (messages given in model form) to the impl cluster."""
+        kind = action[0]
+        if kind in ("deliver", "drop", "duplicate"):
+            m = self.find(action[1])
+            return getattr(self, kind)(m)  # type: ignore[no-any-return]
+        if kind == "transfer":
+            return self.transfer(action[1], action[2])
+        if kind in ("tick", "timeout", "heartbeat", "restart", "append"):
+            return getattr(self, kind)(action[1])  # type: ignore[no-any-return]
+        raise AbstractionError(f"unknown action {kind!r}")
+
+
+def abstract_nodes(cluster: ImplCluster) -> list[Node]:
+    cq = cluster.cfg.check_quorum
+    et = cluster.et
+    return [abstract_node(rn, et, cq) for rn in cluster.nodes]
+
+
+def abstract_messages(msgs: Sequence[Message]) -> list[ModelMessage]:
+    return [abstract_message(m) for m in msgs]
+
+
+def abstract(cluster: ImplCluster, model: ClusterModel, history: Any = ((), (), ())) -> State:
+    """THE abstraction function: impl cluster -> model state.
+
+    The model's history variables (elected, vote ledger) have no impl counterpart; pass the
+    model's own history to get a state that compares equal with `==`.
+    """
+    return model.encode(
+        abstract_nodes(cluster),
+        abstract_messages(cluster.inflight),
+        tuple(cluster.budgets),
+        history,
+    )
+
+
+def message_name(mm: ModelMessage) -> str:
+    return MSG_NAMES[mm[0]]

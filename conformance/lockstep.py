@@ -1,0 +1,252 @@
+"""Hypothesis state machine that drives impl and model in lockstep (conformance/engine.py).
+
+`machine_class(voters=None, rules=None, ...)` returns a `RuleBasedStateMachine` subclass whose
+`@initialize` draws a cluster (3-5 voters unless fixed, 0-2 learners, promoted-learner flag,
+pre_vote, check_quorum, election timeout, initial terms and logs, fault budgets, rule set unless
+fixed) and whose rules are the model's actions: tick, timeout, heartbeat, deliver, drop,
+duplicate, restart, transfer, append. Every rule picks among the actions the model enables
+(bounded ones are skipped on both sides) and the step is checked by `Lockstep.step`.
+
+A divergence raises `DivergenceFound`; the machine records each failing run in
+`machine.failures`, so after Hypothesis has shrunk, the last record is the minimal run (its
+final replay).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+
+from conformance.abstraction import Action
+from conformance.engine import Lockstep
+from conformance.modelstep import available_kinds, candidates
+from model.config import ClusterConfig
+
+# Generous bounds: lockstep runs are short, so these rarely disable anything.
+LOCKSTEP_MAX_TERM = 12
+LOCKSTEP_MAX_MSGS = 24
+
+_PICK = st.integers(min_value=0, max_value=15)
+
+
+class DivergenceFound(AssertionError):
+    """impl and model disagree (or the model broke an invariant)."""
+
+
+class Counters:
+    def __init__(self) -> None:
+        self.examples = 0
+        self.steps = 0
+
+
+def draw_config(
+    data: st.DataObject, voters: int | None, rules: str | None, faults: bool = True
+) -> ClusterConfig:
+    v = voters if voters is not None else data.draw(st.integers(3, 5), label="voters")
+    learners = data.draw(st.integers(0, 2), label="learners")
+    promoted = data.draw(st.booleans(), label="promoted_learners") if learners else False
+    pre_vote = data.draw(st.booleans(), label="pre_vote")
+    check_quorum = data.draw(st.booleans(), label="check_quorum")
+    rule_set = rules if rules is not None else data.draw(
+        st.sampled_from(["etcd-3.4", "seed"]), label="rules"
+    )
+    et = data.draw(st.integers(1, 3), label="election_timeout")
+    n = v + learners
+    terms: list[tuple[int, int]] = []
+    logs: list[tuple[int, tuple[int, ...]]] = []
+    if data.draw(st.booleans(), label="initial terms and logs"):
+        for nid in range(1, n + 1):
+            t = data.draw(st.integers(0, 2), label=f"term {nid}")
+            if t:
+                terms.append((nid, t))
+                log = data.draw(
+                    st.lists(st.integers(1, t), max_size=3).map(lambda xs: tuple(sorted(xs))),
+                    label=f"log {nid}",
+                )
+                if log:
+                    logs.append((nid, log))
+    pending = data.draw(st.sets(st.integers(1, v), max_size=1), label="pending_conf")
+    dup = restarts = transfers = appends = 0
+    if faults:
+        dup = data.draw(st.integers(0, 3), label="duplicates")
+        restarts = data.draw(st.integers(0, 2), label="restarts")
+        transfers = data.draw(st.integers(0, 2), label="transfers")
+        appends = data.draw(st.integers(0, 2), label="appends")
+    return ClusterConfig(
+        voters=v,
+        learners=learners,
+        promoted_learners=promoted,
+        pre_vote=pre_vote,
+        check_quorum=check_quorum,
+        election_timeout=et,
+        max_term=LOCKSTEP_MAX_TERM,
+        max_msgs=LOCKSTEP_MAX_MSGS,
+        drop=True,
+        duplicates=dup,
+        restarts=restarts,
+        transfers=transfers,
+        appends=appends,
+        rules=rule_set,
+        init_terms=tuple(terms),
+        init_logs=tuple(logs),
+        pending_conf=frozenset(pending),
+    )
+
+
+KINDS = ("tick", "timeout", "heartbeat", "deliver", "drop", "duplicate", "restart", "transfer",
+         "append")
+
+
+# How often the program driver picks each rule, relative to the others (deliveries drive the
+# protocol forward; drops and faults mostly cut runs short).
+WEIGHTS = {
+    "tick": 2,
+    "timeout": 2,
+    "heartbeat": 1,
+    "deliver": 6,
+    "drop": 1,
+    "duplicate": 1,
+    "restart": 1,
+    "transfer": 1,
+    "append": 1,
+}
+
+
+def pick_action(run: Lockstep, kind: str, k: int) -> Action | None:
+    """The `k`-th (mod count) candidate action of `kind` in the current state, if any."""
+    acts = candidates(run.model, run.state, kind)
+    return acts[k % len(acts)] if acts else None
+
+
+class LockstepMachine(RuleBasedStateMachine):
+    """Base class; use `machine_class` to get a configured subclass.
+
+    Each rule picks one of the model's candidate actions of its kind; an action the model does
+    not enable (bounds, budgets) is skipped on both sides.
+    """
+
+    voters: ClassVar[int | None] = None
+    rules_name: ClassVar[str | None] = None
+    counters: ClassVar[Counters]
+    failures: ClassVar[list[Lockstep]]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run: Lockstep | None = None
+        type(self).counters.examples += 1
+
+    def _has(self, kind: str) -> bool:
+        return self.run is not None and bool(candidates(self.run.model, self.run.state, kind))
+
+    def _pick(self, kind: str, k: int) -> None:
+        run = self.run
+        assert run is not None
+        action = pick_action(run, kind, k)
+        if action is None:
+            return
+        s = run.step(action)
+        if s is None:
+            return
+        type(self).counters.steps += 1
+        if s.problems:
+            type(self).failures.append(run)
+            raise DivergenceFound("\n".join(run.render()))
+
+    # -- rules --------------------------------------------------------------------------------
+
+    @initialize(data=st.data())
+    def setup(self, data: st.DataObject) -> None:
+        cfg = draw_config(data, type(self).voters, type(self).rules_name)
+        self.run = Lockstep(cfg)
+        if self.run.init_problems:
+            type(self).failures.append(self.run)
+            raise DivergenceFound("\n".join(self.run.render()))
+
+    @rule(k=_PICK)
+    def tick(self, k: int) -> None:
+        self._pick("tick", k)
+
+    @precondition(lambda self: self._has("timeout"))
+    @rule(k=_PICK)
+    def timeout(self, k: int) -> None:
+        self._pick("timeout", k)
+
+    @precondition(lambda self: self._has("heartbeat"))
+    @rule(k=_PICK)
+    def heartbeat(self, k: int) -> None:
+        self._pick("heartbeat", k)
+
+    @precondition(lambda self: self._has("deliver"))
+    @rule(k=_PICK)
+    def deliver(self, k: int) -> None:
+        self._pick("deliver", k)
+
+    @precondition(lambda self: self._has("drop"))
+    @rule(k=_PICK)
+    def drop(self, k: int) -> None:
+        self._pick("drop", k)
+
+    @precondition(lambda self: self._has("duplicate"))
+    @rule(k=_PICK)
+    def duplicate(self, k: int) -> None:
+        self._pick("duplicate", k)
+
+    @precondition(lambda self: self._has("restart"))
+    @rule(k=_PICK)
+    def restart(self, k: int) -> None:
+        self._pick("restart", k)
+
+    @precondition(lambda self: self._has("transfer"))
+    @rule(k=_PICK)
+    def transfer(self, k: int) -> None:
+        self._pick("transfer", k)
+
+    @precondition(lambda self: self._has("append"))
+    @rule(k=_PICK)
+    def append(self, k: int) -> None:
+        self._pick("append", k)
+
+
+def run_program(run: Lockstep, program: bytes, counters: Counters) -> None:
+    """The fast driver: byte pairs (rule, pick) name the same rules as `LockstepMachine`.
+
+    Hypothesis draws `program` as one byte string, which costs far less than one rule draw
+    per step, and shrinks it by deleting and lowering bytes, i.e. by deleting steps and
+    picking earlier candidates. A (0, 0) pair ends the program (so zeroing a tail truncates
+    it); otherwise the rule byte indexes the rules that have a candidate in the current state
+    (tick always has one and comes first).
+    """
+    for j in range(0, len(program) - 1, 2):
+        if program[j] == 0 and program[j + 1] == 0:
+            break
+        kinds = available_kinds(run.model, run.state, KINDS)
+        slots = [k for k in kinds for _ in range(WEIGHTS[k])]
+        kind = slots[program[j] % len(slots)]
+        action = pick_action(run, kind, program[j + 1])
+        if action is None:
+            continue
+        s = run.step(action)
+        if s is None:
+            continue
+        counters.steps += 1
+        if s.problems:
+            raise DivergenceFound("\n".join(run.render()))
+
+
+def machine_class(
+    voters: int | None = None, rules: str | None = None, seed: int | None = None
+) -> type[LockstepMachine]:
+    """A fresh LockstepMachine subclass with its own counters and failure list."""
+    attrs: dict[str, Any] = {
+        "voters": voters,
+        "rules_name": rules,
+        "counters": Counters(),
+        "failures": [],
+    }
+    cls = type("LockstepMachine", (LockstepMachine,), attrs)
+    if seed is not None:
+        cls._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    return cls
+

@@ -1,0 +1,231 @@
+"""Entry points: `run_lockstep(...) -> Report` (used by `raftcheck conform` and `raftcheck
+check`) and `short_pass(seed) -> bool`."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from collections.abc import Callable
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.stateful import run_state_machine_as_test
+
+from conformance.abstraction import Action
+from conformance.engine import Lockstep
+from conformance.lockstep import (
+    Counters,
+    DivergenceFound,
+    draw_config,
+    machine_class,
+    run_program,
+)
+from conformance.trace import trace_to_json, write_trace
+from model.config import ConfigError
+from model.rules import RULE_SETS
+
+DEFAULT_EXAMPLES = 200
+DEFAULT_STEPS = 100
+SHORT_PASS_EXAMPLES = 40
+
+
+@dataclass
+class Report:
+    conformant: bool
+    examples: int
+    steps: int
+    seconds: float
+    seed: int
+    nodes: int | None
+    rules: str | None
+    divergence: dict[str, Any] | None = None  # the minimal trace, JSON form
+    trace_file: str | None = None
+    error: str | None = None  # an unexpected failure of the harness itself
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.seconds if self.seconds > 0 else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "conformant": self.conformant,
+            "examples": self.examples,
+            "steps": self.steps,
+            "seconds": round(self.seconds, 3),
+            "steps_per_second": round(self.steps_per_second, 1),
+            "seed": self.seed,
+            "nodes": self.nodes,
+            "rules": self.rules,
+            "divergence": self.divergence,
+            "trace_file": self.trace_file,
+            "error": self.error,
+        }
+
+    def minimal_steps(self) -> int | None:
+        if self.divergence is None:
+            return None
+        return len(self.divergence["actions"])
+
+
+def check_args(nodes: int | None, examples: int, rules: str | None) -> None:
+    """Raise ConfigError (one line) for bad input."""
+    if nodes is not None and not 1 <= nodes <= 7:
+        raise ConfigError(f"--nodes must be between 1 and 7 (got {nodes})")
+    if examples < 1:
+        raise ConfigError(f"--examples must be at least 1 (got {examples})")
+    if rules is not None and rules not in RULE_SETS:
+        raise ConfigError(f"unknown rule set {rules!r} (known: {', '.join(RULE_SETS)})")
+
+
+def run_lockstep(
+    nodes: int | None = None,
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int | None = None,
+    rules: str | None = None,
+    *,
+    steps: int = DEFAULT_STEPS,
+    trace_dir: Path | str | None = None,
+    shrink: bool = True,
+    engine: str = "program",
+) -> Report:
+    """Run `examples` Hypothesis examples of the lockstep machine.
+
+    `nodes` fixes the number of voters (else 3-5 are drawn), `rules` the rule set (else both
+    are drawn). On a divergence the minimal run is in `Report.divergence` (and written to
+    `trace_dir`, if given, as a replayable JSON file).
+
+    `engine`: "program" (default, fast: Hypothesis draws each run's rule sequence as one byte
+    string) or "stateful" (the `LockstepMachine` RuleBasedStateMachine, one draw per rule).
+    Both use the same rules and the same checks; after Hypothesis has shrunk, the failing run
+    is further reduced by deleting steps one at a time (`minimize`).
+    """
+    check_args(nodes, examples, rules)
+    if engine not in ("program", "stateful"):
+        raise ConfigError(f"unknown engine {engine!r} (known: program, stateful)")
+    if seed is None:
+        seed = random.randrange(1 << 32)
+    cls = machine_class(nodes, rules, seed)
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
+    cfg = settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        phases=phases,
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
+    start = time.perf_counter()
+    error: str | None = None
+    try:
+        if engine == "stateful":
+            run_state_machine_as_test(cls, settings=cfg)
+        else:
+            test = _program_test(nodes, rules, cls.counters, cls.failures, steps)
+            cfg(hypothesis_seed(seed)(test))()
+    except AssertionError:
+        pass
+    except Exception as e:  # noqa: BLE001 - reported, not raised, to keep the CLI clean
+        if not cls.failures:
+            error = f"{type(e).__name__}: {e}"
+    seconds = time.perf_counter() - start
+    report = Report(
+        conformant=not cls.failures and error is None,
+        examples=cls.counters.examples,
+        steps=cls.counters.steps,
+        seconds=seconds,
+        seed=seed,
+        nodes=nodes,
+        rules=rules,
+        error=error,
+    )
+    if cls.failures:
+        minimal = minimize(min(cls.failures[-1:] + cls.failures, key=_length))
+        report.divergence = trace_to_json(minimal)
+        if trace_dir is not None:
+            path = Path(trace_dir) / f"conform-divergence-seed{seed}.json"
+            report.trace_file = str(write_trace(minimal, path))
+    return report
+
+
+def _length(run: Lockstep) -> int:
+    return len(run.steps)
+
+
+def _program_test(
+    voters: int | None, rules: str | None, counters: Counters, failures: list[Lockstep],
+    steps: int,
+) -> Callable[[], None]:
+    @given(st.data())
+    def lockstep_program(data: st.DataObject) -> None:
+        counters.examples += 1
+        cfg = draw_config(data, voters, rules)
+        run = Lockstep(cfg)
+        if run.init_problems:
+            failures.append(run)
+            raise DivergenceFound("\n".join(run.render()))
+        program = data.draw(st.binary(min_size=2 * steps, max_size=2 * steps), label="program")
+        try:
+            run_program(run, program, counters)
+        except DivergenceFound:
+            failures.append(run)
+            raise
+
+    return lockstep_program  # type: ignore[no-any-return]
+
+
+def diverges(run: Lockstep) -> bool:
+    return bool(run.init_problems) or any(s.problems for s in run.steps)
+
+
+def replay_actions(cfg: object, actions: list[Action]) -> Lockstep:
+    """Run `actions` in order, skipping those the model does not enable, up to the first
+    divergence."""
+    run = Lockstep(cfg)  # type: ignore[arg-type]
+    if run.init_problems:
+        return run
+    for a in actions:
+        s = run.step(a)
+        if s is not None and s.problems:
+            break
+    return run
+
+
+def minimize(run: Lockstep, budget: int = 4000) -> Lockstep:
+    """Delete steps while the run still diverges (greedy, chunks then single steps)."""
+    if not diverges(run) or run.init_problems:
+        return run
+    actions = [s.action for s in run.steps]
+    best = run
+    tries = 0
+    chunk = max(1, len(actions) // 2)
+    while chunk >= 1 and tries < budget:
+        i = len(actions) - chunk
+        changed = False
+        while i >= 0 and tries < budget:
+            cand = actions[:i] + actions[i + chunk :]
+            tries += 1
+            r = replay_actions(best.cfg, cand)
+            if diverges(r):
+                best = r
+                actions = [s.action for s in r.steps]
+                changed = True
+                i = min(i, len(actions)) - chunk
+            else:
+                i -= 1
+        if not changed:
+            chunk //= 2
+    return best
+
+
+def short_pass(seed: int, examples: int = SHORT_PASS_EXAMPLES) -> bool:
+    """A short conformance pass for `raftcheck check`: True when impl and model agree."""
+    return run_lockstep(None, examples, seed, None).conformant

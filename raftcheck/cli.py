@@ -1,0 +1,328 @@
+"""The `raftcheck` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from explorer.bfs import Limits, Progress, Result, explore
+from model.cluster import ClusterModel
+from model.config import FAULTS, ClusterConfig, ConfigError
+from raftcheck import render
+from raftcheck.defaults import default_config
+
+GRAPH_STATE_CAP = 200_000
+
+EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad input: reported as one line on stderr with exit code 2."""
+
+
+def fail_usage(message: str) -> None:
+    click.echo(f"raftcheck: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+class Group(click.Group):
+    """A group whose usage errors are one line on stderr and exit code 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            sys.exit(EXIT_USAGE)
+        except click.UsageError as exc:
+            fail_usage(exc.format_message().splitlines()[0])
+        except click.exceptions.Abort:
+            click.echo("raftcheck: aborted", err=True)
+            sys.exit(130)
+        except (ConfigError, UsageError) as exc:
+            fail_usage(str(exc))
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="raftcheck")
+def main() -> None:
+    """Check etcd's Raft leader-election rules against a formal model.
+
+    explore: visit every reachable state of a small cluster and check safety invariants.
+    check: the default job (exhaustive 3-voter exploration with all invariants).
+    """
+
+
+def _parse_pairs(values: tuple[str, ...], what: str) -> list[tuple[int, str]]:
+    out = []
+    for v in values:
+        nid, sep, rest = v.partition(":")
+        if not sep or not nid.strip().isdigit():
+            raise UsageError(f"{what} must look like ID:VALUE (got {v!r})")
+        out.append((int(nid), rest.strip()))
+    return out
+
+
+def _int(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"{what} must be a whole number (got {text!r})") from None
+
+
+def build_config(
+    *,
+    nodes: int,
+    learners: int,
+    promoted_learners: bool,
+    pre_vote: bool,
+    check_quorum: bool,
+    rules: str,
+    max_term: int | None,
+    max_msgs: int | None,
+    election_timeout: int | None,
+    faults: str | None,
+    fault_budget: int,
+    transfers: int,
+    appends: int,
+    terms: tuple[str, ...] = (),
+    logs: tuple[str, ...] = (),
+    pending_conf: tuple[int, ...] = (),
+) -> ClusterConfig:
+    if not 1 <= nodes <= 7:
+        raise UsageError(f"--nodes must be between 1 and 7 (got {nodes})")
+    base = default_config(nodes)
+    fault_set: set[str] = {"drop"} if base.drop else set()
+    if faults is not None:
+        names = [f.strip() for f in faults.split(",") if f.strip()]
+        if names == ["none"]:
+            names = []
+        unknown = [f for f in names if f not in FAULTS]
+        if unknown:
+            raise UsageError(
+                f"unknown fault {unknown[0]!r} (known: {', '.join(FAULTS)}, or none)"
+            )
+        fault_set = set(names)
+    if fault_budget < 0:
+        raise UsageError("--fault-budget must be at least 0")
+    init_terms = tuple((nid, _int(t, f"--term of node {nid}")) for nid, t in
+                       _parse_pairs(terms, "--term"))
+    init_logs = []
+    for nid, text in _parse_pairs(logs, "--log"):
+        entries = tuple(_int(t, f"--log entry of node {nid}") for t in text.split(",") if t)
+        init_logs.append((nid, entries))
+    if max_term is not None and max_msgs is not None and max_msgs < nodes - 1 and nodes > 1:
+        click.echo(
+            f"raftcheck: note: --max-msgs {max_msgs} is below voters-1 = {nodes - 1}: "
+            "no campaign can send its requests, so no election can happen",
+            err=True,
+        )
+    return replace(
+        base,
+        voters=nodes,
+        learners=learners,
+        promoted_learners=promoted_learners,
+        pre_vote=pre_vote,
+        check_quorum=check_quorum,
+        rules=rules,
+        max_term=base.max_term if max_term is None else max_term,
+        max_msgs=base.max_msgs if max_msgs is None else max_msgs,
+        election_timeout=base.election_timeout if election_timeout is None else election_timeout,
+        drop="drop" in fault_set,
+        duplicates=fault_budget if "duplicate" in fault_set else 0,
+        restarts=fault_budget if "restart" in fault_set else 0,
+        transfers=transfers,
+        appends=appends,
+        init_terms=init_terms,
+        init_logs=tuple(init_logs),
+        pending_conf=frozenset(pending_conf),
+    )
+
+
+def run_exploration(
+    cfg: ClusterConfig,
+    *,
+    symmetry: bool,
+    limits: Limits,
+    keep_going: bool,
+    as_json: bool,
+    export_graph: Path | None = None,
+    quiet: bool = False,
+) -> tuple[int, ClusterModel, Result]:
+    """Explore, print the report, and return the exit code."""
+    model = ClusterModel(cfg)
+    if export_graph is not None and limits.max_states is None:
+        limits = replace(limits, max_states=GRAPH_STATE_CAP)
+    show_progress = not as_json and not quiet and sys.stderr.isatty()
+    if not as_json and not quiet:
+        click.echo(f"raftcheck explore: {render.config_line(cfg, symmetry)}")
+        bounds = [f"{k}={v}" for k, v in vars(limits).items() if v is not None]
+        if bounds:
+            click.echo("limits: " + " ".join(bounds))
+
+    def on_progress(p: Progress) -> None:
+        click.echo("\r" + render.progress_line(p), err=True, nl=False)
+
+    result = explore(
+        model,
+        symmetry=symmetry,
+        limits=limits,
+        keep_going=keep_going,
+        record_graph=export_graph is not None,
+        progress=on_progress if show_progress else None,
+    )
+    if show_progress:
+        click.echo("", err=True)
+
+    if export_graph is not None:
+        if not result.complete and result.stop_reason == f"state limit {GRAPH_STATE_CAP} reached":
+            raise UsageError(
+                f"state graph too large to export (over {GRAPH_STATE_CAP:,} states); "
+                "lower the bounds or pass --max-states"
+            )
+        from raftcheck.graph import build_graph, write_graph
+
+        try:
+            write_graph(build_graph(model, result), export_graph)
+        except (ValueError, OSError) as exc:
+            raise UsageError(f"cannot export graph to {export_graph}: {exc}") from None
+
+    if as_json:
+        limits_json = {
+            "max_states": limits.max_states,
+            "max_depth": limits.max_depth,
+            "time_limit": limits.time_limit,
+        }
+        click.echo(json.dumps(render.result_json(model, result, symmetry, limits_json), indent=2))
+    elif not quiet:
+        for violation in result.violations:
+            click.echo("")
+            for line in render.trace_lines(model, violation):
+                click.echo(line)
+        click.echo("")
+        for line in render.summary_table(result, model):
+            click.echo(line)
+        click.echo("")
+        click.echo(render.verdict_line(result))
+        if export_graph is not None:
+            click.echo(f"state graph written to {export_graph}")
+    if result.violations:
+        return EXIT_VIOLATION, model, result
+    return (EXIT_OK if result.complete else EXIT_PARTIAL), model, result
+
+
+def cluster_options(f: Any) -> Any:
+    opts = [
+        click.option("--nodes", "-n", type=int, default=3, show_default=True,
+                     help="Number of voters (1-7)."),
+        click.option("--learners", type=click.IntRange(0, 2), default=0, show_default=True,
+                     help="Number of learners (0-2)."),
+        click.option("--promoted-learners", is_flag=True,
+                     help="Everyone but the learners themselves counts them as voters."),
+        click.option("--pre-vote", is_flag=True, help="Enable pre-vote."),
+        click.option("--check-quorum", is_flag=True, help="Enable check-quorum (and the lease)."),
+        click.option("--rules", type=click.Choice(["seed", "etcd-3.4"]), default="etcd-3.4",
+                     show_default=True, help="Rule set."),
+        click.option("--max-term", type=int, default=None,
+                     help="Highest term any node may reach [default: per node count]."),
+        click.option("--max-msgs", type=int, default=None,
+                     help="Most messages in flight at once [default: per node count]."),
+        click.option("--election-timeout", type=int, default=None,
+                     help="Election timeout in ticks [default: per node count]."),
+        click.option("--faults", default=None,
+                     help="Comma list of drop,duplicate,restart, or none [default: drop]."),
+        click.option("--fault-budget", type=int, default=1, show_default=True,
+                     help="How many duplicates / restarts each may happen in a run."),
+        click.option("--transfers", type=int, default=0, show_default=True,
+                     help="Leader transfers allowed in a run."),
+        click.option("--appends", type=int, default=0, show_default=True,
+                     help="Client appends on a leader allowed in a run."),
+        click.option("--term", "terms", multiple=True, metavar="ID:T",
+                     help="Initial term of a node (repeatable)."),
+        click.option("--log", "logs", multiple=True, metavar="ID:T,T,...",
+                     help="Initial log (entry terms) of a node (repeatable)."),
+        click.option("--pending-conf", type=int, multiple=True, metavar="ID",
+                     help="Node with a committed, unapplied config change (repeatable)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def limit_options(f: Any) -> Any:
+    opts = [
+        click.option("--symmetry/--no-symmetry", default=False,
+                     help="Treat node ids as interchangeable (exact reduction)."),
+        click.option("--max-states", type=click.IntRange(min=1), default=None,
+                     help="Stop after this many distinct states (partial run)."),
+        click.option("--max-depth", type=click.IntRange(min=1), default=None,
+                     help="Stop at this BFS depth (partial run)."),
+        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Stop after this many seconds (partial run)."),
+        click.option("--keep-going", is_flag=True,
+                     help="After a violation, go on to find the shortest violation of each "
+                          "other invariant."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+@main.command()
+@cluster_options
+@limit_options
+@click.option("--export-graph", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the state graph (.graphml or .dot); for small runs.")
+def explore_cmd(**kw: Any) -> None:
+    """Explore every reachable state of a cluster and check the safety invariants.
+
+    Exit codes: 0 every invariant holds (complete run), 1 an invariant is violated,
+    2 bad input, 3 no violation found but a limit stopped the run (partial).
+    """
+    cfg, limits, rest = _split(kw)
+    code, _, _ = run_exploration(cfg, limits=limits, **rest)
+    sys.exit(code)
+
+
+explore_cmd.name = "explore"
+
+
+def _split(kw: dict[str, Any]) -> tuple[ClusterConfig, Limits, dict[str, Any]]:
+    limits = Limits(kw.pop("max_states"), kw.pop("max_depth"), kw.pop("time_limit"))
+    rest = {
+        "symmetry": kw.pop("symmetry"),
+        "keep_going": kw.pop("keep_going"),
+        "as_json": kw.pop("as_json"),
+    }
+    if "export_graph" in kw:
+        rest["export_graph"] = kw.pop("export_graph")
+    cfg = build_config(**kw)
+    cfg.validate()
+    return cfg, limits, rest
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def check(as_json: bool) -> None:
+    """The default job: explore 3 voters with pre-vote and check-quorum, all invariants.
+
+    Exit 0 when everything holds, 1 when anything fails.
+    """
+    cfg = replace(default_config(3), pre_vote=True, check_quorum=True)
+    code, _, _ = run_exploration(
+        cfg, symmetry=True, limits=Limits(), keep_going=True, as_json=as_json
+    )
+    sys.exit(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,172 @@
+"""`raftcheck audit`: audit a rule change (a catalogue variant, a rule set or a rules file).
+
+Exit codes: 0 no safety break and no failed obligation (a behaviour diff alone is reported),
+1 a safety invariant breaks or an obligation fails, 2 bad input (one line on stderr).
+docs/AUDIT.md describes the workflow.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+try:
+    import audit as _audit_pkg  # noqa: F401
+except ModuleNotFoundError:  # an editable install made before audit/ existed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from audit.configs import AUDIT_BOUNDS, DEFAULT_NODES, DIFF_NODES, EXTRAS, parse_nodes
+from audit.render import (
+    kill_json,
+    kill_markdown,
+    kill_table,
+    report_json,
+    report_markdown,
+    report_text,
+)
+from audit.runner import (
+    Subject,
+    audit_catalogue,
+    audit_rules,
+    subject_from_rule_set,
+    subject_from_variant,
+)
+from model.rules import RULE_SETS
+from model.rules_file import RulesFileError, load_rules_file
+from model.variants import VARIANTS, VARIANTS_BY_NAME
+
+EXIT_USAGE = 2
+
+
+def _usage(message: str) -> NoReturn:
+    click.echo(f"raftcheck: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _resolve(variant: str | None, rules_file: Path | None, against: str | None) -> Subject:
+    if variant and rules_file:
+        _usage("give either VARIANT or --rules-file, not both")
+    if rules_file is not None:
+        try:
+            loaded = load_rules_file(rules_file, base=None)
+        except RulesFileError as exc:
+            _usage(str(exc).splitlines()[0])
+        base = RULE_SETS[against or loaded.base]
+        return Subject(loaded.name, loaded.rules, base,
+                       f"rules file {rules_file} (changes {', '.join(loaded.overridden)})",
+                       "", str(rules_file))
+    if not variant:
+        _usage("give a VARIANT, --rules-file FILE or --all (see `raftcheck audit --list`)")
+    if variant in VARIANTS_BY_NAME:
+        return subject_from_variant(VARIANTS_BY_NAME[variant], against)
+    if variant in RULE_SETS:
+        return subject_from_rule_set(variant, against)
+    _usage(f"unknown variant {variant!r} (see `raftcheck audit --list`)")
+
+
+def _list_lines() -> list[str]:
+    width = max(len(v.name) for v in VARIANTS)
+    lines = []
+    for v in VARIANTS:
+        lines.append(f"{v.name:<{width}}  [{v.baseline}] {v.description}")
+        lines.append(f"{'':<{width}}    {v.citation}")
+    lines.append("")
+    lines.append("rule sets: " + ", ".join(RULE_SETS) + " (audit one against the other)")
+    lines.append("audit bounds (voters: max_term, max_msgs, election_timeout): "
+                 + "; ".join(f"{n}: {b}" for n, b in sorted(AUDIT_BOUNDS.items())))
+    lines.append("extra configurations: " + "; ".join(
+        f"{k} = {e.label}" for k, e in EXTRAS.items()))
+    return lines
+
+
+@click.command("audit")
+@click.argument("variant", required=False)
+@click.option("--rules-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A Python file defining rule functions (docs/AUDIT.md).")
+@click.option("--against", type=str, default=None,
+              help="Baseline rule set: seed or etcd-3.4 (default: the variant's own).")
+@click.option("--nodes", "nodes_text", type=str, default=None,
+              help="Voter counts to explore, e.g. 3,4,5 (default: 3,4,5; --all: 3).")
+@click.option("--all", "run_all", is_flag=True, help="Audit the whole catalogue (kill table).")
+@click.option("--list", "list_only", is_flag=True, help="List the catalogue and exit.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a Markdown report (for a PR) to this file.")
+@click.option("--no-diff", is_flag=True, help="Skip the behaviour diff.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+def audit(
+    variant: str | None,
+    rules_file: Path | None,
+    against: str | None,
+    nodes_text: str | None,
+    run_all: bool,
+    list_only: bool,
+    as_json: bool,
+    markdown: Path | None,
+    no_diff: bool,
+    quiet: bool,
+) -> None:
+    """Audit a rule change: obligations, exhaustive runs, behaviour diff against a baseline.
+
+    VARIANT is a catalogue name (raftcheck audit --list) or a rule set (seed, etcd-3.4);
+    `raftcheck audit seed --against etcd-3.4` compares the two rule sets.
+    """
+    if list_only:
+        click.echo("\n".join(_list_lines()))
+        return
+    if against is not None and against not in RULE_SETS:
+        _usage(f"unknown baseline {against!r} (known: {', '.join(RULE_SETS)})")
+    try:
+        nodes = parse_nodes(nodes_text) if nodes_text is not None else None
+    except ValueError as exc:
+        _usage(str(exc))
+
+    def progress(msg: str) -> None:
+        if not quiet and not as_json:
+            click.echo(f"  ... {msg}", err=True)
+
+    if run_all:
+        if variant or rules_file:
+            _usage("--all audits the whole catalogue; give no VARIANT or --rules-file")
+        rows, seconds = audit_catalogue(
+            VARIANTS, nodes or (DIFF_NODES,), against=against, progress=progress
+        )
+        if markdown is not None:
+            _write(markdown, kill_markdown(rows, seconds))
+        if as_json:
+            click.echo(json.dumps(kill_json(rows, seconds), indent=2))
+        else:
+            click.echo("\n".join(kill_table(rows)))
+            click.echo(f"\n{len(rows)} variants in {seconds:.1f}s")
+        bad = any(r.verdict in ("safety-broken", "obligation-failed") for r in rows)
+        sys.exit(1 if bad else 0)
+
+    subject = _resolve(variant, rules_file, against)
+    rep = audit_rules(subject, nodes or DEFAULT_NODES, diff=not no_diff, progress=progress)
+    if markdown is not None:
+        _write(markdown, report_markdown(rep))
+    if as_json:
+        out: dict[str, Any] = report_json(rep)
+        click.echo(json.dumps(out, indent=2, default=str))
+    else:
+        click.echo("\n".join(report_text(rep)))
+    sys.exit(rep.exit_code)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        _usage(f"cannot write {path}: {exc.strerror}")
+
+
+def main() -> None:  # pragma: no cover - `python -m raftcheck.cmd_audit`
+    audit(standalone_mode=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,218 @@
+"""`raftcheck conform` and `raftcheck replay`: impl-vs-model conformance from the command line.
+
+Exit codes: 0 conformant, 1 divergence, 2 bad input (one line on stderr, no traceback).
+The main CLI registers them with ``from raftcheck.cmd_conform import conform, replay``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from model.config import ClusterConfig, ConfigError
+
+
+def _bad_input(msg: str) -> NoReturn:
+    click.echo(f"error: {msg}", err=True)
+    sys.exit(2)
+
+
+def _print_seed(seed: int, as_json: bool) -> None:
+    # The seed goes first, so that it is there even if the run is interrupted.
+    click.echo(f"seed: {seed}", err=as_json)
+
+
+@click.command("conform")
+@click.option("--nodes", type=int, default=None, help="Number of voters (default: 3-5 drawn).")
+@click.option("--examples", type=int, default=200, show_default=True,
+              help="Hypothesis examples (lockstep runs).")
+@click.option("--steps", type=int, default=100, show_default=True,
+              help="At most this many steps per lockstep run.")
+@click.option("--seed", type=int, default=None, help="Random seed (printed; default: random).")
+@click.option("--rules", type=str, default=None,
+              help="Rule set: seed or etcd-3.4 (default: both are drawn).")
+@click.option("--exhaustive", is_flag=True,
+              help="Exhaustive differential mode: every transition of the model's state space "
+                   "(3 voters at the explorer's default bounds unless --nodes/--rules).")
+@click.option("--symmetry", is_flag=True,
+              help="With --exhaustive: one state per symmetry orbit (faster).")
+@click.option("--time-limit", type=float, default=None,
+              help="With --exhaustive: stop after this many seconds.")
+@click.option("--engine", type=click.Choice(["program", "stateful"]), default="program",
+              show_default=True, help="Lockstep driver (same rules and checks).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--trace-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the minimal divergent run there as a replayable JSON trace.")
+def conform(
+    nodes: int | None,
+    examples: int,
+    steps: int,
+    seed: int | None,
+    rules: str | None,
+    exhaustive: bool,
+    symmetry: bool,
+    time_limit: float | None,
+    engine: str,
+    as_json: bool,
+    trace_dir: Path | None,
+) -> None:
+    """Check that the impl/ port and the model/ agree, action by action."""
+    import random
+
+    from conformance.run import check_args, run_lockstep
+
+    try:
+        check_args(nodes, max(examples, 1), rules)
+        if examples < 1:
+            raise ConfigError(f"--examples must be at least 1 (got {examples})")
+        if steps < 1:
+            raise ConfigError(f"--steps must be at least 1 (got {steps})")
+        if time_limit is not None and time_limit <= 0:
+            raise ConfigError("--time-limit must be positive")
+    except ConfigError as e:
+        _bad_input(str(e))
+    if exhaustive:
+        _exhaustive(nodes, rules, symmetry, time_limit, as_json, trace_dir)
+        return
+    if seed is None:
+        seed = random.randrange(1 << 32)
+    _print_seed(seed, as_json)
+    try:
+        report = run_lockstep(
+            nodes, examples, seed, rules, steps=steps, trace_dir=trace_dir, engine=engine
+        )
+    except ConfigError as e:
+        _bad_input(str(e))
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=1))
+    else:
+        click.echo(
+            f"{report.examples} examples, {report.steps} steps in {report.seconds:.2f}s "
+            f"({report.steps_per_second:.0f} steps/s)"
+        )
+        if report.error:
+            click.echo(f"harness error: {report.error}")
+        if report.divergence is not None:
+            click.echo(f"DIVERGENCE (minimal run, {report.minimal_steps()} steps):")
+            for line in report.divergence["rendered"]:
+                click.echo(line)
+            if report.trace_file:
+                click.echo(f"trace written to {report.trace_file}")
+        elif report.conformant:
+            click.echo("conformant: impl and model agree")
+    sys.exit(0 if report.conformant else 1)
+
+
+def _exhaustive(
+    nodes: int | None,
+    rules: str | None,
+    symmetry: bool,
+    time_limit: float | None,
+    as_json: bool,
+    trace_dir: Path | None,
+) -> None:
+    from conformance.differential import run_differential
+    from conformance.run import replay_actions
+    from conformance.trace import trace_to_json, write_trace
+
+    kw: dict[str, Any] = {}
+    if nodes is not None:
+        kw["voters"] = nodes
+    if rules is not None:
+        kw["rules"] = rules
+    try:
+        cfg = ClusterConfig(**kw)
+        cfg.validate()
+    except ConfigError as e:
+        _bad_input(str(e))
+
+    def progress(states: int, transitions: int, seconds: float) -> None:
+        if not as_json:
+            click.echo(f"  ... {states} states, {transitions} transitions, {seconds:.0f}s",
+                       err=True)
+
+    rep = run_differential(cfg, symmetry=symmetry, time_limit=time_limit, progress=progress)
+    div_json = None
+    trace_file = None
+    if rep.divergences:
+        d = rep.divergences[0]
+        run = replay_actions(cfg, d.actions)
+        div_json = trace_to_json(run)
+        div_json["local_problems"] = d.problems
+        if trace_dir is not None:
+            trace_file = str(write_trace(run, Path(trace_dir) / "conform-exhaustive.json"))
+    if as_json:
+        click.echo(json.dumps({
+            "conformant": rep.conformant,
+            "complete": rep.complete,
+            "mode": "exhaustive",
+            "states": rep.states,
+            "transitions": rep.transitions,
+            "local_steps": rep.local_steps,
+            "seconds": round(rep.seconds, 3),
+            "symmetry": rep.symmetry,
+            "stop_reason": rep.stop_reason,
+            "divergence": div_json,
+            "trace_file": trace_file,
+        }, indent=1))
+    else:
+        click.echo(
+            f"exhaustive: {rep.states} states, {rep.transitions} transitions, "
+            f"{rep.local_steps} distinct local steps run on impl, {rep.seconds:.1f}s"
+            + (" (symmetry reduced)" if rep.symmetry else "")
+        )
+        if rep.stop_reason and not rep.divergences:
+            click.echo(f"incomplete: {rep.stop_reason}")
+        if div_json is not None:
+            click.echo("DIVERGENCE:")
+            for p in rep.divergences[0].problems:
+                click.echo(f"  {p}")
+            for line in div_json["rendered"]:
+                click.echo(line)
+            if trace_file:
+                click.echo(f"trace written to {trace_file}")
+        elif rep.complete:
+            click.echo("conformant: impl and model agree on every transition")
+    if rep.divergences:
+        sys.exit(1)
+    sys.exit(0 if rep.complete else 1)
+
+
+@click.command("replay")
+@click.argument("trace_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def replay(trace_file: Path, as_json: bool) -> None:
+    """Re-run a JSON trace on impl and model; show the first step where they diverge."""
+    from conformance.trace import TraceError, load_trace, replay as do_replay, trace_to_json
+
+    try:
+        trace = load_trace(trace_file)
+    except TraceError as e:
+        _bad_input(str(e))
+    start = time.perf_counter()
+    res = do_replay(trace)
+    if res.not_enabled is not None:
+        a = trace.actions[res.not_enabled - 1]
+        _bad_input(
+            f"trace step {res.not_enabled} ({res.run.model.describe_action(a)}) is not enabled "
+            "in the model"
+        )
+    if as_json:
+        out = trace_to_json(res.run)
+        out["conformant"] = res.conformant
+        out["first_divergence"] = res.first_divergence
+        out["seconds"] = round(time.perf_counter() - start, 3)
+        click.echo(json.dumps(out, indent=1))
+    else:
+        for line in res.run.render():
+            click.echo(line)
+        if res.conformant:
+            click.echo(f"conformant: all {len(trace.actions)} steps agree")
+        else:
+            click.echo(f"first divergence at step {res.first_divergence}")
+    sys.exit(0 if res.conformant else 1)

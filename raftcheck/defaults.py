@@ -1,0 +1,27 @@
+"""Default bounds per voter count, chosen so that the default runs are exhaustive and quick.
+
+3 voters: seconds; 4 voters: under a minute; 5 voters: minutes (see bench/ and the README).
+A campaign needs voters-1 messages in flight at once, so max_msgs is never below that.
+"""
+
+from __future__ import annotations
+
+from model.config import ClusterConfig
+
+# voters -> (max_term, max_msgs, election_timeout)
+_BOUNDS = {
+    1: (2, 2, 1),
+    2: (2, 2, 1),
+    3: (2, 2, 1),
+    4: (2, 3, 1),
+    5: (1, 4, 1),
+    6: (1, 5, 1),
+    7: (1, 6, 1),
+}
+
+
+def default_config(voters: int = 3) -> ClusterConfig:
+    max_term, max_msgs, et = _BOUNDS.get(voters, (1, max(voters - 1, 2), 1))
+    return ClusterConfig(
+        voters=voters, max_term=max_term, max_msgs=max_msgs, election_timeout=et
+    )

@@ -1,0 +1,145 @@
+"""Human and JSON renderings of exploration results (TLC-style traces and summaries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from explorer.bfs import Progress, Result, Violation
+from model.cluster import ClusterModel
+from model.config import ClusterConfig
+
+
+def config_line(cfg: ClusterConfig, symmetry: bool) -> str:
+    faults = ",".join(cfg.as_dict()["faults"]) or "none"  # type: ignore[arg-type]
+    parts = [
+        f"voters={cfg.voters}",
+        f"learners={cfg.learners}{' (promoted)' if cfg.promoted_learners else ''}",
+        f"rules={cfg.rules}",
+        f"pre-vote={'on' if cfg.pre_vote else 'off'}",
+        f"check-quorum={'on' if cfg.check_quorum else 'off'}",
+        f"election-timeout={cfg.election_timeout}",
+        f"max-term={cfg.max_term}",
+        f"max-msgs={cfg.max_msgs}",
+        f"faults={faults}",
+    ]
+    if cfg.duplicates or cfg.restarts:
+        parts.append(f"budgets=duplicate:{cfg.duplicates},restart:{cfg.restarts}")
+    if cfg.transfers:
+        parts.append(f"transfers={cfg.transfers}")
+    if cfg.appends:
+        parts.append(f"appends={cfg.appends}")
+    parts.append(f"symmetry={'on' if symmetry else 'off'}")
+    return " ".join(parts)
+
+
+def progress_line(p: Progress) -> str:
+    return (
+        f"{p.distinct:>12,} distinct  {p.transitions:>13,} transitions  "
+        f"queue {p.queue:>10,}  depth {p.depth:>3}  {p.rate:>9,.0f} states/s  {p.seconds:7.1f}s"
+    )
+
+
+def verdict_line(result: Result) -> str:
+    if result.violations:
+        names = ", ".join(v.invariant for v in result.violations)
+        return f"VIOLATED: {names}"
+    if result.complete:
+        return "OK: every invariant holds in every reachable state (exhaustive)"
+    return f"PARTIAL: no violation found, but the run stopped early ({result.stop_reason})"
+
+
+def summary_table(result: Result, model: ClusterModel) -> list[str]:
+    rows = [
+        ("complete", "yes" if result.complete else "no (partial)"),
+        ("distinct states", f"{result.distinct_states:,}"),
+        ("transitions", f"{result.transitions:,}"),
+        ("max depth", str(result.max_depth)),
+        ("seconds", f"{result.seconds:.2f}"),
+        ("states/s", f"{result.states_per_second:,.0f}"),
+    ]
+    for kind, count in sorted(result.action_counts.items()):
+        rows.append((f"  {kind}", f"{count:,}"))
+    lines = [f"{k:<20} {v:>16}" for k, v in rows]
+    lines.append("")
+    width = max(len(inv.name) for inv in model.invariants())
+    for inv in model.invariants():
+        status = result.invariants.get(inv.name, "unknown")
+        lines.append(f"{inv.name:<{width}}  {status:<9} {inv.statement}")
+    return lines
+
+
+def trace_lines(model: ClusterModel, violation: Violation) -> list[str]:
+    inv = next(i for i in model.invariants() if i.name == violation.invariant)
+    lines = [
+        f"Invariant {inv.name} violated: {inv.statement}",
+        f"Shortest trace ({len(violation)} steps):",
+        "  0: initial state",
+    ]
+    lines += [f"       {line}" for line in model.describe_state(violation.init)]
+    prev = violation.init
+    for k, step in enumerate(violation.steps, 1):
+        lines.append(f"{k:>3}: {model.describe_action(step.action)}")
+        changes = model.describe_changes(prev, step.state) or ["(no change)"]
+        lines += [f"       {line}" for line in changes]
+        prev = step.state
+    lines.append("  final state:")
+    lines += [f"       {line}" for line in model.describe_state(prev)]
+    return lines
+
+
+def action_json(model: ClusterModel, action: tuple[Any, ...]) -> dict[str, Any]:
+    from model.messages import MSG_NAMES
+
+    kind = action[0]
+    out: dict[str, Any] = {"kind": kind, "text": model.describe_action(action)}
+    if kind in ("deliver", "drop", "duplicate"):
+        m = action[1]
+        out["message"] = {
+            "type": MSG_NAMES[m[0]], "from": m[1], "to": m[2], "term": m[3],
+            "log_term": m[4], "index": m[5], "reject": m[6], "force": m[7],
+            "entries": list(m[8]),
+        }
+    elif kind == "transfer":
+        out["node"], out["to"] = action[1], action[2]
+    else:
+        out["node"] = action[1]
+    return out
+
+
+def violation_json(model: ClusterModel, violation: Violation) -> dict[str, Any]:
+    steps = []
+    prev = violation.init
+    for k, step in enumerate(violation.steps, 1):
+        steps.append(
+            {"step": k, "action": action_json(model, step.action),
+             "changes": model.describe_changes(prev, step.state)}
+        )
+        prev = step.state
+    return {
+        "invariant": violation.invariant,
+        "length": len(violation),
+        "initial_state": model.describe_state(violation.init),
+        "trace": steps,
+        "final_state": model.describe_state(prev),
+    }
+
+
+def result_json(
+    model: ClusterModel, result: Result, symmetry: bool, limits: dict[str, Any]
+) -> dict[str, Any]:
+    config = model.cfg.as_dict()
+    config["symmetry"] = symmetry
+    config.update(limits)
+    return {
+        "complete": result.complete,
+        "stop_reason": result.stop_reason,
+        "distinct_states": result.distinct_states,
+        "transitions": result.transitions,
+        "max_depth": result.max_depth,
+        "seconds": round(result.seconds, 3),
+        "states_per_second": round(result.states_per_second, 1),
+        "action_counts": result.action_counts,
+        "config": config,
+        "invariants": result.invariants,
+        "violations": [violation_json(model, v) for v in result.violations],
+    }
