@@ -54,7 +54,9 @@ def report_text(rep: AuditReport) -> list[str]:
         lines.append(f"      {e.config.bounds_text()}")
     lines.append("")
     if rep.diffs:
-        lines.append(f"behaviour diff against {s.baseline.name} (abstract states, history ignored):")
+        lines.append(
+            f"behaviour diff against {s.baseline.name} (abstract states, history ignored):"
+        )
         for d in rep.diffs:
             g = d.diff
             lines.append(
@@ -182,7 +184,10 @@ _KEY_FIELDS = ("term", "vote", "lead", "role")
 
 
 def _mermaid_text(text: str) -> str:
-    return text.replace(";", ",").replace("#", "").replace(":", " ").replace(">", "&gt;")
+    return (
+        text.replace(";", ",").replace("#", "").replace(":", " ").replace("->", "→")
+        .replace(">", " gt ").replace("<", " lt ")
+    )
 
 
 def mermaid(tr: Trace) -> list[str]:
@@ -195,11 +200,11 @@ def mermaid(tr: Trace) -> list[str]:
         kind = a[0]
         if kind in ("deliver", "duplicate", "drop"):
             m = a[1]
-            label = _mermaid_text(f"{k}. {describe(m).split(' ', 2)[-1]}")
-            name = MSG_NAMES[m[0]]
+            rest = describe(m).split(" ", 2)[-1]
+            label = _mermaid_text(f"{k}. {MSG_NAMES[m[0]]} {rest}")
             arrow = "--x" if kind == "drop" else "->>"
             verb = {"deliver": "", "duplicate": " (duplicated)", "drop": " (dropped)"}[kind]
-            lines.append(f"    N{m[1]}{arrow}N{m[2]}: {name} {label}{verb}")
+            lines.append(f"    N{m[1]}{arrow}N{m[2]}: {label}{verb}")
         elif kind == "transfer":
             lines.append(f"    Note over N{a[1]}: {k}. transfer leadership to N{a[2]}")
         else:
@@ -288,7 +293,7 @@ def report_markdown(rep: AuditReport) -> str:
         )
         out.append("")
         for d in rep.changed_diffs():
-            for side, tr in d.witnesses:
+            for _side, tr in d.witnesses:
                 out += [f"#### {d.config.label}: {tr.title} ({len(tr)} steps)", ""]
                 out += _numbered(tr)
                 out.append("")

@@ -159,8 +159,8 @@ def explore(
             transitions += 1
             kinds[kind_of(action)] += 1
             c = canon(nxt) if canon else nxt
-            idx = index.get(c)
-            if idx is None:
+            found_idx = index.get(c)
+            if found_idx is None:
                 idx = add(c, head, action)
                 max_depth = depth + 1
                 names_bad = violations(c)
@@ -174,6 +174,8 @@ def explore(
                     stop_reason = f"state limit {max_states} reached"
                     stop = True
                     break
+            else:
+                idx = found_idx
             if edges is not None:
                 edges.append((head, idx, model.action_kind(action)))
         head += 1

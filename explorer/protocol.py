@@ -39,8 +39,7 @@ class Model(Protocol[S, A]):
         """Every (action, next state) pair; equal to actions + next_state, usually faster."""
         ...
 
-    def invariants(self) -> Sequence[Invariant]:
-        ...
+    def invariants(self) -> Sequence[Invariant]: ...
 
     def violations(self, state: S) -> Sequence[str]:
         """Names of the invariants that `state` violates (usually empty)."""

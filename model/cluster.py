@@ -84,7 +84,7 @@ class ClusterModel:
         self.symmetry = Symmetry(self)
         # Bound once: the explorer calls these on every transition.
         self.canonical = self.symmetry.canonical  # type: ignore[method-assign]
-        self.action_kind = itemgetter(0)  # type: ignore[method-assign]
+        self.action_kind = itemgetter(0)  # type: ignore[method-assign,assignment]
 
     # -- interning ----------------------------------------------------------------------------
 
@@ -195,7 +195,9 @@ class ClusterModel:
         key = (hix, events)
         nxt = self._hist_next.get(key)
         if nxt is None:
-            nxt = self._hist_next[key] = self.hist_id(self._apply_events(self.hist_tab[hix], events))
+            nxt = self._hist_next[key] = self.hist_id(
+                self._apply_events(self.hist_tab[hix], events)
+            )
         return nxt
 
     def _forget(self, hix: int, low: int) -> int:
@@ -220,7 +222,8 @@ class ClusterModel:
             if kind == "vote":
                 ledger.add(ev[1:])  # type: ignore[arg-type]
             elif kind == "leader":
-                term, cand, counted, lt, li = ev[1:]  # type: ignore[misc]
+                term, cand, counted, lt, li = ev[1:]
+                assert isinstance(counted, int)
                 grants = {r[1]: r for r in ledger if r[0] == term and r[2] == cand}
                 voters = [v for v in grants if (self.logic.voter_mask >> v) & 1]
                 if len(voters) < self.majority:
@@ -285,7 +288,9 @@ class ClusterModel:
             if res is _NOOP and key not in self._timeout:
                 nd = node_tab[nix]
                 res = self._timeout[key] = (
-                    self._finish(nd, logic.timeout(nid, nd)) if logic.can_time_out(nid, nd) else None
+                    self._finish(nd, logic.timeout(nid, nd))
+                    if logic.can_time_out(nid, nd)
+                    else None
                 )
             if res is not None and res is not _NOOP and len(res[1]) <= room:
                 append((("timeout", nid), land(i, res, msgs, budgets)))

@@ -86,7 +86,12 @@ class ClusterConfig:
         d["init_logs"] = {str(k): list(v) for k, v in self.init_logs}
         d["pending_conf"] = sorted(self.pending_conf)
         d["faults"] = [
-            f for f, on in (("drop", self.drop), ("duplicate", self.duplicates > 0),
-                            ("restart", self.restarts > 0)) if on
+            f
+            for f, on in (
+                ("drop", self.drop),
+                ("duplicate", self.duplicates > 0),
+                ("restart", self.restarts > 0),
+            )
+            if on
         ]
         return d

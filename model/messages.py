@@ -6,6 +6,8 @@ specs/SEMANTICS.md ("Messages") for which fields each type uses.
 
 from __future__ import annotations
 
+from typing import Any
+
 MSG_APP = 0
 MSG_APP_RESP = 1
 MSG_VOTE = 2
@@ -32,7 +34,7 @@ MSG_BY_NAME = {name: i for i, name in enumerate(MSG_NAMES)}
 # Field positions.
 M_TYPE, M_FROM, M_TO, M_TERM, M_LOG_TERM, M_INDEX, M_REJECT, M_FORCE, M_ENTRIES = range(9)
 
-Message = tuple[int, int, int, int, int, int, bool, bool, tuple[int, ...]]
+Message = tuple[Any, ...]  # (type, frm, to, term, log_term, index, reject, force, entries)
 
 
 def msg(

@@ -6,6 +6,8 @@ the messages sent, and history events. The cluster layer (model/cluster.py) memo
 
 from __future__ import annotations
 
+from typing import Any
+
 from model.config import ClusterConfig
 from model.messages import (
     MSG_APP,
@@ -73,7 +75,7 @@ class NodeLogic:
 
     # -- role changes -------------------------------------------------------------------------
 
-    def _reset(self, s: list, term: int) -> None:
+    def _reset(self, s: list[Any], term: int) -> None:
         """raft.go reset."""
         s[VOTE] = self.rules.reset_vote(s[TERM], term, s[VOTE])
         s[TERM] = term
@@ -82,13 +84,13 @@ class NodeLogic:
         s[GRANTED] = s[REJECTED] = 0
         s[ACTIVE] = 0
 
-    def _become_follower(self, s: list, term: int, lead: int) -> None:
+    def _become_follower(self, s: list[Any], term: int, lead: int) -> None:
         """raft.go becomeFollower."""
         self._reset(s, term)
         s[LEAD] = lead
         s[ROLE] = FOLLOWER
 
-    def _become_candidate(self, nid: int, s: list, events: list[Event]) -> None:
+    def _become_candidate(self, nid: int, s: list[Any], events: list[Event]) -> None:
         """raft.go becomeCandidate: next term, vote for self."""
         self._reset(s, s[TERM] + 1)
         s[VOTE] = nid
@@ -96,13 +98,13 @@ class NodeLogic:
         log = s[LOG]
         events.append(("vote", s[TERM], nid, nid, last_term(log), len(log)))
 
-    def _become_pre_candidate(self, s: list) -> None:
+    def _become_pre_candidate(self, s: list[Any]) -> None:
         """raft.go becomePreCandidate: term, vote and elapsed are kept."""
         s[GRANTED] = s[REJECTED] = 0
         s[LEAD] = self.rules.pre_candidate_lead(s[LEAD])
         s[ROLE] = PRE_CANDIDATE
 
-    def _become_leader(self, nid: int, s: list, events: list[Event]) -> None:
+    def _become_leader(self, nid: int, s: list[Any], events: list[Event]) -> None:
         """raft.go becomeLeader: reset at the same term, then append an empty entry."""
         counted = s[GRANTED]
         log = s[LOG]
@@ -112,7 +114,7 @@ class NodeLogic:
         s[ROLE] = LEADER
         s[LOG] = log + (s[TERM],)
 
-    def _bcast_append(self, nid: int, s: list, outs: list[Message]) -> None:
+    def _bcast_append(self, nid: int, s: list[Any], outs: list[Message]) -> None:
         """raft.go bcastAppend, with the whole log in every MsgApp (SEMANTICS.md)."""
         for to in self.ids:
             if to != nid:
@@ -120,14 +122,14 @@ class NodeLogic:
 
     # -- campaign and tally -------------------------------------------------------------------
 
-    def _poll(self, s: list, frm: int, granted: bool) -> VoteResult:
+    def _poll(self, s: list[Any], frm: int, granted: bool) -> VoteResult:
         """raft.go poll: record the answer, then tally."""
         rules = self.rules
         s[GRANTED], s[REJECTED] = rules.record_vote(s[GRANTED], s[REJECTED], frm, granted)
         return rules.tally_votes(self.voter_mask, s[GRANTED], s[REJECTED], rules.quorum)
 
     def _campaign(
-        self, nid: int, s: list, kind: int, outs: list[Message], events: list[Event]
+        self, nid: int, s: list[Any], kind: int, outs: list[Message], events: list[Event]
     ) -> None:
         """raft.go campaign."""
         if kind == CAMPAIGN_PRE_ELECTION:
@@ -193,7 +195,7 @@ class NodeLogic:
         return new, tuple(outs), tuple(events)  # type: ignore[return-value]
 
     def _handle_vote_request(
-        self, nid: int, s: list, m: Message, outs: list[Message], events: list[Event]
+        self, nid: int, s: list[Any], m: Message, outs: list[Message], events: list[Event]
     ) -> None:
         """raft.go Step, case MsgVote/MsgPreVote."""
         rules = self.rules
@@ -206,7 +208,9 @@ class NodeLogic:
         if rules.can_vote(s[VOTE], s[LEAD], s[ROLE], frm, pre, mterm, s[TERM]) and (
             rules.is_up_to_date(lt, li, mlt, mli)
         ):
-            outs.append(msg(vote_resp_type(mtype), nid, frm, rules.vote_reply_term(True, mterm, s[TERM])))
+            outs.append(
+                msg(vote_resp_type(mtype), nid, frm, rules.vote_reply_term(True, mterm, s[TERM]))
+            )
             if not pre:
                 s[ELAPSED] = 0
                 s[VOTE] = frm
@@ -215,7 +219,7 @@ class NodeLogic:
             term = rules.vote_reply_term(False, mterm, s[TERM])
             outs.append(msg(vote_resp_type(mtype), nid, frm, term, reject=True))
 
-    def _handle_append(self, nid: int, s: list, m: Message, outs: list[Message]) -> None:
+    def _handle_append(self, nid: int, s: list[Any], m: Message, outs: list[Message]) -> None:
         """raft.go handleAppendEntries / log.go maybeAppend for a MsgApp from index 0."""
         entries = m[8]
         log = s[LOG]
@@ -224,7 +228,7 @@ class NodeLogic:
         outs.append(msg(MSG_APP_RESP, nid, m[1], s[TERM], index=len(entries)))
 
     def _step_follower(
-        self, nid: int, s: list, m: Message, outs: list[Message], events: list[Event]
+        self, nid: int, s: list[Any], m: Message, outs: list[Message], events: list[Event]
     ) -> None:
         """raft.go stepFollower."""
         mtype, frm = m[0], m[1]
@@ -240,7 +244,7 @@ class NodeLogic:
             self._campaign(nid, s, CAMPAIGN_TRANSFER, outs, events)
 
     def _step_candidate(
-        self, nid: int, s: list, m: Message, outs: list[Message], events: list[Event]
+        self, nid: int, s: list[Any], m: Message, outs: list[Message], events: list[Event]
     ) -> None:
         """raft.go stepCandidate (candidates and pre-candidates)."""
         mtype, frm, mterm, reject = m[0], m[1], m[3], m[6]

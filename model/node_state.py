@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 FOLLOWER = 0
 PRE_CANDIDATE = 1
 CANDIDATE = 2
@@ -13,7 +15,7 @@ ROLE_BY_NAME = {name: i for i, name in enumerate(ROLE_NAMES)}
 TERM, VOTE, LEAD, ROLE, ELAPSED, LOG, GRANTED, REJECTED, ACTIVE = range(9)
 FIELD_NAMES = ("term", "vote", "lead", "role", "elapsed", "log", "granted", "rejected", "active")
 
-Node = tuple[int, int, int, int, int, tuple[int, ...], int, int, int]
+Node = tuple[Any, ...]  # (term, vote, lead, role, elapsed, log, granted, rejected, active)
 
 
 def node(
@@ -46,11 +48,11 @@ def ids_of(mask: int) -> list[int]:
     return out
 
 
-def describe_field(field: int, value: object) -> str:
+def describe_field(field: int, value: Any) -> str:
     if field == ROLE:
-        return ROLE_NAMES[value]  # type: ignore[index]
+        return ROLE_NAMES[value]
     if field in (GRANTED, REJECTED, ACTIVE):
-        return "{" + ",".join(str(i) for i in ids_of(value)) + "}"  # type: ignore[arg-type]
+        return "{" + ",".join(str(i) for i in ids_of(value)) + "}"
     if field == LOG:
-        return str(list(value))  # type: ignore[call-overload]
+        return str(list(value))
     return str(value)

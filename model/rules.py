@@ -47,12 +47,16 @@ def is_up_to_date(last_term: int, last_index: int, cand_term: int, cand_index: i
 def can_vote(
     vote: int, lead: int, role: int, frm: int, pre_vote: bool, msg_term: int, term: int
 ) -> bool:
-    """raft.go Step, case MsgVote/MsgPreVote: repeat vote, or no vote and no leader, or future pre-vote."""
+    """raft.go Step, case MsgVote/MsgPreVote: the canVote disjunction.
+
+    Repeat vote, or no vote and no known leader, or a pre-vote for a future term."""
     return vote == frm or (vote == 0 and lead == 0) or (pre_vote and msg_term > term)
 
 
 def in_lease(check_quorum: bool, lead: int, role: int, elapsed: int, election_timeout: int) -> bool:
-    """raft.go Step, m.Term > r.Term: `inLease := r.checkQuorum && r.lead != None && elapsed < timeout`."""
+    """raft.go Step, m.Term > r.Term: `inLease`.
+
+    `r.checkQuorum && r.lead != None && r.electionElapsed < r.electionTimeout`."""
     return check_quorum and lead != 0 and elapsed < election_timeout
 
 
@@ -74,8 +78,10 @@ def leader_from_message(msg_type: int) -> bool:
 
 
 def lower_term_reply(check_quorum: bool, pre_vote: bool, msg_type: int) -> int | None:
-    """raft.go Step, m.Term < r.Term: MsgAppResp to MsgApp/MsgHeartbeat (with checkQuorum or
-    preVote), a rejecting MsgPreVoteResp to MsgPreVote, nothing otherwise. Returns the reply type."""
+    """raft.go Step, m.Term < r.Term: the reply type to a lower-term message, if any.
+
+    MsgAppResp to MsgApp/MsgHeartbeat (with checkQuorum or preVote), a rejecting
+    MsgPreVoteResp to MsgPreVote, nothing otherwise."""
     if (check_quorum or pre_vote) and msg_type in (MSG_HEARTBEAT, MSG_APP):
         return MSG_APP_RESP
     if msg_type == MSG_PRE_VOTE:

@@ -60,9 +60,17 @@ class Symmetry:
         if sig is None:
             nd = self.model.node_tab[nix]
             sig = self._sig[key] = (
-                nd[0], nd[3], nd[4], nd[5],
-                nd[VOTE] == 0, nd[VOTE] == nid, nd[LEAD] == 0, nd[LEAD] == nid,
-                nd[GRANTED].bit_count(), nd[REJECTED].bit_count(), nd[ACTIVE].bit_count(),
+                nd[0],
+                nd[3],
+                nd[4],
+                nd[5],
+                nd[VOTE] == 0,
+                nd[VOTE] == nid,
+                nd[LEAD] == 0,
+                nd[LEAD] == nid,
+                nd[GRANTED].bit_count(),
+                nd[REJECTED].bit_count(),
+                nd[ACTIVE].bit_count(),
             )
         return sig
 
@@ -125,8 +133,15 @@ class Symmetry:
         for i, nix in enumerate(key):
             nd = model.node_tab[nix]
             moved = (
-                nd[0], p[nd[VOTE]], p[nd[LEAD]], nd[3], nd[4], nd[5],
-                tab[nd[GRANTED]], tab[nd[REJECTED]], tab[nd[ACTIVE]],
+                nd[0],
+                p[nd[VOTE]],
+                p[nd[LEAD]],
+                nd[3],
+                nd[4],
+                nd[5],
+                tab[nd[GRANTED]],
+                tab[nd[REJECTED]],
+                tab[nd[ACTIVE]],
             )
             nodes[p[i + 1] - 1] = model.node_id(moved)
         return tuple(nodes)
@@ -150,10 +165,11 @@ class Symmetry:
         h_new = hix
         if hix:
             hkey = (pix << 24) | hix
-            h_new = self._hist_cache.get(hkey)
-            if h_new is None:
+            cached = self._hist_cache.get(hkey)
+            if cached is None:
                 moved_h = self._move_hist(model.hist_tab[hix], self._perms[pix])
-                h_new = self._hist_cache[hkey] = model.hist_id(moved_h)
+                cached = self._hist_cache[hkey] = model.hist_id(moved_h)
+            h_new = cached
         return nodes + st[self.n : hp] + (h_new,) + tuple(mids)
 
     @staticmethod

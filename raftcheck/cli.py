@@ -107,14 +107,13 @@ def build_config(
             names = []
         unknown = [f for f in names if f not in FAULTS]
         if unknown:
-            raise UsageError(
-                f"unknown fault {unknown[0]!r} (known: {', '.join(FAULTS)}, or none)"
-            )
+            raise UsageError(f"unknown fault {unknown[0]!r} (known: {', '.join(FAULTS)}, or none)")
         fault_set = set(names)
     if fault_budget < 0:
         raise UsageError("--fault-budget must be at least 0")
-    init_terms = tuple((nid, _int(t, f"--term of node {nid}")) for nid, t in
-                       _parse_pairs(terms, "--term"))
+    init_terms = tuple(
+        (nid, _int(t, f"--term of node {nid}")) for nid, t in _parse_pairs(terms, "--term")
+    )
     init_logs = []
     for nid, text in _parse_pairs(logs, "--log"):
         entries = tuple(_int(t, f"--log entry of node {nid}") for t in text.split(",") if t)
@@ -221,36 +220,95 @@ def run_exploration(
 
 def cluster_options(f: Any) -> Any:
     opts = [
-        click.option("--nodes", "-n", type=int, default=3, show_default=True,
-                     help="Number of voters (1-7)."),
-        click.option("--learners", type=click.IntRange(0, 2), default=0, show_default=True,
-                     help="Number of learners (0-2)."),
-        click.option("--promoted-learners", is_flag=True,
-                     help="Everyone but the learners themselves counts them as voters."),
+        click.option(
+            "--nodes", "-n", type=int, default=3, show_default=True, help="Number of voters (1-7)."
+        ),
+        click.option(
+            "--learners",
+            type=click.IntRange(0, 2),
+            default=0,
+            show_default=True,
+            help="Number of learners (0-2).",
+        ),
+        click.option(
+            "--promoted-learners",
+            is_flag=True,
+            help="Everyone but the learners themselves counts them as voters.",
+        ),
         click.option("--pre-vote", is_flag=True, help="Enable pre-vote."),
         click.option("--check-quorum", is_flag=True, help="Enable check-quorum (and the lease)."),
-        click.option("--rules", type=click.Choice(["seed", "etcd-3.4"]), default="etcd-3.4",
-                     show_default=True, help="Rule set."),
-        click.option("--max-term", type=int, default=None,
-                     help="Highest term any node may reach [default: per node count]."),
-        click.option("--max-msgs", type=int, default=None,
-                     help="Most messages in flight at once [default: per node count]."),
-        click.option("--election-timeout", type=int, default=None,
-                     help="Election timeout in ticks [default: per node count]."),
-        click.option("--faults", default=None,
-                     help="Comma list of drop,duplicate,restart, or none [default: drop]."),
-        click.option("--fault-budget", type=int, default=1, show_default=True,
-                     help="How many duplicates / restarts each may happen in a run."),
-        click.option("--transfers", type=int, default=0, show_default=True,
-                     help="Leader transfers allowed in a run."),
-        click.option("--appends", type=int, default=0, show_default=True,
-                     help="Client appends on a leader allowed in a run."),
-        click.option("--term", "terms", multiple=True, metavar="ID:T",
-                     help="Initial term of a node (repeatable)."),
-        click.option("--log", "logs", multiple=True, metavar="ID:T,T,...",
-                     help="Initial log (entry terms) of a node (repeatable)."),
-        click.option("--pending-conf", type=int, multiple=True, metavar="ID",
-                     help="Node with a committed, unapplied config change (repeatable)."),
+        click.option(
+            "--rules",
+            type=click.Choice(["seed", "etcd-3.4"]),
+            default="etcd-3.4",
+            show_default=True,
+            help="Rule set.",
+        ),
+        click.option(
+            "--max-term",
+            type=int,
+            default=None,
+            help="Highest term any node may reach [default: per node count].",
+        ),
+        click.option(
+            "--max-msgs",
+            type=int,
+            default=None,
+            help="Most messages in flight at once [default: per node count].",
+        ),
+        click.option(
+            "--election-timeout",
+            type=int,
+            default=None,
+            help="Election timeout in ticks [default: per node count].",
+        ),
+        click.option(
+            "--faults",
+            default=None,
+            help="Comma list of drop,duplicate,restart, or none [default: drop].",
+        ),
+        click.option(
+            "--fault-budget",
+            type=int,
+            default=1,
+            show_default=True,
+            help="How many duplicates / restarts each may happen in a run.",
+        ),
+        click.option(
+            "--transfers",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Leader transfers allowed in a run.",
+        ),
+        click.option(
+            "--appends",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Client appends on a leader allowed in a run.",
+        ),
+        click.option(
+            "--term",
+            "terms",
+            multiple=True,
+            metavar="ID:T",
+            help="Initial term of a node (repeatable).",
+        ),
+        click.option(
+            "--log",
+            "logs",
+            multiple=True,
+            metavar="ID:T,T,...",
+            help="Initial log (entry terms) of a node (repeatable).",
+        ),
+        click.option(
+            "--pending-conf",
+            type=int,
+            multiple=True,
+            metavar="ID",
+            help="Node with a committed, unapplied config change (repeatable).",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -259,17 +317,34 @@ def cluster_options(f: Any) -> Any:
 
 def limit_options(f: Any) -> Any:
     opts = [
-        click.option("--symmetry/--no-symmetry", default=False,
-                     help="Treat node ids as interchangeable (exact reduction)."),
-        click.option("--max-states", type=click.IntRange(min=1), default=None,
-                     help="Stop after this many distinct states (partial run)."),
-        click.option("--max-depth", type=click.IntRange(min=1), default=None,
-                     help="Stop at this BFS depth (partial run)."),
-        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-                     help="Stop after this many seconds (partial run)."),
-        click.option("--keep-going", is_flag=True,
-                     help="After a violation, go on to find the shortest violation of each "
-                          "other invariant."),
+        click.option(
+            "--symmetry/--no-symmetry",
+            default=False,
+            help="Treat node ids as interchangeable (exact reduction).",
+        ),
+        click.option(
+            "--max-states",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Stop after this many distinct states (partial run).",
+        ),
+        click.option(
+            "--max-depth",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Stop at this BFS depth (partial run).",
+        ),
+        click.option(
+            "--time-limit",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            help="Stop after this many seconds (partial run).",
+        ),
+        click.option(
+            "--keep-going",
+            is_flag=True,
+            help="After a violation, go on to find the shortest violation of each other invariant.",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
     ]
     for opt in reversed(opts):
@@ -280,8 +355,12 @@ def limit_options(f: Any) -> Any:
 @main.command()
 @cluster_options
 @limit_options
-@click.option("--export-graph", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the state graph (.graphml or .dot); for small runs.")
+@click.option(
+    "--export-graph",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the state graph (.graphml or .dot); for small runs.",
+)
 def explore_cmd(**kw: Any) -> None:
     """Explore every reachable state of a cluster and check the safety invariants.
 

@@ -92,6 +92,10 @@ def _list_lines() -> list[str]:
 @click.option("--nodes", "nodes_text", type=str, default=None,
               help="Voter counts to explore, e.g. 3,4,5 (default: 3,4,5; --all: 3).")
 @click.option("--all", "run_all", is_flag=True, help="Audit the whole catalogue (kill table).")
+@click.option("--only", "only", type=str, default=None,
+              help="With --all: audit only these catalogue names (comma-separated).")
+@click.option("--stop-at-first", is_flag=True,
+              help="Stop at the first counterexample (kill mode, as --all does).")
 @click.option("--list", "list_only", is_flag=True, help="List the catalogue and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -104,6 +108,8 @@ def audit(
     against: str | None,
     nodes_text: str | None,
     run_all: bool,
+    only: str | None,
+    stop_at_first: bool,
     list_only: bool,
     as_json: bool,
     markdown: Path | None,
@@ -132,8 +138,16 @@ def audit(
     if run_all:
         if variant or rules_file:
             _usage("--all audits the whole catalogue; give no VARIANT or --rules-file")
+        chosen = list(VARIANTS)
+        if only is not None:
+            names = [x.strip() for x in only.split(",") if x.strip()]
+            unknown = [x for x in names if x not in VARIANTS_BY_NAME]
+            if unknown or not names:
+                _usage(f"--only: unknown variant {unknown[0]!r}" if unknown
+                       else "--only: give at least one variant name")
+            chosen = [VARIANTS_BY_NAME[x] for x in names]
         rows, seconds = audit_catalogue(
-            VARIANTS, nodes or (DIFF_NODES,), against=against, progress=progress
+            chosen, nodes or (DIFF_NODES,), against=against, progress=progress
         )
         if markdown is not None:
             _write(markdown, kill_markdown(rows, seconds))
@@ -145,8 +159,11 @@ def audit(
         bad = any(r.verdict in ("safety-broken", "obligation-failed") for r in rows)
         sys.exit(1 if bad else 0)
 
+    if only is not None:
+        _usage("--only goes with --all")
     subject = _resolve(variant, rules_file, against)
-    rep = audit_rules(subject, nodes or DEFAULT_NODES, diff=not no_diff, progress=progress)
+    rep = audit_rules(subject, nodes or DEFAULT_NODES, diff=not no_diff,
+                      kill_mode=stop_at_first, progress=progress)
     if markdown is not None:
         _write(markdown, report_markdown(rep))
     if as_json:

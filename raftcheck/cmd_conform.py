@@ -188,7 +188,8 @@ def _exhaustive(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def replay(trace_file: Path, as_json: bool) -> None:
     """Re-run a JSON trace on impl and model; show the first step where they diverge."""
-    from conformance.trace import TraceError, load_trace, replay as do_replay, trace_to_json
+    from conformance.trace import TraceError, load_trace, trace_to_json
+    from conformance.trace import replay as do_replay
 
     try:
         trace = load_trace(trace_file)

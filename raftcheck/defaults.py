@@ -22,6 +22,4 @@ _BOUNDS = {
 
 def default_config(voters: int = 3) -> ClusterConfig:
     max_term, max_msgs, et = _BOUNDS.get(voters, (1, max(voters - 1, 2), 1))
-    return ClusterConfig(
-        voters=voters, max_term=max_term, max_msgs=max_msgs, election_timeout=et
-    )
+    return ClusterConfig(voters=voters, max_term=max_term, max_msgs=max_msgs, election_timeout=et)

@@ -95,8 +95,14 @@ def action_json(model: ClusterModel, action: tuple[Any, ...]) -> dict[str, Any]:
     if kind in ("deliver", "drop", "duplicate"):
         m = action[1]
         out["message"] = {
-            "type": MSG_NAMES[m[0]], "from": m[1], "to": m[2], "term": m[3],
-            "log_term": m[4], "index": m[5], "reject": m[6], "force": m[7],
+            "type": MSG_NAMES[m[0]],
+            "from": m[1],
+            "to": m[2],
+            "term": m[3],
+            "log_term": m[4],
+            "index": m[5],
+            "reject": m[6],
+            "force": m[7],
             "entries": list(m[8]),
         }
     elif kind == "transfer":
@@ -111,8 +117,11 @@ def violation_json(model: ClusterModel, violation: Violation) -> dict[str, Any]:
     prev = violation.init
     for k, step in enumerate(violation.steps, 1):
         steps.append(
-            {"step": k, "action": action_json(model, step.action),
-             "changes": model.describe_changes(prev, step.state)}
+            {
+                "step": k,
+                "action": action_json(model, step.action),
+                "changes": model.describe_changes(prev, step.state),
+            }
         )
         prev = step.state
     return {

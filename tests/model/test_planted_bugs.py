@@ -33,8 +33,14 @@ def test_quorum_floor_with_four_voters_is_caught() -> None:
         assert result.invariants["LeaderHasQuorum"] == "violated"
         (v,) = result.violations
         assert len(v) == 6
-        assert [s.action[0] for s in v.steps] == ["tick", "timeout", "drop", "drop", "deliver",
-                                                   "deliver"]
+        assert [s.action[0] for s in v.steps] == [
+            "tick",
+            "timeout",
+            "drop",
+            "drop",
+            "deliver",
+            "deliver",
+        ]
 
 
 def test_quorum_floor_breaks_one_leader_per_term() -> None:

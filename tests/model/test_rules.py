@@ -152,7 +152,9 @@ def test_record_vote_first_answer_counts() -> None:
     assert record_vote(g, r, 3, True) == (g, r)
 
 
-def _independent_tally(rules: str, n: int, g: set[int], r: set[int], voters: set[int]) -> VoteResult:
+def _independent_tally(
+    rules: str, n: int, g: set[int], r: set[int], voters: set[int]
+) -> VoteResult:
     """The two tally rules restated without bit tricks."""
     q = n // 2 + 1
     if rules == "seed":
@@ -202,9 +204,7 @@ def test_seed_and_etcd34_tallies_differ(
 
 
 def test_rule_sets_differ_only_in_learners_and_tally() -> None:
-    differing = {
-        name for name in RULE_NAMES if getattr(SEED, name) is not getattr(ETCD_34, name)
-    }
+    differing = {name for name in RULE_NAMES if getattr(SEED, name) is not getattr(ETCD_34, name)}
     assert differing == {"learner_answers_votes", "tally_votes"}
     assert SEED.learner_answers_votes() is False
     assert ETCD_34.learner_answers_votes() is True

@@ -1,0 +1,71 @@
+"""Loading user rules files (`raftcheck audit --rules-file`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from model.rules import ETCD_34, SEED
+from model.rules_file import RulesFileError, load_rules_file
+from raftcheck.cmd_audit import audit
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+
+BAD_FILES = {
+    "syntax.py": ("def quorum(voters)\n    return voters // 2 + 1\n", "syntax error"),
+    "unknown.py": ("def quorom(voters):\n    return voters // 2 + 1\n", "unknown rule 'quorom'"),
+    "signature.py": ("def can_vote(vote, lead):\n    return True\n", "must take 7 positional"),
+    "base.py": ('BASE = "etcd-9"\n\ndef quorum(voters):\n    return 1\n', "BASE must be"),
+    "raises.py": ('raise RuntimeError("boom")\n', "RuntimeError: boom"),
+    "empty.py": ("X = 1\n", "defines no rule"),
+    "notfunc.py": ("quorum = 3\n", "must be a function"),
+}
+
+
+def test_good_rules_file_loads() -> None:
+    loaded = load_rules_file(RULES_DIR / "good_rules.py")
+    assert loaded.name == "my-canvote"
+    assert loaded.base == "etcd-3.4"
+    assert loaded.overridden == ("can_vote",)
+    assert loaded.rules.quorum is ETCD_34.quorum
+    assert loaded.rules.can_vote(0, 2, 0, 1, False, 1, 1) is True  # known leader ignored
+    assert ETCD_34.can_vote(0, 2, 0, 1, False, 1, 1) is False
+
+
+def test_base_override() -> None:
+    loaded = load_rules_file(RULES_DIR / "unsafe_quorum.py", base="seed")
+    assert loaded.base == "seed"
+    assert loaded.rules.tally_votes is SEED.tally_votes
+    assert loaded.rules.quorum(3) == 1
+
+
+@pytest.mark.parametrize("fname", sorted(BAD_FILES))
+def test_bad_rules_file_raises_one_line(tmp_path: Path, fname: str) -> None:
+    text, expected = BAD_FILES[fname]
+    p = tmp_path / fname
+    p.write_text(text)
+    with pytest.raises(RulesFileError) as info:
+        load_rules_file(p)
+    msg = str(info.value)
+    assert expected in msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("fname", ["syntax.py", "unknown.py", "signature.py"])
+def test_cli_bad_rules_file_exit_2(tmp_path: Path, fname: str) -> None:
+    text, expected = BAD_FILES[fname]
+    p = tmp_path / fname
+    p.write_text(text)
+    res = CliRunner().invoke(audit, ["--rules-file", str(p), "--nodes", "3"])
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0]
+    assert "Traceback" not in res.output
+
+
+def test_cli_missing_rules_file_exit_2(tmp_path: Path) -> None:
+    res = CliRunner().invoke(audit, ["--rules-file", str(tmp_path / "nope.py")])
+    assert res.exit_code == 2
+    assert "no such file" in res.stderr
