@@ -74,8 +74,7 @@ class ClusterModel:
         self.hist_tab: list[History] = []
         self._hist_ix: dict[History, int] = {}
         self.hist_bad: list[tuple[str, ...]] = []
-        self._tick: dict[int, Any] = {}
-        self._timeout: dict[int, Any] = {}
+        self._local: dict[int, tuple[Any, Any, Any, Any]] = {}
         self._deliver: dict[int, Any] = {}
         self._hist_next: dict[tuple[int, tuple[Event, ...]], int] = {}
         self._forgotten: dict[tuple[int, int], int] = {}
@@ -191,6 +190,36 @@ class ClusterModel:
         out_ids = tuple(self.msg_id(m) for m in outs)
         return (self.node_id(new), out_ids, events, new[TERM] != old[TERM])
 
+    def _local_steps(self, nid: int, nix: int) -> tuple[Any, Any, Any, Any]:
+        """Every action node `nid` can take on its own from state `nix`, computed once.
+
+        (tick, timeout, leader actions, restart); None where the action is not enabled or
+        changes nothing. Budgets and room in the network are checked per state.
+        """
+        logic = self.logic
+        nd = self.node_tab[nix]
+
+        def enabled(res: Any) -> Any:
+            return None if res is _NOOP else res
+
+        tick = enabled(self._finish(nd, logic.tick(nid, nd)))
+        timeout = (
+            enabled(self._finish(nd, logic.timeout(nid, nd)))
+            if logic.can_time_out(nid, nd)
+            else None
+        )
+        leader = None
+        if nd[ROLE] == LEADER:
+            beat = (nix, tuple(self.msg_id(m) for m in logic.heartbeat(nid, nd)), (), False)
+            transfers = [
+                (to, self._finish(nd, logic.transfer(nid, nd, to)))
+                for to in logic.vote_targets
+                if to != nid and logic.promotable(to)
+            ]
+            leader = (beat, transfers, self._finish(nd, logic.append(nid, nd)))
+        restart = enabled(self._finish(nd, (logic.restart(nd), (), ())))
+        return tick, timeout, leader, restart
+
     def _hist_after(self, hix: int, events: tuple[Event, ...]) -> int:
         key = (hix, events)
         nxt = self._hist_next.get(key)
@@ -272,48 +301,32 @@ class ClusterModel:
             return st[:i] + (new_ix,) + st[i + 1 : n] + budgets + (h,) + m
 
         budgets = st[n:hp]
+        local = self._local
         for i in range(n):
             nid = i + 1
-            nix = st[i]
-            key = nix * 16 + nid
-            # tick
-            res = self._tick.get(key)
-            if res is None and key not in self._tick:
-                nd = node_tab[nix]
-                res = self._tick[key] = self._finish(nd, logic.tick(nid, nd))
-            if res is not None and res is not _NOOP:
-                append((("tick", nid), land(i, res, msgs, budgets)))
-            # election timeout firing
-            res = self._timeout.get(key, _NOOP)
-            if res is _NOOP and key not in self._timeout:
-                nd = node_tab[nix]
-                res = self._timeout[key] = (
-                    self._finish(nd, logic.timeout(nid, nd))
-                    if logic.can_time_out(nid, nd)
-                    else None
-                )
-            if res is not None and res is not _NOOP and len(res[1]) <= room:
-                append((("timeout", nid), land(i, res, msgs, budgets)))
-            nd = node_tab[nix]
-            if nd[ROLE] == LEADER:
+            key = st[i] * 16 + nid
+            loc = local.get(key)
+            if loc is None:
+                loc = local[key] = self._local_steps(nid, st[i])
+            tick, timeout, leader, restart = loc
+            if tick is not None:
+                append((("tick", nid), land(i, tick, msgs, budgets)))
+            if timeout is not None and len(timeout[1]) <= room:
+                append((("timeout", nid), land(i, timeout, msgs, budgets)))
+            if leader is not None:
+                beat, transfers, client_append = leader
                 if n - 1 <= room and n > 1:
-                    hb = tuple(self.msg_id(m) for m in logic.heartbeat(nid, nd))
-                    append((("heartbeat", nid), land(i, (nix, hb, (), False), msgs, budgets)))
-                if budgets[BUDGET_TRANSFER] > 0:
+                    append((("heartbeat", nid), land(i, beat, msgs, budgets)))
+                if budgets[BUDGET_TRANSFER] > 0 and room >= 1:
                     b = budgets[:2] + (budgets[2] - 1,) + budgets[3:]
-                    for to in logic.vote_targets:
-                        if to != nid and logic.promotable(to) and room >= 1:
-                            res = self._finish(nd, logic.transfer(nid, nd, to))
-                            append((("transfer", nid, to), land(i, res, msgs, b)))
+                    for to, res in transfers:
+                        append((("transfer", nid, to), land(i, res, msgs, b)))
                 if budgets[BUDGET_APPEND] > 0 and n - 1 <= room:
-                    res = self._finish(nd, logic.append(nid, nd))
                     b = budgets[:3] + (budgets[3] - 1,)
-                    append((("append", nid), land(i, res, msgs, b)))
-            if budgets[BUDGET_RESTART] > 0:
-                res = self._finish(nd, (logic.restart(nd), (), ()))
-                if res is not _NOOP and res is not None:
-                    b = budgets[:1] + (budgets[1] - 1,) + budgets[2:]
-                    append((("restart", nid), land(i, res, msgs, b)))
+                    append((("append", nid), land(i, client_append, msgs, b)))
+            if restart is not None and budgets[BUDGET_RESTART] > 0:
+                b = budgets[:1] + (budgets[1] - 1,) + budgets[2:]
+                append((("restart", nid), land(i, restart, msgs, b)))
 
         prev = -1
         drop = cfg.drop

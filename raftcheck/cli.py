@@ -403,5 +403,16 @@ def check(as_json: bool) -> None:
     sys.exit(code)
 
 
+def _register_commands() -> None:
+    from raftcheck.cmd_audit import audit
+    from raftcheck.cmd_conform import conform, replay
+    from raftcheck.cmd_prove import prove
+
+    for command in (conform, replay, prove, audit):
+        main.add_command(command)
+
+
+_register_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -65,14 +65,18 @@ def _print_text(results: list[ObligationResult], rules: str) -> None:
 @click.command("prove", cls=_OneLineUsage)
 @click.argument("names", nargs=-1, metavar="[NAME...]")
 @click.option(
-    "--rules", "rules_name", default="etcd-3.4", show_default=True, metavar="seed|etcd-3.4",
+    "--rules",
+    "rules_name",
+    default="etcd-3.4",
+    show_default=True,
+    metavar="seed|etcd-3.4",
     help="Rule set whose rule functions the obligations are proved over.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def prove(names: tuple[str, ...], rules_name: str, as_json: bool) -> None:
     """Prove the leader-election obligations (all, or the NAMEs given) with Z3.
 
-    Obligations: """
+    Obligations:"""
     rules = RULE_SETS.get(rules_name)
     if rules is None:
         _bad_input(f"unknown rule set {rules_name!r} (known: {', '.join(RULE_SETS)})")

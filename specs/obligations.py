@@ -125,29 +125,47 @@ def check_quorum_intersection(rules: RuleSet, max_voters: int) -> ObligationResu
         q = rules.quorum(n)
         voters = list(range(1, n + 1))
         if q > n:
-            return _result(name, start, {
-                "voters": voters, "quorum": q,
-                "reason": "quorum larger than the voter set: no quorum can ever be formed",
-            })
+            return _result(
+                name,
+                start,
+                {
+                    "voters": voters,
+                    "quorum": q,
+                    "reason": "quorum larger than the voter set: no quorum can ever be formed",
+                },
+            )
         p = Problem()
         a, _ = mask_var("a", n)
         b, _ = mask_var("b", n)
         p.add(popcount(a) >= q, popcount(b) >= q, _disjoint(a, b))
         model = p.find()
         if model is not None:
-            return _result(name, start, {
-                "voters": voters, "quorum": q,
-                "quorum_a": _set(model, a), "quorum_b": _set(model, b), "shared": [],
-            })
+            return _result(
+                name,
+                start,
+                {
+                    "voters": voters,
+                    "quorum": q,
+                    "quorum_a": _set(model, a),
+                    "quorum_b": _set(model, b),
+                    "shared": [],
+                },
+            )
     # Parametric part: every n >= 1, for q(n) = n div 2 + 1, provided the rule agrees with it.
     for n in range(1, PARAMETRIC_AGREEMENT + 1):
         q = rules.quorum(n)
         if q != n // 2 + 1:
-            return _result(name, start, {
-                "voters": list(range(1, n + 1)), "quorum": q, "majority": n // 2 + 1,
-                "reason": "the rule's quorum differs from n // 2 + 1, so the parametric "
-                "proof for every n does not apply to it",
-            })
+            return _result(
+                name,
+                start,
+                {
+                    "voters": list(range(1, n + 1)),
+                    "quorum": q,
+                    "majority": n // 2 + 1,
+                    "reason": "the rule's quorum differs from n // 2 + 1, so the parametric "
+                    "proof for every n does not apply to it",
+                },
+            )
     n_, a_, b_, i_ = z3.Ints("n a b i")
     s = z3.Solver()
     qn = n_ / 2 + 1
@@ -183,32 +201,48 @@ def check_tally_exclusive(rules: RuleSet, max_voters: int) -> ObligationResult:
         p.add(z3.Or(z3.And(_is(t1, WON), _is(t2, LOST)), z3.And(_is(t1, LOST), _is(t2, WON))))
         model = p.find()
         if model is not None:
-            return _result(name, start, {
-                "part": "won and lost in the same election",
-                "voters": list(range(1, n + 1)), "quorum": rules.quorum(n),
-                "granted": _set(model, g), "rejected": _set(model, r),
-                "result": VoteResult(value(model, t1)).name,
-                "later_granted": _set(model, g2), "later_rejected": _set(model, r2),
-                "later_result": VoteResult(value(model, t2)).name,
-            })
-        # (2) won is monotone: more grants and no more rejections keep a win.
+            return _result(
+                name,
+                start,
+                {
+                    "part": "won and lost in the same election",
+                    "voters": list(range(1, n + 1)),
+                    "quorum": rules.quorum(n),
+                    "granted": _set(model, g),
+                    "rejected": _set(model, r),
+                    "result": VoteResult(value(model, t1)).name,
+                    "later_granted": _set(model, g2),
+                    "later_rejected": _set(model, r2),
+                    "later_result": VoteResult(value(model, t2)).name,
+                },
+            )
+        # (2) won is monotone in the grants: a record with at least the same grants (and any
+        #     rejections) is WON too.
         p = Problem()
         g, _ = mask_var("g", width)
         r, _ = mask_var("r", width)
         g2, _ = mask_var("g2", width)
         r2, _ = mask_var("r2", width)
-        p.add(_disjoint(g, r), _disjoint(g2, r2), _sub(g, g2), _sub(r2, r))
+        p.add(_disjoint(g, r), _disjoint(g2, r2), _sub(g, g2))
         t1, t2 = tally(g, r, p), tally(g2, r2, p)
         p.add(_is(t1, WON), z3.Not(_is(t2, WON)))
         model = p.find()
         if model is not None:
-            return _result(name, start, {
-                "part": "won is not monotone in granted votes",
-                "voters": list(range(1, n + 1)), "quorum": rules.quorum(n),
-                "granted": _set(model, g), "rejected": _set(model, r), "result": "WON",
-                "more_granted": _set(model, g2), "fewer_rejected": _set(model, r2),
-                "then_result": VoteResult(value(model, t2)).name,
-            })
+            return _result(
+                name,
+                start,
+                {
+                    "part": "won is not monotone in granted votes",
+                    "voters": list(range(1, n + 1)),
+                    "quorum": rules.quorum(n),
+                    "granted": _set(model, g),
+                    "rejected": _set(model, r),
+                    "result": "WON",
+                    "more_granted": _set(model, g2),
+                    "then_rejected": _set(model, r2),
+                    "then_result": VoteResult(value(model, t2)).name,
+                },
+            )
     return _result(name, start, None)
 
 
@@ -250,16 +284,22 @@ def check_one_winner(rules: RuleSet, max_voters: int) -> ObligationResult:
         p.add(_is(ta, WON), _is(tb, WON))
         model = p.find()
         if model is not None:
-            return _result(name, start, {
-                "voters": list(range(1, n + 1)),
-                "learners": list(range(n + 1, width + 1)),
-                "quorum": rules.quorum(n),
-                "candidate_a": model.eval(ca).as_long(),  # type: ignore[attr-defined]
-                "a_granted": _set(model, ga), "a_rejected": _set(model, ra),
-                "candidate_b": model.eval(cb).as_long(),  # type: ignore[attr-defined]
-                "b_granted": _set(model, gb), "b_rejected": _set(model, rb),
-                "result": "both WON",
-            })
+            return _result(
+                name,
+                start,
+                {
+                    "voters": list(range(1, n + 1)),
+                    "learners": list(range(n + 1, width + 1)),
+                    "quorum": rules.quorum(n),
+                    "candidate_a": model.eval(ca).as_long(),  # type: ignore[attr-defined]
+                    "a_granted": _set(model, ga),
+                    "a_rejected": _set(model, ra),
+                    "candidate_b": model.eval(cb).as_long(),  # type: ignore[attr-defined]
+                    "b_granted": _set(model, gb),
+                    "b_rejected": _set(model, rb),
+                    "result": "both WON",
+                },
+            )
     return _result(name, start, None)
 
 
@@ -302,9 +342,12 @@ def _joint_query(rules: RuleSet, m: int, part: int) -> Counterexample | None:
         return None
     i_ids, o_ids = _set(model, inc), _set(model, out)
     base = {
-        "incoming": i_ids, "outgoing": o_ids,
-        "quorum_incoming": rules.quorum(len(i_ids)), "quorum_outgoing": rules.quorum(len(o_ids)),
-        "granted": _set(model, g), "rejected": _set(model, r),
+        "incoming": i_ids,
+        "outgoing": o_ids,
+        "quorum_incoming": rules.quorum(len(i_ids)),
+        "quorum_outgoing": rules.quorum(len(o_ids)),
+        "granted": _set(model, g),
+        "rejected": _set(model, r),
         "incoming_result": VoteResult(value(model, t_in)).name,
         "outgoing_result": VoteResult(value(model, t_out)).name,
     }
@@ -350,13 +393,20 @@ def check_learners(rules: RuleSet, max_voters: int) -> ObligationResult:
         p.add(_is(t, WON), popcount(g & voters) < q)
         model = p.find()
         if model is not None:
-            return _result(name, start, {
-                "voters": list(range(1, n + 1)),
-                "learners": list(range(n + 1, n + LEARNERS + 1)),
-                "learners_answer": answer, "quorum": q,
-                "granted": _set(model, g), "rejected": _set(model, r),
-                "voter_grants": ids_of(value(model, g) & voters), "result": "WON",
-            })
+            return _result(
+                name,
+                start,
+                {
+                    "voters": list(range(1, n + 1)),
+                    "learners": list(range(n + 1, n + LEARNERS + 1)),
+                    "learners_answer": answer,
+                    "quorum": q,
+                    "granted": _set(model, g),
+                    "rejected": _set(model, r),
+                    "voter_grants": ids_of(value(model, g) & voters),
+                    "result": "WON",
+                },
+            )
     return _result(name, start, None)
 
 
@@ -372,10 +422,15 @@ def _lease_leaks(rules: RuleSet, n: int, leader: int) -> list[dict[str, Any]]:
             for role, lead in ((FOLLOWER, leader), (LEADER, leader)):
                 lease = rules.in_lease(True, lead, role, elapsed, et)
                 if not rules.lease_drops_request(False, lease):
-                    leaks.append({
-                        "role": "leader" if role == LEADER else "follower", "lead": lead,
-                        "elapsed": elapsed, "election_timeout": et, "in_lease": lease,
-                    })
+                    leaks.append(
+                        {
+                            "role": "leader" if role == LEADER else "follower",
+                            "lead": lead,
+                            "elapsed": elapsed,
+                            "election_timeout": et,
+                            "in_lease": lease,
+                        }
+                    )
     return leaks
 
 
@@ -413,10 +468,14 @@ def _lease_query(
     h, grants = _set(model, heard), _set(model, g)
     ld = model.eval(lead).as_long()  # type: ignore[attr-defined]
     return {
-        "voters": list(range(1, n + 1)), "leader": ld, "heard_from": h,
+        "voters": list(range(1, n + 1)),
+        "leader": ld,
+        "heard_from": h,
         "quorum": rules.quorum(n),
         "candidate": model.eval(cand).as_long(),  # type: ignore[attr-defined]
-        "force": False, "granted": grants, "rejected": _set(model, r),
+        "force": False,
+        "granted": grants,
+        "rejected": _set(model, r),
         "granting_members_in_lease": {
             str(i): (leader_leak if i == ld else follower_leak) for i in grants if i in h
         },
@@ -459,8 +518,12 @@ def _node_states(nid: int, learner: bool) -> list[Node]:
     states = []
     roles = (FOLLOWER,) if learner else (FOLLOWER, PRE_CANDIDATE, CANDIDATE, LEADER)
     for term, role, vote, lead, elapsed, log in itertools.product(
-        range(3), roles, range(PRE_VOTE_VOTERS + 1), range(PRE_VOTE_VOTERS + 1),
-        range(PRE_VOTE_ET + 1), _LOGS,
+        range(3),
+        roles,
+        range(PRE_VOTE_VOTERS + 1),
+        range(PRE_VOTE_VOTERS + 1),
+        range(PRE_VOTE_ET + 1),
+        _LOGS,
     ):
         if log and log[-1] > term:
             continue
@@ -485,8 +548,12 @@ def check_pre_vote(rules: RuleSet, max_voters: int) -> ObligationResult:
     frm = 2
     for cq in (False, True):
         cfg = ClusterConfig(
-            voters=PRE_VOTE_VOTERS, learners=1, pre_vote=True, check_quorum=cq,
-            election_timeout=PRE_VOTE_ET, max_term=4,
+            voters=PRE_VOTE_VOTERS,
+            learners=1,
+            pre_vote=True,
+            check_quorum=cq,
+            election_timeout=PRE_VOTE_ET,
+            max_term=4,
         )
         logic = NodeLogic(cfg, rules)
         for nid in (1, PRE_VOTE_VOTERS + 1):
@@ -498,11 +565,17 @@ def check_pre_vote(rules: RuleSet, max_voters: int) -> ObligationResult:
                             m = msg(MSG_PRE_VOTE, frm, nid, mterm, lt, li, False, force)
                             new, _, _ = logic.step(nid, s, m)
                             if new[TERM] != s[TERM] or new[VOTE] != s[VOTE]:
-                                return _result(name, start, {
-                                    "check_quorum": cq, "node": nid,
-                                    "state": _describe_node(s), "message": describe(m),
-                                    "after": _describe_node(new),
-                                })
+                                return _result(
+                                    name,
+                                    start,
+                                    {
+                                        "check_quorum": cq,
+                                        "node": nid,
+                                        "state": _describe_node(s),
+                                        "message": describe(m),
+                                        "after": _describe_node(new),
+                                    },
+                                )
                 # (2) a granted pre-vote answer (it carries term + 1) changes neither, unless
                 #     it wins the pre-vote and the node starts the real election it asked for.
                 if s[ROLE] == PRE_CANDIDATE:
@@ -514,11 +587,17 @@ def check_pre_vote(rules: RuleSet, max_voters: int) -> ObligationResult:
                         and new[TERM] == s[TERM] + 1
                     )
                     if (new[TERM] != s[TERM] or new[VOTE] != s[VOTE]) and not campaigned:
-                        return _result(name, start, {
-                            "check_quorum": cq, "node": nid,
-                            "state": _describe_node(s), "message": describe(m),
-                            "after": _describe_node(new),
-                        })
+                        return _result(
+                            name,
+                            start,
+                            {
+                                "check_quorum": cq,
+                                "node": nid,
+                                "state": _describe_node(s),
+                                "message": describe(m),
+                                "after": _describe_node(new),
+                            },
+                        )
     return _result(name, start, None)
 
 
@@ -535,8 +614,8 @@ OBLIGATIONS: tuple[Obligation, ...] = (
     Obligation(
         "tally-exclusive",
         "tally_votes never says WON for a vote record and LOST for a later record of the same "
-        "election (or the reverse), and a WON tally stays WON with more grants and no more "
-        "rejections.",
+        "election (or the reverse), and WON is monotone in the grants: a record holding the "
+        "grants of a WON record, whatever its rejections, is WON.",
         check_tally_exclusive,
     ),
     Obligation(
