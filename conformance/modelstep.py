@@ -22,15 +22,17 @@ Action = tuple[Any, ...]
 def _land(
     model: ClusterModel, st: State, i: int, res: Any, rest: tuple[int, ...], budgets: tuple[int, ...]
 ) -> State:
-    """model.cluster.successors' `land`."""
+    """model.cluster.successors' `land` (with `default=` for a one-node cluster, where the
+    model's own `min` over the other nodes is empty and raises)."""
     n = model.n
     hist = st[model.hist_pos]
     node_tab = model.node_tab
     new_ix, outs, events, term_moved = res
     h = model._hist_after(hist, events) if events else hist
     if term_moved and h:
-        low = min(node_tab[st[j]][TERM] for j in range(n) if j != i)
-        h = model._forget(h, min(low, node_tab[new_ix][TERM]))
+        new_term = node_tab[new_ix][TERM]
+        low = min((node_tab[st[j]][TERM] for j in range(n) if j != i), default=new_term)
+        h = model._forget(h, min(low, new_term))
     m = tuple(sorted(rest + outs)) if outs else rest
     return st[:i] + (new_ix,) + st[i + 1 : n] + budgets + (h,) + m
 

@@ -389,18 +389,65 @@ def _split(kw: dict[str, Any]) -> tuple[ClusterConfig, Limits, dict[str, Any]]:
     return cfg, limits, rest
 
 
+CHECK_SEED = 20261126
+CHECK_EXAMPLES = 100
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def check(as_json: bool) -> None:
-    """The default job: explore 3 voters with pre-vote and check-quorum, all invariants.
+@click.option("--seed", type=int, default=CHECK_SEED, show_default=True,
+              help="Seed of the short conformance pass.")
+def check(as_json: bool, seed: int) -> None:
+    """The default job, on an embedded configuration.
+
+    1. explore 3 voters with pre-vote and check-quorum exhaustively, every invariant;
+    2. prove every Z3 obligation for both rule sets;
+    3. a short conformance pass: impl/ and model/ in lockstep on random runs.
 
     Exit 0 when everything holds, 1 when anything fails.
     """
+    from conformance.run import run_lockstep
+    from model.rules import RULE_SETS
+    from specs.obligations import run_obligations
+
     cfg = replace(default_config(3), pre_vote=True, check_quorum=True)
-    code, _, _ = run_exploration(
-        cfg, symmetry=True, limits=Limits(), keep_going=True, as_json=as_json
+    code, model, result = run_exploration(
+        cfg, symmetry=True, limits=Limits(), keep_going=True, as_json=False, quiet=as_json
     )
-    sys.exit(code)
+    proofs = {name: run_obligations(rules) for name, rules in RULE_SETS.items()}
+    conform = run_lockstep(None, CHECK_EXAMPLES, seed, None)
+    proved = all(r.status == "proved" for rs in proofs.values() for r in rs)
+    ok = code == EXIT_OK and proved and conform.conformant
+    if as_json:
+        out = {
+            "ok": ok,
+            "explore": render.result_json(model, result, True, {}),
+            "prove": {
+                name: [
+                    {"name": r.name, "status": r.status, "seconds": round(r.seconds, 3),
+                     "counterexample": r.counterexample}
+                    for r in rs
+                ]
+                for name, rs in proofs.items()
+            },
+            "conform": conform.as_json(),
+        }
+        click.echo(json.dumps(out, indent=2, default=str))
+    else:
+        click.echo("")
+        for name, rs in proofs.items():
+            failed = [r.name for r in rs if r.status != "proved"]
+            secs = sum(r.seconds for r in rs)
+            verdict = "all PROVED" if not failed else "FAILED: " + ", ".join(failed)
+            click.echo(f"prove --rules {name}: {len(rs)} obligations, {verdict} ({secs:.2f}s)")
+        click.echo(
+            f"conform: {conform.examples} lockstep runs, {conform.steps} steps, seed {seed}: "
+            + ("impl and model agree" if conform.conformant else "DIVERGENCE")
+        )
+        if conform.divergence is not None:
+            click.echo(json.dumps(conform.divergence, indent=2, default=str))
+        click.echo("check: " + ("OK" if ok else "FAILED"))
+    sys.exit(EXIT_OK if ok else EXIT_VIOLATION)
 
 
 def _register_commands() -> None:

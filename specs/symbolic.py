@@ -193,16 +193,16 @@ class Sym:
         return Sym(-self.e)
 
     def __mod__(self, o: object) -> Sym:
-        return Sym(z3.SMod(self.e, _bv(o)))
+        return Sym(self.e % _bv(o))  # bvsmod: the divisor's sign, like Python
 
     def __floordiv__(self, o: object) -> Sym:
         d = _bv(o)
-        # Python floors; SMod has the divisor's sign, so (x - x mod d) / d is exact.
-        return Sym((self.e - z3.SMod(self.e, d)) / d)
+        # Python floors; bvsmod has the divisor's sign, so (x - x mod d) / d is exact.
+        return Sym((self.e - self.e % d) / d)
 
     def __rfloordiv__(self, o: object) -> Sym:
         x = _bv(o)
-        return Sym((x - z3.SMod(x, self.e)) / self.e)
+        return Sym((x - x % self.e) / self.e)
 
     # -- comparisons (signed, like Python ints) -------------------------------------------
     def __eq__(self, o: object) -> SymBool:  # type: ignore[override]
@@ -343,7 +343,9 @@ class Problem:
         pos = tuple(i for i, a in enumerate(args) if isinstance(a, Sym | SymBool))
         n = next(_fresh)
         out_sort = z3.BoolSort() if kind == "bool" else z3.BitVecSort(WIDTH)
-        in_sorts = [z3.BitVecSort(WIDTH)] * len(pos)
+        in_sorts = [
+            z3.BoolSort() if isinstance(args[i], SymBool) else z3.BitVecSort(WIDTH) for i in pos
+        ]
         funcs = tuple(
             z3.Function(f"rule{n}_{getattr(fn, '__name__', 'fn')}_{k}", *in_sorts, out_sort)
             for k in range(outputs)
