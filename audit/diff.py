@@ -3,9 +3,10 @@
 An abstract state is a model state without its history variables (no rule reads them): the node
 tuples, the fault budgets and the sorted in-flight messages. Because successors never depend on
 the history, a breadth-first search over history-free states visits exactly the abstract
-reachable graph. Both sides share one interning table for nodes and messages (the variant model
-borrows the baseline model's), so that the symmetry representative of an orbit is the same on
-both sides and states compare as plain tuples. BFS order gives each state its shortest trace.
+reachable graph. Each side is explored with its own model; its states are then decoded and
+re-encoded in one neutral key model (same configuration) and canonicalised there, so that both
+sides use the same symmetry representative and compare as plain tuples. BFS order gives each
+state its shortest trace.
 """
 
 from __future__ import annotations
@@ -19,13 +20,22 @@ from model.cluster import ClusterModel
 
 EMPTY_HISTORY: Any = ((), (), ())
 _SHIFT = 32
-_SHARED = ("node_tab", "_node_ix", "msg_tab", "_msg_ix", "msg_to")
 
 
-def share_interning(target: ClusterModel, source: ClusterModel) -> None:
-    """Make `target` intern nodes and messages in `source`'s tables (call before any use)."""
-    for attr in _SHARED:
-        setattr(target, attr, getattr(source, attr))
+class KeySpace:
+    """A neutral model in which both sides' abstract states are encoded and canonicalised."""
+
+    def __init__(self, model: ClusterModel) -> None:
+        self.model = ClusterModel(model.cfg, model.rules)
+
+    def keys(self, g: Graph) -> list[tuple[int, ...]]:
+        km = self.model
+        src = g.model
+        out = []
+        for st in g.states:
+            enc = km.encode(src.nodes(st), src.messages(st), src.budgets(st))
+            out.append(km.canonical(enc))
+        return out
 
 
 @dataclass
@@ -37,9 +47,18 @@ class Graph:
     edges: set[int]
     complete: bool
     seconds: float
+    keys: list[tuple[int, ...]] = field(default_factory=list, repr=False)
+    key_index: dict[tuple[int, ...], int] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.states)
+
+    def keyed(self, space: KeySpace) -> None:
+        """Compute the neutral keys (once per graph and key space)."""
+        if not self.keys or getattr(self, "_space", None) is not space:
+            self.keys = space.keys(self)
+            self.key_index = {k: i for i, k in enumerate(self.keys)}
+            self._space = space
 
 
 def _stripper(model: ClusterModel) -> tuple[Any, int]:
@@ -159,14 +178,14 @@ def _replay(g: Graph, chain: list[int], last: int | None = None) -> Witness:
 
 
 def _first_state_only(a: Graph, b: Graph) -> int | None:
-    for i, st in enumerate(a.states):
-        if st not in b.index:
+    for i, k in enumerate(a.keys):
+        if k not in b.key_index:
             return i
     return None
 
 
 def _count_states_only(a: Graph, b: Graph) -> int:
-    return sum(1 for st in a.states if st not in b.index)
+    return sum(1 for k in a.keys if k not in b.key_index)
 
 
 def _transitions_only(a: Graph, b: Graph) -> tuple[int, int | None]:
@@ -176,8 +195,8 @@ def _transitions_only(a: Graph, b: Graph) -> tuple[int, int | None]:
     first: int | None = None
     for e in a.edges:
         src, dst = e >> _SHIFT, e & mask
-        s2 = b.index.get(a.states[src])
-        d2 = b.index.get(a.states[dst])
+        s2 = b.key_index.get(a.keys[src])
+        d2 = b.key_index.get(a.keys[dst])
         if s2 is None or d2 is None or ((s2 << _SHIFT) | d2) not in b.edges:
             count += 1
             if s2 is not None and d2 is not None and (first is None or e < first):
@@ -185,9 +204,11 @@ def _transitions_only(a: Graph, b: Graph) -> tuple[int, int | None]:
     return count, first
 
 
-def diff_graphs(variant: Graph, baseline: Graph) -> GraphDiff:
-    """Compare two abstract graphs built on shared interning tables."""
+def diff_graphs(variant: Graph, baseline: Graph, space: KeySpace) -> GraphDiff:
+    """Compare two abstract graphs of the same configuration in the neutral key space."""
     start = time.perf_counter()
+    baseline.keyed(space)
+    variant.keyed(space)
     ov = _count_states_only(variant, baseline)
     ob = _count_states_only(baseline, variant)
     tv, first_tv = _transitions_only(variant, baseline)

@@ -19,7 +19,7 @@ from audit.configs import (
     base_configs,
     extra_configs,
 )
-from audit.diff import Graph, GraphDiff, Witness, abstract_graph, diff_graphs, share_interning
+from audit.diff import Graph, GraphDiff, KeySpace, Witness, abstract_graph, diff_graphs
 from explorer.bfs import Limits, Violation, explore
 from model.cluster import ClusterModel
 from model.rules import RULE_NAMES, RULE_SETS, RuleSet
@@ -39,6 +39,12 @@ NO_CHANGE_WHY: dict[str, str] = {
     "leader-from-no-message": (
         "stepFollower sets lead = m.From on the same MsgApp/MsgHeartbeat right after the term "
         "switch, so the lead lost by becomeFollower(term, None) is restored at once"
+    ),
+    "canvote-ignores-leader": (
+        "a voter with no vote but a known leader of its term exists only outside the leader's "
+        "quorum, and so must the candidate asking it (it is one term behind): that needs "
+        "n - quorum(n) >= 2, i.e. 5 or more voters, and the diff runs on 3 voters (safety "
+        "holds at every audited size: the vote field alone keeps one vote per term)"
     ),
     "record-vote-overwrite": (
         "a voter never answers one candidate's request of one term both ways (it grants again "
@@ -345,14 +351,15 @@ class BaselineGraphs:
 
     def __init__(self, time_limit: float | None) -> None:
         self.time_limit = time_limit
-        self._graphs: dict[tuple[str, AuditConfig], Graph] = {}
+        self._graphs: dict[tuple[str, AuditConfig], tuple[Graph, KeySpace]] = {}
 
-    def get(self, rules: RuleSet, ac: AuditConfig) -> Graph:
+    def get(self, rules: RuleSet, ac: AuditConfig) -> tuple[Graph, KeySpace]:
         key = (rules.name, ac)
-        g = self._graphs.get(key)
-        if g is None:
-            g = self._graphs[key] = abstract_graph(ClusterModel(ac.cfg, rules), self.time_limit)
-        return g
+        got = self._graphs.get(key)
+        if got is None:
+            model = ClusterModel(ac.cfg, rules)
+            got = self._graphs[key] = (abstract_graph(model, self.time_limit), KeySpace(model))
+        return got
 
 
 def audit_rules(
@@ -395,7 +402,8 @@ def audit_rules(
 
     configs = base_configs(nodes)
     extras = extra_configs(subject.changed)
-    order = [c for c in configs if c.cfg.voters <= DIFF_NODES] + extras
+    # The extra configurations target the changed rules and are small: they go first.
+    order = extras + [c for c in configs if c.cfg.voters <= DIFF_NODES]
     order += [c for c in configs if c.cfg.voters > DIFF_NODES]
     for ac in order:
         say(f"explore [{ac.label}]")
@@ -416,11 +424,9 @@ def audit_rules(
     if diff:
         for ac in [c for c in configs if c.cfg.voters == DIFF_NODES] + extras:
             say(f"diff [{ac.label}]")
-            base_g = baselines.get(subject.baseline, ac)
-            model = ClusterModel(ac.cfg, subject.rules)
-            share_interning(model, base_g.model)
-            var_g = abstract_graph(model, diff_time_limit)
-            d = diff_graphs(var_g, base_g)
+            base_g, space = baselines.get(subject.baseline, ac)
+            var_g = abstract_graph(ClusterModel(ac.cfg, subject.rules), diff_time_limit)
+            d = diff_graphs(var_g, base_g, space)
             report.diffs.append(
                 DiffOutcome(ac, d, [(w.side, _witness_trace(w)) for w in d.witnesses],
                             time.perf_counter() - t0)

@@ -71,6 +71,9 @@ class ClusterModel:
         self.msg_tab: list[Message] = []
         self._msg_ix: dict[Message, int] = {}
         self.msg_to: list[int] = []
+        self.msg_actions: list[tuple[Action, Action, Action]] = []
+        self._tick_actions = [("tick", i) for i in range(1, self.n + 1)]
+        self._timeout_actions = [("timeout", i) for i in range(1, self.n + 1)]
         self.hist_tab: list[History] = []
         self._hist_ix: dict[History, int] = {}
         self.hist_bad: list[tuple[str, ...]] = []
@@ -100,6 +103,7 @@ class ClusterModel:
             ix = self._msg_ix[m] = len(self.msg_tab)
             self.msg_tab.append(m)
             self.msg_to.append(m[M_TO])
+            self.msg_actions.append((("deliver", m), ("drop", m), ("duplicate", m)))
         return ix
 
     def hist_id(self, h: History) -> int:
@@ -293,15 +297,23 @@ class ClusterModel:
 
         def land(i: int, res: Any, rest: tuple[int, ...], budgets: tuple[int, ...]) -> State:
             new_ix, outs, events, term_moved = res
-            h = self._hist_after(hist, events) if events else hist
-            if term_moved and h:
-                low = min(node_tab[st[j]][TERM] for j in range(n) if j != i)
-                h = self._forget(h, min(low, node_tab[new_ix][TERM]))
-            m = tuple(sorted(rest + outs)) if outs else rest
-            return st[:i] + (new_ix,) + st[i + 1 : n] + budgets + (h,) + m
+            if events or term_moved:
+                h = self._hist_after(hist, events) if events else hist
+                if term_moved and h:
+                    low = min(node_tab[st[j]][TERM] for j in range(n) if j != i)
+                    h = self._forget(h, min(low, node_tab[new_ix][TERM]))
+            else:
+                h = hist
+            if outs:
+                return (
+                    st[:i] + (new_ix,) + st[i + 1 : n] + budgets + (h,) + tuple(sorted(rest + outs))
+                )
+            return st[:i] + (new_ix,) + st[i + 1 : n] + budgets + (h,) + rest
 
         budgets = st[n:hp]
         local = self._local
+        tick_actions = self._tick_actions
+        timeout_actions = self._timeout_actions
         for i in range(n):
             nid = i + 1
             key = st[i] * 16 + nid
@@ -310,9 +322,9 @@ class ClusterModel:
                 loc = local[key] = self._local_steps(nid, st[i])
             tick, timeout, leader, restart = loc
             if tick is not None:
-                append((("tick", nid), land(i, tick, msgs, budgets)))
+                append((tick_actions[i], land(i, tick, msgs, budgets)))
             if timeout is not None and len(timeout[1]) <= room:
-                append((("timeout", nid), land(i, timeout, msgs, budgets)))
+                append((timeout_actions[i], land(i, timeout, msgs, budgets)))
             if leader is not None:
                 beat, transfers, client_append = leader
                 if n - 1 <= room and n > 1:
@@ -332,31 +344,34 @@ class ClusterModel:
         drop = cfg.drop
         dup = budgets[BUDGET_DUP] > 0
         deliver_cache = self._deliver
+        msg_to = self.msg_to
+        msg_actions = self.msg_actions
+        head = st[: hp + 1]
         for k in range(nmsgs):
             mid = msgs[k]
             if mid == prev:
                 continue
             prev = mid
             rest = msgs[:k] + msgs[k + 1 :]
-            m = msg_tab[mid]
+            acts = msg_actions[mid]
             if drop:
-                append((("drop", m), st[: hp + 1] + rest))
-            i = self.msg_to[mid] - 1
+                append((acts[1], head + rest))
+            i = msg_to[mid] - 1
             key = (st[i] << _MSG_SHIFT) | mid
             res = deliver_cache.get(key, _NOOP)
             if res is _NOOP and key not in deliver_cache:
                 nd = node_tab[st[i]]
-                res = deliver_cache[key] = self._finish(nd, logic.step(i + 1, nd, m))
+                res = deliver_cache[key] = self._finish(nd, logic.step(i + 1, nd, msg_tab[mid]))
             if res is None:
                 continue
             if res is _NOOP:
-                append((("deliver", m), st[: hp + 1] + rest))
+                append((acts[0], head + rest))
                 continue
             if len(res[1]) <= room + 1:
-                append((("deliver", m), land(i, res, rest, budgets)))
+                append((acts[0], land(i, res, rest, budgets)))
             if dup and len(res[1]) <= room:
                 b = (budgets[0] - 1,) + budgets[1:]
-                append((("duplicate", m), land(i, res, msgs, b)))
+                append((acts[2], land(i, res, msgs, b)))
         return out
 
     # -- rendering ----------------------------------------------------------------------------

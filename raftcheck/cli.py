@@ -391,6 +391,14 @@ def _split(kw: dict[str, Any]) -> tuple[ClusterConfig, Limits, dict[str, Any]]:
 
 CHECK_SEED = 20261126
 CHECK_EXAMPLES = 100
+# Obligations that a rule set is known not to meet, and why; `check` reports them but they do
+# not fail it. The seed's tally counts every recorded answer, which is right for one voter set
+# (the seed code has no joint configurations) and wrong for a joint one.
+KNOWN_FAILURES = {
+    ("seed", "joint-quorum"): "the seed code predates joint configurations; its tally counts "
+    "answers from outside the voter set, so a joint configuration could win in a half "
+    "without that half's majority",
+}
 
 
 @main.command()
@@ -416,7 +424,11 @@ def check(as_json: bool, seed: int) -> None:
     )
     proofs = {name: run_obligations(rules) for name, rules in RULE_SETS.items()}
     conform = run_lockstep(None, CHECK_EXAMPLES, seed, None)
-    proved = all(r.status == "proved" for rs in proofs.values() for r in rs)
+    proved = all(
+        r.status == "proved" or (name, r.name) in KNOWN_FAILURES
+        for name, rs in proofs.items()
+        for r in rs
+    )
     ok = code == EXIT_OK and proved and conform.conformant
     if as_json:
         out = {
@@ -425,7 +437,8 @@ def check(as_json: bool, seed: int) -> None:
             "prove": {
                 name: [
                     {"name": r.name, "status": r.status, "seconds": round(r.seconds, 3),
-                     "counterexample": r.counterexample}
+                     "counterexample": r.counterexample,
+                     "known_failure": KNOWN_FAILURES.get((name, r.name))}
                     for r in rs
                 ]
                 for name, rs in proofs.items()
@@ -437,9 +450,18 @@ def check(as_json: bool, seed: int) -> None:
         click.echo("")
         for name, rs in proofs.items():
             failed = [r.name for r in rs if r.status != "proved"]
+            known = [f for f in failed if (name, f) in KNOWN_FAILURES]
+            unexpected = [f for f in failed if f not in known]
             secs = sum(r.seconds for r in rs)
-            verdict = "all PROVED" if not failed else "FAILED: " + ", ".join(failed)
+            if unexpected:
+                verdict = "FAILED: " + ", ".join(unexpected)
+            elif known:
+                verdict = f"{len(rs) - len(known)} PROVED, {len(known)} known failure"
+            else:
+                verdict = "all PROVED"
             click.echo(f"prove --rules {name}: {len(rs)} obligations, {verdict} ({secs:.2f}s)")
+            for f in known:
+                click.echo(f"  {f}: fails, as known: {KNOWN_FAILURES[(name, f)]}")
         click.echo(
             f"conform: {conform.examples} lockstep runs, {conform.steps} steps, seed {seed}: "
             + ("impl and model agree" if conform.conformant else "DIVERGENCE")

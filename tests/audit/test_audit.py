@@ -57,13 +57,14 @@ def test_safety_breaking_variant_is_killed(name: str) -> None:
 
 
 def test_canvote_without_lead_check_keeps_safety() -> None:
-    """The vote field alone keeps one vote per term; the lead check only changes behaviour."""
+    """The vote field alone keeps one vote per term; with 3 voters the lead check is moot."""
     rep = audit_rules(
         subject_from_variant(VARIANTS_BY_NAME["canvote-ignores-leader"]), (3,),
         obligations=False, kill_mode=True,
     )
-    assert rep.verdict == "behaviour-changed"
+    assert rep.verdict == "no-change"
     assert rep.exit_code == 0
+    assert rep.why_no_change and "5 or more voters" in rep.why_no_change
 
 
 def _invoke(args: list[str]) -> Any:

@@ -37,10 +37,10 @@ def test_short_pass() -> None:
 
 # (bug, voters, examples, seed, bound on the minimal trace's length)
 PLANTED = [
-    ("grant-local-term", None, 300, 7, 6),
-    ("reset-clears-vote", 3, 300, 7, 8),
-    ("quorum-floor", 3, 300, 7, 4),
-    ("canvote-ignores-lead", 5, 3000, 7, 20),
+    ("grant-local-term", None, 300, 1, 6),
+    ("reset-clears-vote", 3, 300, 1, 8),
+    ("quorum-floor", 3, 300, 1, 6),
+    ("canvote-ignores-lead", 5, 3000, 1, 16),
 ]
 
 

@@ -100,6 +100,9 @@ LEASE_OFF_BY_ONE = ETCD_34.with_rules(
     "lease-off-by-one",
     in_lease=lambda cq, lead, role, elapsed, et: cq and lead != 0 and elapsed < et - 1,
 )
+QUORUM_ACTIVE_ALWAYS = ETCD_34.with_rules(
+    "quorum-active-always", quorum_active=lambda voters, active, q: True
+)
 PRE_VOTE_BUMPS_TERM = ETCD_34.with_rules(
     "pre-vote-bumps-term", adopts_higher_term=lambda t, r: True
 )
@@ -153,6 +156,7 @@ NOT_MONOTONE = ETCD_34.with_rules("won-needs-no-rejections", tally_votes=won_nee
         (FORCE_INVERTED, "lease-blocks-disruption"),
         (LEASE_IGNORES_LEAD_ROLE, "lease-blocks-disruption"),
         (LEASE_OFF_BY_ONE, "lease-blocks-disruption"),
+        (QUORUM_ACTIVE_ALWAYS, "lease-blocks-disruption"),
         (PRE_VOTE_BUMPS_TERM, "pre-vote-no-disruption"),
         (PRE_VOTE_RESP_BUMPS, "pre-vote-no-disruption"),
     ],

@@ -1,0 +1,76 @@
+"""Benchmark `raftcheck audit --all`: whole-catalogue time and per-variant time to first kill.
+
+    .venv/bin/python bench/audit_bench.py [--nodes 3] [--only a,b] [--json out.json]
+
+Targets (docs/AUDIT.md): every safety-breaking variant caught within 10 s, and the whole
+catalogue for 3 voters under 5 minutes. Exit status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from audit.configs import parse_nodes  # noqa: E402
+from audit.render import kill_table  # noqa: E402
+from audit.runner import audit_catalogue  # noqa: E402
+from model.variants import VARIANTS, VARIANTS_BY_NAME  # noqa: E402
+
+SAFETY_TARGET_S = 10.0
+TOTAL_TARGET_S = 300.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--nodes", default="3")
+    ap.add_argument("--only", default=None, help="comma-separated catalogue names")
+    ap.add_argument("--json", type=Path, default=None, help="write the results here")
+    args = ap.parse_args(argv)
+    nodes = parse_nodes(args.nodes)
+    variants = list(VARIANTS)
+    if args.only:
+        variants = [VARIANTS_BY_NAME[n.strip()] for n in args.only.split(",") if n.strip()]
+
+    t0 = time.perf_counter()
+
+    def progress(name: str) -> None:
+        print(f"  ... {time.perf_counter() - t0:7.1f}s {name}", file=sys.stderr, flush=True)
+
+    rows, total = audit_catalogue(variants, nodes, progress=progress)
+    print("\n".join(kill_table(rows)))
+    slow = [
+        r for r in rows
+        if r.verdict == "safety-broken"
+        and (r.seconds_to_first_counterexample or 0.0) > SAFETY_TARGET_S
+    ]
+    print()
+    print(f"variants: {len(rows)}  nodes: {','.join(map(str, nodes))}  total: {total:.1f}s "
+          f"(target {TOTAL_TARGET_S:.0f}s)")
+    killed = [r for r in rows if r.verdict == "safety-broken"]
+    if killed:
+        worst = max(r.seconds_to_first_counterexample or 0.0 for r in killed)
+        print(f"safety-broken: {len(killed)}, slowest kill {worst:.2f}s "
+              f"(target {SAFETY_TARGET_S:.0f}s)")
+    for r in slow:
+        print(f"MISSED: {r.name} caught after {r.seconds_to_first_counterexample:.2f}s")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "python": platform.python_version(),
+            "nodes": list(nodes),
+            "total_seconds": round(total, 3),
+            "variants": [r.as_dict() for r in rows],
+        }, indent=2))
+    over = total > TOTAL_TARGET_S and nodes == (3,) and len(variants) == len(VARIANTS)
+    if over:
+        print(f"MISSED: whole catalogue took {total:.1f}s")
+    return 1 if slow or over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
