@@ -104,6 +104,19 @@ EXTRAS: dict[str, AuditConfig] = {
         "a learner that everybody else counts as a voter (learner and tally rules)",
         True,
     ),
+    "even": AuditConfig(
+        "4 voters",
+        base_config(4, False, False),
+        "an even voter count, where 'rejected >= q' and 'granted + missing < q' differ "
+        "(tally and quorum rules)",
+        True,
+    ),
+    "duplicate": AuditConfig(
+        "3 voters, pre-vote, 1 duplicate",
+        replace(_B3, pre_vote=True, duplicates=1),
+        "a duplicated message, so one voter can answer one election twice (vote recording)",
+        True,
+    ),
     "logs": AuditConfig(
         "3 voters, divergent initial logs",
         replace(
@@ -117,7 +130,7 @@ EXTRAS: dict[str, AuditConfig] = {
 }
 
 RULE_EXTRAS: dict[str, tuple[str, ...]] = {
-    "quorum": ("learner",),
+    "quorum": ("learner", "even"),
     "is_up_to_date": ("logs",),
     "can_vote": ("restart",),
     "in_lease": ("transfer",),
@@ -129,8 +142,8 @@ RULE_EXTRAS: dict[str, tuple[str, ...]] = {
     "reset_vote": ("restart",),
     "pre_candidate_lead": ("transfer",),
     "learner_answers_votes": ("learner",),
-    "record_vote": ("learner", "restart"),
-    "tally_votes": ("learner",),
+    "record_vote": ("duplicate", "learner"),
+    "tally_votes": ("learner", "even"),
     "quorum_active": ("transfer",),
 }
 

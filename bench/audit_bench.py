@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nodes", default="3")
     ap.add_argument("--only", default=None, help="comma-separated catalogue names")
+    ap.add_argument("--jobs", type=int, default=1, help="processes (raftcheck audit --jobs)")
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
     args = ap.parse_args(argv)
     nodes = parse_nodes(args.nodes)
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     def progress(name: str) -> None:
         print(f"  ... {time.perf_counter() - t0:7.1f}s {name}", file=sys.stderr, flush=True)
 
-    rows, total = audit_catalogue(variants, nodes, progress=progress)
+    rows, total = audit_catalogue(variants, nodes, jobs=args.jobs, progress=progress)
     print("\n".join(kill_table(rows)))
     slow = [
         r for r in rows
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({
             "python": platform.python_version(),
             "nodes": list(nodes),
+            "jobs": args.jobs,
             "total_seconds": round(total, 3),
             "variants": [r.as_dict() for r in rows],
         }, indent=2))

@@ -187,6 +187,8 @@ class ImplCluster:
         self.et = cfg.election_timeout
         self.nodes: list[RawNode] = [RawNode(impl_config(cfg, i)) for i in range(1, cfg.n + 1)]
         self.inflight: list[Message] = []
+        # The abstraction of `inflight`, kept in step with it (messages are immutable).
+        self.inflight_abs: list[ModelMessage] = []
         # duplicate, restart, transfer, append (the model's order)
         self.budgets: list[int] = [cfg.duplicates, cfg.restarts, cfg.transfers, cfg.appends]
 
@@ -197,8 +199,18 @@ class ImplCluster:
 
     def _drain(self, rn: RawNode) -> list[Message]:
         sent = rn.ready()
+        abs_sent = [abstract_message(m) for m in sent]  # may raise: then nothing is added
         self.inflight.extend(sent)
+        self.inflight_abs.extend(abs_sent)
         return sent
+
+    def _remove(self, m: Message) -> None:
+        for k, x in enumerate(self.inflight):
+            if x is m:
+                del self.inflight[k]
+                del self.inflight_abs[k]
+                return
+        raise AbstractionError("message not in flight on the impl side")
 
     def tick(self, nid: int) -> list[Message]:
         rn = self.node(nid)
@@ -220,19 +232,19 @@ class ImplCluster:
 
     def find(self, mm: ModelMessage) -> Message:
         """The in-flight impl message whose abstraction is `mm`."""
-        for m in self.inflight:
-            if abstract_message(m) == mm:
-                return m
-        raise AbstractionError("message not in flight on the impl side")
+        try:
+            return self.inflight[self.inflight_abs.index(mm)]
+        except ValueError:
+            raise AbstractionError("message not in flight on the impl side") from None
 
     def deliver(self, m: Message) -> list[Message]:
-        self.inflight.remove(m)
+        self._remove(m)
         rn = self.node(m.to)
         rn.step(m)
         return self._drain(rn)
 
     def drop(self, m: Message) -> list[Message]:
-        self.inflight.remove(m)
+        self._remove(m)
         return []
 
     def duplicate(self, m: Message) -> list[Message]:
@@ -291,7 +303,7 @@ def abstract(cluster: ImplCluster, model: ClusterModel, history: Any = ((), (), 
     """
     return model.encode(
         abstract_nodes(cluster),
-        abstract_messages(cluster.inflight),
+        cluster.inflight_abs,
         tuple(cluster.budgets),
         history,
     )

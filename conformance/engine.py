@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from conformance.abstraction import (
     Action,
     ImplCluster,
-    abstract_messages,
     abstract_nodes,
 )
 from conformance.modelstep import model_step
@@ -116,8 +115,10 @@ class Lockstep:
         problems: list[str] = []
         try:
             nodes = abstract_nodes(self.impl)
-            msgs = abstract_messages(self.impl.inflight)
-            impl_sent = abstract_messages(sent) if sent is not None else None
+            msgs = self.impl.inflight_abs
+            impl_sent = self.impl.inflight_abs[len(msgs) - len(sent) :] if sent else (
+                [] if sent is not None else None
+            )
         except Exception as e:  # noqa: BLE001
             return [f"abstraction failed: {type(e).__name__}: {e}"]
         got = model.encode(nodes, msgs, tuple(self.impl.budgets), model.history(after))

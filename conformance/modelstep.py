@@ -20,7 +20,12 @@ Action = tuple[Any, ...]
 
 
 def _land(
-    model: ClusterModel, st: State, i: int, res: Any, rest: tuple[int, ...], budgets: tuple[int, ...]
+    model: ClusterModel,
+    st: State,
+    i: int,
+    res: Any,
+    rest: tuple[int, ...],
+    budgets: tuple[int, ...],
 ) -> State:
     """model.cluster.successors' `land` (with `default=` for a one-node cluster, where the
     model's own `min` over the other nodes is empty and raises)."""

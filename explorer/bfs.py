@@ -7,6 +7,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from explorer.protocol import Model
@@ -138,6 +139,12 @@ def explore(
     successors = model.successors
     violations = violations_of
     kind_of = model.action_kind
+    count_kinds = kinds.update
+    first = itemgetter(0)
+    index_get = index.get
+    states_append = states.append
+    parent_append = parent.append
+    via_append = via.append
     max_states = limits.max_states
     stop = bool(found) and not keep_going
     while head < len(states) and not stop:
@@ -155,13 +162,20 @@ def explore(
             if progress is not None and now - last_report >= progress_interval:
                 last_report = now
                 progress(Progress(len(states), transitions, len(states) - head, depth, now - start))
-        for action, nxt in successors(states[head]):
-            transitions += 1
-            kinds[kind_of(action)] += 1
-            c = canon(nxt) if canon else nxt
-            found_idx = index.get(c)
+        succ = successors(states[head])
+        if type(succ) is not list:
+            succ = list(succ)
+        transitions += len(succ)
+        count_kinds(map(kind_of, map(first, succ)))
+        for action, nxt in succ:
+            c = nxt if canon is None else canon(nxt)
+            found_idx = index_get(c)
             if found_idx is None:
-                idx = add(c, head, action)
+                idx = len(states)
+                index[c] = idx
+                states_append(c)
+                parent_append(head)
+                via_append(action)
                 max_depth = depth + 1
                 names_bad = violations(c)
                 if names_bad:

@@ -101,6 +101,8 @@ def _list_lines() -> list[str]:
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a Markdown report (for a PR) to this file.")
 @click.option("--no-diff", is_flag=True, help="Skip the behaviour diff.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1,
+              help="With --all: audit variants in this many processes.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def audit(
     variant: str | None,
@@ -114,6 +116,7 @@ def audit(
     as_json: bool,
     markdown: Path | None,
     no_diff: bool,
+    jobs: int,
     quiet: bool,
 ) -> None:
     """Audit a rule change: obligations, exhaustive runs, behaviour diff against a baseline.
@@ -147,7 +150,7 @@ def audit(
                        else "--only: give at least one variant name")
             chosen = [VARIANTS_BY_NAME[x] for x in names]
         rows, seconds = audit_catalogue(
-            chosen, nodes or (DIFF_NODES,), against=against, progress=progress
+            chosen, nodes or (DIFF_NODES,), against=against, jobs=jobs, progress=progress
         )
         if markdown is not None:
             _write(markdown, kill_markdown(rows, seconds))

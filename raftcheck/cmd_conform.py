@@ -43,11 +43,16 @@ def _print_seed(seed: int, as_json: bool) -> None:
               help="With --exhaustive: one state per symmetry orbit (faster).")
 @click.option("--time-limit", type=float, default=None,
               help="With --exhaustive: stop after this many seconds.")
+@click.option("--max-term", type=int, default=None,
+              help="With --exhaustive: term bound (default: the explorer's).")
+@click.option("--max-msgs", type=int, default=None,
+              help="With --exhaustive: in-flight message bound (default: the explorer's).")
 @click.option("--engine", type=click.Choice(["program", "stateful"]), default="program",
               show_default=True, help="Lockstep driver (same rules and checks).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--trace-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write the minimal divergent run there as a replayable JSON trace.")
+@click.option("--trace-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("raftcheck-traces"), show_default=True,
+              help="Where the minimal divergent run is written as a replayable JSON trace.")
 def conform(
     nodes: int | None,
     examples: int,
@@ -57,9 +62,11 @@ def conform(
     exhaustive: bool,
     symmetry: bool,
     time_limit: float | None,
+    max_term: int | None,
+    max_msgs: int | None,
     engine: str,
     as_json: bool,
-    trace_dir: Path | None,
+    trace_dir: Path,
 ) -> None:
     """Check that the impl/ port and the model/ agree, action by action."""
     import random
@@ -67,9 +74,7 @@ def conform(
     from conformance.run import check_args, run_lockstep
 
     try:
-        check_args(nodes, max(examples, 1), rules)
-        if examples < 1:
-            raise ConfigError(f"--examples must be at least 1 (got {examples})")
+        check_args(nodes, examples, rules)
         if steps < 1:
             raise ConfigError(f"--steps must be at least 1 (got {steps})")
         if time_limit is not None and time_limit <= 0:
@@ -77,7 +82,9 @@ def conform(
     except ConfigError as e:
         _bad_input(str(e))
     if exhaustive:
-        _exhaustive(nodes, rules, symmetry, time_limit, as_json, trace_dir)
+        pairs = (("max_term", max_term), ("max_msgs", max_msgs))
+        bounds = {k: v for k, v in pairs if v is not None}
+        _exhaustive(nodes, rules, symmetry, time_limit, as_json, trace_dir, bounds)
         return
     if seed is None:
         seed = random.randrange(1 << 32)
@@ -115,12 +122,13 @@ def _exhaustive(
     time_limit: float | None,
     as_json: bool,
     trace_dir: Path | None,
+    bounds: dict[str, int],
 ) -> None:
     from conformance.differential import run_differential
     from conformance.run import replay_actions
     from conformance.trace import trace_to_json, write_trace
 
-    kw: dict[str, Any] = {}
+    kw: dict[str, Any] = dict(bounds)
     if nodes is not None:
         kw["voters"] = nodes
     if rules is not None:
@@ -136,7 +144,10 @@ def _exhaustive(
             click.echo(f"  ... {states} states, {transitions} transitions, {seconds:.0f}s",
                        err=True)
 
-    rep = run_differential(cfg, symmetry=symmetry, time_limit=time_limit, progress=progress)
+    try:
+        rep = run_differential(cfg, symmetry=symmetry, time_limit=time_limit, progress=progress)
+    except Exception as e:  # noqa: BLE001 - e.g. the model failing on this configuration
+        _bad_input(f"the exhaustive run failed: {type(e).__name__}: {e}")
     div_json = None
     trace_file = None
     if rep.divergences:

@@ -126,7 +126,7 @@ def test_rules_file_audit_kills_unsafe_quorum() -> None:
 
 
 def test_all_json_shape() -> None:
-    res = _invoke(["--all", "--only", "quorum-half,tally-counts-learners", "--json"])
+    res = _invoke(["--all", "--only", "quorum-half,leader-from-no-message", "--json"])
     assert res.exit_code == 1
     data = json.loads(res.stdout)
     assert list(data) == ["variants", "seconds"]
@@ -137,8 +137,8 @@ def test_all_json_shape() -> None:
         assert r["verdict"] in ("safety-broken", "obligation-failed", "behaviour-changed",
                                 "no-change")
     assert rows["quorum-half"]["verdict"] in ("safety-broken", "obligation-failed")
-    assert rows["tally-counts-learners"]["verdict"] == "no-change"
-    assert rows["tally-counts-learners"]["why"]
+    assert rows["leader-from-no-message"]["verdict"] == "no-change"
+    assert "stepFollower" in rows["leader-from-no-message"]["why"]
 
 
 @pytest.mark.parametrize(

@@ -74,11 +74,29 @@ def test_divergence_exit_1_trace_and_replay(
     assert json.loads(res.stdout)["conformant"] is True
 
 
-def test_exhaustive_small(monkeypatch: pytest.MonkeyPatch) -> None:
-    res = CliRunner().invoke(conform, ["--exhaustive", "--symmetry", "--json"],
-                             catch_exceptions=False, env=None)
-    # default bounds with symmetry take about a minute; only check the small run below here
-    assert res.exit_code in (0, 1)
+def test_exhaustive_small() -> None:
+    res = CliRunner().invoke(
+        conform, ["--exhaustive", "--max-term", "1", "--max-msgs", "2", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["conformant"] and out["complete"] and out["states"] > 10
+
+
+def test_exhaustive_finds_planted_bug(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bugs.plant(monkeypatch, "reset-clears-vote")
+    res = CliRunner().invoke(
+        conform,
+        ["--exhaustive", "--max-term", "1", "--max-msgs", "2", "--trace-dir", str(tmp_path)],
+    )
+    assert res.exit_code == 1, res.output
+    assert "DIVERGENCE" in res.stdout
+    assert (tmp_path / "conform-exhaustive.json").exists()
+
+
+def test_exhaustive_bad_bounds() -> None:
+    res = CliRunner().invoke(conform, ["--exhaustive", "--max-term", "0"])
+    assert res.exit_code == 2
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ SMALL = ClusterConfig(max_term=1, max_msgs=2)
         SMALL,
         ClusterConfig(max_term=1, max_msgs=2, pre_vote=True, check_quorum=True, rules="seed"),
         ClusterConfig(max_term=1, max_msgs=2, election_timeout=1, appends=1, transfers=1,
-                      restarts=1, duplicates=1),
+                      restarts=1),
         ClusterConfig(voters=2, learners=1, promoted_learners=True, max_term=1, max_msgs=2),
     ],
 )

@@ -71,3 +71,11 @@ def test_planted_bug_is_found_and_shrunk(
     # ... and conforms once it is removed.
     monkeypatch.undo()
     assert replay(trace).conformant
+
+
+def test_stateful_engine_finds_planted_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+    bugs.plant(monkeypatch, "quorum-floor")
+    rep = run_lockstep(3, 100, seed=1, rules=None, engine="stateful")
+    assert not rep.conformant
+    n = rep.minimal_steps()
+    assert n is not None and n <= 6
