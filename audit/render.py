@@ -218,7 +218,7 @@ def mermaid(tr: Trace) -> list[str]:
                     lines.append(f"    Note right of N{nid}: {_mermaid_text(', '.join(keep))}")
             elif ch.startswith("broke "):
                 span = f"N1,N{tr.n}" if tr.n > 1 else "N1"
-                lines.append(f"    Note over {span}: {_mermaid_text(ch.upper())}")
+                lines.append(f"    Note over {span}: {_mermaid_text(ch.replace('broke', 'BROKE'))}")
     lines.append("```")
     return lines
 

@@ -132,6 +132,15 @@ class Exploration:
     invariants: dict[str, str]
     counterexamples: list[tuple[str, Trace]]
     at: float = 0.0
+    rule_calls: int = 0  # calls of changed rules during the run
+    divergent_calls: int = 0  # of which returned something else than the baseline's rule
+    first_divergence: str | None = None
+
+    @property
+    def inert(self) -> bool:
+        """The changed rules behaved as the baseline's on every call of a complete run, so
+        this run is the baseline's run: same states, same transitions, same verdicts."""
+        return self.complete and not self.counterexamples and self.divergent_calls == 0
 
 
 @dataclass
@@ -140,6 +149,7 @@ class DiffOutcome:
     diff: GraphDiff
     witnesses: list[tuple[str, Trace]]
     at: float = 0.0
+    inert: bool = False  # skipped: the changed rules never diverged in this configuration
 
 
 @dataclass
@@ -212,6 +222,13 @@ class AuditReport:
             return None
         if not self.subject.changed:
             return "the rule set is the baseline's (no rule function differs)"
+        if self.explorations and all(e.inert for e in self.explorations):
+            calls = sum(e.rule_calls for e in self.explorations)
+            return (
+                f"the changed rules ({', '.join(self.subject.changed)}) returned the "
+                f"baseline's result on every one of their {calls:,} calls in every audited "
+                "configuration, so every run is the baseline's run"
+            )
         known = NO_CHANGE_WHY.get(self.subject.name)
         generic = (
             "every obligation and invariant holds and the reachable abstract states and "
@@ -320,6 +337,51 @@ def run_obligation_checks(
     return out
 
 
+# -- divergence watching ----------------------------------------------------------------------
+
+
+class Watch:
+    """Counts calls of the changed rules and those whose result differs from the baseline's."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.divergent = 0
+        self.first: str | None = None
+
+
+def watched(rules: RuleSet, baseline: RuleSet, watch: Watch) -> RuleSet:
+    """`rules` with each changed rule also run as the baseline's rule on the same arguments.
+
+    The model is deterministic in the rules' results, so a run in which no changed rule ever
+    returned something else than the baseline's rule is exactly the baseline's run.
+    """
+
+    def wrap(name: str, fn: Callable[..., Any], base: Callable[..., Any]) -> Callable[..., Any]:
+        def w(*a: Any) -> Any:
+            got = fn(*a)
+            watch.calls += 1
+            try:
+                want = base(*a)
+                same = bool(got == want)
+            except Exception:  # noqa: BLE001 - the baseline refusing the input is a difference
+                want, same = "an exception", False
+            if not same:
+                watch.divergent += 1
+                if watch.first is None:
+                    args = ", ".join(map(repr, a))
+                    watch.first = f"{name}({args}) = {got!r}, baseline {want!r}"
+            return got
+
+        return w
+
+    changed = changed_rules(rules, baseline)
+    if not changed:
+        return rules
+    return rules.with_rules(
+        rules.name, **{n: wrap(n, getattr(rules, n), getattr(baseline, n)) for n in changed}
+    )
+
+
 # -- traces ----------------------------------------------------------------------------------
 
 
@@ -411,7 +473,8 @@ def audit_rules(
     order += [c for c in configs if c.cfg.voters > DIFF_NODES]
     for ac in order:
         say(f"explore [{ac.label}]")
-        model = ClusterModel(ac.cfg, subject.rules)
+        watch = Watch()
+        model = ClusterModel(ac.cfg, watched(subject.rules, subject.baseline, watch))
         res = explore(
             model, symmetry=True, keep_going=not kill_mode,
             limits=Limits(time_limit=explore_time_limit),
@@ -420,13 +483,18 @@ def audit_rules(
         report.explorations.append(
             Exploration(ac, res.complete or (not kill_mode and res.stop_reason is None),
                         res.stop_reason, res.distinct_states, res.seconds, res.invariants, cex,
-                        time.perf_counter() - t0)
+                        time.perf_counter() - t0, watch.calls, watch.divergent, watch.first)
         )
         if kill_mode and cex:
             return done()
 
     if diff:
         for ac in extras + [c for c in configs if c.cfg.voters == DIFF_NODES]:
+            explored = next((e for e in report.explorations if e.config == ac), None)
+            if explored is not None and explored.inert:
+                report.diffs.append(DiffOutcome(ac, GraphDiff.identical(), [],
+                                                time.perf_counter() - t0, inert=True))
+                continue
             say(f"diff [{ac.label}]")
             base_g, space = baselines.get(subject.baseline, ac)
             var_g = abstract_graph(ClusterModel(ac.cfg, subject.rules), diff_time_limit)
@@ -455,6 +523,7 @@ class KillRow:
     counterexample_length: int | None
     seconds: float
     why: str | None
+    cpu_seconds: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -466,6 +535,7 @@ class KillRow:
             "baseline": self.baseline,
             "seconds": round(self.seconds, 3),
             "why": self.why,
+            "cpu_seconds": None if self.cpu_seconds is None else round(self.cpu_seconds, 3),
         }
 
 
@@ -487,11 +557,14 @@ def _audit_one(name: str, nodes: tuple[int, ...], against: str | None, max_voter
         _WORKER["cache"] = ObligationCache(run, max_voters) if run is not None else None
         _WORKER["baselines"] = BaselineGraphs(120.0)
     v = next(x for x in VARIANTS if x.name == name)
+    cpu0 = time.process_time()
     rep = audit_rules(
         subject_from_variant(v, against), nodes, kill_mode=True, max_voters=max_voters,
         obligation_cache=_WORKER["cache"], baselines=_WORKER["baselines"],
     )
-    return kill_row(rep)
+    row = kill_row(rep)
+    row.cpu_seconds = time.process_time() - cpu0
+    return row
 
 
 def audit_catalogue(

@@ -43,8 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     def progress(name: str) -> None:
         print(f"  ... {time.perf_counter() - t0:7.1f}s {name}", file=sys.stderr, flush=True)
 
+    cpu0 = time.process_time()
     rows, total = audit_catalogue(variants, nodes, jobs=args.jobs, progress=progress)
     print("\n".join(kill_table(rows)))
+    cpu = sum(r.cpu_seconds or 0.0 for r in rows) if args.jobs > 1 else (
+        time.process_time() - cpu0
+    )
     slow = [
         r for r in rows
         if r.verdict == "safety-broken"
@@ -52,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print()
     print(f"variants: {len(rows)}  nodes: {','.join(map(str, nodes))}  total: {total:.1f}s "
-          f"(target {TOTAL_TARGET_S:.0f}s)")
+          f"(target {TOTAL_TARGET_S:.0f}s); CPU {cpu:.1f}s; per variant: CPU s in the JSON")
     killed = [r for r in rows if r.verdict == "safety-broken"]
     if killed:
         worst = max(r.seconds_to_first_counterexample or 0.0 for r in killed)
@@ -66,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             "nodes": list(nodes),
             "jobs": args.jobs,
             "total_seconds": round(total, 3),
+            "cpu_seconds": round(cpu, 3),
             "variants": [r.as_dict() for r in rows],
         }, indent=2))
     over = total > TOTAL_TARGET_S and nodes == (3,) and len(variants) == len(VARIANTS)

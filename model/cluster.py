@@ -300,8 +300,13 @@ class ClusterModel:
             if events or term_moved:
                 h = self._hist_after(hist, events) if events else hist
                 if term_moved and h:
-                    low = min(node_tab[st[j]][TERM] for j in range(n) if j != i)
-                    h = self._forget(h, min(low, node_tab[new_ix][TERM]))
+                    low = node_tab[new_ix][TERM]
+                    for j in range(n):
+                        if j != i:
+                            t = node_tab[st[j]][TERM]
+                            if t < low:
+                                low = t
+                    h = self._forget(h, low)
             else:
                 h = hist
             if outs:

@@ -20,9 +20,9 @@ class ClusterConfig:
     promoted_learners: bool = False
     pre_vote: bool = False
     check_quorum: bool = False
-    election_timeout: int = 2
+    election_timeout: int = 1
     max_term: int = 2
-    max_msgs: int = 3
+    max_msgs: int = 2
     drop: bool = True
     duplicates: int = 0
     restarts: int = 0

@@ -21,5 +21,6 @@ _BOUNDS = {
 
 
 def default_config(voters: int = 3) -> ClusterConfig:
+    """The default bounds for `voters` (ClusterConfig() itself is the 3-voter default)."""
     max_term, max_msgs, et = _BOUNDS.get(voters, (1, max(voters - 1, 2), 1))
     return ClusterConfig(voters=voters, max_term=max_term, max_msgs=max_msgs, election_timeout=et)

@@ -106,13 +106,13 @@ def test_markdown_counterexample_has_mermaid_and_numbered_trace() -> None:
         obligations=False, diff=False,
     )
     md = report_markdown(rep)
-    assert "### Counterexample 1: OneLeaderPerTerm" in md
+    assert "### Counterexample 1: LeaderHasQuorum" in md
     assert "\n1. `" in md
     assert "```mermaid" in md
     tr = rep.broken()[0][2]
     diagram = mermaid(tr)
     assert diagram[0] == "```mermaid" and diagram[-1] == "```"
-    assert any("->>" in line for line in diagram)
+    assert any(line.startswith("    Note over N") for line in diagram)
     assert not any(";" in line for line in diagram[2:-1])
 
 
