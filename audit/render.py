@@ -52,6 +52,12 @@ def report_text(rep: AuditReport) -> list[str]:
             + (f"BROKEN: {', '.join(bad)}" if bad else "all invariants hold")
         )
         lines.append(f"      {e.config.bounds_text()}")
+        if e.rule_calls:
+            lines.append(
+                f"      changed rules: {e.rule_calls:,} calls, {e.divergent_calls:,} with a "
+                f"result other than the baseline's"
+                + (f" (first: {e.first_divergence})" if e.first_divergence else "")
+            )
     lines.append("")
     if rep.diffs:
         lines.append(
@@ -59,6 +65,10 @@ def report_text(rep: AuditReport) -> list[str]:
         )
         for d in rep.diffs:
             g = d.diff
+            if d.inert:
+                lines.append(f"  [{d.config.label}] identical: the changed rules returned the "
+                             "baseline's result on every call of this configuration's run")
+                continue
             lines.append(
                 f"  [{d.config.label}] states {g.variant_states:,} vs {g.baseline_states:,}: "
                 f"{g.only_variant_states} only in variant, {g.only_baseline_states} only in "
@@ -128,6 +138,8 @@ def report_json(rep: AuditReport) -> dict[str, Any]:
             {"config": e.config.label, "bounds": e.config.bounds_text(),
              "extra": e.config.extra, "purpose": e.config.purpose,
              "complete": e.complete, "stop_reason": e.stop_reason,
+             "changed_rule_calls": e.rule_calls, "divergent_calls": e.divergent_calls,
+             "first_divergence": e.first_divergence,
              "distinct_states": e.distinct_states, "seconds": round(e.seconds, 3),
              "invariants": e.invariants,
              "counterexamples": [dict(_trace_json(t), invariant=inv)
@@ -136,7 +148,7 @@ def report_json(rep: AuditReport) -> dict[str, Any]:
         ],
         "diff": [
             {"config": d.config.label, "bounds": d.config.bounds_text(),
-             "complete": d.diff.complete,
+             "complete": d.diff.complete, "inert": d.inert,
              "variant_states": d.diff.variant_states,
              "baseline_states": d.diff.baseline_states,
              "only_variant_states": d.diff.only_variant_states,
@@ -263,6 +275,8 @@ def report_markdown(rep: AuditReport) -> str:
         res = (f"{g.only_variant_states} states / {g.only_variant_transitions} transitions "
                f"only in variant; {g.only_baseline_states} / {g.only_baseline_transitions} "
                f"only in baseline" if g.changed else "identical")
+        if d.inert:
+            res = "identical (the changed rules never returned another result)"
         out.append(f"| behaviour diff | {d.config.label} | {res} | {g.seconds:.2f} |")
     out.append("")
     extras = [e.config for e in rep.explorations if e.config.extra]
@@ -289,7 +303,8 @@ def report_markdown(rep: AuditReport) -> str:
         out += ["### Behaviour diff", ""]
         out.append(
             f"Reachable abstract states (node tuples + in-flight messages, history ignored) "
-            f"and transitions on one side only, {DIFF_NODES} voters."
+            f"and transitions on one side only, in the {DIFF_NODES}-voter and extra "
+            "configurations."
         )
         out.append("")
         for d in rep.changed_diffs():

@@ -51,12 +51,12 @@ NO_CHANGE_WHY: dict[str, str] = {
         "is never up to date for it: isUpToDate rejects before canVote could matter"
     ),
     "record-vote-overwrite": (
-        "a voter never answers one candidate's request of one term both ways (it grants again "
-        "only the candidate it voted for), so no later answer differs from the first"
+        "within the bounds (even with one duplicated message) no voter answers one election "
+        "twice with different answers, so no later answer differs from the first"
     ),
     "record-vote-keep-both": (
-        "a voter never answers one candidate's request of one term both ways, so no id is "
-        "ever recorded as both granted and rejected"
+        "within the bounds (even with one duplicated message) no voter answers one election "
+        "twice with different answers, so no id is recorded as both granted and rejected"
     ),
 }
 
@@ -222,18 +222,19 @@ class AuditReport:
             return None
         if not self.subject.changed:
             return "the rule set is the baseline's (no rule function differs)"
+        known = NO_CHANGE_WHY.get(self.subject.name)
         if self.explorations and all(e.inert for e in self.explorations):
             calls = sum(e.rule_calls for e in self.explorations)
-            return (
+            generic = (
                 f"the changed rules ({', '.join(self.subject.changed)}) returned the "
                 f"baseline's result on every one of their {calls:,} calls in every audited "
                 "configuration, so every run is the baseline's run"
             )
-        known = NO_CHANGE_WHY.get(self.subject.name)
-        generic = (
-            "every obligation and invariant holds and the reachable abstract states and "
-            "transitions equal the baseline's in every diffed configuration"
-        )
+        else:
+            generic = (
+                "every obligation and invariant holds and the reachable abstract states and "
+                "transitions equal the baseline's in every diffed configuration"
+            )
         return f"{known}; {generic}" if known else generic
 
 
@@ -357,11 +358,11 @@ def watched(rules: RuleSet, baseline: RuleSet, watch: Watch) -> RuleSet:
     """
 
     def wrap(name: str, fn: Callable[..., Any], base: Callable[..., Any]) -> Callable[..., Any]:
-        def w(*a: Any) -> Any:
-            got = fn(*a)
+        def w(*a: Any, **k: Any) -> Any:
+            got = fn(*a, **k)
             watch.calls += 1
             try:
-                want = base(*a)
+                want = base(*a, **k)
                 same = bool(got == want)
             except Exception:  # noqa: BLE001 - the baseline refusing the input is a difference
                 want, same = "an exception", False
@@ -471,6 +472,13 @@ def audit_rules(
     # The extra configurations target the changed rules and are small: they go first.
     order = extras + [c for c in configs if c.cfg.voters <= DIFF_NODES]
     order += [c for c in configs if c.cfg.voters > DIFF_NODES]
+    seen_cfgs = set()
+    unique = []
+    for c in order:  # an extra configuration may equal a base one (e.g. "4 voters")
+        if c.cfg not in seen_cfgs:
+            seen_cfgs.add(c.cfg)
+            unique.append(c)
+    order = unique
     for ac in order:
         say(f"explore [{ac.label}]")
         watch = Watch()
@@ -505,10 +513,11 @@ def audit_rules(
             )
             if kill_mode and d.changed:
                 break
-        if DIFF_NODES not in nodes:
+        if any(n != DIFF_NODES for n in nodes):
             report.notes.append(
-                f"the behaviour diff runs on {DIFF_NODES}-voter configurations only "
-                "(4 and 5 voters are too slow to explore twice per audit)"
+                f"the behaviour diff runs on the {DIFF_NODES}-voter and extra configurations "
+                "only; other voter counts are explored for safety only (exploring them twice "
+                "per audit is too slow)"
             )
     return done()
 

@@ -1,6 +1,7 @@
 """The one place where impl/ and model/ meet: an impl cluster and its abstraction.
 
-`ImplCluster` holds the etcd-style port's side of a run: one `impl.RawNode` per node id, the
+`ImplCluster` holds the implementation's side of a run: one node per node id (an `impl.RawNode`,
+or with `conformance.nodes.EtcdBackend` a real etcd node with the same API), the
 in-flight impl `Message`s (a multiset, kept as a list) and the fault budgets, which are harness
 bookkeeping and not node state. `abstract(cluster, model)` is the abstraction function: it maps
 that cluster to a model state (`ClusterModel.encode(nodes, messages, budgets)`).
@@ -163,8 +164,9 @@ def abstract_node(rn: RawNode, et: int, check_quorum: bool) -> Node:
     return (r.term, r.vote, r.lead, role, elapsed, log, granted, rejected, active)
 
 
-def abstract_node_via_status(rn: RawNode, et: int, check_quorum: bool) -> Node:
-    """The same abstraction through the public `RawNode.status()` (tests compare the two)."""
+def abstract_node_via_status(rn: Any, et: int, check_quorum: bool) -> Node:
+    """The same abstraction through the public `RawNode.status()` (tests compare the two; the
+    etcd backend uses it, since etcd's internals are only reachable through `status()`)."""
     s = rn.status()
     role = ROLE_BY_NAME[s.role]
     elapsed = s.election_elapsed if role == LEADER else min(s.election_elapsed, et)
@@ -180,25 +182,40 @@ def abstract_node_via_status(rn: RawNode, et: int, check_quorum: bool) -> Node:
 
 
 class ImplCluster:
-    """RawNodes 1..N, the in-flight impl messages and the fault budgets of one run."""
+    """Nodes 1..N, the in-flight impl messages and the fault budgets of one run.
 
-    def __init__(self, cfg: ClusterConfig) -> None:
+    `backend` (conformance.nodes) builds and drives the nodes: impl's `RawNode` by default,
+    or etcd's real raft library (`EtcdBackend`); the abstraction is the same.
+    """
+
+    def __init__(self, cfg: ClusterConfig, backend: Any = None) -> None:
+        if backend is None:
+            from conformance.nodes import PYTHON
+
+            backend = PYTHON
+        self.backend = backend
         self.cfg = cfg
         self.et = cfg.election_timeout
-        self.nodes: list[RawNode] = [RawNode(impl_config(cfg, i)) for i in range(1, cfg.n + 1)]
+        self.nodes: list[Any] = [backend.new(cfg, i) for i in range(1, cfg.n + 1)]
         self.inflight: list[Message] = []
         # The abstraction of `inflight`, kept in step with it (messages are immutable).
         self.inflight_abs: list[ModelMessage] = []
         # duplicate, restart, transfer, append (the model's order)
         self.budgets: list[int] = [cfg.duplicates, cfg.restarts, cfg.transfers, cfg.appends]
 
-    def node(self, nid: int) -> RawNode:
+    def node(self, nid: int) -> Any:
         return self.nodes[nid - 1]
+
+    def close(self) -> None:
+        """Release the nodes (etcd: destroyed with the backend's next request)."""
+        for rn in self.nodes:
+            self.backend.discard(rn)
+        self.nodes = []
 
     # -- actions, named like the model's; each returns the messages the action sent ----------
 
-    def _drain(self, rn: RawNode) -> list[Message]:
-        sent = rn.ready()
+    def _act(self, nid: int, *local: Any) -> list[Message]:
+        sent = self.backend.act(self.node(nid), local)
         abs_sent = [abstract_message(m) for m in sent]  # may raise: then nothing is added
         self.inflight.extend(sent)
         self.inflight_abs.extend(abs_sent)
@@ -213,22 +230,13 @@ class ImplCluster:
         raise AbstractionError("message not in flight on the impl side")
 
     def tick(self, nid: int) -> list[Message]:
-        rn = self.node(nid)
-        rn.raft.randomized_election_timeout = NEVER
-        rn.tick()
-        return self._drain(rn)
+        return self._act(nid, "tick")
 
     def timeout(self, nid: int) -> list[Message]:
-        rn = self.node(nid)
-        r = rn.raft
-        r.randomized_election_timeout = r.election_elapsed + 1
-        rn.tick()
-        return self._drain(rn)
+        return self._act(nid, "timeout")
 
     def heartbeat(self, nid: int) -> list[Message]:
-        rn = self.node(nid)
-        rn.beat()
-        return self._drain(rn)
+        return self._act(nid, "heartbeat")
 
     def find(self, mm: ModelMessage) -> Message:
         """The in-flight impl message whose abstraction is `mm`."""
@@ -239,9 +247,7 @@ class ImplCluster:
 
     def deliver(self, m: Message) -> list[Message]:
         self._remove(m)
-        rn = self.node(m.to)
-        rn.step(m)
-        return self._drain(rn)
+        return self._act(m.to, "step", m)
 
     def drop(self, m: Message) -> list[Message]:
         self._remove(m)
@@ -249,28 +255,19 @@ class ImplCluster:
 
     def duplicate(self, m: Message) -> list[Message]:
         self.budgets[0] -= 1
-        rn = self.node(m.to)
-        rn.step(m)
-        return self._drain(rn)
+        return self._act(m.to, "step", m)
 
     def restart(self, nid: int) -> list[Message]:
         self.budgets[1] -= 1
-        rn = self.node(nid)
-        rn.restart()
-        rn.raft.randomized_election_timeout = NEVER
-        return self._drain(rn)
+        return self._act(nid, "restart")
 
     def transfer(self, nid: int, to: int) -> list[Message]:
         self.budgets[2] -= 1
-        rn = self.node(nid)
-        rn.transfer_leader(to)
-        return self._drain(rn)
+        return self._act(nid, "transfer", to)
 
     def append(self, nid: int) -> list[Message]:
         self.budgets[3] -= 1
-        rn = self.node(nid)
-        rn.propose(b"")
-        return self._drain(rn)
+        return self._act(nid, "append")
 
     def apply(self, action: Action) -> list[Message]:
         """Apply a model action (messages given in model form) to the impl cluster."""
@@ -288,7 +285,8 @@ class ImplCluster:
 def abstract_nodes(cluster: ImplCluster) -> list[Node]:
     cq = cluster.cfg.check_quorum
     et = cluster.et
-    return [abstract_node(rn, et, cq) for rn in cluster.nodes]
+    ab = cluster.backend.abstract
+    return [ab(rn, et, cq) for rn in cluster.nodes]
 
 
 def abstract_messages(msgs: Sequence[Message]) -> list[ModelMessage]:

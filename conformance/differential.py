@@ -21,7 +21,6 @@ long as the impl treats node ids alike.
 
 from __future__ import annotations
 
-import copy
 import time
 from array import array
 from collections import Counter
@@ -30,14 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.abstraction import (
-    NEVER,
     Action,
     abstract_messages,
-    abstract_node,
     concrete_message,
-    impl_config,
 )
-from impl import Message, RawNode
+from conformance.nodes import PYTHON, Backend, HarnessFailure
+from impl import Message
 from model.cluster import ClusterModel, State
 from model.config import ClusterConfig
 from model.messages import describe
@@ -65,19 +62,23 @@ class DiffReport:
 
 
 class LocalChecker:
-    """Runs model local steps on impl node representatives and compares."""
+    """Runs model local steps on impl node representatives and compares.
 
-    def __init__(self, model: ClusterModel) -> None:
+    `backend` (conformance.nodes) makes, copies and abstracts the nodes: impl's RawNode by
+    default, or etcd's through the harness."""
+
+    def __init__(self, model: ClusterModel, backend: Backend | None = None) -> None:
         self.model = model
+        self.backend = backend if backend is not None else PYTHON
         cfg = model.cfg
         self.cfg = cfg
         self.et = cfg.election_timeout
         self.cq = cfg.check_quorum
-        self.reps: dict[tuple[int, int], RawNode] = {}
+        self.reps: dict[tuple[int, int], Any] = {}
         self._msgs: dict[Any, Message] = {}
         init = model.init_states()[0]
         for nid in range(1, cfg.n + 1):
-            self.reps[(nid, init[nid - 1])] = RawNode(impl_config(cfg, nid))
+            self.reps[(nid, init[nid - 1])] = self.backend.new(cfg, nid)
         self.checked = 0
 
     def _impl_msg(self, m: Any) -> Message:
@@ -94,33 +95,27 @@ class LocalChecker:
         rep = self.reps.get((nid, st[i]))
         if rep is None:  # pragma: no cover - every reachable node state gets a representative
             return [f"no impl node for node {nid} in this state (harness bug)"]
-        rn = copy.deepcopy(rep)
         self.checked += 1
-        r = rn.raft
+        backend = self.backend
+        local: tuple[Any, ...]
+        if kind in ("deliver", "duplicate"):
+            local = ("step", self._impl_msg(action[1]))
+        elif kind == "transfer":
+            local = ("transfer", action[2])
+        elif kind in ("tick", "timeout", "heartbeat", "restart", "append"):
+            local = (kind,)
+        else:
+            return [f"unknown action {kind!r}"]
+        rn = None
         try:
-            if kind in ("deliver", "duplicate"):
-                rn.step(self._impl_msg(action[1]))
-            elif kind == "tick":
-                r.randomized_election_timeout = NEVER
-                rn.tick()
-            elif kind == "timeout":
-                r.randomized_election_timeout = r.election_elapsed + 1
-                rn.tick()
-            elif kind == "heartbeat":
-                rn.beat()
-            elif kind == "restart":
-                rn.restart()
-                rn.raft.randomized_election_timeout = NEVER
-            elif kind == "transfer":
-                rn.transfer_leader(action[2])
-            elif kind == "append":
-                rn.propose(b"")
-            else:
-                return [f"unknown action {kind!r}"]
-            sent = rn.ready()
-            got = abstract_node(rn, self.et, self.cq)
+            rn, sent = backend.fork_act(rep, local)
+            got = backend.abstract(rn, self.et, self.cq)
             got_sent = Counter(abstract_messages(sent))
+        except HarnessFailure:
+            raise  # the etcd harness process failed: not a divergence
         except Exception as e:  # noqa: BLE001 - any impl failure is a divergence
+            if rn is not None:
+                backend.discard(rn)
             return [f"impl raised {type(e).__name__}: {e}"]
         want = model.nodes(nxt)[i]
         want_sent = Counter(model.messages(nxt))
@@ -141,8 +136,11 @@ class LocalChecker:
             problems.append(f"impl sent, model did not: {describe(m)}")
         for m in sorted((want_sent - got_sent).elements()):
             problems.append(f"model sent, impl did not: {describe(m)}")
-        if not problems:
-            self.reps.setdefault((nid, nxt[i]), rn)
+        key = (nid, nxt[i])
+        if not problems and key not in self.reps:
+            self.reps[key] = rn
+        else:
+            backend.discard(rn)
         return problems
 
 
@@ -167,6 +165,7 @@ def run_differential(
     keep_going: bool = False,
     progress: Callable[[int, int, float], None] | None = None,
     model: ClusterModel | None = None,
+    backend: Backend | None = None,
 ) -> DiffReport:
     """BFS the model from its initial state and check every transition's local step on impl.
 
@@ -175,7 +174,7 @@ def run_differential(
     """
     cfg = cfg if cfg is not None else ClusterConfig()
     model = model if model is not None else ClusterModel(cfg)
-    checker = LocalChecker(model)
+    checker = LocalChecker(model, backend)
     start = time.perf_counter()
     init = model.init_states()[0]
     canon = model.canonical if symmetry else None

@@ -8,8 +8,9 @@ same messages, and that the model state breaks no invariant.
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from conformance.abstraction import (
     Action,
@@ -17,6 +18,7 @@ from conformance.abstraction import (
     abstract_nodes,
 )
 from conformance.modelstep import model_step
+from conformance.nodes import HarnessFailure
 from model.cluster import ClusterModel, State
 from model.config import ClusterConfig
 from model.messages import Message as ModelMessage
@@ -57,10 +59,13 @@ class Step:
 class Lockstep:
     """A model state and an impl cluster, advanced together."""
 
-    def __init__(self, cfg: ClusterConfig) -> None:
+    def __init__(self, cfg: ClusterConfig, backend: Any = None) -> None:
         self.cfg = cfg
         self.model, self._succ = model_for(cfg)
-        self.impl = ImplCluster(cfg)
+        self.impl = ImplCluster(cfg, backend)
+        self.backend = self.impl.backend
+        # Steps computed ahead on the model (prefetch): (state, action, next state).
+        self._plan: deque[tuple[State, Action, State]] = deque()
         self.state: State = self.model.init_states()[0]
         self.steps: list[Step] = []
         self.failed = False
@@ -87,7 +92,12 @@ class Lockstep:
         model's transitions; the impl is still ticked and must stay equal.
         """
         before = self.state
-        nxt = model_step(self.model, before, action)
+        plan = self._plan
+        if plan and plan[0][0] is before and plan[0][1] == action:
+            nxt: State | None = plan.popleft()[2]
+        else:
+            plan.clear()
+            nxt = model_step(self.model, before, action)
         if nxt is None:
             if action[0] != "tick":
                 return None
@@ -95,6 +105,8 @@ class Lockstep:
         problems: list[str] = []
         try:
             sent = self.impl.apply(action)
+        except HarnessFailure:
+            raise  # the etcd harness process failed: not a divergence
         except Exception as e:  # noqa: BLE001 - any impl failure is a divergence
             problems.append(f"impl raised {type(e).__name__}: {e}")
         else:
@@ -105,6 +117,13 @@ class Lockstep:
         if problems:
             self.failed = True
         return step
+
+    def prefetch(self, steps: list[tuple[State, Action, State]]) -> None:
+        """Let the backend run these model steps on its side ahead of time (one request for
+        the etcd harness); `step` then takes each one's results in order and checks them as
+        usual. Only for steps from the current state, as `plan_program` computes them."""
+        self._plan = deque(steps)
+        self.backend.prefetch(self.impl, [a for _, a, _ in steps])
 
     # -- comparison ---------------------------------------------------------------------------
 
@@ -119,6 +138,8 @@ class Lockstep:
             impl_sent = self.impl.inflight_abs[len(msgs) - len(sent) :] if sent else (
                 [] if sent is not None else None
             )
+        except HarnessFailure:
+            raise  # the etcd harness process failed: not a divergence
         except Exception as e:  # noqa: BLE001
             return [f"abstraction failed: {type(e).__name__}: {e}"]
         got = model.encode(nodes, msgs, tuple(self.impl.budgets), model.history(after))

@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from conformance.abstraction import Action
 from conformance.engine import Lockstep
-from conformance.modelstep import available_kinds, candidates
+from conformance.modelstep import available_kinds, candidates, model_step
 from model.config import ClusterConfig
 
 # Generous bounds: lockstep runs are short, so these rarely disable anything.
@@ -209,6 +209,34 @@ class LockstepMachine(RuleBasedStateMachine):
         self._pick("append", k)
 
 
+def plan_program(run: Lockstep, program: bytes) -> list[tuple[Any, Action, Any]]:
+    """The (state, action, next state) steps `run_program` will take from `run`'s current
+    state, computed on the model alone (the program's choices depend on the model state
+    only). A backend that can run many steps in one request (conformance.nodes.EtcdBackend)
+    runs them ahead; `run_program` still checks every step as it comes."""
+    model = run.model
+    state = run.state
+    out: list[tuple[Any, Action, Any]] = []
+    for j in range(0, len(program) - 1, 2):
+        if program[j] == 0 and program[j + 1] == 0:
+            break
+        kinds = available_kinds(model, state, KINDS)
+        slots = [k for k in kinds for _ in range(WEIGHTS[k])]
+        kind = slots[program[j] % len(slots)]
+        acts = candidates(model, state, kind)
+        if not acts:
+            continue
+        action = acts[program[j + 1] % len(acts)]
+        nxt = model_step(model, state, action)
+        if nxt is None:
+            if action[0] != "tick":
+                continue
+            nxt = state
+        out.append((state, action, nxt))
+        state = nxt
+    return out
+
+
 def run_program(run: Lockstep, program: bytes, counters: Counters) -> None:
     """The fast driver: byte pairs (rule, pick) name the same rules as `LockstepMachine`.
 
@@ -218,6 +246,8 @@ def run_program(run: Lockstep, program: bytes, counters: Counters) -> None:
     it); otherwise the rule byte indexes the rules that have a candidate in the current state
     (tick always has one and comes first).
     """
+    if run.backend.batches:
+        run.prefetch(plan_program(run, program))
     for j in range(0, len(program) - 1, 2):
         if program[j] == 0 and program[j + 1] == 0:
             break

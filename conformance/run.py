@@ -25,6 +25,7 @@ from conformance.lockstep import (
     machine_class,
     run_program,
 )
+from conformance.nodes import ETCD_RULES, IMPLS, Backend, HarnessFailure, make_backend
 from conformance.trace import trace_to_json, write_trace
 from model.config import ClusterConfig, ConfigError
 from model.rules import RULE_SETS
@@ -46,6 +47,9 @@ class Report:
     divergence: dict[str, Any] | None = None  # the minimal trace, JSON form
     trace_file: str | None = None
     error: str | None = None  # an unexpected failure of the harness itself
+    # --impl etcd: examples abandoned because the etcd harness process crashed, hung or
+    # printed garbage (then `error` holds the first such failure, naming the last request).
+    harness_failures: int = 0
 
     @property
     def steps_per_second(self) -> float:
@@ -64,6 +68,7 @@ class Report:
             "divergence": self.divergence,
             "trace_file": self.trace_file,
             "error": self.error,
+            "harness_failures": self.harness_failures,
         }
 
     def minimal_steps(self) -> int | None:
@@ -72,8 +77,14 @@ class Report:
         return len(self.divergence["actions"])
 
 
-def check_args(nodes: int | None, examples: int, rules: str | None) -> None:
+def check_args(
+    nodes: int | None, examples: int, rules: str | None, impl: str = "python"
+) -> None:
     """Raise ConfigError (one line) for bad input."""
+    if impl not in IMPLS:
+        raise ConfigError(f"unknown implementation {impl!r} (known: {', '.join(IMPLS)})")
+    if impl == "etcd" and rules is not None and rules != ETCD_RULES:
+        raise ConfigError(f"--rules {rules}: etcd implements {ETCD_RULES} only")
     if nodes is not None and not 1 <= nodes <= 7:
         raise ConfigError(f"--nodes must be between 1 and 7 (got {nodes})")
     if examples < 1:
@@ -93,6 +104,7 @@ def run_lockstep(
     shrink: bool = True,
     engine: str = "program",
     hypothesis_shrink: bool = False,
+    impl: str | Backend = "python",
 ) -> Report:
     """Run `examples` Hypothesis examples of the lockstep machine.
 
@@ -105,12 +117,42 @@ def run_lockstep(
     Both use the same rules and the same checks. A failing run is shrunk by `minimize`
     (deleting steps, simplifying the configuration), which is much faster on these runs than
     Hypothesis' own shrinker; `hypothesis_shrink=True` runs that one first as well.
+
+    `impl`: "python" (impl/'s RawNode) or "etcd" (etcd's raft library through the harness,
+    `etcd-3.4` rules only; raises `conformance.nodes.BackendUnavailable` without the harness),
+    or a `conformance.nodes.Backend` (not closed here).
     """
-    check_args(nodes, examples, rules)
+    impl_name = impl.name if isinstance(impl, Backend) else impl
+    check_args(nodes, examples, rules, impl_name)
     if engine not in ("program", "stateful"):
         raise ConfigError(f"unknown engine {engine!r} (known: program, stateful)")
+    if impl_name == "etcd":
+        rules = ETCD_RULES
+        if engine != "program":
+            raise ConfigError("--impl etcd runs the program engine only")
     if seed is None:
         seed = random.randrange(1 << 32)
+    backend = impl if isinstance(impl, Backend) else make_backend(impl)
+    try:
+        return _run_lockstep(nodes, examples, seed, rules, steps, trace_dir, shrink, engine,
+                             hypothesis_shrink, backend)
+    finally:
+        if not isinstance(impl, Backend):
+            backend.close()
+
+
+def _run_lockstep(
+    nodes: int | None,
+    examples: int,
+    seed: int,
+    rules: str | None,
+    steps: int,
+    trace_dir: Path | str | None,
+    shrink: bool,
+    engine: str,
+    hypothesis_shrink: bool,
+    backend: Backend,
+) -> Report:
     cls = machine_class(nodes, rules, seed)
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if hypothesis_shrink else [])
     cfg = settings(
@@ -127,11 +169,13 @@ def run_lockstep(
     )
     start = time.perf_counter()
     error: str | None = None
+    harness_failures: list[str] = []
     try:
         if engine == "stateful":
             run_state_machine_as_test(cls, settings=cfg)
         else:
-            test = _program_test(nodes, rules, cls.counters, cls.failures, steps)
+            test = _program_test(nodes, rules, cls.counters, cls.failures, steps, backend,
+                                 harness_failures)
             cfg(hypothesis_seed(seed)(test))()
     except Exception as e:  # noqa: BLE001 - reported, not raised, to keep the CLI clean
         # A divergence is recorded in cls.failures before it is raised; anything else is a
@@ -139,6 +183,11 @@ def run_lockstep(
         if not cls.failures:
             error = f"{type(e).__name__}: {e}"
     seconds = time.perf_counter() - start
+    if harness_failures and error is None:
+        error = (
+            f"{harness_failures[0]} ({len(harness_failures)} of {cls.counters.examples} "
+            "examples abandoned; the harness was restarted for each next example)"
+        )
     report = Report(
         conformant=not cls.failures and error is None,
         examples=cls.counters.examples,
@@ -148,6 +197,7 @@ def run_lockstep(
         nodes=nodes,
         rules=rules,
         error=error,
+        harness_failures=len(harness_failures),
     )
     if cls.failures:
         minimal = min(cls.failures[-1:] + cls.failures, key=_length)
@@ -166,22 +216,36 @@ def _length(run: Lockstep) -> int:
 
 def _program_test(
     voters: int | None, rules: str | None, counters: Counters, failures: list[Lockstep],
-    steps: int,
+    steps: int, backend: Backend | None = None, harness_failures: list[str] | None = None,
 ) -> Callable[[], None]:
+    etcd = backend is not None and backend.name == "etcd"
+
     @given(st.data())
     def lockstep_program(data: st.DataObject) -> None:
         counters.examples += 1
         cfg = draw_config(data, voters, rules)
-        run = Lockstep(cfg)
-        if run.init_problems:
-            failures.append(run)
-            raise DivergenceFound("\n".join(run.render()))
-        program = data.draw(st.binary(min_size=2 * steps, max_size=2 * steps), label="program")
+        if etcd:
+            cfg = etcd_comparable(cfg)
         try:
-            run_program(run, program, counters)
-        except DivergenceFound:
-            failures.append(run)
-            raise
+            run = Lockstep(cfg, backend)
+            if run.init_problems:
+                failures.append(run)
+                raise DivergenceFound("\n".join(run.render()))
+            program = data.draw(
+                st.binary(min_size=2 * steps, max_size=2 * steps), label="program"
+            )
+            try:
+                run_program(run, program, counters)
+            except DivergenceFound:
+                failures.append(run)
+                raise
+        except HarnessFailure as e:
+            # Not a divergence: abandon this example (the harness restarts on the next request).
+            if harness_failures is None:
+                raise
+            harness_failures.append(str(e))
+            return
+        run.impl.close()
 
     return lockstep_program  # type: ignore[no-any-return]
 
@@ -190,10 +254,10 @@ def diverges(run: Lockstep) -> bool:
     return bool(run.init_problems) or any(s.problems for s in run.steps)
 
 
-def replay_actions(cfg: ClusterConfig, actions: list[Action]) -> Lockstep:
+def replay_actions(cfg: ClusterConfig, actions: list[Action], backend: Any = None) -> Lockstep:
     """Run `actions` in order, skipping those the model does not enable, up to the first
     divergence."""
-    run = Lockstep(cfg)
+    run = Lockstep(cfg, backend)
     if run.init_problems:
         return run
     for a in actions:
@@ -218,11 +282,18 @@ def minimize(run: Lockstep, budget: int = 3000) -> Lockstep:
             cfg.validate()
         except ConfigError:
             return None
+        if run.backend.name == "etcd" and etcd_comparable(cfg) != cfg:
+            return None
         try:
-            r = replay_actions(cfg, [a for a in actions if _fits(a, cfg.n)])
+            r = replay_actions(cfg, [a for a in actions if _fits(a, cfg.n)], run.backend)
+        except HarnessFailure:
+            return None
         except Exception:  # noqa: BLE001 - a candidate the model cannot run is no simplification
             return None
-        return r if diverges(r) else None
+        if diverges(r):
+            return r
+        r.impl.close()
+        return None
 
     changed = True
     while changed and tries[0] < budget:
@@ -295,6 +366,35 @@ def _simpler_configs(run: Lockstep) -> list[ClusterConfig]:
         if getattr(c, name) > used[kind]:
             out.append(replace(c, **{name: used[kind]}))  # type: ignore[arg-type]
     return out
+
+
+def etcd_comparable(cfg: ClusterConfig) -> ClusterConfig:
+    """`cfg`, adjusted so that etcd can start in it (etcdharness/FINDINGS.md, finding 9).
+
+    etcd's pending configuration change is a committed, unapplied entry at the end of the
+    pending node's log: that log must not be empty (9a), and since etcd never overwrites a
+    committed entry (log.go:94-95) while the model's flag is sticky whatever the log (9c),
+    every node's log starts with the pending node's: the pending node's log becomes `(1,)`
+    and every other log starts with a term-1 entry (terms at least 1). Without a pending
+    node `cfg` is returned as it is.
+    """
+    if not cfg.pending_conf:
+        return cfg
+    terms = dict(cfg.init_terms)
+    logs = dict(cfg.init_logs)
+    for nid in range(1, cfg.n + 1):
+        terms[nid] = max(terms.get(nid, 0), 1)
+        log = logs.get(nid, ())
+        if nid in cfg.pending_conf:
+            log = (1,)
+        elif not log or log[0] != 1:
+            log = (1,) + log
+        logs[nid] = log
+    return replace(
+        cfg,
+        init_terms=tuple(sorted(terms.items())),
+        init_logs=tuple(sorted(logs.items())),
+    )
 
 
 def short_pass(seed: int, examples: int = SHORT_PASS_EXAMPLES) -> bool:

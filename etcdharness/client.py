@@ -104,6 +104,9 @@ class Config:
     vote: int = 0
     log_terms: Sequence[int] = ()
     pending_conf: bool = False
+    # Allow election_tick <= heartbeat_tick (etcd's Config.validate refuses it,
+    # raft.go:221-222): the harness sets electionTimeout after building the node.
+    unchecked_election_tick: bool = False
 
 
 @dataclass(frozen=True)
@@ -470,6 +473,7 @@ def _spec(config: Any, bridge: Bridge, seed: int | None = None) -> dict[str, Any
         "vote": config.vote,
         "log_terms": list(config.log_terms),
         "pending_conf": bool(config.pending_conf),
+        "unchecked_election_tick": bool(getattr(config, "unchecked_election_tick", False)),
         "seed": seed if seed is not None else _seed_of(getattr(config, "rand", None), config.id),
         "bridge": asdict(bridge),
     }
@@ -480,6 +484,10 @@ class _RaftView:
 
     def __init__(self, node: EtcdRawNode) -> None:
         self._node = node
+
+    @property
+    def id(self) -> int:
+        return self._node.id
 
     @property
     def randomized_election_timeout(self) -> int:

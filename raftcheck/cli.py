@@ -13,6 +13,7 @@ import click
 from explorer.bfs import Limits, Progress, Result, explore
 from model.cluster import ClusterModel
 from model.config import FAULTS, ClusterConfig, ConfigError
+from model.rules import RuleSet
 from raftcheck import render
 from raftcheck.defaults import default_config
 
@@ -149,6 +150,7 @@ def build_config(
 def run_exploration(
     cfg: ClusterConfig,
     *,
+    rules: RuleSet | None = None,
     symmetry: bool,
     limits: Limits,
     keep_going: bool,
@@ -157,12 +159,14 @@ def run_exploration(
     quiet: bool = False,
 ) -> tuple[int, ClusterModel, Result]:
     """Explore, print the report, and return the exit code."""
-    model = ClusterModel(cfg)
+    model = ClusterModel(cfg, rules)
     if export_graph is not None and limits.max_states is None:
         limits = replace(limits, max_states=GRAPH_STATE_CAP)
     show_progress = not as_json and not quiet and sys.stderr.isatty()
     if not as_json and not quiet:
         click.echo(f"raftcheck explore: {render.config_line(cfg, symmetry)}")
+        if rules is not None and rules.name != cfg.rules:
+            click.echo(f"rules changed: {rules.name} (on top of {cfg.rules})")
         bounds = [f"{k}={v}" for k, v in vars(limits).items() if v is not None]
         if bounds:
             click.echo("limits: " + " ".join(bounds))
@@ -200,7 +204,9 @@ def run_exploration(
             "max_depth": limits.max_depth,
             "time_limit": limits.time_limit,
         }
-        click.echo(json.dumps(render.result_json(model, result, symmetry, limits_json), indent=2))
+        out = render.result_json(model, result, symmetry, limits_json)
+        out["config"]["rule_changes"] = None if rules is None else rules.name
+        click.echo(json.dumps(out, indent=2))
     elif not quiet:
         for violation in result.violations:
             click.echo("")
@@ -361,15 +367,57 @@ def limit_options(f: Any) -> Any:
     default=None,
     help="Write the state graph (.graphml or .dot); for small runs.",
 )
+@click.option(
+    "--variant",
+    default=None,
+    metavar="NAME",
+    help="Explore a catalogued rule change (raftcheck audit --list).",
+)
+@click.option(
+    "--rules-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Explore the rules of a Python rules file (docs/AUDIT.md).",
+)
 def explore_cmd(**kw: Any) -> None:
     """Explore every reachable state of a cluster and check the safety invariants.
 
     Exit codes: 0 every invariant holds (complete run), 1 an invariant is violated,
     2 bad input, 3 no violation found but a limit stopped the run (partial).
     """
+    variant, rules_file = kw.pop("variant"), kw.pop("rules_file")
     cfg, limits, rest = _split(kw)
-    code, _, _ = run_exploration(cfg, limits=limits, **rest)
+    rules = _changed_rules(cfg, variant, rules_file)
+    if variant is not None:
+        from model.variants import VARIANTS_BY_NAME
+
+        # A catalogued variant is a complete rule set built on its own baseline.
+        cfg = replace(cfg, rules=VARIANTS_BY_NAME[variant].baseline)
+    code, _, _ = run_exploration(cfg, rules=rules, limits=limits, **rest)
     sys.exit(code)
+
+
+def _changed_rules(
+    cfg: ClusterConfig, variant: str | None, rules_file: Path | None
+) -> RuleSet | None:
+    """The rule set to explore when --variant or --rules-file changes the rules."""
+    if variant is not None and rules_file is not None:
+        raise UsageError("give --variant or --rules-file, not both")
+    if variant is not None:
+        from model.variants import VARIANTS_BY_NAME
+
+        v = VARIANTS_BY_NAME.get(variant)
+        if v is None:
+            raise UsageError(f"unknown variant {variant!r} (see raftcheck audit --list)")
+        return v.rules
+    if rules_file is not None:
+        from model.rules_file import RulesFileError, load_rules_file
+
+        try:
+            return load_rules_file(rules_file, base=cfg.rules).rules
+        except RulesFileError as exc:
+            raise UsageError(str(exc)) from None
+    return None
 
 
 explore_cmd.name = "explore"
@@ -403,8 +451,13 @@ KNOWN_FAILURES = {
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--seed", type=int, default=CHECK_SEED, show_default=True,
-              help="Seed of the short conformance pass.")
+@click.option(
+    "--seed",
+    type=int,
+    default=CHECK_SEED,
+    show_default=True,
+    help="Seed of the short conformance pass.",
+)
 def check(as_json: bool, seed: int) -> None:
     """The default job, on an embedded configuration.
 
@@ -436,9 +489,13 @@ def check(as_json: bool, seed: int) -> None:
             "explore": render.result_json(model, result, True, {}),
             "prove": {
                 name: [
-                    {"name": r.name, "status": r.status, "seconds": round(r.seconds, 3),
-                     "counterexample": r.counterexample,
-                     "known_failure": KNOWN_FAILURES.get((name, r.name))}
+                    {
+                        "name": r.name,
+                        "status": r.status,
+                        "seconds": round(r.seconds, 3),
+                        "counterexample": r.counterexample,
+                        "known_failure": KNOWN_FAILURES.get((name, r.name)),
+                    }
                     for r in rs
                 ]
                 for name, rs in proofs.items()

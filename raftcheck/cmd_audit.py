@@ -90,7 +90,7 @@ def _list_lines() -> list[str]:
 @click.option("--against", type=str, default=None,
               help="Baseline rule set: seed or etcd-3.4 (default: the variant's own).")
 @click.option("--nodes", "nodes_text", type=str, default=None,
-              help="Voter counts to explore, e.g. 3,4,5 (default: 3,4,5; --all: 3).")
+              help="Voter counts to explore, e.g. 3,4,5 (default: 3,4; --all: 3).")
 @click.option("--all", "run_all", is_flag=True, help="Audit the whole catalogue (kill table).")
 @click.option("--only", "only", type=str, default=None,
               help="With --all: audit only these catalogue names (comma-separated).")
@@ -103,7 +103,8 @@ def _list_lines() -> list[str]:
 @click.option("--no-diff", is_flag=True, help="Skip the behaviour diff.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1,
               help="With --all: audit variants in this many processes.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress on stderr (shown only when stderr is a terminal).")
 def audit(
     variant: str | None,
     rules_file: Path | None,
@@ -134,8 +135,10 @@ def audit(
     except ValueError as exc:
         _usage(str(exc))
 
+    show = not quiet and not as_json and sys.stderr.isatty()
+
     def progress(msg: str) -> None:
-        if not quiet and not as_json:
+        if show:
             click.echo(f"  ... {msg}", err=True)
 
     if run_all:
@@ -165,8 +168,16 @@ def audit(
     if only is not None:
         _usage("--only goes with --all")
     subject = _resolve(variant, rules_file, against)
-    rep = audit_rules(subject, nodes or DEFAULT_NODES, diff=not no_diff,
-                      kill_mode=stop_at_first, progress=progress)
+    try:
+        rep = audit_rules(subject, nodes or DEFAULT_NODES, diff=not no_diff,
+                          kill_mode=stop_at_first, progress=progress)
+    except Exception as exc:
+        if rules_file is None:
+            raise
+        # A user rule that crashes on some input is a bad rules file: one line, exit 2.
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        _usage(f"{rules_file}: a rule raised {type(exc).__name__}"
+               + (f": {detail}" if detail else "") + " during the audit")
     if markdown is not None:
         _write(markdown, report_markdown(rep))
     if as_json:

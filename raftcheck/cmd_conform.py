@@ -49,6 +49,11 @@ def _print_seed(seed: int, as_json: bool) -> None:
               help="With --exhaustive: in-flight message bound (default: the explorer's).")
 @click.option("--engine", type=click.Choice(["program", "stateful"]), default="program",
               show_default=True, help="Lockstep driver (same rules and checks).")
+@click.option("--impl", "impl", type=click.Choice(["python", "etcd"]), default="python",
+              show_default=True,
+              help="Implementation checked: python (impl/) or etcd (etcd 3.4.23's raft library "
+                   "through etcdharness; etcd-3.4 rules only; build it with "
+                   "`bash etcdharness/build.sh`).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--trace-dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("raftcheck-traces"), show_default=True,
@@ -65,16 +70,21 @@ def conform(
     max_term: int | None,
     max_msgs: int | None,
     engine: str,
+    impl: str,
     as_json: bool,
     trace_dir: Path,
 ) -> None:
-    """Check that the impl/ port and the model/ agree, action by action."""
+    """Check that the impl/ port (or etcd's raft library) and the model/ agree, action by
+    action."""
     import random
 
+    from conformance.nodes import BackendUnavailable
     from conformance.run import check_args, run_lockstep
 
     try:
-        check_args(nodes, examples, rules)
+        check_args(nodes, examples, rules, impl)
+        if impl == "etcd" and engine != "program":
+            raise ConfigError("--impl etcd runs the program engine only")
         if steps < 1:
             raise ConfigError(f"--steps must be at least 1 (got {steps})")
         if time_limit is not None and time_limit <= 0:
@@ -84,17 +94,23 @@ def conform(
     if exhaustive:
         pairs = (("max_term", max_term), ("max_msgs", max_msgs))
         bounds = {k: v for k, v in pairs if v is not None}
-        _exhaustive(nodes, rules, symmetry, time_limit, as_json, trace_dir, bounds)
+        _exhaustive(nodes, rules, symmetry, time_limit, as_json, trace_dir, bounds, impl)
         return
     if seed is None:
         seed = random.randrange(1 << 32)
     _print_seed(seed, as_json)
     try:
         report = run_lockstep(
-            nodes, examples, seed, rules, steps=steps, trace_dir=trace_dir, engine=engine
+            nodes, examples, seed, rules, steps=steps, trace_dir=trace_dir, engine=engine,
+            impl=impl,
         )
-    except ConfigError as e:
+    except (ConfigError, BackendUnavailable) as e:
         _bad_input(str(e))
+    if impl == "etcd" and report.error and report.divergence is None:
+        # The etcd harness (or its process) failed: one line, exit 2, no divergence claimed.
+        if as_json:
+            click.echo(json.dumps(report.as_json(), indent=1))
+        _bad_input(f"etcd harness failure: {_one_line(report.error)}")
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=1))
     else:
@@ -111,8 +127,16 @@ def conform(
             if report.trace_file:
                 click.echo(f"trace written to {report.trace_file}")
         elif report.conformant:
-            click.echo("conformant: impl and model agree")
+            click.echo(f"conformant: {_side(impl)} and model agree")
     sys.exit(0 if report.conformant else 1)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _side(impl: str) -> str:
+    return "etcd" if impl == "etcd" else "impl"
 
 
 def _exhaustive(
@@ -123,9 +147,11 @@ def _exhaustive(
     as_json: bool,
     trace_dir: Path | None,
     bounds: dict[str, int],
+    impl: str = "python",
 ) -> None:
     from conformance.differential import run_differential
-    from conformance.run import replay_actions
+    from conformance.nodes import BackendUnavailable, make_backend
+    from conformance.run import ETCD_RULES, replay_actions
     from conformance.trace import trace_to_json, write_trace
 
     kw: dict[str, Any] = dict(bounds)
@@ -133,10 +159,13 @@ def _exhaustive(
         kw["voters"] = nodes
     if rules is not None:
         kw["rules"] = rules
+    elif impl == "etcd":
+        kw["rules"] = ETCD_RULES
     try:
         cfg = ClusterConfig(**kw)
         cfg.validate()
-    except ConfigError as e:
+        backend = make_backend(impl)
+    except (ConfigError, BackendUnavailable) as e:
         _bad_input(str(e))
 
     def progress(states: int, transitions: int, seconds: float) -> None:
@@ -145,18 +174,25 @@ def _exhaustive(
                        err=True)
 
     try:
-        rep = run_differential(cfg, symmetry=symmetry, time_limit=time_limit, progress=progress)
-    except Exception as e:  # noqa: BLE001 - e.g. the model failing on this configuration
-        _bad_input(f"the exhaustive run failed: {type(e).__name__}: {e}")
-    div_json = None
-    trace_file = None
-    if rep.divergences:
-        d = rep.divergences[0]
-        run = replay_actions(cfg, d.actions)
-        div_json = trace_to_json(run)
-        div_json["local_problems"] = d.problems
-        if trace_dir is not None:
-            trace_file = str(write_trace(run, Path(trace_dir) / "conform-exhaustive.json"))
+        try:
+            rep = run_differential(cfg, symmetry=symmetry, time_limit=time_limit,
+                                   progress=progress, backend=backend)
+        except Exception as e:  # noqa: BLE001 - e.g. the model failing on this configuration
+            _bad_input(_one_line(f"the exhaustive run failed: {type(e).__name__}: {e}"))
+        div_json = None
+        trace_file = None
+        if rep.divergences:
+            d = rep.divergences[0]
+            try:
+                run = replay_actions(cfg, d.actions, backend)
+            except Exception as e:  # noqa: BLE001 - e.g. the harness failing again
+                _bad_input(_one_line(f"replaying the divergence failed: {type(e).__name__}: {e}"))
+            div_json = trace_to_json(run)
+            div_json["local_problems"] = d.problems
+            if trace_dir is not None:
+                trace_file = str(write_trace(run, Path(trace_dir) / "conform-exhaustive.json"))
+    finally:
+        backend.close()
     if as_json:
         click.echo(json.dumps({
             "conformant": rep.conformant,
@@ -174,7 +210,7 @@ def _exhaustive(
     else:
         click.echo(
             f"exhaustive: {rep.states} states, {rep.transitions} transitions, "
-            f"{rep.local_steps} distinct local steps run on impl, {rep.seconds:.1f}s"
+            f"{rep.local_steps} distinct local steps run on {_side(impl)}, {rep.seconds:.1f}s"
             + (" (symmetry reduced)" if rep.symmetry else "")
         )
         if rep.stop_reason and not rep.divergences:
@@ -188,7 +224,7 @@ def _exhaustive(
             if trace_file:
                 click.echo(f"trace written to {trace_file}")
         elif rep.complete:
-            click.echo("conformant: impl and model agree on every transition")
+            click.echo(f"conformant: {_side(impl)} and model agree on every transition")
     if rep.divergences:
         sys.exit(1)
     sys.exit(0 if rep.complete else 1)

@@ -12,17 +12,27 @@ from collections import Counter
 from collections.abc import Callable
 
 from conformance.scenarios.impl_driver import ImplDriver
-from conformance.scenarios.language import Cluster, Driver, Msg, NodeView, ScenarioFailure
+from conformance.scenarios.language import (
+    Cluster,
+    Driver,
+    DriverFactory,
+    Msg,
+    NodeView,
+    ScenarioFailure,
+)
 from conformance.scenarios.model_driver import ModelDriver
 
 
 class LockstepDriver(Driver):
+    """impl (or, given `impl`, any other driver factory, e.g. the etcd driver) and the model."""
+
     name = "impl=model"
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, impl: DriverFactory | None = None) -> None:
         super().__init__(cluster)
-        self.impl = ImplDriver(cluster)
+        self.impl = (impl or ImplDriver)(cluster)
         self.model = ModelDriver(cluster)
+        self.side = self.impl.name
         self._compare_views("the initial state")
 
     def _compare_views(self, what: str) -> None:
@@ -30,8 +40,8 @@ class LockstepDriver(Driver):
             a, b = self.impl.view(nid), self.model.view(nid)
             if a != b:
                 raise ScenarioFailure(
-                    f"impl and model diverge after {what}, node {nid}:\n"
-                    f"  impl:  {a}\n  model: {b}"
+                    f"{self.side} and model diverge after {what}, node {nid}:\n"
+                    f"  {self.side}:  {a}\n  model: {b}"
                 )
 
     def _both(self, what: str, act: Callable[[Driver], list[Msg]]) -> list[Msg]:
@@ -39,8 +49,8 @@ class LockstepDriver(Driver):
         got_model = act(self.model)
         if Counter(got_impl) != Counter(got_model):
             raise ScenarioFailure(
-                f"impl and model send different messages on {what}:\n"
-                f"  impl:  {'; '.join(map(str, got_impl)) or 'nothing'}\n"
+                f"{self.side} and model send different messages on {what}:\n"
+                f"  {self.side}:  {'; '.join(map(str, got_impl)) or 'nothing'}\n"
                 f"  model: {'; '.join(map(str, got_model)) or 'nothing'}"
             )
         self._compare_views(what)

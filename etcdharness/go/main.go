@@ -58,6 +58,14 @@ type request struct {
 	Requests []json.RawMessage   `json:"requests,omitempty"`
 	Message  string              `json:"message,omitempty"`
 	Code     int                 `json:"code"`
+	// set_role: the role ("follower", "pre-candidate", "candidate", "leader") and leader.
+	Role string `json:"role,omitempty"`
+	Lead uint64 `json:"lead"`
+	// run: a lockstep program (see runProgram).
+	Handles  []int         `json:"handles,omitempty"`
+	Inflight []messageJSON `json:"inflight,omitempty"`
+	Steps    []runStep     `json:"steps,omitempty"`
+	Never    int           `json:"never"`
 	// campaign: false = RawNode.Campaign (electionElapsed kept); default true.
 	ResetElapsed *bool `json:"reset_elapsed,omitempty"`
 	// restart: true = persist the pending Ready first (its messages are lost).
@@ -142,7 +150,7 @@ func (s *server) add(spec raft.HarnessSpec) (int, error) {
 var nodeOps = map[string]bool{
 	"tick": true, "campaign": true, "beat": true, "propose": true, "transfer_leader": true,
 	"step": true, "ready": true, "status": true, "set_randomized_election_timeout": true,
-	"set_election_elapsed": true, "restart": true,
+	"set_election_elapsed": true, "restart": true, "set_role": true,
 }
 
 // errQuit ends the loop after the response is written.
@@ -198,6 +206,21 @@ func (s *server) handle(req *request) (map[string]interface{}, error) {
 		}
 		res["handles"] = handles
 		return res, nil
+	case "clone":
+		n, err := s.node(req.Handle)
+		if err != nil {
+			return nil, err
+		}
+		c, err := n.Clone()
+		if err != nil {
+			return nil, err
+		}
+		s.next++
+		s.nodes[s.next] = c
+		res["handle"] = s.next
+		return res, nil
+	case "run":
+		return s.runProgram(req)
 	case "destroy":
 		if _, err := s.node(req.Handle); err != nil {
 			return nil, err
@@ -205,9 +228,12 @@ func (s *server) handle(req *request) (map[string]interface{}, error) {
 		delete(s.nodes, req.Handle)
 		return res, nil
 	case "batch":
+		// Inside a batch, "handle": -1 names the node made by the last successful
+		// create/clone of the same batch.
 		out := make([]interface{}, len(req.Requests))
+		last := -1
 		for i, raw := range req.Requests {
-			out[i] = s.one(raw)
+			out[i] = s.one(raw, &last)
 		}
 		res["responses"] = out
 		return res, nil
@@ -270,6 +296,8 @@ func (s *server) handle(req *request) (map[string]interface{}, error) {
 		n.SetRandomizedElectionTimeout(req.Value, req.Sticky)
 	case "set_election_elapsed":
 		n.SetElectionElapsed(req.Value)
+	case "set_role":
+		err = n.SetRole(req.Role, req.Lead)
 	case "restart":
 		if req.PersistFirst {
 			if _, _, err = n.Ready(); err != nil {
@@ -287,14 +315,22 @@ func (s *server) handle(req *request) (map[string]interface{}, error) {
 }
 
 // one answers one raw request; it never fails (errors become {"error": ...}).
-func (s *server) one(raw []byte) map[string]interface{} {
+func (s *server) one(raw []byte, last *int) map[string]interface{} {
 	var req request
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		return map[string]interface{}{"error": fmt.Sprintf("bad request: %v", err)}
 	}
+	if last != nil && req.Handle == -1 {
+		req.Handle = *last
+	}
 	res, err := s.handle(&req)
+	if last != nil && err == nil && (req.Op == "clone" || req.Op == "create") {
+		if h, ok := res["handle"].(int); ok {
+			*last = h
+		}
+	}
 	if res == nil {
 		res = map[string]interface{}{}
 	}
@@ -329,14 +365,27 @@ func main() {
 	out := bufio.NewWriterSize(os.Stdout, 1<<16)
 	enc := json.NewEncoder(out)
 	s := &server{nodes: map[int]*raft.HarnessNode{}}
+	// Test hook: RAFTHARNESS_CRASH_AFTER=N exits with status 3, without answering, on
+	// the N+1st request line (the clients' crash handling is tested with it).
+	crashAfter, served := -1, 0
+	if v := os.Getenv("RAFTHARNESS_CRASH_AFTER"); v != "" {
+		if _, err := fmt.Sscan(v, &crashAfter); err != nil {
+			crashAfter = -1
+		}
+	}
 	for {
 		line, err := in.ReadBytes('\n')
 		if len(line) > 0 && !(len(line) == 1 && line[0] == '\n') {
+			if crashAfter >= 0 && served >= crashAfter {
+				fmt.Fprintln(os.Stderr, "raftharness: RAFTHARNESS_CRASH_AFTER reached")
+				os.Exit(3)
+			}
+			served++
 			var peek struct {
 				Op string `json:"op"`
 			}
 			_ = json.Unmarshal(line, &peek)
-			res := s.one(line)
+			res := s.one(line, nil)
 			if res != nil && !(peek.Op == "garbage") {
 				if eerr := enc.Encode(res); eerr != nil {
 					fmt.Fprintf(os.Stderr, "raftharness: cannot encode response: %v\n", eerr)
@@ -358,4 +407,129 @@ func main() {
 			os.Exit(2)
 		}
 	}
+}
+
+// runStep is one action of a "run" program: Do is tick, timeout, beat, restart,
+// transfer_leader (To), propose, or deliver / duplicate / drop of the in-flight message
+// matching Msg; Node indexes the request's Handles (node id - 1).
+type runStep struct {
+	Node int          `json:"node"`
+	Do   string       `json:"do"`
+	To   uint64       `json:"to"`
+	Msg  *messageJSON `json:"msg,omitempty"`
+}
+
+// sameAbstraction: the fields the model abstraction reads (conformance/abstraction.py
+// abstract_message: type, from, to, term, log_term, index, reject, context, entry terms).
+func sameAbstraction(a, b *messageJSON) bool {
+	if a.Type != b.Type || a.From != b.From || a.To != b.To || a.Term != b.Term ||
+		a.LogTerm != b.LogTerm || a.Index != b.Index || a.Reject != b.Reject ||
+		!bytes.Equal(a.Context, b.Context) || len(a.Entries) != len(b.Entries) {
+		return false
+	}
+	for i := range a.Entries {
+		if a.Entries[i].Term != b.Entries[i].Term {
+			return false
+		}
+	}
+	return true
+}
+
+// runProgram runs a sequence of lockstep actions on the nodes Handles, keeping the
+// in-flight messages (starting from Inflight) as the Python side does: each action's
+// Ready messages are appended, delivered and dropped ones removed (the first match, in
+// order). It answers one result per action (matched message, messages, suppressed,
+// status of the acting node, or error) and stops after the first error or missing
+// message. The client checks every result exactly as it checks single requests; this
+// only saves round trips.
+func (s *server) runProgram(req *request) (map[string]interface{}, error) {
+	nodes := make([]*raft.HarnessNode, len(req.Handles))
+	for i, h := range req.Handles {
+		n, err := s.node(h)
+		if err != nil {
+			return nil, err
+		}
+		nodes[i] = n
+	}
+	inflight := append([]messageJSON(nil), req.Inflight...)
+	results := []interface{}{}
+	for _, st := range req.Steps {
+		res := map[string]interface{}{}
+		results = append(results, res)
+		if st.Node < 0 || st.Node >= len(nodes) {
+			res["error"], res["kind"] = fmt.Sprintf("no node %d", st.Node+1), "error"
+			break
+		}
+		n := nodes[st.Node]
+		var err error
+		switch st.Do {
+		case "deliver", "duplicate", "drop":
+			k := -1
+			for i := range inflight {
+				if st.Msg != nil && sameAbstraction(&inflight[i], st.Msg) {
+					k = i
+					break
+				}
+			}
+			if k < 0 {
+				res["error"], res["kind"] = "no in-flight message matches", "missing"
+				return map[string]interface{}{"results": results}, nil
+			}
+			m := inflight[k]
+			res["index"] = k
+			if st.Do != "drop" {
+				res["msg"] = m
+			}
+			if st.Do != "duplicate" {
+				inflight = append(inflight[:k:k], inflight[k+1:]...)
+			}
+			if st.Do == "drop" {
+				continue
+			}
+			err = n.Step(toPB(&m))
+		case "tick":
+			err = n.Tick()
+		case "timeout":
+			err = n.Timeout(req.Never)
+		case "beat":
+			err = n.Beat()
+		case "restart":
+			if _, _, err = n.Ready(); err == nil {
+				err = n.Restart()
+			}
+		case "transfer_leader":
+			err = n.TransferLeader(st.To)
+		case "propose":
+			err = n.Propose(nil)
+			if errors.Is(err, raft.ErrProposalDropped) {
+				res["dropped"] = true
+				err = nil
+			}
+		default:
+			err = fmt.Errorf("unknown run action %q", st.Do)
+		}
+		if err != nil {
+			res["error"], res["kind"] = err.Error(), errorKind(err)
+			break
+		}
+		msgs, supp, rerr := n.Ready()
+		if rerr != nil {
+			res["error"], res["kind"] = rerr.Error(), errorKind(rerr)
+			break
+		}
+		out := fromPBs(msgs)
+		inflight = append(inflight, out...)
+		res["messages"] = out
+		res["suppressed"] = fromPBs(supp)
+		status, serr := n.Status()
+		if serr != nil {
+			res["error"], res["kind"] = serr.Error(), errorKind(serr)
+			break
+		}
+		res["status"] = status
+		if res["dropped"] == true {
+			break
+		}
+	}
+	return map[string]interface{}{"results": results}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"log"
 	"math/rand"
 	"os"
+	"reflect"
 	"sort"
 
 	pb "go.etcd.io/etcd/raft/raftpb"
@@ -78,6 +79,10 @@ type HarnessSpec struct {
 	Seed          int64         `json:"seed"`
 	MaxInflight   int           `json:"max_inflight"`
 	Bridge        HarnessBridge `json:"bridge"`
+	// UncheckedElectionTick: allow ElectionTick <= HeartbeatTick (e.g. 1 and 1, the
+	// model's default ET), which Config.validate refuses (raft.go:221-222): the
+	// node is built with HeartbeatTick + 1 and electionTimeout is set afterwards.
+	UncheckedElectionTick bool `json:"unchecked_election_tick"`
 }
 
 // HarnessProgress is a copy of a tracker.Progress without the inflight window.
@@ -123,6 +128,7 @@ type HarnessNode struct {
 	storage      *MemoryStorage
 	rn           *RawNode
 	rng          *rand.Rand
+	src          rand.Source
 	pinnedCommit uint64
 	applied      uint64
 	suppressed   []pb.Message
@@ -199,10 +205,12 @@ func NewHarnessNode(spec HarnessSpec) (h *HarnessNode, err error) {
 	if serr := ms.SetHardState(pb.HardState{Term: spec.Term, Vote: spec.Vote, Commit: commit}); serr != nil {
 		return nil, serr
 	}
+	src := rand.NewSource(spec.Seed)
 	h = &HarnessNode{
 		spec:         spec,
 		storage:      ms,
-		rng:          rand.New(rand.NewSource(spec.Seed)),
+		rng:          rand.New(src),
+		src:          src,
 		pinnedCommit: commit,
 		applied:      applied,
 	}
@@ -230,12 +238,21 @@ func (h *HarnessNode) config() *Config {
 func (h *HarnessNode) start() error {
 	globalRand.rand = h.rng
 	cfg := h.config()
+	unchecked := h.spec.UncheckedElectionTick && cfg.ElectionTick <= cfg.HeartbeatTick &&
+		cfg.ElectionTick > 0
+	if unchecked {
+		cfg.ElectionTick = cfg.HeartbeatTick + 1
+	}
 	if err := cfg.validate(); err != nil {
 		return err
 	}
 	rn, err := NewRawNode(cfg)
 	if err != nil {
 		return err
+	}
+	if unchecked {
+		rn.raft.electionTimeout = h.spec.ElectionTick
+		rn.raft.resetRandomizedElectionTimeout()
 	}
 	h.rn = rn
 	h.suppressed = nil
@@ -566,4 +583,122 @@ func (h *HarnessNode) Status() (st HarnessStatus, err error) {
 		st.PersistedLogTerms = termsOf(pents)
 	}
 	return st, nil
+}
+
+// cloneRand copies a *rand.Rand including its source's state (the source's type
+// is unexported; reflect copies the whole struct value without naming fields).
+func cloneRand(_ *rand.Rand, src rand.Source) (*rand.Rand, rand.Source) {
+	v := reflect.ValueOf(src)
+	if v.Kind() != reflect.Ptr {
+		return rand.New(src), src
+	}
+	cp := reflect.New(v.Elem().Type())
+	cp.Elem().Set(v.Elem())
+	ns := cp.Interface().(rand.Source)
+	return rand.New(ns), ns
+}
+
+// Clone returns an independent copy of the node (storage, raft state machine,
+// progress, random source, bridge bookkeeping): the differential checker runs a
+// step on a copy and keeps the original as it was.
+func (h *HarnessNode) Clone() (c *HarnessNode, err error) {
+	defer recoverInto(&err)
+	ms := NewMemoryStorage()
+	h.storage.Lock()
+	ms.hardState = h.storage.hardState
+	ms.snapshot = h.storage.snapshot
+	ms.ents = append([]pb.Entry(nil), h.storage.ents...)
+	h.storage.Unlock()
+
+	r := h.rn.raft
+	r2 := new(raft)
+	*r2 = *r
+	l2 := *r.raftLog
+	l2.storage = ms
+	l2.unstable.entries = append([]pb.Entry(nil), r.raftLog.unstable.entries...)
+	if s := r.raftLog.unstable.snapshot; s != nil {
+		sc := *s
+		l2.unstable.snapshot = &sc
+	}
+	r2.raftLog = &l2
+	r2.prs = tracker.ProgressTracker{
+		Config:      r.prs.Config.Clone(),
+		Progress:    tracker.ProgressMap{},
+		Votes:       map[uint64]bool{},
+		MaxInflight: r.prs.MaxInflight,
+	}
+	for id, pr := range r.prs.Progress {
+		p := *pr
+		p.Inflights = pr.Inflights.Clone()
+		r2.prs.Progress[id] = &p
+	}
+	for id, v := range r.prs.Votes {
+		r2.prs.Votes[id] = v
+	}
+	r2.readStates = append([]ReadState(nil), r.readStates...)
+	r2.msgs = append([]pb.Message(nil), r.msgs...)
+	ro := *r.readOnly
+	ro.pendingReadIndex = map[string]*readIndexStatus{}
+	for k, v := range r.readOnly.pendingReadIndex {
+		ro.pendingReadIndex[k] = v
+	}
+	ro.readIndexQueue = append([]string(nil), r.readOnly.readIndexQueue...)
+	r2.readOnly = &ro
+	r2.pendingReadIndexMessages = append([]pb.Message(nil), r.pendingReadIndexMessages...)
+	if r.state == StateLeader {
+		r2.tick = r2.tickHeartbeat
+	} else {
+		r2.tick = r2.tickElection
+	}
+	rn2 := *h.rn
+	rn2.raft = r2
+	if h.rn.prevSoftSt != nil {
+		ss := *h.rn.prevSoftSt
+		rn2.prevSoftSt = &ss
+	}
+	c = &HarnessNode{
+		spec:          h.spec,
+		storage:       ms,
+		rn:            &rn2,
+		pinnedCommit:  h.pinnedCommit,
+		applied:       h.applied,
+		suppressed:    append([]pb.Message(nil), h.suppressed...),
+		pinnedTimeout: h.pinnedTimeout,
+	}
+	c.rng, c.src = cloneRand(h.rng, h.src)
+	return c, nil
+}
+
+// SetRole puts the state machine in role with leader lead, without an election
+// (the scenario language's initial states; as impl's scenario driver, only the
+// state, step and tick functions and lead change).
+func (h *HarnessNode) SetRole(role string, lead uint64) error {
+	r := h.rn.raft
+	switch role {
+	case "follower":
+		r.state, r.step, r.tick = StateFollower, stepFollower, r.tickElection
+	case "pre-candidate":
+		r.state, r.step, r.tick = StatePreCandidate, stepCandidate, r.tickElection
+	case "candidate":
+		r.state, r.step, r.tick = StateCandidate, stepCandidate, r.tickElection
+	case "leader":
+		r.state, r.step, r.tick = StateLeader, stepLeader, r.tickHeartbeat
+	default:
+		return fmt.Errorf("unknown role %q", role)
+	}
+	r.lead = lead
+	return nil
+}
+
+// ElectionElapsed reads electionElapsed.
+func (h *HarnessNode) ElectionElapsed() int { return h.rn.raft.electionElapsed }
+
+// Timeout is the model's timeout action as a tick: the randomized election timeout
+// becomes electionElapsed + 1 for one Tick (tickElection then sets electionElapsed = 0
+// and steps MsgHup), then the sticky value `never` is pinned again.
+func (h *HarnessNode) Timeout(never int) error {
+	h.SetRandomizedElectionTimeout(h.rn.raft.electionElapsed+1, false)
+	err := h.Tick()
+	h.SetRandomizedElectionTimeout(never, true)
+	return err
 }

@@ -69,3 +69,12 @@ def test_cli_missing_rules_file_exit_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(audit, ["--rules-file", str(tmp_path / "nope.py")])
     assert res.exit_code == 2
     assert "no such file" in res.stderr
+
+
+def test_cli_rule_that_crashes_exit_2(tmp_path: Path) -> None:
+    p = tmp_path / "crash.py"
+    p.write_text("def quorum(voters):\n    return None\n")
+    res = CliRunner().invoke(audit, ["--rules-file", str(p), "--nodes", "3", "--no-diff"])
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "a rule raised TypeError" in lines[0]

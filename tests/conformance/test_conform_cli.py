@@ -41,6 +41,9 @@ def test_conform_text_prints_seed() -> None:
         ["--examples", "0"],
         ["--rules", "raft-1.0"],
         ["--steps", "0"],
+        ["--impl", "etcd", "--rules", "seed"],
+        ["--impl", "etcd", "--exhaustive", "--rules", "seed"],
+        ["--impl", "etcd", "--engine", "stateful"],
     ],
 )
 def test_conform_bad_input(args: list[str]) -> None:
@@ -117,3 +120,23 @@ def test_replay_malformed(tmp_path: Path, content: str) -> None:
 def test_replay_missing_file(tmp_path: Path) -> None:
     res = CliRunner().invoke(replay, [str(tmp_path / "nope.json")])
     assert res.exit_code == 2
+
+
+def test_conform_etcd_rules_seed_message() -> None:
+    res = CliRunner().invoke(conform, ["--impl", "etcd", "--rules", "seed"])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == "error: --rules seed: etcd implements etcd-3.4 only"
+
+
+@pytest.mark.parametrize("exhaustive", [False, True])
+def test_conform_etcd_unavailable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, exhaustive: bool
+) -> None:
+    """Without the harness: one line telling the user to build it, exit 2 (no Go needed)."""
+    monkeypatch.setenv("RAFTCHECK_ETCD_HARNESS", str(tmp_path / "missing"))
+    args = ["--impl", "etcd", "--examples", "2"] + (["--exhaustive"] if exhaustive else [])
+    res = CliRunner().invoke(conform, args)
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "bash etcdharness/build.sh" in lines[0], lines
+    assert "Traceback" not in res.output

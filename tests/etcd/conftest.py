@@ -1,15 +1,14 @@
 """Fixtures for the differential tests against etcd's real raft library.
 
-Every test here needs the harness binary (etcdharness/build.sh). Without Go the
-tests fail with the set-up command in the message, unless RAFTCHECK_SKIP_ETCD=1,
-in which case they are skipped (the reason shows with ``pytest -rs``).
+`harness_binary` and `harness` come from etcdharness/pytest_fixtures.py (shared with the etcd
+sides of tests/scenarios and tests/conformance). Every test here needs the harness binary
+(etcdharness/build.sh): without Go the tests fail with the set-up command in the message,
+unless RAFTCHECK_SKIP_ETCD=1, in which case they are skipped (``pytest -rs``).
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,33 +18,9 @@ try:
 except ModuleNotFoundError:  # an editable install made before etcdharness/ existed
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from etcdharness.build import EtcdUnavailable, ensure_built
-from etcdharness.client import Harness
-
-SKIP_ENV = "RAFTCHECK_SKIP_ETCD"
-
-
-@pytest.fixture(scope="session")
-def harness_binary() -> Path:
-    if os.environ.get(SKIP_ENV) == "1":
-        pytest.skip(f"{SKIP_ENV}=1: differential tests against etcd's raft library skipped")
-    try:
-        return ensure_built()
-    except EtcdUnavailable as exc:
-        problem = str(exc)
-    pytest.fail(
-        f"etcd harness unavailable: {problem}\n(set {SKIP_ENV}=1 to skip these tests)",
-        pytrace=False,
-    )
+from etcdharness.pytest_fixtures import SKIP_ENV, harness, harness_binary  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
-def _etcd_required(harness_binary: Path) -> None:
+def _etcd_required(harness_binary: Path) -> None:  # noqa: F811
     """Make every test in tests/etcd fail (or skip) clearly when Go is missing."""
-
-
-@pytest.fixture(scope="session")
-def harness(harness_binary: Path) -> Iterator[Harness]:
-    h = Harness(harness_binary)
-    yield h
-    h.close()

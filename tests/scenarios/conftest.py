@@ -1,23 +1,50 @@
 """Fixtures for the scenario tests.
 
 Every test runs on impl, on the model, and on both in lockstep ("impl=model"), which also
-compares every node's state and every message after every step.
+compares every node's state and every message after every step. The same suite runs on etcd
+3.4.23's real raft library ("etcd", and "etcd=model" in lockstep with the model), marked
+`etcd` (needs the harness: `bash etcdharness/build.sh`; RAFTCHECK_SKIP_ETCD=1 skips). etcd has
+the `etcd-3.4` rule set only: its runs of `seed`-rule scenarios are skipped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from conformance.scenarios import DRIVERS, LockstepDriver
-from conformance.scenarios.language import DriverFactory
+from conformance.scenarios.etcd_driver import EtcdDriver, Unsupported
+from conformance.scenarios.language import Cluster, Driver, DriverFactory
+from etcdharness.pytest_fixtures import harness, harness_binary  # noqa: F401
 
 SIDES: dict[str, DriverFactory] = {**DRIVERS, "impl=model": LockstepDriver}
+ETCD_SIDES = ("etcd", "etcd=model")
 
 
-@pytest.fixture(params=list(SIDES))
+def etcd_factory(side: str, etcd: object) -> Callable[[Cluster], Driver]:
+    def make(cluster: Cluster) -> Driver:
+        try:
+            if side == "etcd":
+                return EtcdDriver(cluster, etcd)
+            return LockstepDriver(cluster, lambda c: EtcdDriver(c, etcd))
+        except Unsupported as e:
+            pytest.skip(str(e))
+
+    make.etcd = True  # type: ignore[attr-defined]  # see is_etcd_factory
+    return make
+
+
+@pytest.fixture(
+    params=list(SIDES) + [pytest.param(s, marks=pytest.mark.etcd) for s in ETCD_SIDES]
+)
 def driver(request: pytest.FixtureRequest) -> DriverFactory:
-    """The side a scenario runs on: "impl" (RawNodes), "model" (NodeLogic) or both."""
-    return SIDES[request.param]
+    """The side a scenario runs on: "impl" (RawNodes), "model" (NodeLogic), both in
+    lockstep, "etcd" (etcd's RawNodes through the harness) or etcd and the model in lockstep."""
+    side = str(request.param)
+    if side in ETCD_SIDES:
+        return etcd_factory(side, request.getfixturevalue("harness"))
+    return SIDES[side]
 
 
 @pytest.fixture(params=["seed", "etcd-3.4"])
