@@ -196,7 +196,7 @@ class ImplCluster:
         self.backend = backend
         self.cfg = cfg
         self.et = cfg.election_timeout
-        self.nodes: list[Any] = [backend.new(cfg, i) for i in range(1, cfg.n + 1)]
+        self.nodes: list[Any] = backend.new_cluster(cfg)
         self.inflight: list[Message] = []
         # The abstraction of `inflight`, kept in step with it (messages are immutable).
         self.inflight_abs: list[ModelMessage] = []

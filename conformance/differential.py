@@ -87,35 +87,58 @@ class LocalChecker:
             got = self._msgs[m] = concrete_message(m)
         return got
 
-    def check(self, st: State, action: Action, nxt: State) -> list[str]:
-        model = self.model
+    def _local(self, st: State, action: Action) -> tuple[int, Any, tuple[Any, ...]] | str:
+        """(node id, its representative, the local step) of a transition, or a problem."""
         kind = action[0]
         nid = action[1][2] if kind in ("deliver", "duplicate") else action[1]
-        i = nid - 1
-        rep = self.reps.get((nid, st[i]))
+        rep = self.reps.get((nid, st[nid - 1]))
         if rep is None:  # pragma: no cover - every reachable node state gets a representative
-            return [f"no impl node for node {nid} in this state (harness bug)"]
-        self.checked += 1
-        backend = self.backend
-        local: tuple[Any, ...]
+            return f"no impl node for node {nid} in this state (harness bug)"
         if kind in ("deliver", "duplicate"):
-            local = ("step", self._impl_msg(action[1]))
-        elif kind == "transfer":
-            local = ("transfer", action[2])
-        elif kind in ("tick", "timeout", "heartbeat", "restart", "append"):
-            local = (kind,)
-        else:
-            return [f"unknown action {kind!r}"]
-        rn = None
+            return nid, rep, ("step", self._impl_msg(action[1]))
+        if kind == "transfer":
+            return nid, rep, ("transfer", action[2])
+        if kind in ("tick", "timeout", "heartbeat", "restart", "append"):
+            return nid, rep, (kind,)
+        return f"unknown action {kind!r}"
+
+    def check(self, st: State, action: Action, nxt: State) -> list[str]:
+        return self.check_many(st, [(action, nxt)])[0]
+
+    def check_many(self, st: State, items: list[tuple[Action, State]]) -> list[list[str]]:
+        """Check several transitions out of `st` (their local steps run in one request on a
+        backend that batches); the problems of each, in order."""
+        backend = self.backend
+        locals_ = [self._local(st, a) for a, _ in items]
+        todo = [(x[1], x[2]) for x in locals_ if not isinstance(x, str)]
+        self.checked += len(todo)
+        done = iter(backend.fork_act_many(todo))
+        out: list[list[str]] = []
+        for (action, nxt), loc in zip(items, locals_, strict=True):
+            if isinstance(loc, str):
+                out.append([loc])
+                continue
+            out.append(self._judge(st, action, nxt, loc[0], next(done)))
+        return out
+
+    def _judge(
+        self, st: State, action: Action, nxt: State, nid: int,
+        result: tuple[Any, list[Message]] | Exception,
+    ) -> list[str]:
+        model = self.model
+        backend = self.backend
+        kind = action[0]
+        i = nid - 1
+        if isinstance(result, Exception):
+            return [f"impl raised {type(result).__name__}: {result}"]
+        rn, sent = result
         try:
-            rn, sent = backend.fork_act(rep, local)
             got = backend.abstract(rn, self.et, self.cq)
             got_sent = Counter(abstract_messages(sent))
         except HarnessFailure:
             raise  # the etcd harness process failed: not a divergence
         except Exception as e:  # noqa: BLE001 - any impl failure is a divergence
-            if rn is not None:
-                backend.discard(rn)
+            backend.discard(rn)
             return [f"impl raised {type(e).__name__}: {e}"]
         want = model.nodes(nxt)[i]
         want_sent = Counter(model.messages(nxt))
@@ -199,17 +222,25 @@ def run_differential(
                 last = now
                 progress(len(states), transitions, now - start)
         stop = False
-        for a, nxt in successors(st):
-            transitions += 1
+        succ = list(successors(st))
+        todo: list[tuple[Action, State]] = []
+        for a, nxt in succ:
             key = _local_key(st, a)
             if key is not None and key not in checked:
                 checked.add(key)
-                problems = checker.check(st, a, nxt)
-                if problems:
-                    found.append((head, a, problems))
-                    if not keep_going:
-                        stop = True
-                        break
+                todo.append((a, nxt))
+        verdicts: dict[int, list[str]] = {}
+        if todo:
+            for (a, _), problems in zip(todo, checker.check_many(st, todo), strict=True):
+                verdicts[id(a)] = problems
+        for a, nxt in succ:
+            transitions += 1
+            problems = verdicts.get(id(a), [])
+            if problems:
+                found.append((head, a, problems))
+                if not keep_going:
+                    stop = True
+                    break
             c = canon(nxt) if canon else nxt
             if c not in index:
                 index[c] = len(states)

@@ -247,7 +247,16 @@ def run_program(run: Lockstep, program: bytes, counters: Counters) -> None:
     (tick always has one and comes first).
     """
     if run.backend.batches:
-        run.prefetch(plan_program(run, program))
+        plan = plan_program(run, program)
+        run.prefetch(plan)
+        for _, planned, _ in plan:  # the same steps the loop below would take
+            done = run.step(planned)
+            if done is None:  # pragma: no cover - planned steps are enabled
+                continue
+            counters.steps += 1
+            if done.problems:
+                raise DivergenceFound("\n".join(run.render()))
+        return
     for j in range(0, len(program) - 1, 2):
         if program[j] == 0 and program[j + 1] == 0:
             break

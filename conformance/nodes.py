@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from conformance.abstraction import (
     AbstractionError,
     abstract_node,
     abstract_node_via_status,
+    concrete_message,
     impl_config,
 )
 from impl import Message, RawNode
@@ -64,9 +66,15 @@ class Backend:
     """Interface; see the module docstring."""
 
     name = ""
+    # True when `prefetch` runs many steps in one go (worth planning them ahead).
+    batches = False
 
     def new(self, cfg: ClusterConfig, nid: int) -> Any:
         raise NotImplementedError
+
+    def new_cluster(self, cfg: ClusterConfig) -> list[Any]:
+        """Nodes 1..N of `cfg`."""
+        return [self.new(cfg, i) for i in range(1, cfg.n + 1)]
 
     def act(self, node: Any, local: Local) -> list[Message]:
         """Run one local step on `node`; the messages it sent."""
@@ -76,6 +84,21 @@ class Backend:
         """Run one local step on a copy of `node` (the original is unchanged)."""
         raise NotImplementedError
 
+    def fork_act_many(
+        self, items: list[tuple[Any, Local]]
+    ) -> list[tuple[Any, list[Message]] | Exception]:
+        """`fork_act` on each (node, local step); each result is (copy, messages) or the
+        exception that step raised (a HarnessFailure is raised)."""
+        out: list[tuple[Any, list[Message]] | Exception] = []
+        for node, local in items:
+            try:
+                out.append(self.fork_act(node, local))
+            except HarnessFailure:
+                raise
+            except Exception as e:  # noqa: BLE001 - returned to the caller
+                out.append(e)
+        return out
+
     def abstract(self, node: Any, et: int, check_quorum: bool) -> Node:
         raise NotImplementedError
 
@@ -84,6 +107,10 @@ class Backend:
 
     def close(self) -> None:
         """Release processes and nodes."""
+
+    def prefetch(self, cluster: Any, actions: list[Any]) -> None:
+        """Optionally run these model actions on `cluster`'s nodes ahead of time; the next
+        `act` calls then return their results in order (only an optimisation)."""
 
 
 class PythonBackend(Backend):
@@ -134,6 +161,8 @@ def _etcd_node_class() -> type[EtcdRawNode]:
         """An EtcdRawNode whose `status()` is the one read at the end of its last step."""
 
         cached: Status | None = None
+        # (status, its abstraction): the abstraction is recomputed only for a new status
+        abs_cache: tuple[Status | None, Any] | None = None
 
         def status(self) -> Status:
             if self.cached is None:
@@ -144,9 +173,17 @@ def _etcd_node_class() -> type[EtcdRawNode]:
 
 
 class EtcdBackend(Backend):
-    """etcd's raft library through the harness (one process per backend)."""
+    """etcd's raft library through the harness (one process per backend).
+
+    `prefetch` sends a whole lockstep program in one `run` request: the harness performs
+    each action (a delivery takes the first in-flight message whose abstraction fields match
+    the model's, the same one `ImplCluster.find` takes), answers each action's messages and
+    the acting node's status, and `act` hands those out in order, so every step is still
+    checked one by one through the same abstraction. Without a prefetched result `act` does
+    one round trip per step."""
 
     name = "etcd"
+    batches = True
 
     def __init__(
         self, harness: Harness | None = None, timeout: float | None = None, bridge: Any = None
@@ -172,6 +209,9 @@ class EtcdBackend(Backend):
         self._cls = _etcd_node_class()
         self._garbage: list[int] = []  # handles to destroy with the next batch
         self._garbage_gen = harness.generation
+        # Prefetched results: (node handle, local kind, result), in the order of `act` calls.
+        self._queue: deque[tuple[int, str, dict[str, Any]]] = deque()
+        self._queue_gen = harness.generation
 
     # -- helpers
 
@@ -208,9 +248,8 @@ class EtcdBackend(Backend):
         except HarnessError as e:
             raise HarnessFailure(str(e)) from None
 
-    def _run1(self, node: Any, local: Local, fork: bool) -> tuple[Any, list[Message]]:
-        from etcdharness.client import HarnessError, Status, message_from_json
-        from impl.raft import ErrProposalDropped
+    def _check_generation(self, node: Any) -> None:
+        from etcdharness.client import HarnessError
 
         harness = self.harness
         if harness.generation != node.generation or not harness.alive:
@@ -220,29 +259,35 @@ class EtcdBackend(Backend):
                     f"node {node.id}: the etcd harness was restarted since this node was "
                     "created (after a crash, hang or close); its state is lost"
                 )
+
+    def _build(self, node: Any, local: Local, fork: bool) -> list[dict[str, Any]]:
+        """The requests of one local step: [clone,] action..., ready, status."""
         reqs: list[dict[str, Any]] = []
-        if self._garbage and self._garbage_gen == harness.generation:
-            reqs.extend({"op": "destroy", "handle": g} for g in self._garbage)
-        self._garbage = []
-        self._garbage_gen = harness.generation
-        skip = len(reqs)
         target = node.handle
         if fork:
             reqs.append({"op": "clone", "handle": node.handle})
             target = -1
-        body = self._requests(local, target, node)
-        reqs.extend(body)
+        reqs.extend(self._requests(local, target, node))
         reqs.append({"op": "ready", "handle": target})
         reqs.append({"op": "status", "handle": target})
-        res = harness.batch(reqs)[skip:]
+        return reqs
+
+    def _parse(
+        self, node: Any, local: Local, fork: bool, reqs: list[dict[str, Any]],
+        res: list[dict[str, Any]],
+    ) -> tuple[Any, list[Message]]:
+        from etcdharness.client import Status, message_from_json
+        from impl.raft import ErrProposalDropped
+
         out = node
         if fork:
             if "error" in res[0]:
                 self._raise("clone", res[0])
-            out = self._cls(node.config, harness, bridge=self.bridge, _handle=res[0]["handle"])
-            res = res[1:]
+            out = self._cls(node.config, self.harness, bridge=self.bridge,
+                            _handle=res[0]["handle"])
+            res, reqs = res[1:], reqs[1:]
         try:
-            for r, q in zip(res, body + [{"op": "ready"}, {"op": "status"}], strict=True):
+            for r, q in zip(res, reqs, strict=True):
                 if "error" in r:
                     self._raise(q["op"], r)
             if local[0] == "append" and res[0].get("dropped"):
@@ -256,6 +301,45 @@ class EtcdBackend(Backend):
         out.last_suppressed = [message_from_json(d) for d in rd["suppressed"]]
         out.cached = Status.from_json(st["status"])
         return out, [message_from_json(d) for d in rd["messages"]]
+
+    def _run1(self, node: Any, local: Local, fork: bool) -> tuple[Any, list[Message]]:
+        self._check_generation(node)
+        reqs = self._flush_garbage()
+        skip = len(reqs)
+        body = self._build(node, local, fork)
+        res = self.harness.batch(reqs + body)[skip:]
+        return self._parse(node, local, fork, body, res)
+
+    def fork_act_many(
+        self, items: list[tuple[Any, Local]]
+    ) -> list[tuple[Any, list[Message]] | Exception]:
+        """`fork_act` of several (node, local step) pairs in one round trip; each result is
+        (copy, messages) or the exception that step raised."""
+        from etcdharness.client import HarnessError
+
+        try:
+            for node, _ in items:
+                self._check_generation(node)
+            reqs = self._flush_garbage()
+            skip = len(reqs)
+            bodies = [self._build(node, local, True) for node, local in items]
+            for b in bodies:
+                reqs.extend(b)
+            res = self.harness.batch(reqs)[skip:]
+        except HarnessError as e:
+            raise HarnessFailure(str(e)) from None
+        out: list[tuple[Any, list[Message]] | Exception] = []
+        k = 0
+        for (node, local), body in zip(items, bodies, strict=True):
+            part = res[k : k + len(body)]
+            k += len(body)
+            try:
+                out.append(self._parse(node, local, True, body, part))
+            except HarnessError as e:
+                raise HarnessFailure(str(e)) from None
+            except Exception as e:  # noqa: BLE001 - returned, as fork_act would raise it
+                out.append(e)
+        return out
 
     @staticmethod
     def _raise(op: str, r: dict[str, Any]) -> None:
@@ -280,29 +364,153 @@ class EtcdBackend(Backend):
             raise BackendUnavailable(
                 f"etcd implements {ETCD_RULES} only (rules={cfg.rules!r})"
             )
-        from etcdharness.client import Config as EtcdConfig
-
         # heartbeat_tick 1: the bridge's quiet_tick withholds the heartbeats of a leader's
         # tick (FINDINGS 12). etcd refuses ElectionTick <= HeartbeatTick (raft.go:221-222),
         # i.e. the model's ET = 1: unchecked_election_tick builds the node with 2 and sets
         # electionTimeout = 1 afterwards (nothing else in raft.go needs the inequality).
+        return self.new_cluster(cfg, [nid])[0]
+
+    def _etcd_config(self, cfg: ClusterConfig, nid: int) -> Any:
+        from etcdharness.client import Config as EtcdConfig
+
         ic = impl_config(cfg, nid)
         config = EtcdConfig(
             **{f.name: getattr(ic, f.name) for f in dataclasses.fields(EtcdConfig)
                if hasattr(ic, f.name)}
         )
-        config = dataclasses.replace(config, heartbeat_tick=1, unchecked_election_tick=True)
-        from etcdharness.client import HarnessError
+        return dataclasses.replace(config, heartbeat_tick=1, unchecked_election_tick=True)
 
+    def new_cluster(self, cfg: ClusterConfig, ids: list[int] | None = None) -> list[Any]:
+        """The nodes (default 1..N) in one round trip: create, pin the timeout, status."""
+        from etcdharness.client import HarnessError, Status, _spec
+
+        if cfg.rules != ETCD_RULES:
+            raise BackendUnavailable(
+                f"etcd implements {ETCD_RULES} only (rules={cfg.rules!r})"
+            )
+        ids = list(range(1, cfg.n + 1)) if ids is None else ids
+        configs = [self._etcd_config(cfg, nid) for nid in ids]
+        reqs: list[dict[str, Any]] = []
         try:
-            node = self._cls(config, self.harness, bridge=self.bridge)
-            node.set_randomized_election_timeout(NEVER, sticky=True)
+            self.harness.start()
+            reqs.extend(self._flush_garbage())
+            skip = len(reqs)
+            for c in configs:
+                reqs.append({"op": "create", "node": _spec(c, self.bridge)})
+                reqs.append({"op": "set_randomized_election_timeout", "handle": -1,
+                             "value": NEVER, "sticky": True})
+                reqs.append({"op": "status", "handle": -1})
+            res = self.harness.batch(reqs)[skip:]
         except HarnessError as e:
             raise HarnessFailure(str(e)) from None
-        return node
+        nodes: list[Any] = []
+        for k, c in enumerate(configs):
+            created, _, st = res[3 * k : 3 * k + 3]
+            for r, op in zip(res[3 * k : 3 * k + 3], ("create", "set_randomized_election_timeout",
+                                                     "status"), strict=True):
+                if "error" in r:
+                    self._garbage.extend(n.handle for n in nodes)
+                    if op != "create":
+                        self._garbage.append(created["handle"])
+                    self._raise(op, r)
+            node: Any = self._cls(c, self.harness, bridge=self.bridge,
+                                  _handle=created["handle"])
+            node.cached = Status.from_json(st["status"])
+            nodes.append(node)
+        return nodes
+
+    def _flush_garbage(self) -> list[dict[str, Any]]:
+        """Destroy requests for the discarded nodes of the current harness process."""
+        reqs: list[dict[str, Any]] = []
+        if self._garbage and self._garbage_gen == self.harness.generation:
+            reqs = [{"op": "destroy", "handle": g} for g in self._garbage]
+        self._garbage = []
+        self._garbage_gen = self.harness.generation
+        return reqs
 
     def act(self, node: Any, local: Local) -> list[Message]:
+        if self._queue:
+            return self._take(node, local)
         return self._run(node, local, fork=False)[1]
+
+    _RUN_OPS = {"tick": "tick", "timeout": "timeout", "heartbeat": "beat", "restart": "restart",
+                "transfer": "transfer_leader", "append": "propose", "deliver": "deliver",
+                "duplicate": "duplicate", "drop": "drop"}
+
+    def prefetch(self, cluster: Any, actions: list[Any]) -> None:
+        from etcdharness.client import HarnessError, message_to_json
+
+        self._queue.clear()
+        if not actions or any(n.generation != self.harness.generation for n in cluster.nodes):
+            return
+        steps: list[dict[str, Any]] = []
+        kinds: list[tuple[int, str]] = []
+        for a in actions:
+            kind = a[0]
+            if kind in ("deliver", "drop", "duplicate"):
+                mm = a[1]
+                nid = mm[2]
+                steps.append({"node": nid - 1, "do": kind,
+                              "msg": message_to_json(concrete_message(mm))})
+            else:
+                nid = a[1]
+                step: dict[str, Any] = {"node": nid - 1, "do": self._RUN_OPS[kind]}
+                if kind == "transfer":
+                    step["to"] = a[2]
+                steps.append(step)
+            kinds.append((nid, kind))
+        try:
+            res = self.harness.request(
+                "run",
+                handles=[n.handle for n in cluster.nodes],
+                inflight=[message_to_json(m) for m in cluster.inflight],
+                steps=steps,
+                never=NEVER,
+            )
+        except HarnessError as e:
+            raise HarnessFailure(str(e)) from None
+        for (nid, kind), r in zip(kinds, res["results"], strict=False):
+            if kind == "drop":
+                if "error" in r:
+                    break
+                continue
+            local = "step" if kind in ("deliver", "duplicate") else kind
+            self._queue.append((cluster.nodes[nid - 1].handle, local, r))
+            if "error" in r:
+                break
+        self._queue_gen = self.harness.generation
+
+    def _take(self, node: Any, local: Local) -> list[Message]:
+        from etcdharness.client import Status, message_from_json
+        from impl.raft import ErrProposalDropped
+
+        handle, kind, r = self._queue.popleft()
+        if (
+            handle != node.handle
+            or kind != local[0]
+            or self._queue_gen != self.harness.generation
+            or (kind == "step" and "msg" in r and message_from_json(r["msg"]) != local[1])
+        ):
+            self._queue.clear()
+            raise HarnessFailure(
+                f"node {node.id}: the prefetched etcd run is out of step with the lockstep "
+                f"run at {local[0]} (harness bug)"
+            )
+        if "error" in r:
+            self._queue.clear()
+            node.cached = None
+            if r.get("kind") == "missing":
+                raise HarnessFailure(
+                    f"node {node.id}: no in-flight etcd message matches the model's (harness bug)"
+                )
+            self._raise(local[0], r)
+        if r.get("dropped"):
+            self._queue.clear()
+            node.cached = Status.from_json(r["status"])
+            raise ErrProposalDropped("raft proposal dropped")
+        node.last_suppressed = [message_from_json(d) for d in r["suppressed"]]
+        node.cached = Status.from_json(r["status"])
+        return [message_from_json(d) for d in r["messages"]]
 
     def fork_act(self, node: Any, local: Local) -> tuple[Any, list[Message]]:
         return self._run(node, local, fork=True)
@@ -310,10 +518,16 @@ class EtcdBackend(Backend):
     def abstract(self, node: Any, et: int, check_quorum: bool) -> Node:
         from etcdharness.client import HarnessError
 
+        st = node.cached
+        got = node.abs_cache
+        if st is not None and got is not None and got[0] is st:
+            return got[1]  # type: ignore[no-any-return]
         try:
-            return abstract_node_via_status(node, et, check_quorum)
+            out = abstract_node_via_status(node, et, check_quorum)
         except HarnessError as e:
             raise HarnessFailure(str(e)) from None
+        node.abs_cache = (node.cached, out)
+        return out
 
     def discard(self, node: Any) -> None:
         if node.generation == self.harness.generation:

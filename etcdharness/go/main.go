@@ -326,8 +326,9 @@ func (s *server) one(raw []byte, last *int) map[string]interface{} {
 		req.Handle = *last
 	}
 	res, err := s.handle(&req)
-	if last != nil && err == nil && (req.Op == "clone" || req.Op == "create") {
-		if h, ok := res["handle"].(int); ok {
+	if last != nil && (req.Op == "clone" || req.Op == "create") {
+		*last = 0 // a failed create/clone: later "handle": -1 requests fail too
+		if h, ok := res["handle"].(int); ok && err == nil {
 			*last = h
 		}
 	}

@@ -132,5 +132,34 @@ def test_check_runs_the_default_job() -> None:
     p = run("check", "--json")
     assert p.returncode == 0, p.stderr[-2000:]
     data = json.loads(p.stdout)
-    assert data["complete"] is True
-    assert data["config"]["pre_vote"] and data["config"]["check_quorum"]
+    assert data["ok"] is True
+    assert data["explore"]["complete"] is True
+    assert data["explore"]["config"]["pre_vote"] and data["explore"]["config"]["check_quorum"]
+    assert set(data["explore"]["invariants"].values()) == {"held"}
+    assert data["conform"]["conformant"] is True
+    for name, results in data["prove"].items():
+        for r in results:
+            assert r["status"] == "proved" or r["known_failure"], (name, r)
+
+
+def test_explore_variant_finds_the_historical_bug_with_room_for_two_campaigns() -> None:
+    p = run("explore", "--variant", "reset-clears-vote", "--max-msgs", "3", "--symmetry", "--json")
+    assert p.returncode == 1, p.stderr
+    data = json.loads(p.stdout)
+    assert data["config"]["rule_changes"] == "reset-clears-vote"
+    assert data["violations"][0]["invariant"] == "VoteOnce"
+    assert data["violations"][0]["length"] == 11
+
+
+def test_explore_rules_file_and_bad_names(tmp_path: Path) -> None:
+    f = tmp_path / "floor.py"
+    f.write_text("def quorum(n: int) -> int:\n    return n // 2\n")
+    p = run("explore", "--nodes", "4", "--max-term", "1", "--rules-file", str(f), "--json")
+    assert p.returncode == 1
+    assert json.loads(p.stdout)["violations"][0]["invariant"] == "LeaderHasQuorum"
+    bad = tmp_path / "bad.py"
+    bad.write_text("def quorom(n: int) -> int:\n    return n\n")
+    p = run("explore", "--rules-file", str(bad))
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+    p = run("explore", "--variant", "no-such-variant")
+    assert p.returncode == 2 and "unknown variant" in p.stderr

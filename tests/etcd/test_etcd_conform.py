@@ -98,7 +98,7 @@ def test_lockstep_reuses_one_abstraction(harness: Harness) -> None:
 
 
 def test_harness_crash_is_one_line_and_restarts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RAFTHARNESS_CRASH_AFTER", "300")
+    monkeypatch.setenv("RAFTHARNESS_CRASH_AFTER", "40")
     res = CliRunner().invoke(conform, ["--impl", "etcd", "--nodes", "3", "--examples", "30",
                                        "--seed", "1"])
     assert res.exit_code == 2, res.output
@@ -112,8 +112,8 @@ def test_harness_crash_is_one_line_and_restarts(monkeypatch: pytest.MonkeyPatch)
 
 def test_harness_crash_examples_continue(monkeypatch: pytest.MonkeyPatch) -> None:
     """After a crash the next example runs on a fresh harness process."""
-    monkeypatch.setenv("RAFTHARNESS_CRASH_AFTER", "400")
-    rep = run_lockstep(3, 30, seed=3, impl="etcd")
+    monkeypatch.setenv("RAFTHARNESS_CRASH_AFTER", "40")
+    rep = run_lockstep(3, 40, seed=3, impl="etcd")
     assert rep.harness_failures >= 1
     assert rep.examples > rep.harness_failures and rep.steps > 0
     assert rep.divergence is None and rep.error is not None
@@ -154,3 +154,24 @@ def test_harness_failure_is_not_a_divergence(harness: Harness) -> None:
     harness.close()  # the nodes are gone with the process
     with pytest.raises(HarnessFailure, match="restarted"):
         run.step(("timeout", 1))
+
+
+def test_lockstep_without_bridge_finds_a_minimal_divergence(harness: Harness) -> None:
+    rep = run_lockstep(3, 30, seed=5, impl=EtcdBackend(harness, bridge=NO_BRIDGE))
+    assert not rep.conformant and rep.error is None
+    assert rep.divergence is not None
+    assert any("DIVERGENCE" in ln for ln in rep.divergence["rendered"])
+    assert (rep.minimal_steps() or 0) <= 8
+
+
+class _LiveEtcd(EtcdBackend):
+    batches = False  # one round trip per step, no prefetched program
+
+
+def test_prefetched_program_equals_step_by_step(harness: Harness) -> None:
+    """The `run` request (a whole program per round trip) is only an optimisation: the same
+    seed gives the same examples and steps as step-by-step requests."""
+    fast = run_lockstep(3, 20, seed=8, impl=EtcdBackend(harness))
+    slow = run_lockstep(3, 20, seed=8, impl=_LiveEtcd(harness))
+    assert fast.conformant and slow.conformant
+    assert (fast.examples, fast.steps) == (slow.examples, slow.steps)
