@@ -7,10 +7,20 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
 from explorer.protocol import Model
+
+try:  # the C helper behind Counter.update, without its per-call type checks
+    from collections import _count_elements  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - other Python implementations
+
+    def _count_elements(mapping: dict[Any, int], iterable: Any) -> None:
+        for elem in iterable:
+            mapping[elem] = mapping.get(elem, 0) + 1
+
 
 # How many expansions between two looks at the clock.
 _CLOCK_EVERY = 512
@@ -139,7 +149,7 @@ def explore(
     successors = model.successors
     violations = violations_of
     kind_of = model.action_kind
-    count_kinds = kinds.update
+    count_kinds = partial(_count_elements, kinds)
     first = itemgetter(0)
     index_get = index.get
     states_append = states.append
