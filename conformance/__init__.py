@@ -3,6 +3,8 @@
 The only package that imports both model/ and impl/; they meet through one abstraction
 function, `conformance.abstraction.abstract(cluster, model)`.
 
+- `conformance.nodes`: the node-factory seam: `PythonBackend` (impl's RawNode, the default)
+  or `EtcdBackend` (etcd 3.4.23's raft library through etcdharness; `--impl etcd`).
 - `conformance.abstraction`: `ImplCluster` (RawNodes + in-flight impl messages + budgets,
   driven by model actions) and the abstraction function (`abstract`, `abstract_node`,
   `abstract_message`; `concrete_message` is its inverse on messages).

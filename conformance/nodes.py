@@ -9,9 +9,12 @@ abstraction (`conformance.abstraction`).
   (`abstract_node`), copied with `copy.deepcopy`.
 - `EtcdBackend` ("etcd"): `etcdharness.client.EtcdRawNode`, i.e. etcd 3.4.23's real raft
   library behind the harness (MODEL_BRIDGE, etcdharness/FINDINGS.md), abstracted through the
-  public `status()` (`abstract_node_via_status`) and copied by the harness' `clone`. Each local
-  step is one round trip: `[clone,] action, ready, status` in one batch; the status is cached
-  on the node, so the abstraction costs nothing more.
+  public `status()` (`abstract_node_via_status`) and copied by the harness' `clone`. A local
+  step is `[clone,] action, ready, status` in one batch (the exhaustive mode sends all the
+  unchecked local steps out of one model state together), a lockstep program is one `run`
+  request (`prefetch`), and a cluster is created in one batch; the status is cached on the
+  node, so the abstraction costs no further round trip. A harness process that crashes, hangs
+  or prints garbage raises `HarnessFailure` (not a divergence).
 
 Timing is the same on both: a model `tick` runs with the randomized election timeout pinned
 far away (`NEVER`; on etcd pinned `sticky`, so etcd's redraws on every state change and
@@ -365,7 +368,7 @@ class EtcdBackend(Backend):
                 f"etcd implements {ETCD_RULES} only (rules={cfg.rules!r})"
             )
         # heartbeat_tick 1: the bridge's quiet_tick withholds the heartbeats of a leader's
-        # tick (FINDINGS 12). etcd refuses ElectionTick <= HeartbeatTick (raft.go:221-222),
+        # tick (FINDINGS 12). etcd refuses ElectionTick <= HeartbeatTick (raft.go:221-223),
         # i.e. the model's ET = 1: unchecked_election_tick builds the node with 2 and sets
         # electionTimeout = 1 afterwards (nothing else in raft.go needs the inequality).
         return self.new_cluster(cfg, [nid])[0]

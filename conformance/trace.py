@@ -168,13 +168,16 @@ def trace_to_json(run: Lockstep) -> dict[str, Any]:
     for k, s in enumerate(run.steps, 1):
         if s.problems and div is None:
             div = {"step": k, "problems": list(s.problems)}
-    return {
+    out = {
         "format": FORMAT,
         "config": config_to_json(run.cfg),
         "actions": [action_to_json(s.action) for s in run.steps],
         "divergence": div,
         "rendered": run.render(),
     }
+    if run.backend.name != "python":
+        out["impl"] = run.backend.name  # replay runs the trace on the same implementation
+    return out
 
 
 def write_trace(run: Lockstep, path: Path) -> Path:
@@ -187,6 +190,7 @@ def write_trace(run: Lockstep, path: Path) -> Path:
 class LoadedTrace:
     cfg: ClusterConfig
     actions: list[Action]
+    impl: str = "python"  # "etcd": a trace of `raftcheck conform --impl etcd`
 
 
 def load_trace(path: Path) -> LoadedTrace:
@@ -210,7 +214,10 @@ def parse_trace(raw: Any) -> LoadedTrace:
     acts = raw["actions"]
     if not isinstance(acts, list):
         raise TraceError("'actions' must be a list")
-    return LoadedTrace(cfg, [action_from_json(a, cfg.n) for a in acts])
+    impl = raw.get("impl", "python")
+    if impl not in ("python", "etcd"):
+        raise TraceError(f"unknown implementation {impl!r} (known: python, etcd)")
+    return LoadedTrace(cfg, [action_from_json(a, cfg.n) for a in acts], impl)
 
 
 @dataclass
@@ -221,9 +228,15 @@ class ReplayResult:
     not_enabled: int | None  # 1-based step whose action the model does not enable
 
 
-def replay(trace: LoadedTrace) -> ReplayResult:
-    """Re-run `trace` on impl and model; stop at the first divergence."""
-    run = Lockstep(trace.cfg)
+def replay(trace: LoadedTrace, backend: Any = None) -> ReplayResult:
+    """Re-run `trace` on impl (or etcd, for an etcd trace; `backend` if given) and model;
+    stop at the first divergence. Without the etcd harness an etcd trace raises
+    `conformance.nodes.BackendUnavailable`."""
+    if backend is None and trace.impl != "python":
+        from conformance.nodes import make_backend
+
+        backend = make_backend(trace.impl)
+    run = Lockstep(trace.cfg, backend)
     if run.init_problems:
         return ReplayResult(run, False, 0, None)
     for k, a in enumerate(trace.actions, 1):

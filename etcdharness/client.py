@@ -105,7 +105,7 @@ class Config:
     log_terms: Sequence[int] = ()
     pending_conf: bool = False
     # Allow election_tick <= heartbeat_tick (etcd's Config.validate refuses it,
-    # raft.go:221-222): the harness sets electionTimeout after building the node.
+    # raft.go:221-223): the harness sets electionTimeout after building the node.
     unchecked_election_tick: bool = False
 
 

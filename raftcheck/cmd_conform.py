@@ -242,8 +242,13 @@ def replay(trace_file: Path, as_json: bool) -> None:
         trace = load_trace(trace_file)
     except TraceError as e:
         _bad_input(str(e))
+    from conformance.nodes import BackendUnavailable, HarnessFailure
+
     start = time.perf_counter()
-    res = do_replay(trace)
+    try:
+        res = do_replay(trace)
+    except (BackendUnavailable, HarnessFailure) as e:
+        _bad_input(_one_line(str(e)))
     if res.not_enabled is not None:
         a = trace.actions[res.not_enabled - 1]
         _bad_input(

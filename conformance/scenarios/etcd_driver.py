@@ -3,7 +3,7 @@
 The same clock handling as the impl driver (conformance/scenarios/impl_driver.py): the
 randomized election timeout is pinned far away (`sticky`, so it survives etcd's redraws on
 every state change and restart), and a leader's own heartbeats are withheld by the bridge's
-`quiet_tick` (etcd needs HeartbeatTick >= 1 < ElectionTick, raft.go:217-222; the harness'
+`quiet_tick` (etcd needs HeartbeatTick >= 1 < ElectionTick, raft.go:217-223; the harness'
 `unchecked_election_tick` allows ElectionTick 1). `hup` is tickElection's firing: on a
 promotable non-leader electionElapsed is set to 0, then MsgHup is stepped.
 

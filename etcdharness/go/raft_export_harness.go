@@ -80,7 +80,7 @@ type HarnessSpec struct {
 	MaxInflight   int           `json:"max_inflight"`
 	Bridge        HarnessBridge `json:"bridge"`
 	// UncheckedElectionTick: allow ElectionTick <= HeartbeatTick (e.g. 1 and 1, the
-	// model's default ET), which Config.validate refuses (raft.go:221-222): the
+	// model's default ET), which Config.validate refuses (raft.go:221-223): the
 	// node is built with HeartbeatTick + 1 and electionTimeout is set afterwards.
 	UncheckedElectionTick bool `json:"unchecked_election_tick"`
 }

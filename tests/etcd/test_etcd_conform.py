@@ -175,3 +175,19 @@ def test_prefetched_program_equals_step_by_step(harness: Harness) -> None:
     slow = run_lockstep(3, 20, seed=8, impl=_LiveEtcd(harness))
     assert fast.conformant and slow.conformant
     assert (fast.examples, fast.steps) == (slow.examples, slow.steps)
+
+
+def test_etcd_trace_replays_on_etcd(harness: Harness, tmp_path: Path) -> None:
+    from conformance.trace import trace_to_json, write_trace
+    from raftcheck.cmd_conform import replay
+
+    run = Lockstep(ClusterConfig(), EtcdBackend(harness))
+    for action in (("tick", 1), ("timeout", 1)):
+        assert run.step(action) is not None
+    m = run.impl.inflight_abs[0]
+    assert run.step(("deliver", m)) is not None
+    assert trace_to_json(run)["impl"] == "etcd"
+    path = write_trace(run, tmp_path / "t.json")
+    res = CliRunner().invoke(replay, [str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["impl"] == "etcd"

@@ -11,6 +11,8 @@ fixed property of a node for the whole run.
 
 from __future__ import annotations
 
+import pytest
+
 from conformance.scenarios.etcd_driver import is_etcd_factory
 from conformance.scenarios.language import (
     Cluster,
@@ -137,6 +139,7 @@ def test_TestLearnerCanVote(driver: DriverFactory) -> None:
     ), driver)
 
 
+@pytest.mark.seed_rules
 def test_TestLearnerCannotVote(driver: DriverFactory) -> None:
     """The seed rule set's counterpart of TestLearnerCanVote: the learner adopts the term but
     sends no answer and records no vote (seed: `if r.isLearner { return }` in Step)."""

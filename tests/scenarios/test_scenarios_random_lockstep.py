@@ -1,4 +1,5 @@
-"""Random walks run on impl and the model in lockstep (not etcd tests).
+"""Random walks run on impl (and, marked `etcd`, on etcd's raft library) and the model in
+lockstep.
 
 Each walk picks a small configuration (voters, learners, promotion, pre-vote, check-quorum,
 rule set, election timeout, initial terms / votes / logs, pending configuration changes) and
@@ -9,10 +10,12 @@ at the first step where the two sides differ in any node's state or in the messa
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
 from conformance.scenarios import LockstepDriver
+from conformance.scenarios.etcd_driver import EtcdDriver
 from conformance.scenarios.language import Cluster, Msg, NodeInit
 
 WALKS = 120
@@ -41,11 +44,36 @@ def random_cluster(rnd: random.Random) -> Cluster:
     )
 
 
+def etcd_cluster(c: Cluster) -> Cluster:
+    """`c` as etcd can start it: the `etcd-3.4` rules, and with a pending configuration change
+    every log starting with the pending node's committed, unapplied entry (1,)
+    (etcdharness/FINDINGS.md 9a and 9c: etcd's pending change is an entry, raft.go:920-927,
+    and a committed entry is never overwritten, log.go:94-95)."""
+    nodes = dict(c.nodes)
+    if c.pending_conf:
+        for nid in c.ids:
+            init = c.init(nid)
+            log = (1,) if nid in c.pending_conf else init.log
+            if not log or log[0] != 1:
+                log = (1,) + log
+            nodes[nid] = replace(init, term=max(init.term, 1), log=log)
+    return replace(c, rules="etcd-3.4", nodes=nodes)
+
+
+@pytest.mark.parametrize(
+    "side", ["impl", pytest.param("etcd", marks=pytest.mark.etcd)]
+)
 @pytest.mark.parametrize("seed", range(WALKS))
-def test_random_walk_lockstep(seed: int) -> None:
+def test_random_walk_lockstep(seed: int, side: str, request: pytest.FixtureRequest) -> None:
+    """impl (or etcd's raft library, "etcd") and the model on the same random walk."""
     rnd = random.Random(seed)
     c = random_cluster(rnd)
-    d = LockstepDriver(c)
+    if side == "etcd":
+        etcd = request.getfixturevalue("harness")
+        c = etcd_cluster(c)
+        d = LockstepDriver(c, lambda cl: EtcdDriver(cl, etcd))
+    else:
+        d = LockstepDriver(c)
     in_flight: list[Msg] = []
     for _ in range(STEPS):
         r = rnd.random()
