@@ -1,6 +1,6 @@
 """Default bounds per voter count, chosen so that the default runs are exhaustive and quick.
 
-3 voters: seconds; 4 voters: under a minute; 5 voters: minutes (see bench/ and the README).
+3 voters: seconds; 4 voters: seconds to a minute; 5 voters: minutes (see bench/ and the README).
 A campaign needs voters-1 messages in flight at once, so max_msgs is never below that.
 """
 
@@ -13,7 +13,7 @@ _BOUNDS = {
     1: (2, 2, 1),
     2: (2, 2, 1),
     3: (2, 2, 1),
-    4: (2, 3, 1),
+    4: (1, 3, 1),
     5: (1, 4, 1),
     6: (1, 5, 1),
     7: (1, 6, 1),
