@@ -14,16 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from model.config import ClusterConfig
+from raftcheck.defaults import default_config
 
-# voters -> (max_term, max_msgs, election_timeout). A campaign needs voters-1 messages in flight.
+# voters -> (max_term, max_msgs, election_timeout): the explorer's defaults (raftcheck/defaults.py).
 AUDIT_BOUNDS: dict[int, tuple[int, int, int]] = {
-    1: (2, 2, 1),
-    2: (2, 2, 1),
-    3: (2, 2, 1),
-    4: (1, 3, 1),
-    5: (1, 4, 1),
-    6: (1, 5, 1),
-    7: (1, 6, 1),
+    n: (c.max_term, c.max_msgs, c.election_timeout)
+    for n, c in ((n, default_config(n)) for n in range(1, 8))
 }
 DEFAULT_NODES: tuple[int, ...] = (3, 4)  # 5 voters: opt in (minutes per run)
 DIFF_NODES = 3  # the behaviour diff runs on 3-voter configurations only
@@ -62,11 +58,7 @@ class AuditConfig:
 
 
 def base_config(voters: int, pre_vote: bool, check_quorum: bool) -> ClusterConfig:
-    max_term, max_msgs, et = AUDIT_BOUNDS.get(voters, (1, max(voters - 1, 2), 1))
-    return ClusterConfig(
-        voters=voters, pre_vote=pre_vote, check_quorum=check_quorum, election_timeout=et,
-        max_term=max_term, max_msgs=max_msgs,
-    )
+    return replace(default_config(voters), pre_vote=pre_vote, check_quorum=check_quorum)
 
 
 def _label(voters: int, pre_vote: bool, check_quorum: bool) -> str:
