@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.scenarios.impl_driver import from_impl, to_impl
-from conformance.scenarios.language import Cluster, Driver, Msg, NodeView, ScenarioError
+from conformance.scenarios.impl_driver import RawNodeDriver
+from conformance.scenarios.language import Cluster, Msg, ScenarioError
 
 NEVER = 10**9
 ETCD_RULES = "etcd-3.4"
@@ -31,7 +31,7 @@ class Unsupported(ScenarioError):
     """The scenario needs something etcd does not have (the `seed` rule set)."""
 
 
-class EtcdDriver(Driver):
+class EtcdDriver(RawNodeDriver):
     """`harness`: an `etcdharness.client.Harness` (None: the process-wide default one)."""
 
     name = "etcd"
@@ -66,12 +66,7 @@ class EtcdDriver(Driver):
         from etcdharness.client import Config
 
         c = self.cluster
-        all_voters = list(range(1, c.voters + 1))
-        learners = list(range(c.voters + 1, c.n + 1))
-        if c.promoted_learners and not c.is_learner(nid):
-            voters, lrn = all_voters + learners, []
-        else:
-            voters, lrn = all_voters, learners
+        voters, lrn = self.views(nid)
         init = c.init(nid)
         return Config(
             id=nid,
@@ -89,9 +84,6 @@ class EtcdDriver(Driver):
             unchecked_election_tick=True,
         )
 
-    def _out(self, nid: int) -> list[Msg]:
-        return [from_impl(m) for m in self.nodes[nid].ready()]
-
     def hup(self, nid: int) -> list[Msg]:
         n = self.nodes[nid]
         s = n.status()
@@ -101,42 +93,6 @@ class EtcdDriver(Driver):
     def tick(self, nid: int) -> list[Msg]:
         self.nodes[nid].tick()
         return self._out(nid)
-
-    def step(self, m: Msg) -> list[Msg]:
-        self.nodes[m.to].step(to_impl(m))
-        return self._out(m.to)
-
-    def _leader(self, nid: int) -> Any:
-        n = self.nodes[nid]
-        if n.status().role != "leader":
-            raise ScenarioError(f"node {nid} is not a leader")
-        return n
-
-    def transfer(self, leader: int, to: int) -> list[Msg]:
-        self._leader(leader).transfer_leader(to)
-        return self._out(leader)
-
-    def append(self, leader: int) -> list[Msg]:
-        self._leader(leader).propose(b"x")
-        return self._out(leader)
-
-    def beat(self, leader: int) -> list[Msg]:
-        self.nodes[leader].beat()
-        return self._out(leader)
-
-    def restart(self, nid: int) -> None:
-        self.nodes[nid].restart()
-
-    def view(self, nid: int) -> NodeView:
-        s = self.nodes[nid].status()
-        return NodeView(
-            role=s.role,
-            term=s.term,
-            vote=s.vote,
-            lead=s.lead,
-            log=tuple(s.log_terms),
-            granted=frozenset(i for i, v in s.votes.items() if v),
-        )
 
 
 def is_etcd_factory(factory: Any) -> bool:

@@ -9,6 +9,8 @@ promotable non-leader electionElapsed is set to 0, then MsgHup is stepped (RawNo
 
 from __future__ import annotations
 
+from typing import Any
+
 from conformance.scenarios.language import Cluster, Driver, Msg, NodeView, ScenarioError
 from impl import NONE, Config, Entry, Message, MessageType, RawNode, StateType
 from impl.raft import CAMPAIGN_TRANSFER_CONTEXT, step_candidate, step_follower, step_leader
@@ -56,75 +58,35 @@ def from_impl(m: Message) -> Msg:
     return Msg(name, m.frm, m.to, m.term)
 
 
-class ImplDriver(Driver):
-    name = "impl"
+class RawNodeDriver(Driver):
+    """What every driver over RawNode-like nodes (impl's, or etcd's through the harness) shares:
+    the message conversion, leader actions and the node view. Subclasses create `self.nodes`
+    and define `hup` and `tick` (their clocks differ)."""
 
-    def __init__(self, cluster: Cluster) -> None:
-        super().__init__(cluster)
-        self.nodes: dict[int, RawNode] = {}
-        for nid in cluster.ids:
-            self.nodes[nid] = RawNode(self._config(nid))
-            init = cluster.init(nid)
-            r = self.nodes[nid].raft
-            if init.role != "follower":
-                state, stepf = _STATES[init.role]
-                r.state = state
-                r.step = stepf
-                r.tick = r.tick_heartbeat if init.role == "leader" else r.tick_election
-            r.lead = init.lead
+    nodes: dict[int, Any]
 
-    def _config(self, nid: int) -> Config:
+    def views(self, nid: int) -> tuple[list[int], list[int]]:
+        """(voters, learners) as node `nid` sees them: a promoted learner counts as a voter for
+        everybody but itself."""
         c = self.cluster
         all_voters = list(range(1, c.voters + 1))
         learners = list(range(c.voters + 1, c.n + 1))
         if c.promoted_learners and not c.is_learner(nid):
-            # Everybody else already counts the learners as voters.
-            voters, lrn = all_voters + learners, []
-        else:
-            voters, lrn = all_voters, learners
-        init = c.init(nid)
-        return Config(
-            id=nid,
-            voters=voters,
-            learners=lrn,
-            election_tick=c.election_timeout,
-            heartbeat_tick=NEVER,
-            pre_vote=c.pre_vote,
-            check_quorum=c.check_quorum,
-            rules=c.rules,
-            rand=lambda n: 0,
-            term=init.term,
-            vote=init.vote,
-            log_terms=init.log,
-            pending_conf=nid in c.pending_conf,
-        )
+            return all_voters + learners, []
+        return all_voters, learners
 
     def _out(self, nid: int) -> list[Msg]:
         return [from_impl(m) for m in self.nodes[nid].ready()]
-
-    def hup(self, nid: int) -> list[Msg]:
-        rn = self.nodes[nid]
-        r = rn.raft
-        if r.state != StateType.StateLeader and r.promotable():
-            r.election_elapsed = 0
-        rn.campaign()
-        return self._out(nid)
-
-    def tick(self, nid: int) -> list[Msg]:
-        rn = self.nodes[nid]
-        rn.raft.randomized_election_timeout = NEVER
-        rn.tick()
-        return self._out(nid)
 
     def step(self, m: Msg) -> list[Msg]:
         self.nodes[m.to].step(to_impl(m))
         return self._out(m.to)
 
-    def _leader(self, nid: int) -> RawNode:
-        rn = self.nodes[nid]
-        if rn.raft.state != StateType.StateLeader:
+    def _leader(self, nid: int) -> Any:
+        n = self.nodes[nid]
+        if n.status().role != "leader":
             raise ScenarioError(f"node {nid} is not a leader")
-        return rn
+        return n
 
     def transfer(self, leader: int, to: int) -> list[Msg]:
         self._leader(leader).transfer_leader(to)
@@ -151,3 +113,55 @@ class ImplDriver(Driver):
             log=tuple(s.log_terms),
             granted=frozenset(i for i, v in s.votes.items() if v),
         )
+
+
+class ImplDriver(RawNodeDriver):
+    name = "impl"
+
+    def __init__(self, cluster: Cluster) -> None:
+        super().__init__(cluster)
+        self.nodes: dict[int, RawNode] = {}
+        for nid in cluster.ids:
+            self.nodes[nid] = RawNode(self._config(nid))
+            init = cluster.init(nid)
+            r = self.nodes[nid].raft
+            if init.role != "follower":
+                state, stepf = _STATES[init.role]
+                r.state = state
+                r.step = stepf
+                r.tick = r.tick_heartbeat if init.role == "leader" else r.tick_election
+            r.lead = init.lead
+
+    def _config(self, nid: int) -> Config:
+        c = self.cluster
+        voters, lrn = self.views(nid)
+        init = c.init(nid)
+        return Config(
+            id=nid,
+            voters=voters,
+            learners=lrn,
+            election_tick=c.election_timeout,
+            heartbeat_tick=NEVER,
+            pre_vote=c.pre_vote,
+            check_quorum=c.check_quorum,
+            rules=c.rules,
+            rand=lambda n: 0,
+            term=init.term,
+            vote=init.vote,
+            log_terms=init.log,
+            pending_conf=nid in c.pending_conf,
+        )
+
+    def hup(self, nid: int) -> list[Msg]:
+        rn = self.nodes[nid]
+        r = rn.raft
+        if r.state != StateType.StateLeader and r.promotable():
+            r.election_elapsed = 0
+        rn.campaign()
+        return self._out(nid)
+
+    def tick(self, nid: int) -> list[Msg]:
+        rn = self.nodes[nid]
+        rn.raft.randomized_election_timeout = NEVER
+        rn.tick()
+        return self._out(nid)
