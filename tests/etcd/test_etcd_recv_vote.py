@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.scenarios.etcd_tables import RECV_VOTE_ROWS
 from etcdharness.client import Config, EtcdRawNode, Harness
 from impl.raftpb import Message, MessageType
 
@@ -16,30 +17,7 @@ pytestmark = pytest.mark.etcd
 
 MT = MessageType
 
-# (state, candidate's last index, candidate's last term, voter's vote, reject?)
-TABLE = [
-    ("follower", 0, 0, 0, True),
-    ("follower", 0, 1, 0, True),
-    ("follower", 0, 2, 0, True),
-    ("follower", 0, 3, 0, False),
-    ("follower", 1, 0, 0, True),
-    ("follower", 1, 1, 0, True),
-    ("follower", 1, 2, 0, True),
-    ("follower", 1, 3, 0, False),
-    ("follower", 2, 0, 0, True),
-    ("follower", 2, 1, 0, True),
-    ("follower", 2, 2, 0, False),
-    ("follower", 2, 3, 0, False),
-    ("follower", 3, 0, 0, True),
-    ("follower", 3, 1, 0, True),
-    ("follower", 3, 2, 0, False),
-    ("follower", 3, 3, 0, False),
-    ("follower", 3, 2, 2, False),  # a repeat of the vote already cast
-    ("follower", 3, 2, 1, True),  # voted for someone else
-    ("leader", 3, 3, 1, True),
-    ("pre-candidate", 3, 3, 1, True),
-    ("candidate", 3, 3, 1, True),
-]
+TABLE = RECV_VOTE_ROWS
 
 
 def make_voter(harness: Harness, state: str, log_term: int, vote: int) -> EtcdRawNode:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.scenarios.etcd_tables import RECV_VOTE_ROWS
 from conformance.scenarios.language import (
     Cluster,
     DriverFactory,
@@ -31,30 +32,6 @@ ET = 10
 
 # --------------------------------------------------------------------------- TestRecvMsgVote
 
-# (role, candidate's last index, candidate's last term, voted for, rejected?)
-RECV_VOTE_ROWS: list[tuple[str, int, int, int, bool]] = [
-    ("follower", 0, 0, 0, True),
-    ("follower", 0, 1, 0, True),
-    ("follower", 0, 2, 0, True),
-    ("follower", 0, 3, 0, False),
-    ("follower", 1, 0, 0, True),
-    ("follower", 1, 1, 0, True),
-    ("follower", 1, 2, 0, True),
-    ("follower", 1, 3, 0, False),
-    ("follower", 2, 0, 0, True),
-    ("follower", 2, 1, 0, True),
-    ("follower", 2, 2, 0, False),
-    ("follower", 2, 3, 0, False),
-    ("follower", 3, 0, 0, True),
-    ("follower", 3, 1, 0, True),
-    ("follower", 3, 2, 0, False),
-    ("follower", 3, 3, 0, False),
-    ("follower", 3, 2, 2, False),
-    ("follower", 3, 2, 1, True),
-    ("leader", 3, 3, 1, True),
-    ("pre-candidate", 3, 3, 1, True),
-    ("candidate", 3, 3, 1, True),
-]
 
 
 def recv_vote(mtype: str, row: tuple[str, int, int, int, bool]) -> Scenario:
