@@ -34,6 +34,8 @@ class AuditConfig:
 
     def bounds_text(self) -> str:
         c = self.cfg
+        from model.topology import describe_links
+
         parts = [
             f"voters={c.voters}",
             *([f"learners={c.learners}{' (promoted)' if c.promoted_learners else ''}"]
@@ -54,6 +56,12 @@ class AuditConfig:
             parts.append(
                 "logs=" + ",".join(f"{k}:{list(v)}" for k, v in c.init_logs)
             )
+        if c.cut_links:
+            parts.append(f"cut={describe_links(c.cut_links)}")
+        if c.lossy_links:
+            parts.append(f"lossy={describe_links(c.lossy_links)}")
+        if c.partition_faults:
+            parts.append(f"partition_faults={c.partition_faults}")
         return " ".join(parts)
 
 
@@ -132,6 +140,7 @@ RULE_EXTRAS: dict[str, tuple[str, ...]] = {
     "lower_term_reply": (),
     "vote_reply_term": (),
     "reset_vote": ("restart",),
+    "grant_resets_elapsed": ("transfer",),
     "pre_candidate_lead": ("transfer",),
     "learner_answers_votes": ("learner",),
     "record_vote": ("duplicate", "learner"),

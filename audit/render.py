@@ -20,8 +20,13 @@ def trace_text(tr: Trace, indent: str = "  ") -> list[str]:
     lines = [f"{indent}{tr.title} ({len(tr)} steps)", f"{indent}  0: initial state"]
     lines += [f"{indent}       {x}" for x in tr.initial]
     for k, st in enumerate(tr.steps, 1):
+        if k == tr.cycle_start:
+            lines.append(f"{indent}  <<< start of cycle >>>")
         lines.append(f"{indent}{k:>3}: {st.text}")
         lines += [f"{indent}       {x}" for x in (st.changes or ["(no change)"])]
+    if tr.cycle_start is not None:
+        lines.append(f"{indent}  <<< back to step {tr.cycle_start - 1} (terms shifted): the "
+                     "cycle repeats forever >>>")
     return lines
 
 
@@ -77,10 +82,27 @@ def report_text(rep: AuditReport) -> list[str]:
                 + ("" if g.complete else " (incomplete: time limit)")
             )
         lines.append("")
+    if rep.liveness:
+        lines.append("liveness (partitions; a property counts as broken only where "
+                     f"{s.baseline.name} holds it):")
+        for lo in rep.liveness:
+            bad = lo.broken
+            lines.append(
+                f"  [{lo.config.label}] {lo.distinct_states:,} states {lo.seconds:.2f}s"
+                + ("" if lo.complete else " incomplete") + "; "
+                + (f"BROKEN: {', '.join(bad)}" if bad else "no property broken by the change")
+            )
+            lines.append("      " + " ".join(f"{p}={v}" for p, v in lo.verdicts.items()))
+        lines.append("")
     for e, _inv, tr in rep.broken():
         lines.append(f"counterexample [{e.config.label}]:")
         lines += trace_text(tr)
         lines.append("")
+    for lo, _prop, ltr in rep.broken_liveness():
+        if ltr is not None:
+            lines.append(f"liveness counterexample [{lo.config.label}]:")
+            lines += trace_text(ltr)
+            lines.append("")
     for d in rep.changed_diffs()[:2]:
         for _side, tr in d.witnesses:
             lines.append(f"diff witness [{d.config.label}]:")
@@ -103,6 +125,7 @@ def _trace_json(tr: Trace) -> dict[str, Any]:
     return {
         "title": tr.title,
         "length": len(tr),
+        "cycle_start": tr.cycle_start,
         "initial_state": tr.initial,
         "steps": [{"step": k, "action": st.text, "changes": st.changes}
                   for k, st in enumerate(tr.steps, 1)],
@@ -157,6 +180,17 @@ def report_json(rep: AuditReport) -> dict[str, Any]:
              "only_baseline_transitions": d.diff.only_baseline_transitions,
              "witnesses": [dict(_trace_json(t), side=side) for side, t in d.witnesses]}
             for d in rep.diffs
+        ],
+        "liveness": [
+            {"config": lo.config.label, "bounds": lo.config.bounds_text(),
+             "purpose": lo.config.purpose, "complete": lo.complete,
+             "distinct_states": lo.distinct_states, "seconds": round(lo.seconds, 3),
+             "properties": lo.verdicts, "baseline_properties": lo.baseline,
+             "broken": lo.broken, "changed_rule_calls": lo.rule_calls,
+             "divergent_calls": lo.divergent_calls,
+             "counterexamples": [dict(_trace_json(t), invariant=p, kind="liveness")
+                                 for p, t in lo.lassos]}
+            for lo in rep.liveness
         ],
         "notes": rep.notes,
     }

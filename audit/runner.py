@@ -25,9 +25,11 @@ from model.cluster import ClusterModel
 from model.rules import RULE_NAMES, RULE_SETS, RuleSet
 from model.variants import VARIANTS, Variant, changed_rules
 
-Verdict = Literal["safety-broken", "obligation-failed", "behaviour-changed", "no-change"]
+Verdict = Literal[
+    "safety-broken", "obligation-failed", "liveness-broken", "behaviour-changed", "no-change"
+]
 VERDICTS: tuple[Verdict, ...] = (
-    "safety-broken", "obligation-failed", "behaviour-changed", "no-change"
+    "safety-broken", "obligation-failed", "liveness-broken", "behaviour-changed", "no-change"
 )
 
 # Why a catalogue variant shows no observable change under the audit bounds (measured).
@@ -117,6 +119,7 @@ class Trace:
     steps: list[TraceStep]
     final: list[str]
     n: int
+    cycle_start: int | None = None  # a liveness lasso: the step (1-based) where the loop starts
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -160,6 +163,7 @@ class AuditReport:
     obligations: list[ObligationOutcome] = field(default_factory=list)
     explorations: list[Exploration] = field(default_factory=list)
     diffs: list[DiffOutcome] = field(default_factory=list)
+    liveness: list[Any] = field(default_factory=list)  # audit.liveness.LivenessOutcome
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -174,19 +178,29 @@ class AuditReport:
     def changed_diffs(self) -> list[DiffOutcome]:
         return [d for d in self.diffs if d.diff.changed]
 
+    def broken_liveness(self) -> list[tuple[Any, str, Trace | None]]:
+        out = []
+        for lo in self.liveness:
+            traces = dict(lo.lassos)
+            out += [(lo, p, traces.get(p)) for p in lo.broken]
+        return out
+
     @property
     def verdict(self) -> Verdict:
         if self.broken():
             return "safety-broken"
         if self.failed_obligations():
             return "obligation-failed"
+        if self.broken_liveness():
+            return "liveness-broken"
         if self.changed_diffs():
             return "behaviour-changed"
         return "no-change"
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.verdict in ("safety-broken", "obligation-failed") else 0
+        return 1 if self.verdict in ("safety-broken", "obligation-failed", "liveness-broken") \
+            else 0
 
     def _first(self) -> tuple[str | None, float | None, int | None]:
         v = self.verdict
@@ -197,6 +211,9 @@ class AuditReport:
             o = min(self.failed_obligations(), key=lambda o: o.at)
             note = " (also fails on the baseline)" if o.baseline_status == "failed" else ""
             return f"obligation {o.name}{note}", o.at, None
+        if v == "liveness-broken":
+            lo, prop, tr = min(self.broken_liveness(), key=lambda x: x[0].at)
+            return f"liveness [{lo.config.label}]: {prop}", lo.at, len(tr) if tr else None
         if v == "behaviour-changed":
             d = min(self.changed_diffs(), key=lambda d: d.at)
             length = min((len(t) for _, t in d.witnesses), default=None)
@@ -398,6 +415,17 @@ def trace_of(model: ClusterModel, title: str, init: Any, steps: Sequence[Any]) -
     return Trace(title, model.describe_state(init), out, model.describe_state(prev), model.n)
 
 
+def lasso_trace(model: ClusterModel, g: Any, lasso: Any) -> Trace:
+    """A liveness lasso as an audit trace, with real terms; `cycle_start` marks the loop."""
+    from raftcheck.render_liveness import concrete
+
+    init, prefix, cycle = concrete(model, g, lasso)
+    prop = next(p for p in model.liveness_properties() if p.name == lasso.prop)
+    tr = trace_of(model, f"{prop.name}: {prop.statement}", init, prefix + cycle)
+    tr.cycle_start = len(prefix) + 1 if cycle else None
+    return tr
+
+
 def _violation_trace(model: ClusterModel, v: Violation) -> Trace:
     inv = next((i for i in model.invariants() if i.name == v.invariant), None)
     title = f"{v.invariant}: {inv.statement}" if inv else v.invariant
@@ -442,6 +470,8 @@ def audit_rules(
     obligation_cache: ObligationCache | None = None,
     baselines: BaselineGraphs | None = None,
     progress: Callable[[str], None] | None = None,
+    liveness: bool = True,
+    liveness_cache: Any = None,
 ) -> AuditReport:
     """Audit `subject` against its baseline.
 
@@ -494,6 +524,16 @@ def audit_rules(
                         time.perf_counter() - t0, watch.calls, watch.divergent, watch.first)
         )
         if kill_mode and cex:
+            return done()
+
+    if liveness:
+        from audit.liveness import BaselineLiveness, check_liveness
+
+        say("liveness")
+        report.liveness = check_liveness(
+            subject, t0, liveness_cache or BaselineLiveness(), kill_mode
+        )
+        if kill_mode and report.broken_liveness():
             return done()
 
     if diff:
@@ -565,11 +605,15 @@ def _audit_one(name: str, nodes: tuple[int, ...], against: str | None, max_voter
         run, _problem = _load_obligations()
         _WORKER["cache"] = ObligationCache(run, max_voters) if run is not None else None
         _WORKER["baselines"] = BaselineGraphs(120.0)
+        from audit.liveness import BaselineLiveness
+
+        _WORKER["liveness"] = BaselineLiveness()
     v = next(x for x in VARIANTS if x.name == name)
     cpu0 = time.process_time()
     rep = audit_rules(
         subject_from_variant(v, against), nodes, kill_mode=True, max_voters=max_voters,
         obligation_cache=_WORKER["cache"], baselines=_WORKER["baselines"],
+        liveness=_WORKER.get("liveness_on", True), liveness_cache=_WORKER["liveness"],
     )
     row = kill_row(rep)
     row.cpu_seconds = time.process_time() - cpu0
@@ -584,6 +628,7 @@ def audit_catalogue(
     max_voters: int = 9,
     jobs: int = 1,
     progress: Callable[[str], None] | None = None,
+    liveness: bool = True,
 ) -> tuple[list[KillRow], float]:
     """Every variant in kill mode; obligations reused where the changed rules are not read.
 
@@ -593,6 +638,7 @@ def audit_catalogue(
     t0 = time.perf_counter()
     nodes = tuple(nodes)
     names = [v.name for v in variants]
+    _WORKER["liveness_on"] = liveness
     if jobs <= 1:
         rows = []
         for name in names:

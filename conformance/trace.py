@@ -47,6 +47,8 @@ def config_to_json(cfg: ClusterConfig) -> dict[str, Any]:
     d["init_terms"] = [[i, t] for i, t in cfg.init_terms]
     d["init_logs"] = [[i, list(lg)] for i, lg in cfg.init_logs]
     d["pending_conf"] = sorted(cfg.pending_conf)
+    d["cut_links"] = [list(x) for x in sorted(cfg.cut_links)]
+    d["lossy_links"] = [list(x) for x in sorted(cfg.lossy_links)]
     return d
 
 
@@ -66,6 +68,8 @@ def config_from_json(d: Any) -> ClusterConfig:
                 kw[k] = tuple((int(i), tuple(int(x) for x in lg)) for i, lg in v)
             elif k == "pending_conf":
                 kw[k] = frozenset(int(i) for i in v)
+            elif k in ("cut_links", "lossy_links"):
+                kw[k] = frozenset((int(a), int(b)) for a, b in v)
             elif k == "rules":
                 kw[k] = str(v)
             elif isinstance(v, bool) or isinstance(v, int):

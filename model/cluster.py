@@ -15,7 +15,12 @@ from typing import Any
 
 from explorer.protocol import Invariant
 from model.config import ClusterConfig
-from model.messages import M_TO, Message, describe
+from model.messages import (
+    M_FROM,
+    M_TO,
+    Message,
+    describe,
+)
 from model.node import Event, NodeLogic, StepResult
 from model.node_state import (
     FIELD_NAMES,
@@ -27,6 +32,12 @@ from model.node_state import (
     node,
 )
 from model.rules import RuleSet
+from model.topology import (
+    describe_links,
+    link_bit,
+    links_mask,
+    mask_links,
+)
 
 State = tuple[int, ...]
 Action = tuple[Any, ...]
@@ -51,6 +62,9 @@ INVARIANTS: tuple[Invariant, ...] = (
 )
 
 BUDGET_DUP, BUDGET_RESTART, BUDGET_TRANSFER, BUDGET_APPEND = range(4)
+# With a network (cut or lossy links, or cut/heal faults) the budgets also hold the cut/heal
+# budget left and the mask of cut links (model/topology.py).
+NET_BUDGET, NET_CUT = 4, 5
 _NOOP: Any = object()  # a cached local step that changes nothing and sends nothing
 _MSG_SHIFT = 22  # message ids live in the low bits of the delivery cache key
 
@@ -58,13 +72,23 @@ _MSG_SHIFT = 22  # message ids live in the low bits of the delivery cache key
 class ClusterModel:
     """The explorer's `Model` for one cluster configuration and one rule set."""
 
-    def __init__(self, cfg: ClusterConfig, rules: RuleSet | None = None) -> None:
+    def __init__(
+        self, cfg: ClusterConfig, rules: RuleSet | None = None, *, liveness: Any = None
+    ) -> None:
         cfg.validate()
         self.cfg = cfg
         self.rules = rules if rules is not None else cfg.rule_set()
         self.logic = NodeLogic(cfg, self.rules)
         self.n = cfg.n
-        self.hist_pos = self.n + 4
+        self.net = cfg.has_network
+        self.hist_pos = self.n + (6 if self.net else 4)
+        self.lossy = links_mask(cfg.lossy_links)
+        self.partition = links_mask(cfg.cut_links)
+        self.msg_link: list[int] = []
+        # Liveness mode (model/liveness.py): states are term- and index-normalised and
+        # successors carry labels; None for plain safety exploration.
+        self.live = liveness
+        self.term_cap = 1 << 30 if liveness is not None else cfg.max_term
         self.majority = self.logic.voter_mask.bit_count() // 2 + 1
         self.node_tab: list[Node] = []
         self._node_ix: dict[Node, int] = {}
@@ -84,6 +108,8 @@ class ClusterModel:
         from model.symmetry import Symmetry
 
         self.symmetry = Symmetry(self)
+        if liveness is not None:
+            liveness.attach(self)
         # Bound once: the explorer calls these on every transition.
         self.canonical = self.symmetry.canonical  # type: ignore[method-assign]
         self.action_kind = itemgetter(0)  # type: ignore[method-assign,assignment]
@@ -103,6 +129,7 @@ class ClusterModel:
             ix = self._msg_ix[m] = len(self.msg_tab)
             self.msg_tab.append(m)
             self.msg_to.append(m[M_TO])
+            self.msg_link.append(link_bit(m[M_FROM], m[M_TO]) if m[M_FROM] != m[M_TO] else 0)
             self.msg_actions.append((("deliver", m), ("drop", m), ("duplicate", m)))
         return ix
 
@@ -148,18 +175,44 @@ class ClusterModel:
 
     # -- the Model protocol -------------------------------------------------------------------
 
-    def _initial_budgets(self) -> tuple[int, int, int, int]:
+    def _initial_budgets(self) -> tuple[int, ...]:
         c = self.cfg
-        return (c.duplicates, c.restarts, c.transfers, c.appends)
+        base = (c.duplicates, c.restarts, c.transfers, c.appends)
+        if self.net:
+            return base + (c.partition_faults, 0 if c.partition_later else links_mask(c.cut_links))
+        return base
 
     def init_states(self) -> list[State]:
         terms = dict(self.cfg.init_terms)
         logs = dict(self.cfg.init_logs)
         nodes = [node(term=terms.get(i, 0), log=logs.get(i, ())) for i in range(1, self.n + 1)]
-        return [self.encode(nodes, [])]
+        st = self.encode(nodes, [])
+        if self.live is not None:
+            st = self.live.rebase(st)[0]
+        return [st]
+
+    def cut_mask(self, st: State) -> int:
+        return st[self.n + NET_CUT] if self.net else 0
+
+    def labelled_successors(self, st: State) -> tuple[list[Any], list[int]]:
+        """Successors with liveness labels and fairness keys, and the keys of the actions a
+        bound disabled (model/network.py)."""
+        from model.network import net_successors
+
+        return net_successors(self, st)
+
+    def state_flags(self, st: State) -> int:
+        """CONNECTED / GOOD / ANCHORED bits (model/liveness.py); liveness mode only."""
+        return self.live.flags(st)  # type: ignore[no-any-return]
+
+    def liveness_properties(self) -> Sequence[Invariant]:
+        from model.liveness import PROPERTIES
+
+        return PROPERTIES
 
     def invariants(self) -> Sequence[Invariant]:
-        return INVARIANTS
+        # A liveness-mode model keeps no history, so it cannot judge the safety invariants.
+        return INVARIANTS if self.live is None else ()
 
     def violations(self, st: State) -> tuple[str, ...]:
         return self.hist_bad[st[self.hist_pos]]
@@ -184,7 +237,7 @@ class ClusterModel:
     def _finish(self, old: Node, res: StepResult) -> Any:
         """Intern a local step's result; None if it breaks the term bound."""
         new, outs, events = res
-        max_term = self.cfg.max_term
+        max_term = self.term_cap
         if new[TERM] > max_term or any(m[3] > max_term for m in outs):
             return None
         if new[TERM] < old[TERM]:
@@ -282,6 +335,8 @@ class ClusterModel:
     # -- successors (the hot path) ------------------------------------------------------------
 
     def successors(self, st: State) -> list[tuple[Action, State]]:
+        if self.net or self.live is not None:
+            return [(e[0], e[1]) for e in self.labelled_successors(st)[0]]
         cfg = self.cfg
         logic = self.logic
         n = self.n
@@ -339,7 +394,7 @@ class ClusterModel:
                     for to, res in transfers:
                         append((("transfer", nid, to), land(i, res, msgs, b)))
                 if budgets[BUDGET_APPEND] > 0 and n - 1 <= room:
-                    b = budgets[:3] + (budgets[3] - 1,)
+                    b = budgets[:3] + (budgets[3] - 1,) + budgets[4:]
                     append((("append", nid), land(i, client_append, msgs, b)))
             if restart is not None and budgets[BUDGET_RESTART] > 0:
                 b = budgets[:1] + (budgets[1] - 1,) + budgets[2:]
@@ -387,6 +442,10 @@ class ClusterModel:
             return f"{kind} {describe(action[1])}"
         if kind == "transfer":
             return f"transfer leadership {action[1]} -> {action[2]}"
+        if kind == "heal":
+            return "heal the partition (every cut link works again)"
+        if kind == "split":
+            return "split the partition again (its links are cut)"
         return f"{kind} node {action[1]}"
 
     def describe_changes(self, before: State, after: State) -> list[str]:
@@ -405,6 +464,12 @@ class ClusterModel:
         sent = _multiset_diff(self.messages(after), self.messages(before))
         for m in sent:
             lines.append(f"sent {describe(m)}")
+        if self.net:
+            cb, ca = self.cut_mask(before), self.cut_mask(after)
+            for x, y in mask_links(ca & ~cb, self.n):
+                lines.append(f"link {x}-{y} cut (its messages in flight are lost)")
+            for x, y in mask_links(cb & ~ca, self.n):
+                lines.append(f"link {x}-{y} healed")
         hb, ha = self.history(before), self.history(after)
         for name in ha[2]:
             if name not in hb[2]:
@@ -420,6 +485,10 @@ class ClusterModel:
             lines.append(f"node {i + 1}: {fields}")
         msgs = self.messages(st)
         lines.append("in flight: " + ("; ".join(describe(m) for m in msgs) if msgs else "none"))
+        if self.net:
+            lines.append("cut links: " + describe_links(mask_links(self.cut_mask(st), self.n)))
+            if self.lossy:
+                lines.append("lossy links: " + describe_links(mask_links(self.lossy, self.n)))
         return lines
 
 

@@ -33,10 +33,21 @@ class ClusterConfig:
     init_terms: tuple[tuple[int, int], ...] = ()
     init_logs: tuple[tuple[int, tuple[int, ...]], ...] = ()
     pending_conf: frozenset[int] = field(default_factory=frozenset)
+    # Links (a, b), a < b, cut from the start (the partition) or lossy for the whole run
+    # (model/topology.py), and how many times the partition may heal or split again in a run.
+    cut_links: frozenset[tuple[int, int]] = field(default_factory=frozenset)
+    lossy_links: frozenset[tuple[int, int]] = field(default_factory=frozenset)
+    partition_faults: int = 0
+    partition_later: bool = False  # the partition is not there at first: a fault splits it
 
     @property
     def n(self) -> int:
         return self.voters + self.learners
+
+    @property
+    def has_network(self) -> bool:
+        """Links matter: some link is cut or lossy, or cuts may change during a run."""
+        return bool(self.cut_links or self.lossy_links or self.partition_faults)
 
     def validate(self) -> None:
         if not 1 <= self.voters <= 7:
@@ -76,6 +87,20 @@ class ClusterConfig:
         for nid in self.pending_conf:
             if not 1 <= nid <= self.n:
                 raise ConfigError(f"pending config change given for unknown node {nid}")
+        if self.partition_faults < 0:
+            raise ConfigError("partition-faults budget must be at least 0")
+        for what, links in (("cut", self.cut_links), ("lossy", self.lossy_links)):
+            for a, b in links:
+                if not (1 <= a < b <= self.n):
+                    raise ConfigError(f"{what} link {a}-{b} does not join two of nodes 1..{self.n}")
+        if self.partition_later and not self.partition_faults:
+            raise ConfigError("a partition that comes later needs --partition-faults >= 1")
+        if self.partition_faults and not self.cut_links:
+            raise ConfigError("partition faults need a partition to heal (give --partition)")
+        both = self.cut_links & self.lossy_links
+        if both:
+            a, b = sorted(both)[0]
+            raise ConfigError(f"link {a}-{b} is given as both cut and lossy")
 
     def rule_set(self) -> RuleSet:
         return RULE_SETS[self.rules]
@@ -85,6 +110,8 @@ class ClusterConfig:
         d["init_terms"] = {str(k): v for k, v in self.init_terms}
         d["init_logs"] = {str(k): list(v) for k, v in self.init_logs}
         d["pending_conf"] = sorted(self.pending_conf)
+        d["cut_links"] = [f"{a}-{b}" for a, b in sorted(self.cut_links)]
+        d["lossy_links"] = [f"{a}-{b}" for a, b in sorted(self.lossy_links)]
         d["faults"] = [
             f
             for f, on in (

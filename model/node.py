@@ -211,8 +211,9 @@ class NodeLogic:
             outs.append(
                 msg(vote_resp_type(mtype), nid, frm, rules.vote_reply_term(True, mterm, s[TERM]))
             )
-            if not pre:
+            if rules.grant_resets_elapsed(pre):
                 s[ELAPSED] = 0
+            if not pre:
                 s[VOTE] = frm
                 events.append(("vote", mterm, nid, frm, lt, li))
         else:

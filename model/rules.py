@@ -94,6 +94,11 @@ def vote_reply_term(granted: bool, msg_term: int, term: int) -> int:
     return msg_term if granted else term
 
 
+def grant_resets_elapsed(pre_vote: bool) -> bool:
+    """raft.go Step, case MsgVote/MsgPreVote: `r.electionElapsed = 0` only for a MsgVote grant."""
+    return not pre_vote
+
+
 def reset_vote(old_term: int, new_term: int, vote: int) -> int:
     """raft.go reset: `if r.Term != term { r.Term = term; r.Vote = None }` (commit 9d2a465)."""
     return 0 if old_term != new_term else vote
@@ -171,6 +176,7 @@ class RuleSet:
     lower_term_reply: Callable[[bool, bool, int], int | None] = lower_term_reply
     vote_reply_term: Callable[[bool, int, int], int] = vote_reply_term
     reset_vote: Callable[[int, int, int], int] = reset_vote
+    grant_resets_elapsed: Callable[[bool], bool] = grant_resets_elapsed
     pre_candidate_lead: Callable[[int], int] = pre_candidate_lead
     learner_answers_votes: Callable[[], bool] = learner_answers_votes_etcd34
     record_vote: Callable[[int, int, int, bool], tuple[int, int]] = record_vote

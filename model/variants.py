@@ -267,6 +267,21 @@ def _v(
     return Variant(name, base.with_rules(name, **rules), base.name, description, citation, kind)
 
 
+# -- liveness bugs of other Raft libraries, as etcd rule changes ---------------------------
+
+
+def can_vote_prevote_needs_no_leader(
+    vote: int, lead: int, role: int, frm: int, pre_vote: bool, msg_term: int, term: int
+) -> bool:
+    """A pre-vote is refused while any leader is known, even the asking node itself."""
+    return vote == frm or (vote == 0 and lead == 0) or (pre_vote and msg_term > term and lead == 0)
+
+
+def grant_resets_elapsed_always(pre_vote: bool) -> bool:
+    """Granting a pre-vote also restarts the election timer (counts as leader contact)."""
+    return True
+
+
 _MAJ = "quorum/majority.go VoteResult"
 _STEP_VOTE = "raft.go Step, case MsgVote/MsgPreVote"
 _STEP_TERM = "raft.go Step, m.Term > r.Term"
@@ -336,6 +351,23 @@ VARIANTS: tuple[Variant, ...] = (
         f"seed -> etcd-3.4: {_MAJ} (VoteLost when votedYes + missing < q)",
         "historical",
         tally_votes=tally_votes_etcd34,
+    ),
+    _v(
+        "prevote-refused-with-leader",
+        ETCD_34,
+        "a pre-vote is refused while the voter knows any leader, even when the asking node is "
+        "that leader (a deposed leader cannot win back a pre-vote)",
+        "hashicorp/raft issue #606, fixed by PR #605 (rejecting pre-vote since we have a leader)",
+        "historical",
+        can_vote=can_vote_prevote_needs_no_leader,
+    ),
+    _v(
+        "prevote-grant-refreshes-timer",
+        ETCD_34,
+        "granting a pre-vote restarts the voter's election timer, as if it heard a leader",
+        "hashicorp/raft PR #609 (do not update leader last-contact when granting a pre-vote)",
+        "historical",
+        grant_resets_elapsed=grant_resets_elapsed_always,
     ),
     # -- mutations: quorum -------------------------------------------------------------------
     _v(
@@ -547,3 +579,4 @@ def get_variant(name: str) -> Variant:
 def covered_rules() -> frozenset[str]:
     """The rule names that at least one variant changes."""
     return frozenset(r for v in VARIANTS for r in v.changed)
+

@@ -15,7 +15,7 @@ from model.cluster import ClusterModel
 from model.config import FAULTS, ClusterConfig, ConfigError
 from model.rules import RuleSet
 from raftcheck import render
-from raftcheck.defaults import default_config
+from raftcheck.defaults import default_config, liveness_config
 
 GRAPH_STATE_CAP = 200_000
 
@@ -97,10 +97,25 @@ def build_config(
     terms: tuple[str, ...] = (),
     logs: tuple[str, ...] = (),
     pending_conf: tuple[int, ...] = (),
+    partition: str | None = None,
+    lossy: str | None = None,
+    partition_faults: int = 0,
+    partition_later: bool = False,
+    liveness: bool = False,
 ) -> ClusterConfig:
     if not 1 <= nodes <= 7:
         raise UsageError(f"--nodes must be between 1 and 7 (got {nodes})")
-    base = default_config(nodes)
+    base = liveness_config(nodes) if liveness else default_config(nodes)
+    from model.topology import TopologyError, parse_links, parse_partition
+
+    n_all = nodes + learners
+    try:
+        cut_links = parse_partition(partition, n_all) if partition is not None else frozenset()
+        lossy_links = parse_links(lossy, n_all, "--lossy") if lossy is not None else frozenset()
+    except TopologyError as exc:
+        raise UsageError(str(exc)) from None
+    if partition_faults < 0:
+        raise UsageError("--partition-faults must be at least 0")
     fault_set: set[str] = {"drop"} if base.drop else set()
     if faults is not None:
         names = [f.strip() for f in faults.split(",") if f.strip()]
@@ -134,7 +149,8 @@ def build_config(
         check_quorum=check_quorum,
         rules=rules,
         max_term=base.max_term if max_term is None else max_term,
-        max_msgs=base.max_msgs if max_msgs is None else max_msgs,
+        max_msgs=(max(base.max_msgs, nodes + learners) if liveness else base.max_msgs)
+        if max_msgs is None else max_msgs,
         election_timeout=base.election_timeout if election_timeout is None else election_timeout,
         drop="drop" in fault_set,
         duplicates=fault_budget if "duplicate" in fault_set else 0,
@@ -144,6 +160,10 @@ def build_config(
         init_terms=init_terms,
         init_logs=tuple(init_logs),
         pending_conf=frozenset(pending_conf),
+        cut_links=cut_links,
+        lossy_links=lossy_links,
+        partition_faults=partition_faults,
+        partition_later=partition_later,
     )
 
 
@@ -315,6 +335,30 @@ def cluster_options(f: Any) -> Any:
             metavar="ID",
             help="Node with a committed, unapplied config change (repeatable).",
         ),
+        click.option(
+            "--partition",
+            default=None,
+            metavar="SPEC",
+            help="Cut links: groups '1,2|3' (links between groups) or links '1-3,2-3'.",
+        ),
+        click.option(
+            "--lossy",
+            default=None,
+            metavar="LINKS",
+            help="Links that may deliver or drop each message, e.g. '1-3'.",
+        ),
+        click.option(
+            "--partition-faults",
+            type=int,
+            default=0,
+            show_default=True,
+            help="How many times the partition may heal (or split again) during a run.",
+        ),
+        click.option(
+            "--partition-later",
+            is_flag=True,
+            help="Start connected; the partition is a fault that splits the cluster later.",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -379,13 +423,29 @@ def limit_options(f: Any) -> Any:
     default=None,
     help="Explore the rules of a Python rules file (docs/AUDIT.md).",
 )
+@click.option(
+    "--liveness",
+    is_flag=True,
+    help="Also check LeaderElectable, LeaderStable and NoLivelock (specs/SEMANTICS.md).",
+)
+@click.option(
+    "--assume",
+    default=None,
+    metavar="LIST",
+    help="Timing assumptions of --liveness: heartbeats,solo-campaigns (default), or none.",
+)
 def explore_cmd(**kw: Any) -> None:
-    """Explore every reachable state of a cluster and check the safety invariants.
+    """Explore every reachable state of a cluster and check the safety invariants
+    (and, with --liveness, the liveness properties).
 
-    Exit codes: 0 every invariant holds (complete run), 1 an invariant is violated,
-    2 bad input, 3 no violation found but a limit stopped the run (partial).
+    Exit codes: 0 every invariant (and property) holds (complete run), 1 one is violated,
+    2 bad input, 3 no violation found but a limit or a bound left a verdict unknown.
     """
     variant, rules_file = kw.pop("variant"), kw.pop("rules_file")
+    assume = kw.pop("assume")
+    if assume is not None and not kw["liveness"]:
+        raise UsageError("--assume only applies with --liveness")
+    live_opts = _liveness_options(assume) if kw["liveness"] else None
     cfg, limits, rest = _split(kw)
     rules = _changed_rules(cfg, variant, rules_file)
     if variant is not None:
@@ -393,8 +453,21 @@ def explore_cmd(**kw: Any) -> None:
 
         # A catalogued variant is a complete rule set built on its own baseline.
         cfg = replace(cfg, rules=VARIANTS_BY_NAME[variant].baseline)
+    if live_opts is not None:
+        from raftcheck.liveness_run import run_liveness_exploration
+
+        code = run_liveness_exploration(cfg, live_opts, rules=rules, limits=limits, **rest)
+        sys.exit(code)
+    if cfg.has_network and rest["symmetry"]:
+        raise UsageError("--symmetry does not apply with --partition, --lossy or partition faults")
     code, _, _ = run_exploration(cfg, rules=rules, limits=limits, **rest)
     sys.exit(code)
+
+
+def _liveness_options(text: str | None) -> Any:
+    from model.liveness import LivenessOptions
+
+    return LivenessOptions.parse(text)
 
 
 def _changed_rules(
@@ -432,6 +505,10 @@ def _split(kw: dict[str, Any]) -> tuple[ClusterConfig, Limits, dict[str, Any]]:
     }
     if "export_graph" in kw:
         rest["export_graph"] = kw.pop("export_graph")
+    if kw.get("liveness") and rest.get("export_graph") is not None:
+        raise UsageError("--export-graph does not apply with --liveness")
+    if kw.get("liveness"):
+        rest.pop("export_graph", None)
     cfg = build_config(**kw)
     cfg.validate()
     return cfg, limits, rest

@@ -1,7 +1,8 @@
 """`raftcheck audit`: audit a rule change (a catalogue variant, a rule set or a rules file).
 
-Exit codes: 0 no safety break and no failed obligation (a behaviour diff alone is reported),
-1 a safety invariant breaks or an obligation fails, 2 bad input (one line on stderr).
+Exit codes: 0 no safety or liveness break and no failed obligation (a behaviour diff alone is
+reported), 1 a safety invariant breaks, an obligation fails or a liveness property breaks where
+the baseline holds it (liveness-broken), 2 bad input (one line on stderr).
 docs/AUDIT.md describes the workflow.
 """
 
@@ -101,6 +102,8 @@ def _list_lines() -> list[str]:
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a Markdown report (for a PR) to this file.")
 @click.option("--no-diff", is_flag=True, help="Skip the behaviour diff.")
+@click.option("--no-liveness", is_flag=True,
+              help="Skip the liveness configurations (partitions, minutes per variant).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1,
               help="With --all: audit variants in this many processes.")
 @click.option("--quiet", "-q", is_flag=True,
@@ -117,6 +120,7 @@ def audit(
     as_json: bool,
     markdown: Path | None,
     no_diff: bool,
+    no_liveness: bool,
     jobs: int,
     quiet: bool,
 ) -> None:
@@ -153,7 +157,8 @@ def audit(
                        else "--only: give at least one variant name")
             chosen = [VARIANTS_BY_NAME[x] for x in names]
         rows, seconds = audit_catalogue(
-            chosen, nodes or (DIFF_NODES,), against=against, jobs=jobs, progress=progress
+            chosen, nodes or (DIFF_NODES,), against=against, jobs=jobs, progress=progress,
+            liveness=not no_liveness,
         )
         if markdown is not None:
             _write(markdown, kill_markdown(rows, seconds))
@@ -162,7 +167,8 @@ def audit(
         else:
             click.echo("\n".join(kill_table(rows)))
             click.echo(f"\n{len(rows)} variants in {seconds:.1f}s")
-        bad = any(r.verdict in ("safety-broken", "obligation-failed") for r in rows)
+        bad = any(r.verdict in ("safety-broken", "obligation-failed", "liveness-broken")
+                  for r in rows)
         sys.exit(1 if bad else 0)
 
     if only is not None:
@@ -170,7 +176,8 @@ def audit(
     subject = _resolve(variant, rules_file, against)
     try:
         rep = audit_rules(subject, nodes or DEFAULT_NODES, diff=not no_diff,
-                          kill_mode=stop_at_first, progress=progress)
+                          kill_mode=stop_at_first, progress=progress,
+                          liveness=not no_liveness)
     except Exception as exc:
         if rules_file is None:
             raise

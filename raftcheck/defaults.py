@@ -24,3 +24,13 @@ def default_config(voters: int = 3) -> ClusterConfig:
     """The default bounds for `voters` (ClusterConfig() itself is the 3-voter default)."""
     max_term, max_msgs, et = _BOUNDS.get(voters, (1, max(voters - 1, 2), 1))
     return ClusterConfig(voters=voters, max_term=max_term, max_msgs=max_msgs, election_timeout=et)
+
+
+def liveness_config(voters: int = 3) -> ClusterConfig:
+    """Defaults for --liveness: `max_term` bounds the spread of normalised terms (3: a failed
+    election and a successful one above stale log entries), room for a campaign and the new
+    leader's appends while a vote response is still in flight (voters messages), and no drops
+    on healthy links (a lossy link is how a liveness run loses messages)."""
+    from dataclasses import replace
+
+    return replace(default_config(voters), max_term=3, max_msgs=max(voters, 2), drop=False)

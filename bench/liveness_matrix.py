@@ -1,0 +1,97 @@
+"""The liveness matrix of the README: pre-vote x check-quorum against partition scenarios.
+
+    python bench/liveness_matrix.py [--only SCENARIO] [--flags none,pv,cq,both] [--markdown]
+        [--time-limit SECONDS] [--out results.json]
+
+Each cell is one `raftcheck explore --liveness --json` run (liveness defaults: max term spread
+3, voters messages in flight, no drops on healthy links); the cell lists the properties that
+are violated (V), unknown (?) or held (ok), and the run's seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+SCENARIOS: dict[str, tuple[str, list[str]]] = {
+    "none": ("no partition", ["--nodes", "3"]),
+    "rejoin": ("one isolated node that rejoins",
+               ["--nodes", "3", "--partition", "3|1,2", "--partition-faults", "1"]),
+    "cut": ("leader cut from one follower / chain 1-2-3 (static)",
+            ["--nodes", "3", "--partition", "1-3"]),
+    "lossy": ("leader cut from one follower (lossy link)", ["--nodes", "3", "--lossy", "1-3"]),
+    "ha1": ("Howard & Abraham case 1 (5 nodes: 4 reaches only 2, 5 only 3)",
+            ["--nodes", "5", "--partition", "1-4,3-4,4-5,1-5,2-5"]),
+    "ha2": ("Howard & Abraham case 2 (5 crashed, 4 reaches only 2)",
+            ["--nodes", "5", "--partition", "1-5,2-5,3-5,4-5,1-4,3-4"]),
+}
+FLAGS = {"none": [], "pv": ["--pre-vote"], "cq": ["--check-quorum"],
+         "both": ["--pre-vote", "--check-quorum"]}
+PROPS = ("LeaderElectable", "EventuallyLeader", "LeaderStable", "NoLivelock")
+
+
+def run_cell(scenario: str, flags: str, time_limit: float | None, extra: list[str]) -> dict:
+    cmd = ["raftcheck", "explore", "--liveness", "--json", *SCENARIOS[scenario][1],
+           *FLAGS[flags], *extra]
+    if time_limit:
+        cmd += ["--time-limit", str(time_limit)]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    secs = time.perf_counter() - t0
+    if proc.returncode == 2 or not proc.stdout.strip():
+        return {"command": " ".join(cmd), "error": proc.stderr.strip(), "seconds": secs}
+    out = json.loads(proc.stdout)
+    return {
+        "command": " ".join(cmd),
+        "exit": proc.returncode,
+        "seconds": round(secs, 1),
+        "verdicts": {p: out["invariants"][p] for p in PROPS},
+        "safety": all(v == "held" for k, v in out["invariants"].items() if k not in PROPS),
+        "states": out["liveness"]["distinct_states"],
+        "lassos": {v["invariant"]: len(v["prefix"]) + len(v["cycle"])
+                   for v in out["violations"] if v.get("kind") == "liveness"},
+    }
+
+
+def cell_text(c: dict) -> str:
+    if "error" in c:
+        return "error"
+    marks = {"held": "ok", "violated": "V", "unknown": "?"}
+    short = {"LeaderElectable": "E", "EventuallyLeader": "A", "LeaderStable": "S",
+             "NoLivelock": "L"}
+    return " ".join(f"{short[p]}:{marks[c['verdicts'][p]]}" for p in PROPS) + \
+        f" ({c['seconds']:.0f}s)"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default=",".join(SCENARIOS))
+    ap.add_argument("--flags", default=",".join(FLAGS))
+    ap.add_argument("--time-limit", type=float, default=None)
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("extra", nargs="*")
+    a = ap.parse_args()
+    scen = a.only.split(",")
+    flags = a.flags.split(",")
+    cells: dict[str, dict[str, dict]] = {}
+    for s in scen:
+        for f in flags:
+            c = run_cell(s, f, a.time_limit, a.extra)
+            cells.setdefault(s, {})[f] = c
+            print(f"{s:>7} {f:>5}: {cell_text(c)}   {c['command']}", file=sys.stderr, flush=True)
+    if a.out:
+        with open(a.out, "w") as fh:
+            json.dump(cells, fh, indent=2)
+    if a.markdown:
+        print("| pre-vote / check-quorum | " + " | ".join(SCENARIOS[s][0] for s in scen) + " |")
+        print("|---|" + "---|" * len(scen))
+        for f in flags:
+            print(f"| {f} | " + " | ".join(cell_text(cells[s][f]) for s in scen) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,674 @@
+"""Liveness on the explored state graph: three property templates, lassos, fairness.
+
+Generic like the safety explorer: it knows nothing of Raft. A model in liveness mode provides
+`init_states()`, `labelled_successors(state) -> (edges, bounded)` and `state_flags(state)`:
+
+- each edge is (action, next state, label bits, fairness key); labels: FAULT (a fault-free
+  continuation never takes it), UNTIMELY (excluded by the timing assumptions), CHANGE (the
+  thing that must not happen forever, here: a leadership change), SHIFT (the successor was
+  normalised, see `no_fair_cycle`), RACING (an UNTIMELY edge that strong fairness still counts
+  as enabled: its key may not be taken now, but it must win some time); a key >= 0 names a
+  fair action (weakly: if it is enabled in every state of a cycle it must be taken in that
+  cycle; strongly, for the keys `analyse` is told: if enabled in some state), -1 none;
+- `bounded` lists the keys of actions a bound disabled in that state (they count as enabled:
+  a cycle that avoids them only because of the bound is not called fair); -1 for an action
+  without a key, and -2 - key for a RACING edge (enabled, whatever the bound);
+- flags: CONNECTED (the environment allows progress), GOOD (progress has been made), ANCHORED
+  (a GOOD state whose progress must be kept).
+
+Templates (the model names them, `liveness_properties()`, in this order):
+1. `recoverable`: from every CONNECTED state a fault-free path reaches a GOOD state;
+2. `eventually`: no fair, timely cycle of CONNECTED states avoids every ANCHORED state;
+3. `kept`: from an ANCHORED state no fault-free, timely path takes a CHANGE edge;
+4. `no_fair_cycle`: no fair, timely cycle of CONNECTED states takes a CHANGE edge.
+
+The graph is kept as compact arrays (CSR: per state an offset; per edge target, label, key), so
+memory grows by about 10 bytes per transition on top of the explorer's seen set.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from explorer.bfs import Limits, Progress
+
+FAULT, UNTIMELY, CHANGE, SHIFT, RACING = 1, 2, 4, 8, 16
+CONNECTED, GOOD, ANCHORED = 1, 2, 4
+_CLOCK_EVERY = 256
+
+
+@dataclass
+class LiveGraph:
+    """The explored graph: states in BFS order, BFS parents, CSR edges, flags, bound info."""
+
+    states: list[Any]
+    parent: array
+    via: list[Any]
+    offsets: array
+    dst: array
+    label: array
+    key: array
+    flags: array
+    bounded: dict[int, tuple[int, ...]]
+    complete: bool
+    stop_reason: str | None
+    seconds: float
+    max_depth: int
+    action_counts: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    @property
+    def transitions(self) -> int:
+        return len(self.dst)
+
+    def out(self, s: int) -> range:
+        return range(self.offsets[s], self.offsets[s + 1])
+
+    def graph_bytes(self) -> int:
+        """Bytes of the liveness-only arrays (edges, offsets, flags, parents)."""
+        arrays = (self.offsets, self.dst, self.label, self.key, self.flags, self.parent)
+        return sum(a.itemsize * len(a) for a in arrays)
+
+
+def explore_graph(
+    model: Any,
+    *,
+    limits: Limits | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    progress_interval: float = 0.5,
+) -> LiveGraph:
+    """Breadth-first exploration that keeps every labelled transition.
+
+    Actions are not stored (`edge_action` recomputes one); `action_counts` counts them by
+    their first element."""
+    start = time.perf_counter()
+    limits = limits or Limits()
+    index: dict[Any, int] = {}
+    states: list[Any] = []
+    parent = array("i")
+    via: list[Any] = []
+    offsets = array("q", [0])
+    dst = array("i")
+    label = array("b")
+    key = array("i")
+    flags = array("b")
+    bounded: dict[int, tuple[int, ...]] = {}
+    counts: dict[str, int] = {}
+    state_flags = model.state_flags
+    succ_of = model.labelled_successors
+    for init in model.init_states():
+        if init not in index:
+            index[init] = len(states)
+            states.append(init)
+            parent.append(-1)
+            via.append(None)
+            flags.append(state_flags(init))
+    head = 0
+    depth = 0
+    level_end = len(states)
+    max_depth = 0
+    stop_reason: str | None = None
+    last = start
+    while head < len(states):
+        if head == level_end:
+            depth += 1
+            level_end = len(states)
+            if limits.max_depth is not None and depth >= limits.max_depth:
+                stop_reason = f"depth limit {limits.max_depth} reached"
+                break
+        if head % _CLOCK_EVERY == 0 and head:
+            now = time.perf_counter()
+            if limits.time_limit is not None and now - start >= limits.time_limit:
+                stop_reason = f"time limit {limits.time_limit:g}s reached"
+                break
+            if progress is not None and now - last >= progress_interval:
+                last = now
+                progress(Progress(len(states), len(dst), len(states) - head, depth, now - start))
+        edges, bound = succ_of(states[head])
+        if bound:
+            bounded[head] = tuple(bound)
+        for action, nxt, lab, k in edges:
+            idx = index.get(nxt)
+            if idx is None:
+                idx = index[nxt] = len(states)
+                states.append(nxt)
+                parent.append(head)
+                via.append(action)
+                flags.append(state_flags(nxt))
+                max_depth = depth + 1
+            dst.append(idx)
+            label.append(lab)
+            key.append(k)
+            kind = action[0]
+            counts[kind] = counts.get(kind, 0) + 1
+        offsets.append(len(dst))
+        head += 1
+        if limits.max_states is not None and len(states) >= limits.max_states \
+                and head < len(states):
+            stop_reason = f"state limit {limits.max_states} reached"
+            break
+    seconds = time.perf_counter() - start
+    if progress is not None:
+        progress(Progress(len(states), len(dst), len(states) - head, max_depth, seconds))
+    # States never expanded keep an empty edge list; the run is then incomplete anyway.
+    while len(offsets) < len(states) + 1:
+        offsets.append(len(dst))
+    return LiveGraph(states, parent, via, offsets, dst, label, key, flags, bounded,
+                     stop_reason is None, stop_reason, seconds, max_depth,
+                     dict(sorted(counts.items())))
+
+
+# -- analysis ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Lasso:
+    """A liveness counterexample: init, the prefix to the loop, the loop (state indexes)."""
+
+    prop: str
+    init: int
+    prefix: list[int]  # edge ids from the initial state to the first state of the cycle
+    cycle: list[int]  # edge ids of the cycle (empty: the run ends in a deadlock)
+    marks: dict[str, int] = field(default_factory=dict)  # name -> step number (1-based)
+    note: str = ""
+
+
+@dataclass
+class LivenessVerdicts:
+    verdicts: dict[str, str]
+    lassos: list[Lasso]
+    details: dict[str, dict[str, Any]]
+    seconds: float
+
+
+def edge_action(model: Any, g: LiveGraph, e: int) -> Any:
+    """The action of edge `e` (successors are deterministic, so the edge's position among its
+    source's successors names it)."""
+    s = _src_of(g, e)
+    return model.labelled_successors(g.states[s])[0][e - g.offsets[s]][0]
+
+
+def _edge_src(g: LiveGraph) -> array:
+    src = array("i", bytes(4 * len(g.dst)))
+    offs = g.offsets
+    for s in range(len(g.states)):
+        for e in range(offs[s], offs[s + 1]):
+            src[e] = s
+    return src
+
+
+def _reverse(g: LiveGraph, ok: Callable[[int], bool]) -> tuple[array, array]:
+    """Reverse CSR of the edges whose label passes `ok`: (offsets, edge ids by target)."""
+    n = len(g.states)
+    count = array("q", bytes(8 * (n + 1)))
+    dst, label = g.dst, g.label
+    keep = [ok(label[e]) for e in range(len(dst))]
+    for e in range(len(dst)):
+        if keep[e]:
+            count[dst[e] + 1] += 1
+    for i in range(n):
+        count[i + 1] += count[i]
+    fill = array("q", count)
+    by_target = array("i", bytes(4 * int(count[n])))
+    for e in range(len(dst)):
+        if keep[e]:
+            t = dst[e]
+            by_target[fill[t]] = e
+            fill[t] += 1
+    return count, by_target
+
+
+def _backward(
+    g: LiveGraph, src: array, rev: tuple[array, array], seeds: Iterable[int]
+) -> bytearray:
+    """States from which some kept edge path reaches a seed."""
+    offs, by_target = rev
+    seen = bytearray(len(g.states))
+    todo = []
+    for s in seeds:
+        if not seen[s]:
+            seen[s] = 1
+            todo.append(s)
+    while todo:
+        t = todo.pop()
+        for k in range(offs[t], offs[t + 1]):
+            s = src[by_target[k]]
+            if not seen[s]:
+                seen[s] = 1
+                todo.append(s)
+    return seen
+
+
+def _path_to(g: LiveGraph, s: int) -> tuple[int, list[int]]:
+    """(initial state, edge ids) of the BFS-shortest path to `s`."""
+    edges = []
+    while g.parent[s] >= 0:
+        p = g.parent[s]
+        edges.append(_edge_between(g, p, s))
+        s = p
+    edges.reverse()
+    return s, edges
+
+
+def _edge_between(g: LiveGraph, a: int, b: int, ok: Callable[[int], bool] | None = None) -> int:
+    for e in g.out(a):
+        if g.dst[e] == b and (ok is None or ok(g.label[e])):
+            return e
+    raise RuntimeError("no edge between BFS parent and child")  # pragma: no cover
+
+
+def _bfs_path(
+    g: LiveGraph, start: int, goal: Callable[[int], bool], edge_ok: Callable[[int], bool],
+) -> list[int] | None:
+    """Shortest list of edge ids from `start` to an edge e with goal(e), over edge_ok edges
+    (the goal edge is the last one)."""
+    prev: dict[int, int] = {start: -1}
+    queue = deque([start])
+    while queue:
+        s = queue.popleft()
+        for e in g.out(s):
+            if goal(e):
+                path = [e]
+                while prev[s] >= 0:
+                    path.append(prev[s])
+                    s = _src_of(g, prev[s])
+                path.reverse()
+                return path
+            if not edge_ok(e):
+                continue
+            t = g.dst[e]
+            if t not in prev:
+                prev[t] = e
+                queue.append(t)
+    return None
+
+
+def _src_of(g: LiveGraph, e: int) -> int:
+    # Binary search in the offsets (sources are not stored per edge).
+    lo, hi = 0, len(g.states) - 1
+    offs = g.offsets
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if offs[mid] <= e:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def sccs(
+    g: LiveGraph, edge_ok: Callable[[int], bool], state_ok: Callable[[int], bool],
+    roots: Iterable[int] | None = None,
+) -> tuple[array, int]:
+    """Tarjan's strongly connected components, iteratively, over the kept edges and states.
+
+    Returns (component id per state, -1 where not kept or not visited; number of components).
+    """
+    n = len(g.states)
+    comp = array("i", [-1]) * n
+    low = array("i", [0]) * n
+    num = array("i", [-1]) * n
+    on_stack = bytearray(n)
+    stack: list[int] = []
+    counter = 0
+    ncomp = 0
+    offs, dst, label = g.offsets, g.dst, g.label
+    for root in range(n) if roots is None else roots:
+        if num[root] >= 0 or not state_ok(root):
+            continue
+        work = [(root, offs[root])]
+        num[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = 1
+        while work:
+            v, e = work[-1]
+            end = offs[v + 1]
+            advanced = False
+            while e < end:
+                w = dst[e]
+                ok = edge_ok(label[e]) and state_ok(w)
+                e += 1
+                if not ok:
+                    continue
+                if num[w] < 0:
+                    work[-1] = (v, e)
+                    num[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack[w] = 1
+                    work.append((w, offs[w]))
+                    advanced = True
+                    break
+                if on_stack[w] and num[w] < low[v]:
+                    low[v] = num[w]
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                u = work[-1][0]
+                if low[v] < low[u]:
+                    low[u] = low[v]
+            if low[v] == num[v]:
+                while True:
+                    w = stack.pop()
+                    on_stack[w] = 0
+                    comp[w] = ncomp
+                    if w == v:
+                        break
+                ncomp += 1
+    return comp, ncomp
+
+
+def analyse(
+    g: LiveGraph, names: tuple[str, ...],
+    witness: Callable[[Any], bool] | None = None,
+    strong: Callable[[int], bool] = lambda k: False,
+) -> LivenessVerdicts:
+    """Judge the four templates on an explored graph (names: recoverable, eventually, kept,
+    no_fair_cycle).
+
+    `strong(key)` names the keys under strong fairness. `witness(state)`, if given, may show
+    that a state the bounds cut off still makes progress
+    (a real path of the unbounded system, outside the graph); it is asked only about states
+    where a bound disabled an action and that reach no GOOD state inside the graph."""
+    t0 = time.perf_counter()
+    recoverable, eventually, kept, no_cycle = names
+    verdicts: dict[str, str] = {}
+    lassos: list[Lasso] = []
+    details: dict[str, dict[str, Any]] = {}
+    n = len(g.states)
+    flags = g.flags
+    if not g.complete:
+        for name in names:
+            verdicts[name] = "unknown"
+            details[name] = {"why": f"the exploration stopped early ({g.stop_reason})"}
+        return LivenessVerdicts(verdicts, lassos, details, time.perf_counter() - t0)
+    src = _edge_src(g)
+
+    def fault_free(lab: int) -> bool:
+        return not lab & FAULT
+
+    def timely(lab: int) -> bool:
+        return not lab & (FAULT | UNTIMELY)
+
+    # 1. recoverable
+    rev_ff = _reverse(g, fault_free)
+    good = _backward(g, src, rev_ff, (s for s in range(n) if flags[s] & GOOD))
+    witnessed = 0
+    if witness is not None:
+        extra = [s for s in g.bounded if not good[s] and witness(g.states[s])]
+        witnessed = len(extra)
+        if extra:
+            more = _backward(g, src, rev_ff, extra)
+            good = bytearray(a | b for a, b in zip(good, more, strict=True))
+    hit_bound = _backward(g, src, rev_ff, (s for s in g.bounded if not good[s]))
+    relevant = [s for s in range(n) if flags[s] & CONNECTED]
+    stuck = [s for s in relevant if not good[s] and not hit_bound[s]]
+    unsure = [s for s in relevant if not good[s] and hit_bound[s]]
+    details[recoverable] = {"states_checked": len(relevant), "stuck_states": len(stuck),
+                            "bound_dependent_states": len(unsure),
+                            "frontier_states_shown_live_beyond_the_bounds": witnessed}
+    if stuck:
+        verdicts[recoverable] = "violated"
+        lassos.append(_trap_lasso(g, recoverable, min(stuck), fault_free))
+    elif unsure:
+        verdicts[recoverable] = "unknown"
+        details[recoverable]["why"] = (
+            f"{len(unsure):,} states reach no stable leader within the bounds but reach a state "
+            "where a bound disabled an action")
+    else:
+        verdicts[recoverable] = "held"
+    if not relevant:
+        details[recoverable]["vacuous"] = True
+
+    # 2. kept
+    def timely_no_change(lab: int) -> bool:
+        return not lab & (FAULT | UNTIMELY | CHANGE)
+
+    change_src = [src[e] for e in range(len(g.dst)) if g.label[e] & CHANGE and timely(g.label[e])]
+    rev_t = _reverse(g, timely_no_change)
+    doomed = _backward(g, src, rev_t, change_src)
+    anchored = [s for s in range(n) if flags[s] & ANCHORED]
+    bad = [s for s in anchored if doomed[s]]
+    details[kept] = {"anchored_states": len(anchored), "deposing_states": len(bad)}
+    if bad:
+        verdicts[kept] = "violated"
+        s = min(bad)
+        init, prefix = _path_to(g, s)
+
+        def is_change(e: int) -> bool:
+            return bool(g.label[e] & CHANGE) and timely(g.label[e])
+
+        tail = _bfs_path(g, s, is_change, lambda e: timely_no_change(g.label[e])) or []
+        lassos.append(Lasso(kept, init, prefix + tail, [],
+                            {"stable": len(prefix), "deposed": len(prefix) + len(tail)}))
+    else:
+        verdicts[kept] = "held"
+        if not anchored:
+            details[kept]["vacuous"] = True
+
+    # 3. no fair cycle of connected states without an anchored leader
+    _fair_cycle_verdict(
+        g, eventually, lambda s: bool(flags[s] & CONNECTED) and not flags[s] & ANCHORED,
+        False, timely, verdicts, lassos, details,
+        "component(s) without a stable leader are unfair only because a bound disabled an "
+        "action in them", strong)
+
+    # 4. no fair cycle that changes leadership
+    _fair_cycle_verdict(
+        g, no_cycle, lambda s: bool(flags[s] & CONNECTED), True, timely, verdicts, lassos,
+        details, "component(s) that change leadership are unfair only because a bound "
+        "disabled an action in them", strong)
+    return LivenessVerdicts(verdicts, lassos, details, time.perf_counter() - t0)
+
+
+def _fair_cycle_verdict(
+    g: LiveGraph, name: str, state_ok: Callable[[int], bool], need_change: bool,
+    timely: Callable[[int], bool], verdicts: dict[str, str], lassos: list[Lasso],
+    details: dict[str, dict[str, Any]], why: str, strong: Callable[[int], bool],
+) -> None:
+    """A fair, timely cycle among `state_ok` states (taking a CHANGE edge if `need_change`).
+
+    Weak fairness for every key; strong fairness (enabled infinitely often, taken infinitely
+    often) for the keys `strong` names. Strong fairness is checked by the usual refinement:
+    in a component where a strong key is enabled but never taken, the states enabling it are
+    removed and the rest is searched again."""
+    fair = _Fair(g, timely, strong)
+    mask = bytearray(1 if state_ok(s) else 0 for s in range(len(g.states)))
+    found = fair.search(mask, need_change)
+    details[name] = {"components_checked": fair.checked,
+                     "bound_dependent_components": fair.bound_hits}
+    if found is not None:
+        verdicts[name] = "violated"
+        lassos.append(fair.lasso(name, found, need_change))
+    elif fair.bound_hits:
+        verdicts[name] = "unknown"
+        details[name]["why"] = f"{fair.bound_hits} {why}"
+    else:
+        verdicts[name] = "held"
+
+
+class _Fair:
+    def __init__(self, g: LiveGraph, timely: Callable[[int], bool],
+                 strong: Callable[[int], bool]) -> None:
+        self.g = g
+        self.timely = timely
+        self.strong = strong
+        self.checked = 0
+        self.bound_hits = 0
+        self._enabled: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
+
+    def enabled(self, s: int) -> tuple[frozenset[int], frozenset[int]]:
+        """(keys enabled in s or disabled there by a bound, keys only a bound disabled)."""
+        got = self._enabled.get(s)
+        if got is None:
+            g = self.g
+            real = {g.key[e] for e in g.out(s) if g.key[e] >= 0 and (
+                self.timely(g.label[e])
+                or (g.label[e] & RACING and not g.label[e] & FAULT and self.strong(g.key[e])))}
+            marks = g.bounded.get(s, ())
+            real |= {-2 - k for k in marks if k <= -2 and self.strong(-2 - k)}
+            bound = {k for k in marks if k >= 0}
+            got = self._enabled[s] = (frozenset(real | bound), frozenset(bound - real))
+        return got
+
+    def search(self, mask: bytearray, need_change: bool) -> tuple[list[int], set[int]] | None:
+        g = self.g
+        work = [mask]
+        while work:
+            m = work.pop()
+            comp, _ = sccs(g, self.timely, lambda s, m=m: bool(m[s]))
+            members: dict[int, list[int]] = {}
+            for s in range(len(g.states)):
+                if m[s] and comp[s] >= 0:
+                    members.setdefault(comp[s], []).append(s)
+            for c, ss in sorted(members.items(), key=lambda kv: kv[1][0]):
+                internal = {e for v in ss for e in g.out(v)
+                            if comp[g.dst[e]] == c and m[g.dst[e]] and self.timely(g.label[e])}
+                if not internal:
+                    continue
+                if need_change and not any(g.label[e] & CHANGE for e in internal):
+                    continue
+                self.checked += 1
+                taken = {g.key[e] for e in internal}
+                bad: set[int] = set()
+                bound_only: set[int] = set()
+                for v in ss:
+                    en, bo = self.enabled(v)
+                    bad |= {k for k in en if self.strong(k) and k not in taken}
+                    bound_only |= bo
+                if bad:
+                    if bad <= bound_only:
+                        self.bound_hits += 1  # removing these states rests on a bound
+                    rest = bytearray(len(g.states))
+                    for v in ss:
+                        if not self.enabled(v)[0] & bad:
+                            rest[v] = 1
+                    if any(rest):
+                        work.append(rest)
+                    continue
+                missing = self._weak_missing(ss, internal, taken)
+                if not missing:
+                    return ss, internal
+                if all(any(k in self.enabled(v)[1] for v in ss) for k in missing):
+                    self.bound_hits += 1
+        return None
+
+    def _weak_missing(self, ss: Iterable[int], edges: Iterable[int], taken: set[int]) -> set[int]:
+        """Weakly fair keys enabled in every state and never taken. When an edge shifted the
+        state, every message in flight is delivered within finitely many turns (its term would
+        otherwise fall below 1), so delivery keys need no check then."""
+        g = self.g
+        shifting = any(g.label[e] & SHIFT for e in edges)
+        common: set[int] | None = None
+        for v in ss:
+            en = self.enabled(v)[0]
+            common = set(en) if common is None else common & en
+            if not common:
+                return set()
+        missing = (common or set()) - taken
+        if shifting:
+            missing = {k for k in missing if k < 32}
+        return missing
+
+    def lasso(self, name: str, found: tuple[list[int], set[int]], need_change: bool) -> Lasso:
+        """A cycle through the fair component that is fair by itself, with its prefix."""
+        g = self.g
+        ss, inside = found
+        entry = min(ss)
+        init, prefix = _path_to(g, entry)
+
+        def ok(e: int) -> bool:
+            return e in inside
+
+        goals: list[Callable[[int], bool]] = []
+        if need_change:
+            goals.append(lambda e: e in inside and bool(g.label[e] & CHANGE))
+        cycle: list[int] = []
+        for _round in range(24):
+            cycle = []
+            cur = entry
+            for goal in goals:
+                if any(goal(e) for e in cycle):
+                    continue
+                path = _bfs_path(g, cur, goal, ok)
+                if path is None:
+                    continue
+                cycle += path
+                cur = g.dst[path[-1]]
+            if cur != entry or not cycle:
+                back = _bfs_path(g, cur, lambda e: e in inside and g.dst[e] == entry, ok)
+                assert back is not None
+                cycle += back
+            visited = [entry] + [g.dst[e] for e in cycle]
+            taken = {g.key[e] for e in cycle}
+            todo = {k for v in visited for k in self.enabled(v)[0]
+                    if self.strong(k) and k not in taken}
+            todo |= self._weak_missing(visited, cycle, taken)
+            if not todo:
+                break
+            for k in sorted(todo):
+                goals.append(self._serves(k, inside))
+        return Lasso(name, init, prefix, cycle)
+
+    def _serves(self, k: int, inside: set[int]) -> Callable[[int], bool]:
+        """An edge that takes key k, or one into a state where k is not enabled."""
+        g = self.g
+
+        def goal(e: int) -> bool:
+            if e not in inside:
+                return False
+            return g.key[e] == k or (not self.strong(k) and k not in self.enabled(g.dst[e])[0])
+
+        return goal
+
+
+def _bottom_lasso(
+    g: LiveGraph, name: str, init: int, prefix: list[int], s: int, entry: int,
+    vs: list[int], comp: array, c: int, fault_free: Callable[[int], bool],
+) -> Lasso:
+    """Prefix, then the way from stuck state `s` into bottom component `c`, then its loop."""
+    to_entry = [] if entry == s else (
+        _bfs_path(g, s, lambda e: g.dst[e] == entry and fault_free(g.label[e]),
+                  lambda e: fault_free(g.label[e])) or [])
+    inside = {e for v in vs for e in g.out(v) if comp[g.dst[e]] == c and fault_free(g.label[e])}
+    if not inside:
+        return Lasso(name, init, prefix + to_entry, [], {"stuck": len(prefix)},
+                     "no fault-free action is enabled here")
+    loop = _bfs_path(g, entry, lambda e: e in inside and g.dst[e] == entry,
+                     lambda e: e in inside) or []
+    return Lasso(name, init, prefix + to_entry, loop, {"stuck": len(prefix)})
+
+
+def _trap_lasso(g: LiveGraph, name: str, s: int, fault_free: Callable[[int], bool]) -> Lasso:
+    """Path to the first stuck state, then a cycle it cannot leave (or a deadlock)."""
+    init, prefix = _path_to(g, s)
+    reach: list[int] = []
+    seen = {s}
+    todo = [s]
+    while todo:
+        v = todo.pop()
+        reach.append(v)
+        for e in g.out(v):
+            if fault_free(g.label[e]) and g.dst[e] not in seen:
+                seen.add(g.dst[e])
+                todo.append(g.dst[e])
+    comp, _ = sccs(g, lambda lab: fault_free(lab), lambda v: v in seen, roots=[s])
+    bottoms: dict[int, list[int]] = {}
+    for v in reach:
+        bottoms.setdefault(comp[v], []).append(v)
+    for c, vs in sorted(bottoms.items(), key=lambda kv: min(kv[1])):
+        leaves = any(comp[g.dst[e]] != c for v in vs for e in g.out(v)
+                     if fault_free(g.label[e]))
+        if leaves:
+            continue
+        return _bottom_lasso(g, name, init, prefix, s, min(vs), vs, comp, c, fault_free)
+    return Lasso(name, init, prefix, [], {"stuck": len(prefix)})  # pragma: no cover
