@@ -472,6 +472,7 @@ def audit_rules(
     progress: Callable[[str], None] | None = None,
     liveness: bool = True,
     liveness_cache: Any = None,
+    liveness_configs: Any = None,
 ) -> AuditReport:
     """Audit `subject` against its baseline.
 
@@ -530,8 +531,11 @@ def audit_rules(
         from audit.liveness import BaselineLiveness, check_liveness
 
         say("liveness")
+        from audit.liveness import LIVENESS_CONFIGS
+
         report.liveness = check_liveness(
-            subject, t0, liveness_cache or BaselineLiveness(), kill_mode
+            subject, t0, liveness_cache or BaselineLiveness(), kill_mode,
+            LIVENESS_CONFIGS if liveness_configs is None else liveness_configs,
         )
         if kill_mode and report.broken_liveness():
             return done()
