@@ -212,8 +212,8 @@ class AuditReport:
             note = " (also fails on the baseline)" if o.baseline_status == "failed" else ""
             return f"obligation {o.name}{note}", o.at, None
         if v == "liveness-broken":
-            lo, prop, tr = min(self.broken_liveness(), key=lambda x: x[0].at)
-            return f"liveness [{lo.config.label}]: {prop}", lo.at, len(tr) if tr else None
+            lo, prop, ltr = min(self.broken_liveness(), key=lambda x: x[0].at)
+            return f"liveness [{lo.config.label}]: {prop}", lo.at, len(ltr) if ltr else None
         if v == "behaviour-changed":
             d = min(self.changed_diffs(), key=lambda d: d.at)
             length = min((len(t) for _, t in d.witnesses), default=None)

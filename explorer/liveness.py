@@ -525,7 +525,11 @@ class _Fair:
         work = [mask]
         while work:
             m = work.pop()
-            comp, _ = sccs(g, self.timely, lambda s, m=m: bool(m[s]))
+
+            def keep(s: int, m: bytearray = m) -> bool:
+                return bool(m[s])
+
+            comp, _ = sccs(g, self.timely, keep)
             members: dict[int, list[int]] = {}
             for s in range(len(g.states)):
                 if m[s] and comp[s] >= 0:
