@@ -514,8 +514,10 @@ VARIANTS: tuple[Variant, ...] = (
     _v(
         "learners-silent",
         ETCD_34,
-        "learners never answer vote requests (the seed's rule)",
-        "etcd 3.4 raft.go Step comment above canVote",
+        "learners never answer vote requests (the seed's rule), although a stale learner may "
+        "already count as a voter for the others",
+        "etcd issue #10998 (learners must be allowed to vote); raft.go comment above canVote",
+        "historical",
         learner_answers_votes=SEED.learner_answers_votes,
     ),
     # -- record_vote --------------------------------------------------------------------------
