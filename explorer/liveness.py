@@ -48,7 +48,6 @@ class LiveGraph:
 
     states: list[Any]
     parent: array
-    via: list[Any]
     offsets: array
     dst: array
     label: array
@@ -93,7 +92,6 @@ def explore_graph(
     index: dict[Any, int] = {}
     states: list[Any] = []
     parent = array("i")
-    via: list[Any] = []
     offsets = array("q", [0])
     dst = array("i")
     label = array("b")
@@ -108,7 +106,6 @@ def explore_graph(
             index[init] = len(states)
             states.append(init)
             parent.append(-1)
-            via.append(None)
             flags.append(state_flags(init))
     head = 0
     depth = 0
@@ -140,7 +137,6 @@ def explore_graph(
                 idx = index[nxt] = len(states)
                 states.append(nxt)
                 parent.append(head)
-                via.append(action)
                 flags.append(state_flags(nxt))
                 max_depth = depth + 1
             dst.append(idx)
@@ -160,7 +156,7 @@ def explore_graph(
     # States never expanded keep an empty edge list; the run is then incomplete anyway.
     while len(offsets) < len(states) + 1:
         offsets.append(len(dst))
-    return LiveGraph(states, parent, via, offsets, dst, label, key, flags, bounded,
+    return LiveGraph(states, parent, offsets, dst, label, key, flags, bounded,
                      stop_reason is None, stop_reason, seconds, max_depth,
                      dict(sorted(counts.items())))
 

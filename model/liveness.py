@@ -292,40 +292,42 @@ class Liveness:
         return entry
 
     def _shift_node(self, x: int, tail: tuple[Any, ...]) -> int:
-        key = (x, tail)
-        got = self._node_shift.get(key)
-        if got is None:
-            m = self.model
-            assert m is not None
-            d, delta = tail[0], tail[1]
-            entry = self._entry_map(tail)
-            nd = m.node_tab[x]
-            moved = list(nd)
-            moved[TERM] = nd[TERM] - delta
-            moved[LOG] = tuple(entry(e) for e in nd[LOG][d:])
-            got = self._node_shift[key] = m.node_id(tuple(moved))
-        return got
+        return self._shifted(self._node_shift, x, tail, self._move_node)
 
     def _shift_msg(self, x: int, tail: tuple[Any, ...]) -> int:
+        return self._shifted(self._msg_shift, x, tail, self._move_msg)
+
+    def _shifted(self, cache: dict[tuple[int, Any], int], x: int, tail: tuple[Any, ...],
+                 move: Any) -> int:
+        """The interned id of node or message `x` moved by `tail`, computed once."""
         key = (x, tail)
-        got = self._msg_shift.get(key)
+        got = cache.get(key)
         if got is None:
-            m = self.model
-            assert m is not None
-            d, delta = tail[0], tail[1]
-            entry = self._entry_map(tail)
-            msg = list(m.msg_tab[x])
-            msg[3] -= delta
-            msg[4] = entry(msg[4])
-            if msg[0] in (MSG_VOTE, MSG_PRE_VOTE):
-                msg[5] -= d
-            elif msg[0] == MSG_APP_RESP:
-                # No rule reads a MsgAppResp's index: clamping merges only equivalent states.
-                msg[5] = max(0, msg[5] - d)
-            if msg[8]:
-                msg[8] = tuple(entry(e) for e in msg[8][d:])
-            got = self._msg_shift[key] = m.msg_id(tuple(msg))
+            got = cache[key] = move(x, tail[0], tail[1], self._entry_map(tail))
         return got
+
+    def _move_node(self, x: int, d: int, delta: int, entry: Any) -> int:
+        m = self.model
+        assert m is not None
+        moved = list(m.node_tab[x])
+        moved[TERM] -= delta
+        moved[LOG] = tuple(entry(e) for e in moved[LOG][d:])
+        return m.node_id(tuple(moved))
+
+    def _move_msg(self, x: int, d: int, delta: int, entry: Any) -> int:
+        m = self.model
+        assert m is not None
+        msg = list(m.msg_tab[x])
+        msg[3] -= delta
+        msg[4] = entry(msg[4])
+        if msg[0] in (MSG_VOTE, MSG_PRE_VOTE):
+            msg[5] -= d
+        elif msg[0] == MSG_APP_RESP:
+            # No rule reads a MsgAppResp's index: clamping merges only equivalent states.
+            msg[5] = max(0, msg[5] - d)
+        if msg[8]:
+            msg[8] = tuple(entry(e) for e in msg[8][d:])
+        return m.msg_id(tuple(msg))
 
     def strong_fair(self, key: int) -> bool:
         """Keys under strong fairness: with random timers, a node whose timer can fire again
