@@ -191,6 +191,18 @@ class ClusterModel:
             st = self.live.rebase(st)[0]
         return [st]
 
+    def core_tables(self, names: Sequence[str]) -> Any:
+        """The tables the compiled core reads this model's steps from (explorer/fast.py)."""
+        from model.core_tables import CoreTables
+
+        return CoreTables(self, names)
+
+    def core_tables_unsupported(self) -> str | None:
+        """Why the compiled core cannot run this configuration, or None."""
+        if self.net or self.live is not None:
+            return "partitions and liveness run on the reference engine"
+        return None
+
     def cut_mask(self, st: State) -> int:
         return st[self.n + NET_CUT] if self.net else 0
 

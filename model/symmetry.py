@@ -74,6 +74,33 @@ class Symmetry:
             )
         return sig
 
+    def plan(self, key: tuple[int, ...]) -> list[tuple[int, tuple[int, ...]]]:
+        """The sorting permutations for states whose nodes are `key` (cached)."""
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan(key)
+        return plan
+
+    def move_msg(self, pix: int, mid: int) -> int:
+        """The id of message `mid` with its node ids permuted by permutation `pix`."""
+        key = (pix << 24) | mid
+        new = self._msg_cache.get(key)
+        if new is None:
+            p = self._perms[pix]
+            m = self.model.msg_tab[mid]
+            moved_m = m[:M_FROM] + (p[m[M_FROM]], p[m[M_TO]]) + m[M_TO + 1 :]
+            new = self._msg_cache[key] = self.model.msg_id(moved_m)  # type: ignore[arg-type]
+        return new
+
+    def move_hist(self, pix: int, hix: int) -> int:
+        """The id of history `hix` with its node ids permuted by permutation `pix`."""
+        hkey = (pix << 24) | hix
+        cached = self._hist_cache.get(hkey)
+        if cached is None:
+            moved_h = self._move_hist(self.model.hist_tab[hix], self._perms[pix])
+            cached = self._hist_cache[hkey] = self.model.hist_id(moved_h)
+        return cached
+
     def canonical(self, st: State) -> State:
         n = self.n
         key = st[:n]
@@ -152,24 +179,11 @@ class Symmetry:
         msg_cache = self._msg_cache
         mids = []
         for mid in st[hp + 1 :]:
-            key = (pix << 24) | mid
-            new = msg_cache.get(key)
-            if new is None:
-                p = self._perms[pix]
-                m = model.msg_tab[mid]
-                moved_m = m[:M_FROM] + (p[m[M_FROM]], p[m[M_TO]]) + m[M_TO + 1 :]
-                new = msg_cache[key] = model.msg_id(moved_m)  # type: ignore[arg-type]
-            mids.append(new)
+            new = msg_cache.get((pix << 24) | mid)
+            mids.append(self.move_msg(pix, mid) if new is None else new)
         mids.sort()
         hix = st[hp]
-        h_new = hix
-        if hix:
-            hkey = (pix << 24) | hix
-            cached = self._hist_cache.get(hkey)
-            if cached is None:
-                moved_h = self._move_hist(model.hist_tab[hix], self._perms[pix])
-                cached = self._hist_cache[hkey] = model.hist_id(moved_h)
-            h_new = cached
+        h_new = self.move_hist(pix, hix) if hix else hix
         return nodes + st[self.n : hp] + (h_new,) + tuple(mids)
 
     @staticmethod

@@ -1,0 +1,912 @@
+/* The compiled exploration core: breadth-first search over packed cluster states.
+ *
+ * The rules stay Python functions and the only source of truth. This core never evaluates a
+ * rule: every node-local step, every delivery, every history update and every symmetry move is
+ * asked of the Python model once (through the `tables` object, model/core_tables.py) and
+ * cached here by interned id. What the core owns is the cluster-level bookkeeping that
+ * model/cluster.py's `successors` performs (which actions are enabled under the budgets and the
+ * network capacity, the sorted message multiset) and the search itself: packed fixed-width
+ * states, an open-addressing set (exact, or 64-bit fingerprints), parent links and successor
+ * ordinals so that shortest traces can be rebuilt by replaying the Python model.
+ *
+ * A state is W = n + nb + 1 + max_msgs 32-bit words: node-state ids, budgets, history id, then
+ * message ids sorted ascending and padded with EMPTY. The successor order equals the Python
+ * model's, so an ordinal names the same action in both.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define EMPTY 0xFFFFFFFFu
+#define RES_NONE (-1)    /* not enabled (or breaks the term bound) */
+#define RES_NOOP (-2)    /* enabled, changes nothing, sends nothing */
+#define NO_PARENT 0xFFFFFFFFu
+#define NKINDS 9
+#define MAXN 16
+#define MAXW 64
+#define MAXSUCC 1024
+
+enum { K_TICK, K_TIMEOUT, K_HEARTBEAT, K_TRANSFER, K_APPEND, K_RESTART, K_DELIVER, K_DROP,
+       K_DUPLICATE };
+enum { B_DUP, B_RESTART, B_TRANSFER, B_APPEND };
+
+/* ---- growable int32 vector -------------------------------------------------------------- */
+typedef struct { int32_t *v; size_t len, cap; } IVec;
+
+static int ivec_reserve(IVec *a, size_t need) {
+    if (need <= a->cap) return 0;
+    size_t cap = a->cap ? a->cap : 1024;
+    while (cap < need) cap *= 2;
+    int32_t *v = realloc(a->v, cap * sizeof(int32_t));
+    if (!v) { PyErr_NoMemory(); return -1; }
+    a->v = v; a->cap = cap;
+    return 0;
+}
+
+/* ---- u64 -> i32 map, open addressing (caches keyed by pairs of ids) ---------------------- */
+typedef struct { uint64_t *keys; int32_t *vals; size_t cap, len; } Map;
+
+static inline uint64_t mix64(uint64_t x) {
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static int map_init(Map *m, size_t cap) {
+    m->keys = calloc(cap, sizeof(uint64_t));
+    m->vals = malloc(cap * sizeof(int32_t));
+    if (!m->keys || !m->vals) { PyErr_NoMemory(); return -1; }
+    m->cap = cap; m->len = 0;
+    return 0;
+}
+
+static void map_free(Map *m) { free(m->keys); free(m->vals); m->keys = NULL; m->vals = NULL; }
+
+/* Keys are stored +1 so that 0 marks an empty slot. */
+static inline int map_get(const Map *m, uint64_t key, int32_t *out) {
+    uint64_t k = key + 1;
+    size_t mask = m->cap - 1, i = (size_t)mix64(k) & mask;
+    while (m->keys[i]) {
+        if (m->keys[i] == k) { *out = m->vals[i]; return 1; }
+        i = (i + 1) & mask;
+    }
+    return 0;
+}
+
+static int map_put(Map *m, uint64_t key, int32_t val) {
+    if ((m->len + 1) * 2 > m->cap) {
+        Map bigger;
+        if (map_init(&bigger, m->cap * 2) < 0) return -1;
+        for (size_t j = 0; j < m->cap; j++) {
+            if (!m->keys[j]) continue;
+            size_t mask = bigger.cap - 1, i = (size_t)mix64(m->keys[j]) & mask;
+            while (bigger.keys[i]) i = (i + 1) & mask;
+            bigger.keys[i] = m->keys[j]; bigger.vals[i] = m->vals[j];
+        }
+        bigger.len = m->len;
+        map_free(m);
+        *m = bigger;
+    }
+    uint64_t k = key + 1;
+    size_t mask = m->cap - 1, i = (size_t)mix64(k) & mask;
+    while (m->keys[i] && m->keys[i] != k) i = (i + 1) & mask;
+    if (!m->keys[i]) m->len++;
+    m->keys[i] = k; m->vals[i] = val;
+    return 0;
+}
+
+/* ---- the core object -------------------------------------------------------------------- */
+typedef struct {
+    int32_t tick, timeout, beat, append, restart, ntr, tr_off, done;
+} Local;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *tables;
+    int n, nb, hp, W, max_msgs, drop, nnames, fp_mode, symmetry;
+    /* caches filled from Python */
+    IVec pool;          /* results: [new_ix, event, term_moved, nouts, outs...]; transfers */
+    Local *local; size_t local_cap;   /* indexed by node id * n + i */
+    Map deliver, hist_after, forget;
+    IVec term;          /* node-state id -> term */
+    IVec msg_to;        /* message id -> receiver (1-based) */
+    IVec hist_flags;    /* history id -> violated-invariant bits, -1 unknown */
+    Map canon_plan;     /* hash of node ids -> plan offset in plans (symmetry) */
+    IVec plans;         /* [count, (perm, node ids x n) x count] with the key's node ids first */
+    Map msg_perm, hist_perm;
+    /* the search */
+    uint32_t *arena; size_t arena_cap; uint64_t base;   /* states base .. base+arena_len */
+    size_t arena_len;
+    uint32_t *table32; uint64_t *table64; size_t tcap;
+    uint32_t *parent; uint16_t *ord; size_t pcap;
+    uint64_t count;
+} Core;
+
+static size_t core_bytes(const Core *c) {
+    return c->arena_cap * (size_t)c->W * 4 + c->tcap * (c->fp_mode ? 8 : 4) + c->pcap * 6;
+}
+
+/* ---- cache look-ups (call into Python on a miss) ----------------------------------------- */
+static int32_t push_result(Core *c, PyObject *res) {
+    if (res == Py_None) return RES_NONE;
+    if (!PyTuple_Check(res)) { PyErr_SetString(PyExc_TypeError, "core: result not a tuple"); return -3; }
+    Py_ssize_t k = PyTuple_GET_SIZE(res);
+    if (k == 0) return RES_NOOP;
+    if (k < 3 || k - 3 > MAXN * 2) {
+        PyErr_SetString(PyExc_ValueError, "core: malformed step result");
+        return -3;
+    }
+    size_t off = c->pool.len;
+    if (ivec_reserve(&c->pool, off + (size_t)k + 1) < 0) return -3;
+    c->pool.v[off] = (int32_t)PyLong_AsLong(PyTuple_GET_ITEM(res, 0));
+    c->pool.v[off + 1] = (int32_t)PyLong_AsLong(PyTuple_GET_ITEM(res, 1));
+    c->pool.v[off + 2] = (int32_t)PyLong_AsLong(PyTuple_GET_ITEM(res, 2));
+    c->pool.v[off + 3] = (int32_t)(k - 3);
+    for (Py_ssize_t j = 3; j < k; j++)
+        c->pool.v[off + 1 + (size_t)j] = (int32_t)PyLong_AsLong(PyTuple_GET_ITEM(res, j));
+    if (PyErr_Occurred()) return -3;
+    c->pool.len = off + (size_t)k + 1;
+    return (int32_t)off;
+}
+
+static int fill_ivec(Core *c, IVec *v, const char *method) {
+    PyObject *lst = PyObject_CallMethod(c->tables, method, "n", (Py_ssize_t)v->len);
+    if (!lst) return -1;
+    PyObject *seq = PySequence_Fast(lst, "core: expected a list");
+    Py_DECREF(lst);
+    if (!seq) return -1;
+    Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
+    if (ivec_reserve(v, v->len + (size_t)k) < 0) { Py_DECREF(seq); return -1; }
+    for (Py_ssize_t j = 0; j < k; j++)
+        v->v[v->len + (size_t)j] = (int32_t)PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, j));
+    v->len += (size_t)k;
+    Py_DECREF(seq);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static inline int term_of(Core *c, uint32_t nix, int32_t *out) {
+    if (nix >= c->term.len && fill_ivec(c, &c->term, "node_terms") < 0) return -1;
+    if (nix >= c->term.len) { PyErr_SetString(PyExc_IndexError, "core: unknown node id"); return -1; }
+    *out = c->term.v[nix];
+    return 0;
+}
+
+static inline int msg_to_of(Core *c, uint32_t mid, int32_t *out) {
+    if (mid >= c->msg_to.len && fill_ivec(c, &c->msg_to, "msg_to") < 0) return -1;
+    if (mid >= c->msg_to.len) { PyErr_SetString(PyExc_IndexError, "core: unknown message id"); return -1; }
+    *out = c->msg_to.v[mid];
+    return 0;
+}
+
+static Local *local_of(Core *c, uint32_t nix, int i) {
+    size_t slot = (size_t)nix * (size_t)c->n + (size_t)i;
+    if (slot >= c->local_cap) {
+        size_t cap = c->local_cap ? c->local_cap : 4096;
+        while (cap <= slot) cap *= 2;
+        Local *l = realloc(c->local, cap * sizeof(Local));
+        if (!l) { PyErr_NoMemory(); return NULL; }
+        memset(l + c->local_cap, 0, (cap - c->local_cap) * sizeof(Local));
+        c->local = l; c->local_cap = cap;
+    }
+    Local *L = &c->local[slot];
+    if (L->done) return L;
+    PyObject *r = PyObject_CallMethod(c->tables, "local", "ni", (Py_ssize_t)nix, i + 1);
+    if (!r) return NULL;
+    if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 6) {
+        Py_DECREF(r);
+        PyErr_SetString(PyExc_TypeError, "core: local() must return a 6-tuple");
+        return NULL;
+    }
+    Local tmp;
+    if ((tmp.tick = push_result(c, PyTuple_GET_ITEM(r, 0))) == -3) goto fail;
+    if ((tmp.timeout = push_result(c, PyTuple_GET_ITEM(r, 1))) == -3) goto fail;
+    if ((tmp.beat = push_result(c, PyTuple_GET_ITEM(r, 2))) == -3) goto fail;
+    if ((tmp.append = push_result(c, PyTuple_GET_ITEM(r, 4))) == -3) goto fail;
+    if ((tmp.restart = push_result(c, PyTuple_GET_ITEM(r, 5))) == -3) goto fail;
+    PyObject *trs = PyTuple_GET_ITEM(r, 3);
+    Py_ssize_t ntr = trs == Py_None ? 0 : PySequence_Size(trs);
+    if (ntr < 0) goto fail;
+    int32_t tmp_tr[MAXN * 2];
+    if (ntr > MAXN) { PyErr_SetString(PyExc_ValueError, "core: too many transfers"); goto fail; }
+    for (Py_ssize_t j = 0; j < ntr; j++) {
+        PyObject *pair = PySequence_GetItem(trs, j);
+        if (!pair) goto fail;
+        tmp_tr[2 * j] = (int32_t)PyLong_AsLong(PyTuple_GetItem(pair, 0));
+        tmp_tr[2 * j + 1] = push_result(c, PyTuple_GetItem(pair, 1));
+        Py_DECREF(pair);
+        if (tmp_tr[2 * j + 1] == -3 || PyErr_Occurred()) goto fail;
+    }
+    size_t off = c->pool.len;
+    if (ivec_reserve(&c->pool, off + (size_t)ntr * 2 + 1) < 0) goto fail;
+    memcpy(c->pool.v + off, tmp_tr, (size_t)ntr * 2 * sizeof(int32_t));
+    c->pool.len = off + (size_t)ntr * 2;
+    tmp.ntr = (int32_t)ntr;
+    tmp.tr_off = (int32_t)off;
+    tmp.done = 1;
+    Py_DECREF(r);
+    L = &c->local[slot];
+    *L = tmp;
+    return L;
+fail:
+    Py_DECREF(r);
+    return NULL;
+}
+
+static int call_int(Core *c, const char *method, long a, long b, int32_t *out) {
+    PyObject *r = PyObject_CallMethod(c->tables, method, "ll", a, b);
+    if (!r) return -1;
+    long v = PyLong_AsLong(r);
+    Py_DECREF(r);
+    if (v == -1 && PyErr_Occurred()) return -1;
+    *out = (int32_t)v;
+    return 0;
+}
+
+static inline int cached_pair(Core *c, Map *m, const char *method, uint32_t a, uint32_t b,
+                              int32_t *out) {
+    uint64_t key = ((uint64_t)a << 32) | b;
+    if (map_get(m, key, out)) return 0;
+    if (call_int(c, method, (long)a, (long)b, out) < 0) return -1;
+    return map_put(m, key, *out);
+}
+
+static inline int deliver_of(Core *c, uint32_t nix, uint32_t mid, int32_t *out) {
+    uint64_t key = ((uint64_t)nix << 32) | mid;
+    if (map_get(&c->deliver, key, out)) return 0;
+    PyObject *r = PyObject_CallMethod(c->tables, "deliver", "nn", (Py_ssize_t)nix, (Py_ssize_t)mid);
+    if (!r) return -1;
+    int32_t res = push_result(c, r);
+    Py_DECREF(r);
+    if (res == -3) return -1;
+    *out = res;
+    return map_put(&c->deliver, key, res);
+}
+
+static inline int flags_of(Core *c, uint32_t hix, int32_t *out) {
+    while (hix >= c->hist_flags.len) {
+        if (ivec_reserve(&c->hist_flags, c->hist_flags.len + 1) < 0) return -1;
+        c->hist_flags.v[c->hist_flags.len++] = -1;
+    }
+    if (c->hist_flags.v[hix] < 0) {
+        int32_t f;
+        if (call_int(c, "hist_flags", (long)hix, 0, &f) < 0) return -1;
+        c->hist_flags.v[hix] = f;
+    }
+    *out = c->hist_flags.v[hix];
+    return 0;
+}
+
+/* ---- successors ------------------------------------------------------------------------- */
+static inline int nmsgs_of(const Core *c, const uint32_t *st) {
+    int k = 0;
+    while (k < c->max_msgs && st[c->hp + 1 + k] != EMPTY) k++;
+    return k;
+}
+
+/* Write the state reached when node i takes local step `res`, with messages `rest` (sorted,
+ * nrest of them) and the given budgets. Mirrors ClusterModel.successors' `land`. */
+static int land(Core *c, const uint32_t *st, int i, int32_t res, const uint32_t *rest, int nrest,
+                const uint32_t *budgets, uint32_t *out) {
+    const int32_t *r = c->pool.v + res;
+    uint32_t new_ix = (uint32_t)r[0];
+    int32_t ev = r[1], moved = r[2], nouts = r[3];
+    memcpy(out, st, (size_t)c->n * 4);
+    out[i] = new_ix;
+    memcpy(out + c->n, budgets, (size_t)c->nb * 4);
+    int32_t h = (int32_t)st[c->hp];
+    if (ev >= 0 && cached_pair(c, &c->hist_after, "hist_after", (uint32_t)h, (uint32_t)ev, &h) < 0)
+        return -1;
+    if (moved && h) {
+        int32_t low, t;
+        if (term_of(c, new_ix, &low) < 0) return -1;
+        for (int j = 0; j < c->n; j++) {
+            if (j == i) continue;
+            if (term_of(c, st[j], &t) < 0) return -1;
+            if (t < low) low = t;
+        }
+        if (cached_pair(c, &c->forget, "forget", (uint32_t)h, (uint32_t)low, &h) < 0) return -1;
+    }
+    out[c->hp] = (uint32_t)h;
+    /* merge the sorted rest with the (small) outs, sorted by insertion */
+    uint32_t outs[MAXN * 2];
+    for (int j = 0; j < nouts; j++) {
+        uint32_t v = (uint32_t)r[4 + j];
+        int k = j;
+        while (k > 0 && outs[k - 1] > v) { outs[k] = outs[k - 1]; k--; }
+        outs[k] = v;
+    }
+    uint32_t *m = out + c->hp + 1;
+    int a = 0, b = 0, w = 0;
+    while (a < nrest || b < nouts) {
+        if (b >= nouts || (a < nrest && rest[a] <= outs[b])) m[w++] = rest[a++];
+        else m[w++] = outs[b++];
+    }
+    while (w < c->max_msgs) m[w++] = EMPTY;
+    return 0;
+}
+
+/* Every successor of `st` in the Python model's order; returns how many, or -1. */
+static int successors(Core *c, const uint32_t *st, uint32_t *out, uint8_t *kinds) {
+    const int n = c->n, W = c->W;
+    const uint32_t *msgs = st + c->hp + 1;
+    const int nm = nmsgs_of(c, st);
+    const int room = c->max_msgs - nm;
+    const uint32_t *budgets = st + n;
+    uint32_t b2[8];
+    int k = 0;
+#define EMIT(kind) do { kinds[k] = (kind); k++; if (k >= MAXSUCC) goto overflow; } while (0)
+    for (int i = 0; i < n; i++) {
+        Local *L = local_of(c, st[i], i);
+        if (!L) return -1;
+        if (L->tick >= 0) {
+            if (land(c, st, i, L->tick, msgs, nm, budgets, out + (size_t)k * W) < 0) return -1;
+            EMIT(K_TICK);
+        }
+        if (L->timeout >= 0 && c->pool.v[L->timeout + 3] <= room) {
+            if (land(c, st, i, L->timeout, msgs, nm, budgets, out + (size_t)k * W) < 0) return -1;
+            EMIT(K_TIMEOUT);
+        }
+        if (L->beat >= 0) {
+            if (n - 1 <= room && n > 1) {
+                if (land(c, st, i, L->beat, msgs, nm, budgets, out + (size_t)k * W) < 0) return -1;
+                EMIT(K_HEARTBEAT);
+            }
+            if (budgets[B_TRANSFER] > 0 && room >= 1) {
+                memcpy(b2, budgets, (size_t)c->nb * 4);
+                b2[B_TRANSFER]--;
+                for (int t = 0; t < L->ntr; t++) {
+                    int32_t res = c->pool.v[L->tr_off + 2 * t + 1];
+                    if (res < 0) {
+                        PyErr_SetString(PyExc_RuntimeError, "core: disabled transfer result");
+                        return -1;
+                    }
+                    if (land(c, st, i, res, msgs, nm, b2, out + (size_t)k * W) < 0) return -1;
+                    EMIT(K_TRANSFER);
+                }
+            }
+            if (budgets[B_APPEND] > 0 && n - 1 <= room) {
+                if (L->append < 0) {
+                    PyErr_SetString(PyExc_RuntimeError, "core: disabled append result");
+                    return -1;
+                }
+                memcpy(b2, budgets, (size_t)c->nb * 4);
+                b2[B_APPEND]--;
+                if (land(c, st, i, L->append, msgs, nm, b2, out + (size_t)k * W) < 0) return -1;
+                EMIT(K_APPEND);
+            }
+        }
+        if (L->restart >= 0 && budgets[B_RESTART] > 0) {
+            memcpy(b2, budgets, (size_t)c->nb * 4);
+            b2[B_RESTART]--;
+            if (land(c, st, i, L->restart, msgs, nm, b2, out + (size_t)k * W) < 0) return -1;
+            EMIT(K_RESTART);
+        }
+    }
+    uint32_t rest[MAXW];
+    uint32_t prev = EMPTY;
+    const int dup = budgets[B_DUP] > 0;
+    for (int j = 0; j < nm; j++) {
+        uint32_t mid = msgs[j];
+        if (mid == prev) continue;
+        prev = mid;
+        memcpy(rest, msgs, (size_t)j * 4);
+        memcpy(rest + j, msgs + j + 1, (size_t)(nm - j - 1) * 4);
+        if (c->drop) {
+            uint32_t *o = out + (size_t)k * W;
+            memcpy(o, st, (size_t)(c->hp + 1) * 4);
+            memcpy(o + c->hp + 1, rest, (size_t)(nm - 1) * 4);
+            for (int w = nm - 1; w < c->max_msgs; w++) o[c->hp + 1 + w] = EMPTY;
+            EMIT(K_DROP);
+        }
+        int32_t to, res;
+        if (msg_to_of(c, mid, &to) < 0) return -1;
+        int i = to - 1;
+        if (deliver_of(c, st[i], mid, &res) < 0) return -1;
+        if (res == RES_NONE) continue;
+        if (res == RES_NOOP) {
+            uint32_t *o = out + (size_t)k * W;
+            memcpy(o, st, (size_t)(c->hp + 1) * 4);
+            memcpy(o + c->hp + 1, rest, (size_t)(nm - 1) * 4);
+            for (int w = nm - 1; w < c->max_msgs; w++) o[c->hp + 1 + w] = EMPTY;
+            EMIT(K_DELIVER);
+            continue;
+        }
+        int32_t nouts = c->pool.v[res + 3];
+        if (nouts <= room + 1) {
+            if (land(c, st, i, res, rest, nm - 1, budgets, out + (size_t)k * W) < 0) return -1;
+            EMIT(K_DELIVER);
+        }
+        if (dup && nouts <= room) {
+            memcpy(b2, budgets, (size_t)c->nb * 4);
+            b2[B_DUP]--;
+            if (land(c, st, i, res, msgs, nm, b2, out + (size_t)k * W) < 0) return -1;
+            EMIT(K_DUPLICATE);
+        }
+    }
+    return k;
+overflow:
+    PyErr_SetString(PyExc_RuntimeError, "core: too many successors");
+    return -1;
+#undef EMIT
+}
+
+/* ---- symmetry: representatives by the Python model's plans -------------------------------- */
+static int plan_of(Core *c, const uint32_t *st, int32_t *out) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < c->n; i++) h = mix64(h ^ st[i]) + (uint64_t)i;
+    h >>= 1;   /* map keys are stored +1 */
+    /* a hash collision between node-id tuples is checked against the stored key */
+    for (uint64_t probe = h;; probe = mix64(probe + 1) >> 1) {
+        int32_t off;
+        if (!map_get(&c->canon_plan, probe, &off)) break;
+        if (memcmp(c->plans.v + off, st, (size_t)c->n * 4) == 0) { *out = off; return 0; }
+    }
+    PyObject *key = PyTuple_New(c->n);
+    if (!key) return -1;
+    for (int i = 0; i < c->n; i++) PyTuple_SET_ITEM(key, i, PyLong_FromUnsignedLong(st[i]));
+    PyObject *r = PyObject_CallMethod(c->tables, "plan", "(O)", key);
+    Py_DECREF(key);
+    if (!r) return -1;
+    PyObject *seq = PySequence_Fast(r, "core: plan must be a list");
+    Py_DECREF(r);
+    if (!seq) return -1;
+    Py_ssize_t np = PySequence_Fast_GET_SIZE(seq);
+    size_t off = c->plans.len;
+    if (ivec_reserve(&c->plans, off + (size_t)c->n + 1 + (size_t)np * (1 + (size_t)c->n)) < 0) {
+        Py_DECREF(seq);
+        return -1;
+    }
+    int32_t *p = c->plans.v + off;
+    for (int i = 0; i < c->n; i++) p[i] = (int32_t)st[i];
+    p[c->n] = (int32_t)np;
+    int32_t *q = p + c->n + 1;
+    for (Py_ssize_t j = 0; j < np; j++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, j);   /* (perm, (node ids...)) */
+        PyObject *nodes = PyTuple_GetItem(item, 1);
+        if (!nodes) { Py_DECREF(seq); return -1; }
+        *q++ = (int32_t)PyLong_AsLong(PyTuple_GetItem(item, 0));
+        for (int i = 0; i < c->n; i++) *q++ = (int32_t)PyLong_AsLong(PyTuple_GetItem(nodes, i));
+    }
+    Py_DECREF(seq);
+    if (PyErr_Occurred()) return -1;
+    c->plans.len = off + (size_t)c->n + 1 + (size_t)np * (1 + (size_t)c->n);
+    uint64_t probe = h;
+    int32_t dummy;
+    while (map_get(&c->canon_plan, probe, &dummy)) probe = mix64(probe + 1) >> 1;
+    if (map_put(&c->canon_plan, probe, (int32_t)off) < 0) return -1;
+    *out = (int32_t)off;
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Overwrite `st` with its representative (the smallest image among the plan's permutations),
+ * compared as Python compares the tuples: element by element, a shorter prefix first. */
+static int canonicalise(Core *c, uint32_t *st) {
+    int32_t off;
+    if (plan_of(c, st, &off) < 0) return -1;
+    const int32_t *p = c->plans.v + off;
+    int np = p[c->n];
+    if (np == 0) return 0;
+    const int32_t *q = p + c->n + 1;
+    const int nm = nmsgs_of(c, st);
+    uint32_t best[MAXW], cand[MAXW];
+    int have = 0;
+    for (int j = 0; j < np; j++, q += 1 + c->n) {
+        uint32_t pix = (uint32_t)q[0];
+        for (int i = 0; i < c->n; i++) cand[i] = (uint32_t)q[1 + i];
+        memcpy(cand + c->n, st + c->n, (size_t)c->nb * 4);
+        int32_t h = (int32_t)st[c->hp];
+        if (h && cached_pair(c, &c->hist_perm, "move_hist", pix, (uint32_t)h, &h) < 0) return -1;
+        cand[c->hp] = (uint32_t)h;
+        for (int m = 0; m < nm; m++) {
+            int32_t moved;
+            if (cached_pair(c, &c->msg_perm, "move_msg", pix, st[c->hp + 1 + m], &moved) < 0)
+                return -1;
+            cand[c->hp + 1 + m] = (uint32_t)moved;
+        }
+        qsort(cand + c->hp + 1, (size_t)nm, 4, cmp_u32);
+        for (int m = nm; m < c->max_msgs; m++) cand[c->hp + 1 + m] = EMPTY;
+        /* EMPTY pads sort last, exactly like a shorter tuple (all message ids are below it),
+         * and every image has as many messages as `st`: word order is Python's tuple order. */
+        int less = !have;
+        for (int w = 0; have && w < c->W; w++) {
+            if (cand[w] != best[w]) { less = cand[w] < best[w]; break; }
+        }
+        if (less) { memcpy(best, cand, (size_t)c->W * 4); have = 1; }
+    }
+    memcpy(st, best, (size_t)c->W * 4);
+    return 0;
+}
+
+/* ---- the state set ---------------------------------------------------------------------- */
+static inline uint64_t hash_state(const uint32_t *st, int W) {
+    uint64_t h = 0x243F6A8885A308D3ULL;
+    for (int w = 0; w < W; w++) h = (h ^ st[w]) * 0x100000001B3ULL + (h >> 29);
+    return mix64(h) | 1;   /* never 0: 0 marks an empty fingerprint slot */
+}
+
+static inline uint32_t *state_at(Core *c, uint64_t idx) {
+    return c->arena + (size_t)(idx - c->base) * (size_t)c->W;
+}
+
+static int grow_table(Core *c) {
+    size_t cap = c->tcap * 2, mask = cap - 1;
+    if (c->fp_mode) {
+        uint64_t *t = calloc(cap, 8);
+        if (!t) { PyErr_NoMemory(); return -1; }
+        for (size_t j = 0; j < c->tcap; j++) {
+            uint64_t f = c->table64[j];
+            if (!f) continue;
+            size_t i = (size_t)f & mask;
+            while (t[i]) i = (i + 1) & mask;
+            t[i] = f;
+        }
+        free(c->table64); c->table64 = t;
+    } else {
+        uint32_t *t = calloc(cap, 4);
+        if (!t) { PyErr_NoMemory(); return -1; }
+        for (size_t j = 0; j < c->tcap; j++) {
+            uint32_t e = c->table32[j];
+            if (!e) continue;
+            size_t i = (size_t)hash_state(state_at(c, e - 1), c->W) & mask;
+            while (t[i]) i = (i + 1) & mask;
+            t[i] = e;
+        }
+        free(c->table32); c->table32 = t;
+    }
+    c->tcap = cap;
+    return 0;
+}
+
+/* Append a state to the arena (and its parent link); returns 0 or -1. */
+static int arena_push(Core *c, const uint32_t *st, uint32_t parent, uint16_t ord) {
+    if (c->arena_len >= c->arena_cap) {
+        size_t cap = c->arena_cap ? c->arena_cap * 2 : 1 << 16;
+        uint32_t *a = realloc(c->arena, cap * (size_t)c->W * 4);
+        if (!a) { PyErr_NoMemory(); return -1; }
+        c->arena = a; c->arena_cap = cap;
+    }
+    if (c->count >= c->pcap) {
+        size_t cap = c->pcap ? c->pcap * 2 : 1 << 16;
+        uint32_t *p = realloc(c->parent, cap * 4);
+        if (!p) { PyErr_NoMemory(); return -1; }
+        c->parent = p;
+        uint16_t *o = realloc(c->ord, cap * 2);
+        if (!o) { PyErr_NoMemory(); return -1; }
+        c->ord = o; c->pcap = cap;
+    }
+    memcpy(c->arena + c->arena_len * (size_t)c->W, st, (size_t)c->W * 4);
+    c->arena_len++;
+    c->parent[c->count] = parent;
+    c->ord[c->count] = ord;
+    c->count++;
+    return 0;
+}
+
+/* 1 if new (and added), 0 if seen, -1 on error. */
+static int insert(Core *c, const uint32_t *st, uint32_t parent, uint16_t ord) {
+    if ((c->count + 1) * 2 > c->tcap && grow_table(c) < 0) return -1;
+    uint64_t h = hash_state(st, c->W);
+    size_t mask = c->tcap - 1, i = (size_t)h & mask;
+    if (c->fp_mode) {
+        while (c->table64[i]) {
+            if (c->table64[i] == h) return 0;
+            i = (i + 1) & mask;
+        }
+        if (arena_push(c, st, parent, ord) < 0) return -1;
+        c->table64[i] = h;
+        return 1;
+    }
+    while (c->table32[i]) {
+        if (memcmp(state_at(c, c->table32[i] - 1), st, (size_t)c->W * 4) == 0) return 0;
+        i = (i + 1) & mask;
+    }
+    if (arena_push(c, st, parent, ord) < 0) return -1;
+    c->table32[i] = (uint32_t)c->count;   /* index + 1 */
+    return 1;
+}
+
+/* Fingerprint mode keeps only the unexpanded states: drop the expanded prefix now and then. */
+static void compact(Core *c, uint64_t head) {
+    if (!c->fp_mode) return;
+    size_t done = (size_t)(head - c->base);
+    if (done < (1u << 16) || done * 2 < c->arena_len) return;
+    memmove(c->arena, c->arena + done * (size_t)c->W, (c->arena_len - done) * (size_t)c->W * 4);
+    c->arena_len -= done;
+    c->base = head;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int to_words(Core *c, PyObject *tup, uint32_t *st) {
+    PyObject *seq = PySequence_Fast(tup, "core: a state is a tuple");
+    if (!seq) return -1;
+    Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
+    if (k < c->hp + 1 || k > c->W) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "core: state does not fit the layout");
+        return -1;
+    }
+    for (Py_ssize_t j = 0; j < k; j++)
+        st[j] = (uint32_t)PyLong_AsUnsignedLong(PySequence_Fast_GET_ITEM(seq, j));
+    for (Py_ssize_t j = k; j < c->W; j++) st[j] = EMPTY;
+    Py_DECREF(seq);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *from_words(Core *c, const uint32_t *st) {
+    int k = c->hp + 1 + nmsgs_of(c, st);
+    PyObject *t = PyTuple_New(k);
+    if (!t) return NULL;
+    for (int j = 0; j < k; j++) PyTuple_SET_ITEM(t, j, PyLong_FromUnsignedLong(st[j]));
+    return t;
+}
+
+/* run(inits, max_states, max_depth, time_limit, keep_going, progress, interval, max_memory) */
+static PyObject *Core_run(Core *c, PyObject *args) {
+    PyObject *inits, *progress;
+    long long max_states, max_depth, max_memory;
+    double time_limit, interval;
+    int keep_going;
+    if (!PyArg_ParseTuple(args, "OLLdpOdL", &inits, &max_states, &max_depth, &time_limit,
+                          &keep_going, &progress, &interval, &max_memory))
+        return NULL;
+    const double start = now_s();
+    double last_report = start;
+    const int W = c->W;
+    uint32_t *succ = malloc((size_t)MAXSUCC * (size_t)W * 4);
+    uint8_t *kinds = malloc(MAXSUCC);
+    uint32_t cur[MAXW], st[MAXW];
+    int64_t found[32];
+    long long kind_counts[NKINDS] = {0};
+    int nfound = 0;
+    const char *stop_reason = NULL;
+    char reason_buf[96];
+    if (!succ || !kinds) { free(succ); free(kinds); return PyErr_NoMemory(); }
+    for (int j = 0; j < 32; j++) found[j] = -1;
+    if (!c->tcap) {
+        c->tcap = 1 << 16;
+        if (c->fp_mode) c->table64 = calloc(c->tcap, 8);
+        else c->table32 = calloc(c->tcap, 4);
+        if (!c->table64 && !c->table32) { free(succ); free(kinds); return PyErr_NoMemory(); }
+    }
+    PyObject *seq = PySequence_Fast(inits, "core: inits must be a list");
+    if (!seq) goto error;
+    for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(seq); j++) {
+        if (to_words(c, PySequence_Fast_GET_ITEM(seq, j), st) < 0) { Py_DECREF(seq); goto error; }
+        if (c->symmetry && canonicalise(c, st) < 0) { Py_DECREF(seq); goto error; }
+        int r = insert(c, st, NO_PARENT, 0);
+        if (r < 0) { Py_DECREF(seq); goto error; }
+        if (r == 0) continue;
+        int32_t f;
+        if (flags_of(c, st[c->hp], &f) < 0) { Py_DECREF(seq); goto error; }
+        for (int b = 0; b < c->nnames; b++)
+            if (((f >> b) & 1) && found[b] < 0) { found[b] = (int64_t)c->count - 1; nfound++; }
+    }
+    Py_DECREF(seq);
+
+    uint64_t head = 0, level_end = c->count;
+    long long depth = 0, max_depth_seen = 0, transitions = 0;
+    int stop = nfound > 0 && !keep_going;
+    while (head < c->count && !stop) {
+        if (head == level_end) {
+            depth++;
+            level_end = c->count;
+            if (max_depth >= 0 && depth >= max_depth) {
+                snprintf(reason_buf, sizeof reason_buf, "depth limit %lld reached", max_depth);
+                stop_reason = reason_buf;
+                break;
+            }
+        }
+        if (head % 512 == 0 && head) {
+            double now = now_s();
+            if (PyErr_CheckSignals() < 0) {
+                if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) goto error;
+                PyErr_Clear();
+                stop_reason = "interrupted";
+                break;
+            }
+            if (time_limit >= 0 && now - start >= time_limit) {
+                snprintf(reason_buf, sizeof reason_buf, "time limit %gs reached", time_limit);
+                stop_reason = reason_buf;
+                break;
+            }
+            if (max_memory >= 0 && (long long)core_bytes(c) >= max_memory) {
+                stop_reason = "memory budget reached";
+                break;
+            }
+            if (progress != Py_None && now - last_report >= interval) {
+                last_report = now;
+                PyObject *r = PyObject_CallFunction(progress, "KLKLd",
+                    (unsigned long long)c->count, transitions,
+                    (unsigned long long)(c->count - head), depth, now - start);
+                if (!r) {
+                    if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) goto error;
+                    PyErr_Clear();
+                    stop_reason = "interrupted";
+                    break;
+                }
+                Py_DECREF(r);
+            }
+            compact(c, head);
+        }
+        memcpy(cur, state_at(c, head), (size_t)W * 4);
+        int ns = successors(c, cur, succ, kinds);
+        if (ns < 0) goto error;
+        transitions += ns;
+        for (int s = 0; s < ns; s++) kind_counts[kinds[s]]++;
+        for (int s = 0; s < ns; s++) {
+            uint32_t *nxt = succ + (size_t)s * W;
+            if (c->symmetry && canonicalise(c, nxt) < 0) goto error;
+            int r = insert(c, nxt, (uint32_t)head, (uint16_t)s);
+            if (r < 0) goto error;
+            if (r == 0) continue;
+            max_depth_seen = depth + 1;
+            int32_t f;
+            if (flags_of(c, nxt[c->hp], &f) < 0) goto error;
+            if (f) {
+                for (int b = 0; b < c->nnames; b++)
+                    if (((f >> b) & 1) && found[b] < 0) { found[b] = (int64_t)c->count - 1; nfound++; }
+                if (!keep_going || nfound == c->nnames) { stop = 1; break; }
+            }
+            if (max_states >= 0 && (long long)c->count >= max_states) {
+                snprintf(reason_buf, sizeof reason_buf, "state limit %lld reached", max_states);
+                stop_reason = reason_buf;
+                stop = 1;
+                break;
+            }
+        }
+        head++;
+    }
+    free(succ);
+    free(kinds);
+    PyObject *found_d = PyDict_New();
+    PyObject *kinds_l = PyList_New(NKINDS);
+    if (!found_d || !kinds_l) { Py_XDECREF(found_d); Py_XDECREF(kinds_l); return NULL; }
+    for (int b = 0; b < c->nnames; b++) {
+        if (found[b] < 0) continue;
+        PyObject *k = PyLong_FromLong(b), *v = PyLong_FromLongLong(found[b]);
+        PyDict_SetItem(found_d, k, v);
+        Py_DECREF(k); Py_DECREF(v);
+    }
+    for (int j = 0; j < NKINDS; j++) PyList_SET_ITEM(kinds_l, j, PyLong_FromLongLong(kind_counts[j]));
+    return Py_BuildValue("{s:K,s:L,s:L,s:K,s:z,s:N,s:N,s:d,s:n}",
+        "distinct", (unsigned long long)c->count, "transitions", transitions,
+        "max_depth", max_depth_seen, "head", (unsigned long long)head,
+        "stop_reason", stop_reason, "found", found_d, "kinds", kinds_l,
+        "seconds", now_s() - start, "bytes", (Py_ssize_t)core_bytes(c));
+error:
+    free(succ);
+    free(kinds);
+    return NULL;
+}
+
+/* path(idx) -> [ordinals from the initial state], initial index */
+static PyObject *Core_path(Core *c, PyObject *args) {
+    unsigned long long idx;
+    if (!PyArg_ParseTuple(args, "K", &idx)) return NULL;
+    if (idx >= c->count) { PyErr_SetString(PyExc_IndexError, "core: no such state"); return NULL; }
+    PyObject *ords = PyList_New(0);
+    if (!ords) return NULL;
+    while (c->parent[idx] != NO_PARENT) {
+        PyObject *o = PyLong_FromLong(c->ord[idx]);
+        if (!o || PyList_Append(ords, o) < 0) { Py_XDECREF(o); Py_DECREF(ords); return NULL; }
+        Py_DECREF(o);
+        idx = c->parent[idx];
+    }
+    if (PyList_Reverse(ords) < 0) { Py_DECREF(ords); return NULL; }
+    return Py_BuildValue("NK", ords, idx);
+}
+
+/* state(idx): exact mode (or a state still queued in fingerprint mode) */
+static PyObject *Core_state(Core *c, PyObject *args) {
+    unsigned long long idx;
+    if (!PyArg_ParseTuple(args, "K", &idx)) return NULL;
+    if (idx < c->base || idx >= c->count) {
+        PyErr_SetString(PyExc_IndexError, "core: state not kept");
+        return NULL;
+    }
+    return from_words(c, state_at(c, idx));
+}
+
+/* successors(state) -> [(ordinal, kind, next state)], for tests of the core itself */
+static PyObject *Core_successors(Core *c, PyObject *args) {
+    PyObject *tup;
+    uint32_t st[MAXW];
+    if (!PyArg_ParseTuple(args, "O", &tup)) return NULL;
+    if (to_words(c, tup, st) < 0) return NULL;
+    uint32_t *succ = malloc((size_t)MAXSUCC * (size_t)c->W * 4);
+    uint8_t kinds[MAXSUCC];
+    if (!succ) return PyErr_NoMemory();
+    int ns = successors(c, st, succ, kinds);
+    if (ns < 0) { free(succ); return NULL; }
+    PyObject *out = PyList_New(ns);
+    for (int s = 0; out && s < ns; s++) {
+        uint32_t *nxt = succ + (size_t)s * c->W;
+        if (c->symmetry && canonicalise(c, nxt) < 0) { Py_DECREF(out); out = NULL; break; }
+        PyList_SET_ITEM(out, s, Py_BuildValue("iiN", s, kinds[s], from_words(c, nxt)));
+    }
+    free(succ);
+    return out;
+}
+
+static void Core_dealloc(Core *c) {
+    Py_XDECREF(c->tables);
+    free(c->pool.v); free(c->local); free(c->term.v); free(c->msg_to.v); free(c->hist_flags.v);
+    free(c->plans.v);
+    map_free(&c->deliver); map_free(&c->hist_after); map_free(&c->forget);
+    map_free(&c->canon_plan); map_free(&c->msg_perm); map_free(&c->hist_perm);
+    free(c->arena); free(c->table32); free(c->table64); free(c->parent); free(c->ord);
+    Py_TYPE(c)->tp_free((PyObject *)c);
+}
+
+/* Core(tables, n, nb, max_msgs, drop, nnames, fingerprint, symmetry) */
+static int Core_init(Core *c, PyObject *args, PyObject *kw) {
+    PyObject *tables;
+    int n, nb, max_msgs, drop, nnames, fp, sym;
+    (void)kw;
+    if (!PyArg_ParseTuple(args, "Oiiippip", &tables, &n, &nb, &max_msgs, &drop, &nnames, &fp, &sym))
+        return -1;
+    if (n < 1 || n > MAXN || nb < 0 || nb > 8 || max_msgs < 0 || nnames > 31 ||
+        n + nb + 1 + max_msgs > MAXW) {
+        PyErr_SetString(PyExc_ValueError, "core: configuration outside the compiled limits");
+        return -1;
+    }
+    Py_INCREF(tables);
+    c->tables = tables;
+    c->n = n; c->nb = nb; c->hp = n + nb; c->W = n + nb + 1 + max_msgs;
+    c->max_msgs = max_msgs; c->drop = drop; c->nnames = nnames; c->fp_mode = fp; c->symmetry = sym;
+    if (map_init(&c->deliver, 1 << 12) < 0 || map_init(&c->hist_after, 1 << 10) < 0 ||
+        map_init(&c->forget, 1 << 10) < 0 || map_init(&c->canon_plan, 1 << 10) < 0 ||
+        map_init(&c->msg_perm, 1 << 10) < 0 || map_init(&c->hist_perm, 1 << 10) < 0)
+        return -1;
+    return 0;
+}
+
+static PyMethodDef Core_methods[] = {
+    {"run", (PyCFunction)Core_run, METH_VARARGS, "Breadth-first search from the given states."},
+    {"path", (PyCFunction)Core_path, METH_VARARGS, "Successor ordinals from an initial state."},
+    {"state", (PyCFunction)Core_state, METH_VARARGS, "A kept state, decoded."},
+    {"successors", (PyCFunction)Core_successors, METH_VARARGS, "The core's successors of a state."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject CoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "explorer._fastcore.Core",
+    .tp_basicsize = sizeof(Core),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Core_init,
+    .tp_dealloc = (destructor)Core_dealloc,
+    .tp_methods = Core_methods,
+    .tp_doc = "Packed-state breadth-first search over a cluster model's cached steps.",
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "explorer._fastcore", "The compiled exploration core.", -1, NULL,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__fastcore(void) {
+    if (PyType_Ready(&CoreType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Py_INCREF(&CoreType);
+    if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) { Py_DECREF(m); return NULL; }
+    PyModule_AddIntConstant(m, "MAX_NODES", MAXN);
+    PyModule_AddIntConstant(m, "MAX_WORDS", MAXW);
+    return m;
+}

@@ -1,0 +1,175 @@
+"""The fast engine: the compiled core's breadth-first search, with the reference's results.
+
+Raft-blind like explorer/bfs.py. A model opts in by offering `core_tables(names)`, an object the
+compiled core (explorer/_fastcore.c) asks for every step it has not cached yet; models without
+it, or runs the core cannot do (recording the graph), stay on the reference engine. The result
+is the reference's `Result`, and traces are rebuilt by replaying the model from the successor
+ordinals the core keeps, so they are the model's own steps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection
+from typing import Any
+
+from explorer.bfs import Limits, Progress, Result, Step, Violation
+from explorer.protocol import Model
+
+try:
+    from explorer import _fastcore
+except ImportError:  # not compiled on this machine
+    _fastcore = None  # type: ignore[assignment]
+
+
+class EngineUnavailable(Exception):
+    """The fast engine cannot run this exploration (the message says why)."""
+
+
+def unavailable_reason(model: Any, *, record_graph: bool = False) -> str | None:
+    """Why the fast engine cannot explore `model`, or None when it can."""
+    if _fastcore is None:
+        return "the compiled core is not built (pip install could not compile it)"
+    if record_graph:
+        return "recording the state graph needs the reference engine"
+    if getattr(model, "core_tables", None) is None:
+        return "this model offers no tables to the compiled core"
+    reason = model.core_tables_unsupported()
+    return reason if isinstance(reason, str) else None
+
+
+def collision_probability(distinct: int, transitions: int) -> float:
+    """Chance that a 64-bit fingerprint collision hid a state (TLC's optimistic estimate:
+    each of the `transitions` look-ups may collide with any of `distinct` fingerprints)."""
+    return min(1.0, distinct * transitions / 2.0**64)
+
+
+def explore_fast(
+    model: Model[Any, Any],
+    *,
+    symmetry: bool = False,
+    limits: Limits = Limits(),
+    keep_going: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+    progress_interval: float = 0.5,
+    only: Collection[str] | None = None,
+    fingerprint: bool = False,
+    max_memory: int | None = None,
+) -> Result:
+    """As explorer.bfs.explore (without graph recording), on the compiled core."""
+    reason = unavailable_reason(model)
+    if reason is not None:
+        raise EngineUnavailable(reason)
+    names = [inv.name for inv in model.invariants() if only is None or inv.name in only]
+    if only is not None:
+        unknown = set(only) - set(names)
+        if unknown:
+            raise ValueError(f"unknown invariant(s): {', '.join(sorted(unknown))}")
+    tables = model.core_tables(names)  # type: ignore[attr-defined]
+    n, nb, max_msgs, drop = tables.layout
+    core = _fastcore.Core(tables, n, nb, max_msgs, drop, len(names), fingerprint, symmetry)
+    canon: Callable[[Any], Any] | None = model.canonical if symmetry else None
+    inits: list[Any] = []
+    for init in model.init_states():
+        c = canon(init) if canon else init
+        if c not in inits:
+            inits.append(c)
+
+    def on_progress(distinct: int, transitions: int, queue: int, depth: int, sec: float) -> None:
+        assert progress is not None
+        progress(Progress(distinct, transitions, queue, depth, sec))
+
+    def opt(v: float | None) -> float:
+        return -1 if v is None else v
+
+    raw = core.run(
+        inits,
+        opt(limits.max_states),
+        opt(limits.max_depth),
+        float(opt(limits.time_limit)),
+        keep_going,
+        on_progress if progress is not None else None,
+        progress_interval,
+        opt(max_memory),
+    )
+    stop_reason: str | None = raw["stop_reason"]
+    found = {names[b]: idx for b, idx in raw["found"].items()}
+    distinct = raw["distinct"]
+    complete = stop_reason is None and raw["head"] >= distinct and not (found and not keep_going)
+    if found and not keep_going and stop_reason is None:
+        stop_reason = "invariant violated"
+    if progress is not None:
+        progress(
+            Progress(distinct, raw["transitions"], distinct - raw["head"], raw["max_depth"],
+                     raw["seconds"])
+        )
+    verdicts = {}
+    for name in names:
+        if name in found:
+            verdicts[name] = "violated"
+        elif complete or (keep_going and stop_reason is None):
+            verdicts[name] = "held"
+        else:
+            verdicts[name] = "unknown"
+    kinds = tables.kind_names
+    counts = {kinds[k]: c for k, c in enumerate(raw["kinds"]) if c}
+    traces = [
+        _trace(model, canon, core, inits, found[name], name)
+        for name in sorted(found, key=lambda n: (found[n], n))
+    ]
+    result = Result(
+        complete=complete and not found,
+        stop_reason=stop_reason,
+        distinct_states=distinct,
+        transitions=raw["transitions"],
+        max_depth=raw["max_depth"],
+        seconds=raw["seconds"],
+        action_counts=dict(sorted(counts.items())),
+        invariants=verdicts,
+        violations=traces,
+    )
+    result.engine = "fast"  # type: ignore[attr-defined]
+    result.state_bytes = raw["bytes"]  # type: ignore[attr-defined]
+    result.fingerprint_collision = (  # type: ignore[attr-defined]
+        collision_probability(distinct, raw["transitions"]) if fingerprint else None
+    )
+    return result
+
+
+def _trace(
+    model: Model[Any, Any],
+    canon: Callable[[Any], Any] | None,
+    core: Any,
+    inits: list[Any],
+    idx: int,
+    name: str,
+) -> Violation:
+    """Replay the model along the core's successor ordinals (then, under symmetry, concretely)."""
+    ords, init_ix = core.path(idx)
+    init = inits[init_ix]
+    chain: list[tuple[Any, Any]] = []  # (action, stored state) along the core's path
+    cur = init
+    for o in ords:
+        action, nxt = list(model.successors(cur))[o]
+        cur = canon(nxt) if canon else nxt
+        chain.append((action, cur))
+    if canon is None:
+        return Violation(name, init, [Step(a, s) for a, s in chain])
+    cur = init
+    steps = []
+    for _, target in chain:
+        for action, nxt in model.successors(cur):
+            if canon(nxt) == target:
+                steps.append(Step(action, nxt))
+                cur = nxt
+                break
+        else:  # pragma: no cover - would mean canonical() is not a function of the orbit
+            raise RuntimeError("symmetry replay failed: canonical form is inconsistent")
+    return Violation(name, init, steps)
+
+
+def bytes_per_state(result: Result) -> float:
+    nbytes = getattr(result, "state_bytes", None)
+    if not nbytes or not result.distinct_states:
+        return math.nan
+    return float(nbytes) / result.distinct_states
