@@ -10,13 +10,13 @@ import pytest
 from audit.configs import AuditConfig
 from audit.liveness import (
     BRIDGE,
-    BaselineLiveness,
     LEARNER_AHEAD,
     LEARNER_BEHIND,
     LEARNER_CUT,
     LIVENESS_CONFIGS,
     STALE_TERM,
     TARGETS,
+    BaselineLiveness,
     liveness_configs_for,
 )
 from audit.runner import audit_rules, subject_from_variant
@@ -83,3 +83,15 @@ def test_the_partial_partition_runs_only_for_lease_and_check_quorum_changes() ->
     assert liveness_configs_for(("can_vote",)) == cheap
     assert liveness_configs_for(("quorum_active",)) == cheap + (BRIDGE,)
     assert liveness_configs_for(VARIANTS_BY_NAME["learners-silent"].changed) == cheap
+
+
+def test_audit_list_names_the_liveness_configurations() -> None:
+    from click.testing import CliRunner
+
+    from raftcheck.cmd_audit import audit
+
+    res = CliRunner().invoke(audit, ["--list"])
+    assert res.exit_code == 0
+    for ac in LIVENESS_CONFIGS:
+        assert ac.label in res.stdout
+    assert "[only for changes to grant_resets_elapsed, in_lease" in res.stdout
