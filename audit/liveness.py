@@ -50,6 +50,10 @@ STALE_TERM = _cfg("2 voters, pre-vote, liveness, voter 2 two terms ahead with a 
                   "lower-term messages (lower-term reply and term adoption rules)",
                   _L2, pre_vote=True, max_term=4, init_terms=((1, 1), (2, 3)),
                   init_logs=((1, (1,)),))
+# The lease without partitions: two voters, so every request meets a lease or a lost election.
+CHECK_QUORUM_2 = _cfg("2 voters, check-quorum, liveness, no partition",
+                      "the lease must not stop a voter without a leader from voting (lease "
+                      "rules)", _L2, check_quorum=True)
 # The learner is one term behind voter 1 and never campaigns, so it never catches up by itself.
 LEARNER_BEHIND = _cfg("2 voters + 1 promoted learner one term behind, pre-vote, liveness, "
                       "voter 2 cut off",
@@ -76,7 +80,8 @@ BRIDGE = _cfg("2 voters + 1 promoted learner between them, pre-vote, check-quoru
 # Cheapest first (measured with the etcd-3.4 rules: 0.1 s to 3 s, BRIDGE 10 s): kill mode
 # stops at the first break.
 LIVENESS_CONFIGS: tuple[AuditConfig, ...] = (
-    LEARNER_CUT, LEARNER_BEHIND, STALE_TERM, LEARNER_AHEAD, HEALTHY_PRE_VOTE, HEALTHY, BRIDGE,
+    LEARNER_CUT, LEARNER_BEHIND, STALE_TERM, CHECK_QUORUM_2, LEARNER_AHEAD, HEALTHY_PRE_VOTE,
+    HEALTHY, BRIDGE,
 )
 # Configurations that run only for changes to these rules (10 s or more per change).
 TARGETS: dict[AuditConfig, frozenset[str]] = {

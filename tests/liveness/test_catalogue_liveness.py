@@ -10,6 +10,7 @@ import pytest
 from audit.configs import AuditConfig
 from audit.liveness import (
     BRIDGE,
+    CHECK_QUORUM_2,
     LEARNER_AHEAD,
     LEARNER_BEHIND,
     LEARNER_CUT,
@@ -22,6 +23,7 @@ from audit.liveness import (
 from audit.runner import audit_rules, subject_from_variant
 from explorer.bfs import Limits
 from model.liveness import LivenessOptions
+from model.node_state import LEAD, LEADER, PRE_CANDIDATE, ROLE
 from model.rules import ETCD_34
 from model.variants import VARIANTS_BY_NAME
 from raftcheck.liveness_run import liveness_graph
@@ -33,6 +35,8 @@ CATALOGUE: dict[str, tuple[AuditConfig, str]] = {
     "prevote-reject-keeps-term": (STALE_TERM, "EventuallyLeader"),  # openraft #1800
     "grant-local-term": (LEARNER_BEHIND, "EventuallyLeader"),  # etcd PR 8288
     "no-lower-term-appresp": (LEARNER_AHEAD, "EventuallyLeader"),  # etcd PR 5468
+    "lease-not-candidate": (CHECK_QUORUM_2, "EventuallyLeader"),  # etcd PR 6286
+    "pre-candidate-keeps-leader": (STALE_TERM, "LeaderStable"),  # etcd PR 8334
     "prevote-without-check-quorum": (BRIDGE, "LeaderStable"),  # CockroachDB #92088
 }
 LIMITS = Limits(time_limit=120.0)
@@ -43,6 +47,21 @@ def verdicts(ac: AuditConfig, rules: object) -> tuple[dict[str, str], list[objec
     _m, g, v = liveness_graph(ac.cfg, LivenessOptions(), rules, LIMITS)  # type: ignore[arg-type]
     assert g.complete
     return dict(v.verdicts), list(v.lassos)
+
+
+def test_a_pre_candidate_that_keeps_its_leader_makes_a_stable_leader_look_followed() -> None:
+    """How PR 8334's rule is caught here: not by the check-quorum lease deadlock of the PR's
+    test (that needs the leader to vanish after its election), but by the stale leadership
+    the PR's review points at (thesis 6.2): the "stable" leader of the counterexample is
+    followed by a quorum only because a pre-candidate campaigning against it still names it."""
+    ac, prop = CATALOGUE["pre-candidate-keeps-leader"]
+    m, g, v = liveness_graph(ac.cfg, LivenessOptions(),
+                             VARIANTS_BY_NAME["pre-candidate-keeps-leader"].rules, LIMITS)
+    (lasso,) = [x for x in v.lassos if x.prop == prop]
+    stable = g.states[g.dst[lasso.prefix[lasso.marks["stable"] - 1]]]
+    nodes = m.nodes(stable)
+    (lid,) = [i + 1 for i, nd in enumerate(nodes) if nd[ROLE] == LEADER]
+    assert any(nd[ROLE] == PRE_CANDIDATE and nd[LEAD] == lid for nd in nodes)
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
