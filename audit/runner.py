@@ -531,11 +531,12 @@ def audit_rules(
         from audit.liveness import BaselineLiveness, check_liveness
 
         say("liveness")
-        from audit.liveness import LIVENESS_CONFIGS
+        from audit.liveness import liveness_configs_for
 
         report.liveness = check_liveness(
             subject, t0, liveness_cache or BaselineLiveness(), kill_mode,
-            LIVENESS_CONFIGS if liveness_configs is None else liveness_configs,
+            liveness_configs_for(subject.changed) if liveness_configs is None
+            else liveness_configs,
         )
         if kill_mode and report.broken_liveness():
             return done()

@@ -158,7 +158,7 @@ def lower_term_always_app_resp(check_quorum: bool, pre_vote: bool, msg_type: int
 
 
 def vote_reply_local_term(granted: bool, msg_term: int, term: int) -> int:
-    """Before etcd PR 8346: every vote reply, grants included, carries r.Term."""
+    """Before etcd PR 8288: every vote reply, grants included, carries r.Term."""
     return term
 
 
@@ -282,6 +282,21 @@ def grant_resets_elapsed_always(pre_vote: bool) -> bool:
     return True
 
 
+def lower_term_before_pre_vote_fix(
+    check_quorum: bool, pre_vote: bool, msg_type: int
+) -> int | None:
+    """etcd before PR 8525: only check-quorum answers a lower-term MsgApp/MsgHeartbeat, and a
+    lower-term MsgPreVote is dropped (no rejection carrying the higher term)."""
+    if check_quorum and msg_type in (MSG_HEARTBEAT, MSG_APP):
+        return MSG_APP_RESP
+    return None
+
+
+def adopts_term_not_from_pre_vote_reply(msg_type: int, reject: bool) -> bool:
+    """A higher-term MsgPreVoteResp never moves the pre-candidate's term, not even a rejection."""
+    return msg_type not in (MSG_PRE_VOTE, MSG_PRE_VOTE_RESP)
+
+
 _MAJ = "quorum/majority.go VoteResult"
 _STEP_VOTE = "raft.go Step, case MsgVote/MsgPreVote"
 _STEP_TERM = "raft.go Step, m.Term > r.Term"
@@ -316,7 +331,8 @@ VARIANTS: tuple[Variant, ...] = (
         "grant-local-term",
         ETCD_34,
         "vote grants carry the voter's term instead of the request's term",
-        f"{_STEP_VOTE}: grants carry m.Term since etcd PR 8346",
+        f"{_STEP_VOTE}: grants carry m.Term since etcd PR 8288 (commit d4471b2, issue #8243: "
+        "a node with a smaller term can get stuck in the election with pre-vote)",
         "historical",
         vote_reply_term=vote_reply_local_term,
     ),
@@ -324,7 +340,9 @@ VARIANTS: tuple[Variant, ...] = (
         "no-lower-term-appresp",
         ETCD_34,
         "no MsgAppResp to lower-term MsgApp/MsgHeartbeat (with check-quorum or pre-vote)",
-        "raft.go Step, m.Term < r.Term: the MsgAppResp answer was added by etcd PR 8525",
+        "raft.go Step, m.Term < r.Term: the MsgAppResp answer frees a node stuck at a higher "
+        "term; added for check-quorum by etcd PR 5468 (commit ed3d491) and for pre-vote by etcd PR "
+        "8525 (commit 3c7359d)",
         "historical",
         lower_term_reply=lower_term_no_app_resp,
     ),
@@ -360,6 +378,39 @@ VARIANTS: tuple[Variant, ...] = (
         "hashicorp/raft issue #606, fixed by PR #605 (rejecting pre-vote since we have a leader)",
         "historical",
         can_vote=can_vote_prevote_needs_no_leader,
+    ),
+    _v(
+        "lower-term-prevote-dropped",
+        ETCD_34,
+        "a lower-term MsgPreVote is dropped instead of rejected at the voter's higher term, and "
+        "without check-quorum a lower-term MsgApp/MsgHeartbeat is not answered: a node at a "
+        "higher term with a shorter log and the longer-log node never learn of each other",
+        "etcd issue #8501 (deadlock during PreVote migration), fixed by etcd PR 8525 "
+        "(commit 3c7359d, raft: fix Pre-Vote migration)",
+        "historical",
+        lower_term_reply=lower_term_before_pre_vote_fix,
+    ),
+    _v(
+        "prevote-reject-keeps-term",
+        ETCD_34,
+        "a rejected pre-candidate ignores the higher term the rejection carries, so a voter at "
+        "a higher term with a shorter log and the pre-candidate refuse each other forever",
+        "openraft issue #1796 (Pre-Vote deadlock during membership changes), fixed by openraft "
+        "PR #1800 (adopt higher term from Pre-Vote rejection)",
+        "historical",
+        adopts_higher_term=adopts_term_not_from_pre_vote_reply,
+    ),
+    _v(
+        "prevote-without-check-quorum",
+        ETCD_34,
+        "pre-vote without check-quorum's parts: a voter that heard its leader within the "
+        "election timeout still grants (pre-)votes, and a leader never steps down",
+        "CockroachDB issue #92088 (PreVote and CheckQuorum under partial partitions); its "
+        "PR #104042 enabled CheckQuorum because with pre-vote alone a node cut off from the "
+        "leader could hold elections and steal leadership",
+        "historical",
+        in_lease=in_lease_never,
+        quorum_active=quorum_active_always,
     ),
     _v(
         "prevote-grant-refreshes-timer",

@@ -81,6 +81,17 @@ def _list_lines() -> list[str]:
                  + "; ".join(f"{n}: {b}" for n, b in sorted(AUDIT_BOUNDS.items())))
     lines.append("extra configurations: " + "; ".join(
         f"{k} = {e.label}" for k, e in EXTRAS.items()))
+    lines.extend(_liveness_list_lines())
+    return lines
+
+
+def _liveness_list_lines() -> list[str]:
+    from audit.liveness import LIVENESS_CONFIGS, TARGETS
+
+    lines = ["liveness configurations (--no-liveness skips them):"]
+    for ac in LIVENESS_CONFIGS:
+        only = f" [only for changes to {', '.join(sorted(TARGETS[ac]))}]" if ac in TARGETS else ""
+        lines.append(f"  {ac.label}{only}")
     return lines
 
 

@@ -3,12 +3,12 @@ liveness-broken (exit 1), with its lasso."""
 
 from __future__ import annotations
 
-from audit.liveness import LIVENESS_CONFIGS
+from audit.liveness import LEARNER_CUT
 from audit.render import report_json, report_text
 from audit.runner import audit_rules, subject_from_variant
 from model.variants import VARIANTS_BY_NAME
 
-LEARNER = tuple(c for c in LIVENESS_CONFIGS if "learner" in c.label)
+LEARNER = (LEARNER_CUT,)
 
 
 def audit(name: str) -> object:
