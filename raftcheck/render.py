@@ -48,9 +48,21 @@ def verdict_line(result: Result) -> str:
     return f"PARTIAL: no violation found, but the run stopped early ({result.stop_reason})"
 
 
+def complete_label(result: Result) -> str:
+    """The summary's `complete` row. A --keep-going run that found violations visited every
+    reachable state although `complete` (no violation, nothing left) is false."""
+    if result.complete:
+        return "yes"
+    if result.stop_reason is None:
+        return "yes (every reachable state visited; violations found)"
+    if result.stop_reason == "invariant violated":
+        return "no (stopped at the first violation)"
+    return f"no (partial: {result.stop_reason})"
+
+
 def summary_table(result: Result, model: ClusterModel) -> list[str]:
     rows = [
-        ("complete", "yes" if result.complete else "no (partial)"),
+        ("complete", complete_label(result)),
         ("distinct states", f"{result.distinct_states:,}"),
         ("transitions", f"{result.transitions:,}"),
         ("max depth", str(result.max_depth)),
