@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from explorer.bfs import Limits, Progress, Result, explore
+from explorer.bfs import INTERRUPTED, Limits, Progress, Result, explore
 from model.cluster import ClusterModel
 from model.config import FAULTS, ClusterConfig, ConfigError
 from model.rules import RuleSet
@@ -20,6 +20,7 @@ from raftcheck.defaults import default_config, liveness_config
 GRAPH_STATE_CAP = 200_000
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 
 
 class UsageError(Exception):
@@ -239,6 +240,8 @@ def run_exploration(
         click.echo(render.verdict_line(result))
         if export_graph is not None:
             click.echo(f"state graph written to {export_graph}")
+    if result.stop_reason == INTERRUPTED:
+        return EXIT_INTERRUPTED, model, result
     if result.violations:
         return EXIT_VIOLATION, model, result
     return (EXIT_OK if result.complete else EXIT_PARTIAL), model, result
@@ -552,6 +555,14 @@ def check(as_json: bool, seed: int) -> None:
     code, model, result = run_exploration(
         cfg, symmetry=True, limits=Limits(), keep_going=True, as_json=False, quiet=as_json
     )
+    if code == EXIT_INTERRUPTED:
+        if as_json:
+            out = {"ok": False, "interrupted": True,
+                   "explore": render.result_json(model, result, True, {})}
+            click.echo(json.dumps(out, indent=2, default=str))
+        else:
+            click.echo("check: INTERRUPTED (the exploration above is partial)")
+        sys.exit(EXIT_INTERRUPTED)
     proofs = {name: run_obligations(rules) for name, rules in RULE_SETS.items()}
     conform = run_lockstep(None, CHECK_EXAMPLES, seed, None)
     proved = all(

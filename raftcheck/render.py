@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from explorer.bfs import Progress, Result, Violation
+from explorer.bfs import INTERRUPTED, Progress, Result, Violation
 from model.cluster import ClusterModel
 from model.config import ClusterConfig
 
@@ -40,9 +40,12 @@ def progress_line(p: Progress) -> str:
 
 
 def verdict_line(result: Result) -> str:
+    interrupted = result.stop_reason == INTERRUPTED
     if result.violations:
         names = ", ".join(v.invariant for v in result.violations)
-        return f"VIOLATED: {names}"
+        return f"VIOLATED: {names}" + (" (then the run was interrupted)" if interrupted else "")
+    if interrupted:
+        return "INTERRUPTED: no violation found before Ctrl-C; a partial run proves nothing"
     if result.complete:
         return "OK: every invariant holds in every reachable state (exhaustive)"
     return f"PARTIAL: no violation found, but the run stopped early ({result.stop_reason})"
