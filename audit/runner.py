@@ -20,7 +20,7 @@ from audit.configs import (
     extra_configs,
 )
 from audit.diff import Graph, GraphDiff, KeySpace, Witness, abstract_graph, diff_graphs
-from explorer.bfs import Limits, Violation, explore
+from explorer.bfs import INTERRUPTED, Limits, Violation, explore
 from model.cluster import ClusterModel
 from model.rules import RULE_NAMES, RULE_SETS, RuleSet
 from model.variants import VARIANTS, Variant, changed_rules
@@ -518,6 +518,8 @@ def audit_rules(
             model, symmetry=True, keep_going=not kill_mode,
             limits=Limits(time_limit=explore_time_limit),
         )
+        if res.stop_reason == INTERRUPTED:  # Ctrl-C ends the whole audit, not this run only
+            raise KeyboardInterrupt
         cex = [(v.invariant, _violation_trace(model, v)) for v in res.violations]
         report.explorations.append(
             Exploration(ac, res.complete or (not kill_mode and res.stop_reason is None),
