@@ -16,6 +16,7 @@ from model.config import FAULTS, ClusterConfig, ConfigError
 from model.rules import RuleSet
 from raftcheck import render
 from raftcheck.defaults import default_config, liveness_config
+from raftcheck.vacuity import VacuousConfiguration, refuse_if_vacuous
 
 GRAPH_STATE_CAP = 200_000
 
@@ -47,7 +48,7 @@ class Group(click.Group):
         except click.exceptions.Abort:
             click.echo("raftcheck: aborted", err=True)
             sys.exit(130)
-        except (ConfigError, UsageError) as exc:
+        except (ConfigError, UsageError, VacuousConfiguration) as exc:
             fail_usage(str(exc))
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
@@ -106,7 +107,7 @@ def build_config(
 ) -> ClusterConfig:
     if not 1 <= nodes <= 7:
         raise UsageError(f"--nodes must be between 1 and 7 (got {nodes})")
-    base = liveness_config(nodes) if liveness else default_config(nodes)
+    base = liveness_config(nodes) if liveness else default_config(nodes, learners)
     from model.topology import TopologyError, parse_links, parse_partition
 
     n_all = nodes + learners
@@ -135,10 +136,11 @@ def build_config(
     for nid, text in _parse_pairs(logs, "--log"):
         entries = tuple(_int(t, f"--log entry of node {nid}") for t in text.split(",") if t)
         init_logs.append((nid, entries))
-    if max_term is not None and max_msgs is not None and max_msgs < nodes - 1 and nodes > 1:
+    campaign = (nodes + learners if promoted_learners else nodes) - 1
+    if max_msgs is not None and max_msgs < campaign:
         click.echo(
-            f"raftcheck: note: --max-msgs {max_msgs} is below voters-1 = {nodes - 1}: "
-            "no campaign can send its requests, so no election can happen",
+            f"raftcheck: note: --max-msgs {max_msgs} is below the {campaign} messages a "
+            "campaign sends at once, so no election can happen",
             err=True,
         )
     return replace(
@@ -219,6 +221,9 @@ def run_exploration(
         except (ValueError, OSError) as exc:
             raise UsageError(f"cannot export graph to {export_graph}: {exc}") from None
 
+    from raftcheck.vacuity import vacuity_warnings
+
+    warnings = vacuity_warnings(model, result)
     if as_json:
         limits_json = {
             "max_states": limits.max_states,
@@ -227,6 +232,7 @@ def run_exploration(
         }
         out = render.result_json(model, result, symmetry, limits_json)
         out["config"]["rule_changes"] = None if rules is None else rules.name
+        out["warnings"] = warnings
         click.echo(json.dumps(out, indent=2))
     elif not quiet:
         for violation in result.violations:
@@ -237,9 +243,13 @@ def run_exploration(
         for line in render.summary_table(result, model):
             click.echo(line)
         click.echo("")
-        click.echo(render.verdict_line(result))
+        click.echo(render.verdict_line(result) + (" -- but VACUOUS, see the warnings"
+                                                  if warnings else ""))
         if export_graph is not None:
             click.echo(f"state graph written to {export_graph}")
+    if not as_json and not quiet:
+        for w in warnings:
+            click.echo(f"raftcheck: warning: {w}", err=True)
     if result.stop_reason == INTERRUPTED:
         return EXIT_INTERRUPTED, model, result
     if result.violations:
@@ -563,6 +573,7 @@ def check(as_json: bool, seed: int) -> None:
         else:
             click.echo("check: INTERRUPTED (the exploration above is partial)")
         sys.exit(EXIT_INTERRUPTED)
+    refuse_if_vacuous(model, result, "the explored configuration")
     proofs = {name: run_obligations(rules) for name, rules in RULE_SETS.items()}
     conform = run_lockstep(None, CHECK_EXAMPLES, seed, None)
     proved = all(

@@ -185,6 +185,12 @@ def audit(
         detail = str(exc).splitlines()[0] if str(exc) else ""
         _usage(f"{rules_file}: a rule raised {type(exc).__name__}"
                + (f": {detail}" if detail else "") + " during the audit")
+    vacuous = rep.vacuous()
+    if vacuous and rep.exit_code == 0:
+        # A pass in a configuration where nothing happens claims more than was checked.
+        e = vacuous[0]
+        _usage(f"configuration [{e.config.label}] is vacuous for {rep.subject.name}: "
+               f"{e.vacuous}")
     if markdown is not None:
         _write(markdown, report_markdown(rep))
     if as_json:

@@ -102,7 +102,9 @@ def run_liveness_exploration(
     model, g, v = liveness_graph(cfg, options, rules, limits, on_progress if show else None)
     if show:
         click.echo("", err=True)
-    warnings = warnings_for(g, v)
+    from raftcheck.vacuity import vacuity_warnings
+
+    warnings = vacuity_warnings(smodel, sres) + warnings_for(g, v)
     violated = bool(sres.violations) or "violated" in v.verdicts.values()
     unknown = not sres.complete or "unknown" in v.verdicts.values()
     invariants = dict(sres.invariants) | v.verdicts
