@@ -22,6 +22,7 @@ from audit.configs import (
 from audit.diff import Graph, GraphDiff, KeySpace, Witness, abstract_graph, diff_graphs
 from explorer.bfs import INTERRUPTED, Limits, Violation, explore
 from model.cluster import ClusterModel
+from model.rule_check import RuleError
 from model.rules import RULE_NAMES, RULE_SETS, RuleSet
 from model.variants import VARIANTS, Variant, changed_rules
 from raftcheck.vacuity import vacuity_warnings
@@ -336,6 +337,8 @@ def run_obligation_checks(
     if base_results is None:
         try:
             results = run(subject.rules, None, max_voters)
+        except RuleError:
+            raise  # a broken rules file: bad input, not a result
         except Exception as exc:  # noqa: BLE001 - a user rule may crash on symbolic input
             notes.append(f"obligations could not run: {type(exc).__name__}: {exc}")
             return []
@@ -352,6 +355,8 @@ def run_obligation_checks(
             try:
                 (r,) = run(subject.rules, [base_res.name], max_voters)
                 status, secs, cex = r.status, r.seconds, r.counterexample
+            except RuleError:
+                raise
             except Exception as exc:  # noqa: BLE001
                 status, secs, cex = "error", 0.0, {"error": f"{type(exc).__name__}: {exc}"}
             out.append(ObligationOutcome(base_res.name, status, secs, cex, base_res.status,

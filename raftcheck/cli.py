@@ -13,6 +13,7 @@ import click
 from explorer.bfs import INTERRUPTED, Limits, Progress, Result, explore
 from model.cluster import ClusterModel
 from model.config import FAULTS, ClusterConfig, ConfigError
+from model.rule_check import RuleError
 from model.rules import RuleSet
 from raftcheck import render
 from raftcheck.defaults import default_config, liveness_config
@@ -39,7 +40,10 @@ class Group(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
         kwargs["standalone_mode"] = False
         try:
-            return super().main(*args, **kwargs)
+            rv = super().main(*args, **kwargs)
+            if isinstance(rv, int):  # a command's click Exit(code), returned in this mode
+                sys.exit(rv)
+            return rv
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
             sys.exit(EXIT_USAGE)
@@ -48,7 +52,7 @@ class Group(click.Group):
         except click.exceptions.Abort:
             click.echo("raftcheck: aborted", err=True)
             sys.exit(130)
-        except (ConfigError, UsageError, VacuousConfiguration) as exc:
+        except (ConfigError, UsageError, VacuousConfiguration, RuleError) as exc:
             fail_usage(str(exc))
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)

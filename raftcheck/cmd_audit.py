@@ -36,6 +36,7 @@ from audit.runner import (
     subject_from_rule_set,
     subject_from_variant,
 )
+from model.rule_check import RuleError
 from model.rules import RULE_SETS
 from model.rules_file import RulesFileError, load_rules_file
 from model.variants import VARIANTS, VARIANTS_BY_NAME
@@ -86,7 +87,7 @@ def _list_lines() -> list[str]:
 
 @click.command("audit")
 @click.argument("variant", required=False)
-@click.option("--rules-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--rules-file", type=click.Path(path_type=Path), default=None,
               help="A Python file defining rule functions (docs/AUDIT.md).")
 @click.option("--against", type=str, default=None,
               help="Baseline rule set: seed or etcd-3.4 (default: the variant's own).")
@@ -178,6 +179,8 @@ def audit(
         rep = audit_rules(subject, nodes or DEFAULT_NODES, diff=not no_diff,
                           kill_mode=stop_at_first, progress=progress,
                           liveness=not no_liveness)
+    except RuleError as exc:
+        _usage(str(exc))
     except Exception as exc:
         if rules_file is None:
             raise
