@@ -199,7 +199,7 @@ def run_exploration(
             click.echo("limits: " + " ".join(bounds))
 
     def on_progress(p: Progress) -> None:
-        click.echo("\r" + render.progress_line(p), err=True, nl=False)
+        click.echo("\r" + render.progress_line(p, limits.time_limit), err=True, nl=False)
 
     result = explore(
         model,

@@ -97,7 +97,7 @@ def run_liveness_exploration(
         return interrupted_safety_run(smodel, sres, symmetry, limits, as_json)
 
     def on_progress(p: Progress) -> None:
-        click.echo("\r" + render.progress_line(p), err=True, nl=False)
+        click.echo("\r" + render.progress_line(p, limits.time_limit), err=True, nl=False)
 
     model, g, v = liveness_graph(cfg, options, rules, limits, on_progress if show else None)
     if show:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 from explorer.bfs import INTERRUPTED, Progress, Result, Violation
@@ -32,11 +34,36 @@ def config_line(cfg: ClusterConfig, symmetry: bool) -> str:
     return " ".join(parts)
 
 
-def progress_line(p: Progress) -> str:
-    return (
+def progress_line(p: Progress, time_limit: float | None = None) -> str:
+    """The progress line: counts, rate, elapsed time, resident memory and, for a time-limited
+    run, the time left (no other ETA: a BFS does not know how many states remain)."""
+    line = (
         f"{p.distinct:>12,} distinct  {p.transitions:>13,} transitions  "
         f"queue {p.queue:>10,}  depth {p.depth:>3}  {p.rate:>9,.0f} states/s  {p.seconds:7.1f}s"
     )
+    rss = resident_mib()
+    if rss is not None:
+        line += f"  {rss:,.0f} MiB"
+    if time_limit is not None:
+        line += f"  {max(time_limit - p.seconds, 0.0):.0f}s left"
+    return line
+
+
+def resident_mib() -> float | None:
+    """This process's resident memory in MiB (Linux /proc; elsewhere the peak from getrusage)."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource  # Unix only
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+    except (ImportError, OSError):
+        return None
 
 
 def verdict_line(result: Result) -> str:
