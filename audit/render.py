@@ -57,6 +57,8 @@ def report_text(rep: AuditReport) -> list[str]:
             + (f"BROKEN: {', '.join(bad)}" if bad else "all invariants hold")
         )
         lines.append(f"      {e.config.bounds_text()}")
+        if e.vacuous:
+            lines.append(f"      VACUOUS: {e.vacuous}")
         if e.rule_calls:
             lines.append(
                 f"      changed rules: {e.rule_calls:,} calls, {e.divergent_calls:,} with a "
@@ -162,7 +164,7 @@ def report_json(rep: AuditReport) -> dict[str, Any]:
              "extra": e.config.extra, "purpose": e.config.purpose,
              "complete": e.complete, "stop_reason": e.stop_reason,
              "changed_rule_calls": e.rule_calls, "divergent_calls": e.divergent_calls,
-             "first_divergence": e.first_divergence,
+             "first_divergence": e.first_divergence, "vacuous": e.vacuous,
              "distinct_states": e.distinct_states, "seconds": round(e.seconds, 3),
              "invariants": e.invariants,
              "counterexamples": [dict(_trace_json(t), invariant=inv)

@@ -20,10 +20,12 @@ from audit.configs import (
     extra_configs,
 )
 from audit.diff import Graph, GraphDiff, KeySpace, Witness, abstract_graph, diff_graphs
-from explorer.bfs import Limits, Violation, explore
+from explorer.bfs import INTERRUPTED, Limits, Violation, explore
 from model.cluster import ClusterModel
+from model.rule_check import RuleError
 from model.rules import RULE_NAMES, RULE_SETS, RuleSet
 from model.variants import VARIANTS, Variant, changed_rules
+from raftcheck.vacuity import vacuity_warnings
 
 Verdict = Literal[
     "safety-broken", "obligation-failed", "liveness-broken", "behaviour-changed", "no-change"
@@ -138,6 +140,7 @@ class Exploration:
     rule_calls: int = 0  # calls of changed rules during the run
     divergent_calls: int = 0  # of which returned something else than the baseline's rule
     first_divergence: str | None = None
+    vacuous: str | None = None  # why the run proves its invariants about nothing, if it does
 
     @property
     def inert(self) -> bool:
@@ -171,6 +174,10 @@ class AuditReport:
 
     def broken(self) -> list[tuple[Exploration, str, Trace]]:
         return [(e, inv, tr) for e in self.explorations for inv, tr in e.counterexamples]
+
+    def vacuous(self) -> list[Exploration]:
+        """Explorations that elected no leader or never fired an enabled action kind."""
+        return [e for e in self.explorations if e.vacuous]
 
     def failed_obligations(self) -> list[ObligationOutcome]:
         return [o for o in self.obligations if o.status == "failed"]
@@ -330,6 +337,8 @@ def run_obligation_checks(
     if base_results is None:
         try:
             results = run(subject.rules, None, max_voters)
+        except RuleError:
+            raise  # a broken rules file: bad input, not a result
         except Exception as exc:  # noqa: BLE001 - a user rule may crash on symbolic input
             notes.append(f"obligations could not run: {type(exc).__name__}: {exc}")
             return []
@@ -346,6 +355,8 @@ def run_obligation_checks(
             try:
                 (r,) = run(subject.rules, [base_res.name], max_voters)
                 status, secs, cex = r.status, r.seconds, r.counterexample
+            except RuleError:
+                raise
             except Exception as exc:  # noqa: BLE001
                 status, secs, cex = "error", 0.0, {"error": f"{type(exc).__name__}: {exc}"}
             out.append(ObligationOutcome(base_res.name, status, secs, cex, base_res.status,
@@ -518,11 +529,15 @@ def audit_rules(
             model, symmetry=True, keep_going=not kill_mode,
             limits=Limits(time_limit=explore_time_limit),
         )
+        if res.stop_reason == INTERRUPTED:  # Ctrl-C ends the whole audit, not this run only
+            raise KeyboardInterrupt
         cex = [(v.invariant, _violation_trace(model, v)) for v in res.violations]
+        vacuous = vacuity_warnings(model, res)
         report.explorations.append(
             Exploration(ac, res.complete or (not kill_mode and res.stop_reason is None),
                         res.stop_reason, res.distinct_states, res.seconds, res.invariants, cex,
-                        time.perf_counter() - t0, watch.calls, watch.divergent, watch.first)
+                        time.perf_counter() - t0, watch.calls, watch.divergent, watch.first,
+                        vacuous[0] if vacuous else None)
         )
         if kill_mode and cex:
             return done()

@@ -218,7 +218,7 @@ def run_differential(
             if time_limit is not None and now - start > time_limit:
                 stop_reason = f"time limit {time_limit:g}s reached"
                 break
-            if progress is not None and now - last > 2.0:
+            if progress is not None and now - last > 0.5:
                 last = now
                 progress(len(states), transitions, now - start)
         stop = False

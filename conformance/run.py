@@ -105,6 +105,7 @@ def run_lockstep(
     engine: str = "program",
     hypothesis_shrink: bool = False,
     impl: str | Backend = "python",
+    progress: Callable[[int, int, float], None] | None = None,
 ) -> Report:
     """Run `examples` Hypothesis examples of the lockstep machine.
 
@@ -121,6 +122,9 @@ def run_lockstep(
     `impl`: "python" (impl/'s RawNode) or "etcd" (etcd's raft library through the harness,
     `etcd-3.4` rules only; raises `conformance.nodes.BackendUnavailable` without the harness),
     or a `conformance.nodes.Backend` (not closed here).
+
+    `progress(examples, steps, seconds)` is called at most every half second, between
+    examples of the program engine.
     """
     impl_name = impl.name if isinstance(impl, Backend) else impl
     check_args(nodes, examples, rules, impl_name)
@@ -135,7 +139,7 @@ def run_lockstep(
     backend = impl if isinstance(impl, Backend) else make_backend(impl)
     try:
         return _run_lockstep(nodes, examples, seed, rules, steps, trace_dir, shrink, engine,
-                             hypothesis_shrink, backend)
+                             hypothesis_shrink, backend, progress)
     finally:
         if not isinstance(impl, Backend):
             backend.close()
@@ -152,6 +156,7 @@ def _run_lockstep(
     engine: str,
     hypothesis_shrink: bool,
     backend: Backend,
+    progress: Callable[[int, int, float], None] | None = None,
 ) -> Report:
     cls = machine_class(nodes, rules, seed)
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if hypothesis_shrink else [])
@@ -175,7 +180,7 @@ def _run_lockstep(
             run_state_machine_as_test(cls, settings=cfg)
         else:
             test = _program_test(nodes, rules, cls.counters, cls.failures, steps, backend,
-                                 harness_failures)
+                                 harness_failures, _throttled(progress, cls.counters, start))
             cfg(hypothesis_seed(seed)(test))()
     except Exception as e:  # noqa: BLE001 - reported, not raised, to keep the CLI clean
         # A divergence is recorded in cls.failures before it is raised; anything else is a
@@ -214,14 +219,35 @@ def _length(run: Lockstep) -> int:
     return len(run.steps)
 
 
+def _throttled(
+    progress: Callable[[int, int, float], None] | None, counters: Counters, start: float,
+    every: float = 0.5,
+) -> Callable[[], None] | None:
+    """A callback reporting the counters to `progress`, at most once per `every` seconds."""
+    if progress is None:
+        return None
+    last = [start - every]  # the first example reports at once
+
+    def tick() -> None:
+        now = time.perf_counter()
+        if now - last[0] >= every:
+            last[0] = now
+            progress(counters.examples, counters.steps, now - start)
+
+    return tick
+
+
 def _program_test(
     voters: int | None, rules: str | None, counters: Counters, failures: list[Lockstep],
     steps: int, backend: Backend | None = None, harness_failures: list[str] | None = None,
+    on_example: Callable[[], None] | None = None,
 ) -> Callable[[], None]:
     etcd = backend is not None and backend.name == "etcd"
 
     @given(st.data())
     def lockstep_program(data: st.DataObject) -> None:
+        if on_example is not None:
+            on_example()
         counters.examples += 1
         cfg = draw_config(data, voters, rules)
         if etcd:

@@ -25,6 +25,9 @@ except ImportError:  # pragma: no cover - other Python implementations
 # How many expansions between two looks at the clock.
 _CLOCK_EVERY = 512
 
+# The stop reason of a run ended by Ctrl-C (KeyboardInterrupt): its result is partial.
+INTERRUPTED = "interrupted"
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -157,52 +160,62 @@ def explore(
     via_append = via.append
     max_states = limits.max_states
     stop = bool(found) and not keep_going
-    while head < len(states) and not stop:
-        if head == level_end:
-            depth += 1
-            level_end = len(states)
-            if limits.max_depth is not None and depth >= limits.max_depth:
-                stop_reason = f"depth limit {limits.max_depth} reached"
-                break
-        if head % _CLOCK_EVERY == 0 and head:
-            now = time.perf_counter()
-            if limits.time_limit is not None and now - start >= limits.time_limit:
-                stop_reason = f"time limit {limits.time_limit:g}s reached"
-                break
-            if progress is not None and now - last_report >= progress_interval:
-                last_report = now
-                progress(Progress(len(states), transitions, len(states) - head, depth, now - start))
-        succ = successors(states[head])
-        if type(succ) is not list:
-            succ = list(succ)
-        transitions += len(succ)
-        count_kinds(map(kind_of, map(first, succ)))
-        for action, nxt in succ:
-            c = nxt if canon is None else canon(nxt)
-            found_idx = index_get(c)
-            if found_idx is None:
-                idx = len(states)
-                index[c] = idx
-                states_append(c)
-                parent_append(head)
-                via_append(action)
-                max_depth = depth + 1
-                names_bad = violations(c)
-                if names_bad:
-                    for name in names_bad:
-                        found.setdefault(name, idx)
-                    if not keep_going or len(found) == len(names):
+    try:
+        while head < len(states) and not stop:
+            if head == level_end:
+                depth += 1
+                level_end = len(states)
+                if limits.max_depth is not None and depth >= limits.max_depth:
+                    stop_reason = f"depth limit {limits.max_depth} reached"
+                    break
+            if head % _CLOCK_EVERY == 0 and head:
+                now = time.perf_counter()
+                if limits.time_limit is not None and now - start >= limits.time_limit:
+                    stop_reason = f"time limit {limits.time_limit:g}s reached"
+                    break
+                if progress is not None and now - last_report >= progress_interval:
+                    last_report = now
+                    progress(
+                        Progress(len(states), transitions, len(states) - head, depth, now - start)
+                    )
+            succ = successors(states[head])
+            if type(succ) is not list:
+                succ = list(succ)
+            transitions += len(succ)
+            count_kinds(map(kind_of, map(first, succ)))
+            for action, nxt in succ:
+                c = nxt if canon is None else canon(nxt)
+                found_idx = index_get(c)
+                if found_idx is None:
+                    idx = len(states)
+                    index[c] = idx
+                    states_append(c)
+                    parent_append(head)
+                    via_append(action)
+                    max_depth = depth + 1
+                    names_bad = violations(c)
+                    if names_bad:
+                        for name in names_bad:
+                            found.setdefault(name, idx)
+                        if not keep_going or len(found) == len(names):
+                            stop = True
+                            break
+                    if max_states is not None and len(states) >= max_states:
+                        stop_reason = f"state limit {max_states} reached"
                         stop = True
                         break
-                if max_states is not None and len(states) >= max_states:
-                    stop_reason = f"state limit {max_states} reached"
-                    stop = True
-                    break
-            else:
-                idx = found_idx
-            if edges is not None:
-                edges.append((head, idx, model.action_kind(action)))
-        head += 1
+                else:
+                    idx = found_idx
+                if edges is not None:
+                    edges.append((head, idx, model.action_kind(action)))
+            head += 1
+    except KeyboardInterrupt:
+        # Ctrl-C: keep what was explored. An interrupted insertion may have left the tables
+        # of different lengths; cut them to the states fully recorded.
+        stop_reason = INTERRUPTED
+        kept = min(len(states), len(parent), len(via))
+        del states[kept:], parent[kept:], via[kept:]
+        head = min(head, kept)
 
     seconds = time.perf_counter() - start
     complete = stop_reason is None and head >= len(states) and not (found and not keep_going)

@@ -11,7 +11,9 @@ Convention: every public function defined in the file (name not starting with `_
 rule; helpers start with `_`. Functions imported from elsewhere are ignored unless their name
 is a rule name (then they replace that rule). Anything else — a file that does not load, an
 unknown rule name, a wrong signature, a bad `BASE` or `NAME`, no rule at all — raises
-`RulesFileError` with a one-line message (the CLI exits 2). docs/AUDIT.md has an example.
+`RulesFileError` with a one-line message (the CLI exits 2). Each rule is wrapped by
+`model.rule_check.checked`: a call that raises or returns a result of the wrong type raises
+`RuleError` (also one line, exit 2). docs/AUDIT.md has an example.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from model.rule_check import checked
 from model.rules import ETCD_34, RULE_NAMES, RULE_SETS, RuleSet
 
 DEFAULT_BASE = ETCD_34.name
@@ -90,7 +93,8 @@ def _exec_module(path: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
         sys.modules.pop(mod_name, None)
-        raise RulesFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+        where = f"{path}:{exc.lineno}" if exc.lineno else str(path)
+        raise RulesFileError(f"{where}: syntax error: {exc.msg}") from None
     except Exception as exc:  # noqa: BLE001 - any error in user code is a bad rules file
         sys.modules.pop(mod_name, None)
         detail = str(exc).splitlines()[0] if str(exc) else ""
@@ -116,6 +120,8 @@ def _user_line(exc: BaseException, path: Path) -> int | None:
 def load_rules_file(path: str | Path, base: str | None = None) -> LoadedRules:
     """Load `path` into a RuleSet. `base` (if given) overrides the file's BASE."""
     p = Path(path)
+    if p.is_dir():
+        raise RulesFileError(f"{p}: is a directory, not a rules file (give a .py file)")
     if not p.is_file():
         raise RulesFileError(f"{p}: no such file")
     if p.suffix != ".py":
@@ -139,7 +145,7 @@ def load_rules_file(path: str | Path, base: str | None = None) -> LoadedRules:
     for key, value in ns.items():
         if key in RULE_NAMES:
             check_signature(key, value, str(p))
-            overrides[key] = value
+            overrides[key] = checked(key, value, str(p))
         elif (
             inspect.isfunction(value)
             and value.__module__ == module.__name__

@@ -10,16 +10,20 @@ from typing import Any
 
 import click
 
-from explorer.bfs import Limits, Progress, Result, explore
+from explorer.bfs import INTERRUPTED, Limits, Progress, Result, explore
 from model.cluster import ClusterModel
 from model.config import FAULTS, ClusterConfig, ConfigError
+from model.rule_check import RuleError
 from model.rules import RuleSet
 from raftcheck import render
+from raftcheck.check_settings import CHECK_SEED
 from raftcheck.defaults import default_config, liveness_config
+from raftcheck.vacuity import VacuousConfiguration, refuse_if_vacuous
 
 GRAPH_STATE_CAP = 200_000
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 
 
 class UsageError(Exception):
@@ -37,7 +41,10 @@ class Group(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
         kwargs["standalone_mode"] = False
         try:
-            return super().main(*args, **kwargs)
+            rv = super().main(*args, **kwargs)
+            if isinstance(rv, int):  # a command's click Exit(code), returned in this mode
+                sys.exit(rv)
+            return rv
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
             sys.exit(EXIT_USAGE)
@@ -46,7 +53,7 @@ class Group(click.Group):
         except click.exceptions.Abort:
             click.echo("raftcheck: aborted", err=True)
             sys.exit(130)
-        except (ConfigError, UsageError) as exc:
+        except (ConfigError, UsageError, VacuousConfiguration, RuleError) as exc:
             fail_usage(str(exc))
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
@@ -54,12 +61,50 @@ class Group(click.Group):
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="raftcheck")
-def main() -> None:
+@click.option(
+    "--project-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Read command defaults from this TOML file [default: raftcheck.toml, else "
+    "pyproject.toml's [tool.raftcheck], in the current directory].",
+)
+@click.option("--no-project-file", is_flag=True, help="Ignore any project file.")
+@click.pass_context
+def main(ctx: click.Context, project_file: Path | None, no_project_file: bool) -> None:
     """Check etcd's Raft leader-election rules against a formal model.
 
-    explore: visit every reachable state of a small cluster and check safety invariants.
-    check: the default job (exhaustive 3-voter exploration with all invariants).
+    \b
+    explore  visit every reachable state of a small cluster: safety invariants
+             (and, with --liveness, liveness properties)
+    check    the default job: exhaustive exploration, every Z3 proof, a short
+             conformance pass (exit 0 when everything holds)
+    prove    prove the quorum and election lemmas with Z3 over the rule functions
+    conform  run impl/ (or etcd's raft library) and model/ in lockstep, or
+             exhaustively, and compare them step by step
+    replay   re-run a JSON conformance trace on impl and model
+    audit    audit a rule change: proofs, exhaustive runs, behaviour diff
+
+    Defaults for explore, conform and audit may come from a project file (README,
+    "Project file"); options on the command line override them.
     """
+    if no_project_file:
+        return
+    from raftcheck.project_file import ProjectFileError, load
+
+    assert isinstance(ctx.command, click.Group)
+    commands = {name: ctx.command.commands[name] for name in ("explore", "conform", "audit")}
+    try:
+        path, default_map = load(project_file, Path.cwd(), commands)
+    except ProjectFileError as exc:
+        raise UsageError(str(exc)) from None
+    ctx.default_map = default_map or None
+    ctx.meta["raftcheck.project_file"] = path
+
+
+def project_file_used() -> Path | None:
+    """The project file whose settings this command runs with, if any."""
+    ctx = click.get_current_context(silent=True)
+    return None if ctx is None else ctx.find_root().meta.get("raftcheck.project_file")
 
 
 def _parse_pairs(values: tuple[str, ...], what: str) -> list[tuple[int, str]]:
@@ -105,7 +150,7 @@ def build_config(
 ) -> ClusterConfig:
     if not 1 <= nodes <= 7:
         raise UsageError(f"--nodes must be between 1 and 7 (got {nodes})")
-    base = liveness_config(nodes) if liveness else default_config(nodes)
+    base = liveness_config(nodes) if liveness else default_config(nodes, learners)
     from model.topology import TopologyError, parse_links, parse_partition
 
     n_all = nodes + learners
@@ -134,10 +179,11 @@ def build_config(
     for nid, text in _parse_pairs(logs, "--log"):
         entries = tuple(_int(t, f"--log entry of node {nid}") for t in text.split(",") if t)
         init_logs.append((nid, entries))
-    if max_term is not None and max_msgs is not None and max_msgs < nodes - 1 and nodes > 1:
+    campaign = (nodes + learners if promoted_learners else nodes) - 1
+    if max_msgs is not None and max_msgs < campaign:
         click.echo(
-            f"raftcheck: note: --max-msgs {max_msgs} is below voters-1 = {nodes - 1}: "
-            "no campaign can send its requests, so no election can happen",
+            f"raftcheck: note: --max-msgs {max_msgs} is below the {campaign} messages a "
+            "campaign sends at once, so no election can happen",
             err=True,
         )
     return replace(
@@ -185,6 +231,9 @@ def run_exploration(
     show_progress = not as_json and not quiet and sys.stderr.isatty()
     if not as_json and not quiet:
         click.echo(f"raftcheck explore: {render.config_line(cfg, symmetry)}")
+        project = project_file_used()
+        if project is not None:
+            click.echo(f"project file: {project} (options on the command line override it)")
         if rules is not None and rules.name != cfg.rules:
             click.echo(f"rules changed: {rules.name} (on top of {cfg.rules})")
         bounds = [f"{k}={v}" for k, v in vars(limits).items() if v is not None]
@@ -192,7 +241,7 @@ def run_exploration(
             click.echo("limits: " + " ".join(bounds))
 
     def on_progress(p: Progress) -> None:
-        click.echo("\r" + render.progress_line(p), err=True, nl=False)
+        click.echo("\r" + render.progress_line(p, limits.time_limit), err=True, nl=False)
 
     result = explore(
         model,
@@ -218,6 +267,9 @@ def run_exploration(
         except (ValueError, OSError) as exc:
             raise UsageError(f"cannot export graph to {export_graph}: {exc}") from None
 
+    from raftcheck.vacuity import vacuity_warnings
+
+    warnings = vacuity_warnings(model, result)
     if as_json:
         limits_json = {
             "max_states": limits.max_states,
@@ -226,6 +278,7 @@ def run_exploration(
         }
         out = render.result_json(model, result, symmetry, limits_json)
         out["config"]["rule_changes"] = None if rules is None else rules.name
+        out["warnings"] = warnings
         click.echo(json.dumps(out, indent=2))
     elif not quiet:
         for violation in result.violations:
@@ -236,9 +289,15 @@ def run_exploration(
         for line in render.summary_table(result, model):
             click.echo(line)
         click.echo("")
-        click.echo(render.verdict_line(result))
+        click.echo(render.verdict_line(result) + (" -- but VACUOUS, see the warnings"
+                                                  if warnings else ""))
         if export_graph is not None:
             click.echo(f"state graph written to {export_graph}")
+    if not as_json and not quiet:
+        for w in warnings:
+            click.echo(f"raftcheck: warning: {w}", err=True)
+    if result.stop_reason == INTERRUPTED:
+        return EXIT_INTERRUPTED, model, result
     if result.violations:
         return EXIT_VIOLATION, model, result
     return (EXIT_OK if result.complete else EXIT_PARTIAL), model, result
@@ -441,6 +500,23 @@ def explore_cmd(**kw: Any) -> None:
     Exit codes: 0 every invariant (and property) holds (complete run), 1 one is violated,
     2 bad input, 3 no violation found but a limit or a bound left a verdict unknown.
     """
+    cfg, limits, rest, rules, live_opts = prepare_exploration(kw)
+    if live_opts is not None:
+        from raftcheck.liveness_run import run_liveness_exploration
+
+        code = run_liveness_exploration(cfg, live_opts, rules=rules, limits=limits, **rest)
+        sys.exit(code)
+    if cfg.has_network and rest["symmetry"]:
+        raise UsageError("--symmetry does not apply with --partition, --lossy or partition faults")
+    code, _, _ = run_exploration(cfg, rules=rules, limits=limits, **rest)
+    sys.exit(code)
+
+
+def prepare_exploration(
+    kw: dict[str, Any],
+) -> tuple[ClusterConfig, Limits, dict[str, Any], RuleSet | None, Any]:
+    """explore's parameters -> (configuration, limits, run options, changed rules, liveness
+    options or None); `check` uses it on the project file's explore settings too."""
     variant, rules_file = kw.pop("variant"), kw.pop("rules_file")
     assume = kw.pop("assume")
     if assume is not None and not kw["liveness"]:
@@ -453,15 +529,7 @@ def explore_cmd(**kw: Any) -> None:
 
         # A catalogued variant is a complete rule set built on its own baseline.
         cfg = replace(cfg, rules=VARIANTS_BY_NAME[variant].baseline)
-    if live_opts is not None:
-        from raftcheck.liveness_run import run_liveness_exploration
-
-        code = run_liveness_exploration(cfg, live_opts, rules=rules, limits=limits, **rest)
-        sys.exit(code)
-    if cfg.has_network and rest["symmetry"]:
-        raise UsageError("--symmetry does not apply with --partition, --lossy or partition faults")
-    code, _, _ = run_exploration(cfg, rules=rules, limits=limits, **rest)
-    sys.exit(code)
+    return cfg, limits, rest, rules, live_opts
 
 
 def _liveness_options(text: str | None) -> Any:
@@ -514,8 +582,6 @@ def _split(kw: dict[str, Any]) -> tuple[ClusterConfig, Limits, dict[str, Any]]:
     return cfg, limits, rest
 
 
-CHECK_SEED = 20261126
-CHECK_EXAMPLES = 100
 # Obligations that a rule set is known not to meet, and why; `check` reports them but they do
 # not fail it. The seed's tally counts every recorded answer, which is right for one voter set
 # (the seed code has no joint configurations) and wrong for a joint one.
@@ -531,39 +597,67 @@ KNOWN_FAILURES = {
 @click.option(
     "--seed",
     type=int,
-    default=CHECK_SEED,
-    show_default=True,
-    help="Seed of the short conformance pass.",
+    default=None,
+    help=f"Seed of the short conformance pass [default: the project file's conform seed, "
+    f"else {CHECK_SEED}].",
 )
-def check(as_json: bool, seed: int) -> None:
-    """The default job, on an embedded configuration.
+@click.pass_context
+def check(ctx: click.Context, as_json: bool, seed: int | None) -> None:
+    """The default job, on an embedded configuration or the project file's.
 
-    1. explore 3 voters with pre-vote and check-quorum exhaustively, every invariant;
-    2. prove every Z3 obligation for both rule sets;
-    3. a short conformance pass: impl/ and model/ in lockstep on random runs.
+    \b
+    1. explore exhaustively, every invariant: 3 voters with pre-vote and
+       check-quorum, or the project file's explore settings;
+    2. prove every Z3 obligation for both rule sets (and for the explored
+       rules, when a rules file or variant changes them);
+    3. a short conformance pass: impl/ and model/ in lockstep on random runs
+       (the project file's conform settings for lockstep runs apply).
 
-    Exit 0 when everything holds, 1 when anything fails.
+    Exit 0 when everything holds, 1 when anything fails, 2 on bad input, including a
+    vacuous configuration (no leader is ever elected, or an action never fires).
     """
     from conformance.run import run_lockstep
     from model.rules import RULE_SETS
+    from raftcheck.check_settings import check_settings
     from specs.obligations import run_obligations
 
-    cfg = replace(default_config(3), pre_vote=True, check_quorum=True)
+    settings = check_settings(ctx, seed)
+    for note in settings.notes:
+        click.echo(f"raftcheck: note: {note}", err=True)
+    symmetry = settings.symmetry
     code, model, result = run_exploration(
-        cfg, symmetry=True, limits=Limits(), keep_going=True, as_json=False, quiet=as_json
+        settings.cfg, rules=settings.rules, symmetry=symmetry, limits=settings.limits,
+        keep_going=True, as_json=False, quiet=as_json,
     )
-    proofs = {name: run_obligations(rules) for name, rules in RULE_SETS.items()}
-    conform = run_lockstep(None, CHECK_EXAMPLES, seed, None)
+    if code == EXIT_INTERRUPTED:
+        if as_json:
+            out = {"ok": False, "interrupted": True,
+                   "explore": render.result_json(model, result, symmetry, {})}
+            click.echo(json.dumps(out, indent=2, default=str))
+        else:
+            click.echo("check: INTERRUPTED (the exploration above is partial)")
+        sys.exit(EXIT_INTERRUPTED)
+    refuse_if_vacuous(model, result, "the explored configuration")
+    rule_sets = dict(RULE_SETS)
+    if settings.rules is not None:
+        name = settings.rules.name
+        rule_sets[name + " (changed)" if name in rule_sets else name] = settings.rules
+    proofs = {name: run_obligations(rules) for name, rules in rule_sets.items()}
+    conform = run_lockstep(seed=settings.seed, **settings.lockstep)
     proved = all(
         r.status == "proved" or (name, r.name) in KNOWN_FAILURES
         for name, rs in proofs.items()
         for r in rs
     )
     ok = code == EXIT_OK and proved and conform.conformant
+    project = ctx.find_root().meta.get("raftcheck.project_file")
     if as_json:
+        explored = render.result_json(model, result, symmetry, {})
+        explored["config"]["rule_changes"] = None if settings.rules is None else settings.rules.name
         out = {
             "ok": ok,
-            "explore": render.result_json(model, result, True, {}),
+            "project_file": None if project is None else str(project),
+            "explore": explored,
             "prove": {
                 name: [
                     {
@@ -597,7 +691,8 @@ def check(as_json: bool, seed: int) -> None:
             for f in known:
                 click.echo(f"  {f}: fails, as known: {KNOWN_FAILURES[(name, f)]}")
         click.echo(
-            f"conform: {conform.examples} lockstep runs, {conform.steps} steps, seed {seed}: "
+            f"conform: {conform.examples} lockstep runs, {conform.steps} steps, "
+            f"seed {settings.seed}: "
             + ("impl and model agree" if conform.conformant else "DIVERGENCE")
         )
         if conform.divergence is not None:
@@ -618,4 +713,8 @@ def _register_commands() -> None:
 _register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # `python -m raftcheck.cli`: run the imported module, so that its classes (UsageError, the
+    # commands) are the ones every other module imports.
+    from raftcheck.cli import main as _main
+
+    _main()

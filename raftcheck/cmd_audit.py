@@ -36,6 +36,7 @@ from audit.runner import (
     subject_from_rule_set,
     subject_from_variant,
 )
+from model.rule_check import RuleError
 from model.rules import RULE_SETS
 from model.rules_file import RulesFileError, load_rules_file
 from model.variants import VARIANTS, VARIANTS_BY_NAME
@@ -97,7 +98,7 @@ def _liveness_list_lines() -> list[str]:
 
 @click.command("audit")
 @click.argument("variant", required=False)
-@click.option("--rules-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--rules-file", type=click.Path(path_type=Path), default=None,
               help="A Python file defining rule functions (docs/AUDIT.md).")
 @click.option("--against", type=str, default=None,
               help="Baseline rule set: seed or etcd-3.4 (default: the variant's own).")
@@ -189,6 +190,8 @@ def audit(
         rep = audit_rules(subject, nodes or DEFAULT_NODES, diff=not no_diff,
                           kill_mode=stop_at_first, progress=progress,
                           liveness=not no_liveness)
+    except RuleError as exc:
+        _usage(str(exc))
     except Exception as exc:
         if rules_file is None:
             raise
@@ -196,6 +199,12 @@ def audit(
         detail = str(exc).splitlines()[0] if str(exc) else ""
         _usage(f"{rules_file}: a rule raised {type(exc).__name__}"
                + (f": {detail}" if detail else "") + " during the audit")
+    vacuous = rep.vacuous()
+    if vacuous and rep.exit_code == 0:
+        # A pass in a configuration where nothing happens claims more than was checked.
+        e = vacuous[0]
+        _usage(f"configuration [{e.config.label}] is vacuous for {rep.subject.name}: "
+               f"{e.vacuous}")
     if markdown is not None:
         _write(markdown, report_markdown(rep))
     if as_json:

@@ -13,13 +13,27 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from click.core import ParameterSource
 
 from model.config import ClusterConfig, ConfigError
 
 
 def _bad_input(msg: str) -> NoReturn:
-    click.echo(f"error: {msg}", err=True)
+    click.echo(f"raftcheck: error: {msg}", err=True)
     sys.exit(2)
+
+
+def _progress_shown(as_json: bool) -> bool:
+    """Progress goes to stderr, and only to a terminal (a log or a pipe gets none)."""
+    return not as_json and sys.stderr.isatty()
+
+
+def _progress_line(text: str) -> None:
+    click.echo(f"\r  ... {text}\033[K", err=True, nl=False)
+
+
+def _progress_done() -> None:
+    click.echo("\r\033[K", err=True, nl=False)
 
 
 def _print_seed(seed: int, as_json: bool) -> None:
@@ -41,6 +55,10 @@ def _print_seed(seed: int, as_json: bool) -> None:
                    "(3 voters at the explorer's default bounds unless --nodes/--rules).")
 @click.option("--symmetry", is_flag=True,
               help="With --exhaustive: one state per symmetry orbit (faster).")
+@click.option("--pre-vote", is_flag=True,
+              help="With --exhaustive: pre-vote on (lockstep runs draw it at random).")
+@click.option("--check-quorum", is_flag=True,
+              help="With --exhaustive: check-quorum on (lockstep runs draw it at random).")
 @click.option("--time-limit", type=float, default=None,
               help="With --exhaustive: stop after this many seconds.")
 @click.option("--max-term", type=int, default=None,
@@ -58,7 +76,9 @@ def _print_seed(seed: int, as_json: bool) -> None:
 @click.option("--trace-dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("raftcheck-traces"), show_default=True,
               help="Where the minimal divergent run is written as a replayable JSON trace.")
+@click.pass_context
 def conform(
+    ctx: click.Context,
     nodes: int | None,
     examples: int,
     steps: int,
@@ -66,6 +86,8 @@ def conform(
     rules: str | None,
     exhaustive: bool,
     symmetry: bool,
+    pre_vote: bool,
+    check_quorum: bool,
     time_limit: float | None,
     max_term: int | None,
     max_msgs: int | None,
@@ -89,23 +111,33 @@ def conform(
             raise ConfigError(f"--steps must be at least 1 (got {steps})")
         if time_limit is not None and time_limit <= 0:
             raise ConfigError("--time-limit must be positive")
+        check_mode_options(ctx, exhaustive)
     except ConfigError as e:
         _bad_input(str(e))
     if exhaustive:
         pairs = (("max_term", max_term), ("max_msgs", max_msgs))
-        bounds = {k: v for k, v in pairs if v is not None}
+        bounds: dict[str, Any] = {k: v for k, v in pairs if v is not None}
+        bounds.update(pre_vote=pre_vote, check_quorum=check_quorum)
         _exhaustive(nodes, rules, symmetry, time_limit, as_json, trace_dir, bounds, impl)
         return
     if seed is None:
         seed = random.randrange(1 << 32)
     _print_seed(seed, as_json)
+    show = _progress_shown(as_json)
+
+    def progress(done: int, steps_run: int, seconds: float) -> None:
+        _progress_line(f"{done:,}/{examples:,} examples, {steps_run:,} steps, {seconds:.0f}s")
+
     try:
         report = run_lockstep(
             nodes, examples, seed, rules, steps=steps, trace_dir=trace_dir, engine=engine,
-            impl=impl,
+            impl=impl, progress=progress if show else None,
         )
     except (ConfigError, BackendUnavailable) as e:
         _bad_input(str(e))
+    finally:
+        if show:
+            _progress_done()
     if impl == "etcd" and report.error and report.divergence is None:
         # The etcd harness (or its process) failed: one line, exit 2, no divergence claimed.
         if as_json:
@@ -131,6 +163,22 @@ def conform(
     sys.exit(0 if report.conformant else 1)
 
 
+# Options that only one mode reads; given on the command line to the other mode, they would
+# be silently ignored, so they are refused instead.
+EXHAUSTIVE_ONLY = ("symmetry", "pre_vote", "check_quorum", "time_limit", "max_term", "max_msgs")
+LOCKSTEP_ONLY = ("examples", "steps", "seed", "engine")
+
+
+def check_mode_options(ctx: click.Context, exhaustive: bool) -> None:
+    """Raise ConfigError for an option given on the command line that this mode ignores."""
+    names, mode = (LOCKSTEP_ONLY, "lockstep runs (without --exhaustive)") if exhaustive \
+        else (EXHAUSTIVE_ONLY, "--exhaustive")
+    for name in names:
+        if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"{flag} applies to {mode} only")
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -146,7 +194,7 @@ def _exhaustive(
     time_limit: float | None,
     as_json: bool,
     trace_dir: Path | None,
-    bounds: dict[str, int],
+    bounds: dict[str, Any],
     impl: str = "python",
 ) -> None:
     from conformance.differential import run_differential
@@ -168,17 +216,21 @@ def _exhaustive(
     except (ConfigError, BackendUnavailable) as e:
         _bad_input(str(e))
 
+    show = _progress_shown(as_json)
+
     def progress(states: int, transitions: int, seconds: float) -> None:
-        if not as_json:
-            click.echo(f"  ... {states} states, {transitions} transitions, {seconds:.0f}s",
-                       err=True)
+        _progress_line(f"{states:,} states, {transitions:,} transitions, {seconds:.0f}s"
+                       + (f" ({max(time_limit - seconds, 0):.0f}s left)" if time_limit else ""))
 
     try:
         try:
             rep = run_differential(cfg, symmetry=symmetry, time_limit=time_limit,
-                                   progress=progress, backend=backend)
+                                   progress=progress if show else None, backend=backend)
         except Exception as e:  # noqa: BLE001 - e.g. the model failing on this configuration
             _bad_input(_one_line(f"the exhaustive run failed: {type(e).__name__}: {e}"))
+        finally:
+            if show:
+                _progress_done()
         div_json = None
         trace_file = None
         if rep.divergences:

@@ -7,10 +7,13 @@ on stderr). Register with `from raftcheck.cmd_prove import prove; main.add_comma
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
+from model.rule_check import RuleError
 from model.rules import RULE_SETS
 from specs.obligations import (
     OBLIGATION_NAMES,
@@ -23,18 +26,18 @@ MAX_VOTERS = 9
 
 
 class _OneLineUsage(click.Command):
-    """Report usage errors as one `error: ...` line on stderr, exit status 2."""
+    """Report usage errors as one `raftcheck: error: ...` line on stderr, exit status 2."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
+            click.echo(f"raftcheck: error: {exc.format_message()}", err=True)
             ctx.exit(2)
 
 
 def _bad_input(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"raftcheck: error: {message}", err=True)
     raise click.exceptions.Exit(2)
 
 
@@ -72,18 +75,34 @@ def _print_text(results: list[ObligationResult], rules: str) -> None:
     metavar="seed|etcd-3.4",
     help="Rule set whose rule functions the obligations are proved over.",
 )
+@click.option("--rules-file", type=click.Path(path_type=Path), default=None,
+              help="Prove the rules of a Python rules file (docs/AUDIT.md), on top of its "
+                   "BASE (or of --rules when given).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def prove(names: tuple[str, ...], rules_name: str, as_json: bool) -> None:
-    """Prove the leader-election obligations (all, or the NAMEs given) with Z3.
-
-    Obligations:"""
+@click.pass_context
+def prove(ctx: click.Context, names: tuple[str, ...], rules_name: str, rules_file: Path | None,
+          as_json: bool) -> None:
+    """Prove the leader-election obligations (all, or the NAMEs given) with Z3."""
     rules = RULE_SETS.get(rules_name)
     if rules is None:
         _bad_input(f"unknown rule set {rules_name!r} (known: {', '.join(RULE_SETS)})")
         return
+    if rules_file is not None:
+        from model.rules_file import RulesFileError, load_rules_file
+
+        explicit = ctx.get_parameter_source("rules_name") is ParameterSource.COMMANDLINE
+        try:
+            loaded = load_rules_file(rules_file, base=rules_name if explicit else None)
+        except RulesFileError as exc:
+            _bad_input(str(exc))
+            return
+        rules, rules_name = loaded.rules, f"{loaded.name} (on top of {loaded.base})"
     try:
         results = run_obligations(rules, list(names) or None, max_voters=MAX_VOTERS)
     except UnknownObligation as exc:
+        _bad_input(str(exc))
+        return
+    except RuleError as exc:
         _bad_input(str(exc))
         return
     if as_json:
@@ -94,4 +113,7 @@ def prove(names: tuple[str, ...], rules_name: str, as_json: bool) -> None:
         raise click.exceptions.Exit(1)
 
 
-prove.help = (prove.help or "") + ", ".join(OBLIGATION_NAMES) + "."
+# "\b" keeps click from rewrapping the list into the sentence before it.
+prove.help = (prove.help or "") + "\n\n\b\nObligations:\n" + "\n".join(
+    f"  {name}" for name in OBLIGATION_NAMES
+)

@@ -1,4 +1,4 @@
-"""Default bounds per voter count, chosen so that the default runs are exhaustive and quick.
+"""Default bounds per node count, chosen so that the default runs are exhaustive and quick.
 
 3 voters: seconds; 4 voters: seconds to a minute; 5 voters: minutes (see bench/ and the README).
 A campaign needs voters-1 messages in flight at once, so max_msgs is never below that.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from model.config import ClusterConfig
 
-# voters -> (max_term, max_msgs, election_timeout)
+# nodes (voters + learners) -> (max_term, max_msgs, election_timeout)
 _BOUNDS = {
     1: (2, 2, 1),
     2: (2, 2, 1),
@@ -20,10 +20,18 @@ _BOUNDS = {
 }
 
 
-def default_config(voters: int = 3) -> ClusterConfig:
-    """The default bounds for `voters` (ClusterConfig() itself is the 3-voter default)."""
-    max_term, max_msgs, et = _BOUNDS.get(voters, (1, max(voters - 1, 2), 1))
-    return ClusterConfig(voters=voters, max_term=max_term, max_msgs=max_msgs, election_timeout=et)
+def default_config(voters: int = 3, learners: int = 0) -> ClusterConfig:
+    """The default bounds for `voters` and `learners` (ClusterConfig() itself is the 3-voter
+    default).
+
+    The bounds follow the number of nodes, learners included: a new leader sends MsgApp to
+    every other node at once, so max_msgs below nodes - 1 would leave no room for any election
+    to finish (every run vacuous), and with that room a fourth node costs what a fourth voter
+    costs, so it gets the 4-node term bound."""
+    n = voters + learners
+    max_term, max_msgs, et = _BOUNDS.get(n, (1, max(n - 1, 2), 1))
+    return ClusterConfig(voters=voters, learners=learners, max_term=max_term, max_msgs=max_msgs,
+                         election_timeout=et)
 
 
 def liveness_config(voters: int = 3) -> ClusterConfig:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from explorer.bfs import Limits, Progress
+from explorer.bfs import INTERRUPTED, Limits, Progress
 from explorer.liveness import LiveGraph, LivenessVerdicts, analyse, explore_graph
 from model.cluster import ClusterModel
 from model.config import ClusterConfig, ConfigError
@@ -93,14 +93,18 @@ def run_liveness_exploration(
         cfg, rules=rules, symmetry=symmetry, limits=limits, keep_going=True, as_json=False,
         quiet=True,
     )
+    if sres.stop_reason == INTERRUPTED:
+        return interrupted_safety_run(smodel, sres, symmetry, limits, as_json)
 
     def on_progress(p: Progress) -> None:
-        click.echo("\r" + render.progress_line(p), err=True, nl=False)
+        click.echo("\r" + render.progress_line(p, limits.time_limit), err=True, nl=False)
 
     model, g, v = liveness_graph(cfg, options, rules, limits, on_progress if show else None)
     if show:
         click.echo("", err=True)
-    warnings = warnings_for(g, v)
+    from raftcheck.vacuity import vacuity_warnings
+
+    warnings = vacuity_warnings(smodel, sres) + warnings_for(g, v)
     violated = bool(sres.violations) or "violated" in v.verdicts.values()
     unknown = not sres.complete or "unknown" in v.verdicts.values()
     invariants = dict(sres.invariants) | v.verdicts
@@ -149,6 +153,28 @@ def run_liveness_exploration(
     if violated:
         return EXIT_VIOLATION
     return EXIT_PARTIAL if unknown else EXIT_OK
+
+
+def interrupted_safety_run(
+    smodel: ClusterModel, sres: Any, symmetry: bool, limits: Limits, as_json: bool
+) -> int:
+    """Ctrl-C during the safety run: report what it explored; the liveness run never started."""
+    from raftcheck.cli import EXIT_INTERRUPTED
+
+    if as_json:
+        out = render.result_json(smodel, sres, symmetry, {
+            "max_states": limits.max_states, "max_depth": limits.max_depth,
+            "time_limit": limits.time_limit})
+        out["liveness"] = None
+        click.echo(json.dumps(out, indent=2))
+    else:
+        click.echo("")
+        click.echo("safety run (interrupted; the liveness run did not start):")
+        for line in render.summary_table(sres, smodel):
+            click.echo("  " + line)
+        click.echo("")
+        click.echo(render.verdict_line(sres))
+    return EXIT_INTERRUPTED
 
 
 def liveness_json(g: LiveGraph, v: LivenessVerdicts) -> dict[str, Any]:

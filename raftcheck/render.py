@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
-from explorer.bfs import Progress, Result, Violation
+from explorer.bfs import INTERRUPTED, Progress, Result, Violation
 from model.cluster import ClusterModel
 from model.config import ClusterConfig
 
@@ -32,25 +34,65 @@ def config_line(cfg: ClusterConfig, symmetry: bool) -> str:
     return " ".join(parts)
 
 
-def progress_line(p: Progress) -> str:
-    return (
+def progress_line(p: Progress, time_limit: float | None = None) -> str:
+    """The progress line: counts, rate, elapsed time, resident memory and, for a time-limited
+    run, the time left (no other ETA: a BFS does not know how many states remain)."""
+    line = (
         f"{p.distinct:>12,} distinct  {p.transitions:>13,} transitions  "
         f"queue {p.queue:>10,}  depth {p.depth:>3}  {p.rate:>9,.0f} states/s  {p.seconds:7.1f}s"
     )
+    rss = resident_mib()
+    if rss is not None:
+        line += f"  {rss:,.0f} MiB"
+    if time_limit is not None:
+        line += f"  {max(time_limit - p.seconds, 0.0):.0f}s left"
+    return line
+
+
+def resident_mib() -> float | None:
+    """This process's resident memory in MiB (Linux /proc; elsewhere the peak from getrusage)."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource  # Unix only
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+    except (ImportError, OSError):
+        return None
 
 
 def verdict_line(result: Result) -> str:
+    interrupted = result.stop_reason == INTERRUPTED
     if result.violations:
         names = ", ".join(v.invariant for v in result.violations)
-        return f"VIOLATED: {names}"
+        return f"VIOLATED: {names}" + (" (then the run was interrupted)" if interrupted else "")
+    if interrupted:
+        return "INTERRUPTED: no violation found before Ctrl-C; a partial run proves nothing"
     if result.complete:
         return "OK: every invariant holds in every reachable state (exhaustive)"
     return f"PARTIAL: no violation found, but the run stopped early ({result.stop_reason})"
 
 
+def complete_label(result: Result) -> str:
+    """The summary's `complete` row. A --keep-going run that found violations visited every
+    reachable state although `complete` (no violation, nothing left) is false."""
+    if result.complete:
+        return "yes"
+    if result.stop_reason is None:
+        return "yes (every reachable state visited; violations found)"
+    if result.stop_reason == "invariant violated":
+        return "no (stopped at the first violation)"
+    return f"no (partial: {result.stop_reason})"
+
+
 def summary_table(result: Result, model: ClusterModel) -> list[str]:
     rows = [
-        ("complete", "yes" if result.complete else "no (partial)"),
+        ("complete", complete_label(result)),
         ("distinct states", f"{result.distinct_states:,}"),
         ("transitions", f"{result.transitions:,}"),
         ("max depth", str(result.max_depth)),

@@ -114,7 +114,7 @@ def test_replay_malformed(tmp_path: Path, content: str) -> None:
     res = CliRunner().invoke(replay, [str(p)])
     assert res.exit_code == 2, res.output
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:")
+    assert len(lines) == 1 and lines[0].startswith("raftcheck: error:")
 
 
 def test_replay_missing_file(tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ def test_replay_missing_file(tmp_path: Path) -> None:
 def test_conform_etcd_rules_seed_message() -> None:
     res = CliRunner().invoke(conform, ["--impl", "etcd", "--rules", "seed"])
     assert res.exit_code == 2
-    assert res.stderr.strip() == "error: --rules seed: etcd implements etcd-3.4 only"
+    assert res.stderr.strip() == "raftcheck: error: --rules seed: etcd implements etcd-3.4 only"
 
 
 @pytest.mark.parametrize("exhaustive", [False, True])
@@ -134,7 +134,7 @@ def test_conform_etcd_unavailable(
 ) -> None:
     """Without the harness: one line telling the user to build it, exit 2 (no Go needed)."""
     monkeypatch.setenv("RAFTCHECK_ETCD_HARNESS", str(tmp_path / "missing"))
-    args = ["--impl", "etcd", "--examples", "2"] + (["--exhaustive"] if exhaustive else [])
+    args = ["--impl", "etcd"] + (["--exhaustive"] if exhaustive else ["--examples", "2"])
     res = CliRunner().invoke(conform, args)
     assert res.exit_code == 2, res.output
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]

@@ -103,7 +103,7 @@ def test_harness_crash_is_one_line_and_restarts(monkeypatch: pytest.MonkeyPatch)
                                        "--seed", "1"])
     assert res.exit_code == 2, res.output
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: etcd harness failure")
+    assert len(lines) == 1 and lines[0].startswith("raftcheck: error: etcd harness failure")
     assert "exited (crashed?)" in lines[0] and "last request sent" in lines[0]
     assert "the harness was restarted" in lines[0]
     assert "Traceback" not in res.output

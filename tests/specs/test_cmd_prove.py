@@ -94,7 +94,7 @@ def test_bad_input_exit_2(args: list[str]) -> None:
     assert res.exit_code == 2
     assert res.stdout == ""
     assert len(res.stderr.strip().splitlines()) == 1
-    assert res.stderr.startswith("error: ")
+    assert res.stderr.startswith("raftcheck: error: ")
     assert "Traceback" not in res.stderr
 
 
