@@ -15,6 +15,7 @@ from model.cluster import ClusterModel
 from model.config import FAULTS, ClusterConfig, ConfigError
 from model.rules import RuleSet
 from raftcheck import render
+from raftcheck.chart.output import ChartOutputs, chart_options, require_writable, write_explore
 from raftcheck.defaults import default_config, liveness_config
 
 GRAPH_STATE_CAP = 200_000
@@ -434,6 +435,7 @@ def limit_options(f: Any) -> Any:
     metavar="LIST",
     help="Timing assumptions of --liveness: heartbeats,solo-campaigns (default), or none.",
 )
+@chart_options()
 def explore_cmd(**kw: Any) -> None:
     """Explore every reachable state of a cluster and check the safety invariants
     (and, with --liveness, the liveness properties).
@@ -442,6 +444,8 @@ def explore_cmd(**kw: Any) -> None:
     2 bad input, 3 no violation found but a limit or a bound left a verdict unknown.
     """
     variant, rules_file = kw.pop("variant"), kw.pop("rules_file")
+    charts = ChartOutputs.pop(kw)
+    require_writable(charts)  # before a run that may take minutes
     assume = kw.pop("assume")
     if assume is not None and not kw["liveness"]:
         raise UsageError("--assume only applies with --liveness")
@@ -456,11 +460,14 @@ def explore_cmd(**kw: Any) -> None:
     if live_opts is not None:
         from raftcheck.liveness_run import run_liveness_exploration
 
-        code = run_liveness_exploration(cfg, live_opts, rules=rules, limits=limits, **rest)
+        code = run_liveness_exploration(cfg, live_opts, rules=rules, limits=limits,
+                                        charts=charts if charts.wanted() else None, **rest)
         sys.exit(code)
     if cfg.has_network and rest["symmetry"]:
         raise UsageError("--symmetry does not apply with --partition, --lossy or partition faults")
-    code, _, _ = run_exploration(cfg, rules=rules, limits=limits, **rest)
+    code, model, result = run_exploration(cfg, rules=rules, limits=limits, **rest)
+    if charts.wanted():
+        write_explore(charts, model, result, symmetry=rest["symmetry"], quiet=rest["as_json"])
     sys.exit(code)
 
 
