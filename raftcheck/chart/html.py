@@ -136,7 +136,7 @@ def trace_list(chart: Chart, cid: str) -> str:
     for r in chart.rows:
         if chart.cycle_start is not None and r.k == chart.cycle_start:
             out.append('<li class="cycle-start">↻ start of cycle</li>')
-        cls = ' class="broken"' if r.broken else ""
+        cls = ' class="broken"' if r.highlighted else ""
         out.append(f'<li value="{r.k}" id="{cid}-step-{r.k}" data-step="{r.k}"{cls}>'
                    f"<code>{esc(r.text)}</code><ul>")
         out += [f"<li>{esc(x)}</li>" for x in (r.changes or ["(no change)"])]
@@ -156,6 +156,7 @@ def charts_page(
     charts: Sequence[Chart],
     summary: Sequence[str] = (),
     bad: bool | None = None,
+    noun: str = "Counterexample",
 ) -> str:
     """A page for one command's run: its header lines, verdict, charts and summary."""
     if bad is None:
@@ -167,7 +168,8 @@ def charts_page(
     if charts:
         body.append(legend())
     for i, c in enumerate(charts):
-        body.append(chart_section(c, i, f"Counterexample {i + 1}: {c.invariant or c.title}"))
+        heading = f"{noun} {i + 1}" + (f": {c.invariant}" if c.invariant else "")
+        body.append(chart_section(c, i, heading))
     if not charts:
         body.append("<p>No counterexample: there is nothing to draw.</p>")
     if summary:

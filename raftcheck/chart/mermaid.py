@@ -98,7 +98,8 @@ def markdown_report(title: str, header: list[str], verdict: str, charts: list[Ch
         out += ["```", *header, "```", ""]
     out += [f"**{verdict}**", ""]
     for i, c in enumerate(charts, 1):
-        out += [f"### Counterexample {i}: {c.invariant or c.title} ({len(c)} steps)", "",
+        name = f": {c.invariant}" if c.invariant else ""
+        out += [f"### Counterexample {i}{name} ({len(c)} steps)", "",
                 c.title, ""]
         for r in c.rows:
             if c.cycle_start is not None and r.k == c.cycle_start:

@@ -62,6 +62,11 @@ class Row:
     views: dict[int, NodeView]  # lanes whose shown fields changed here, with the new values
     broken: list[str] = field(default_factory=list)  # invariants first broken by this step
     notes: list[str] = field(default_factory=list)  # liveness marks, divergence problems
+    alert: bool = False  # drawn like a broken invariant (where impl and model diverge)
+
+    @property
+    def highlighted(self) -> bool:
+        return bool(self.broken) or self.alert
 
 
 @dataclass
@@ -172,6 +177,7 @@ def build_chart(
     cycle_note: str = "",
     notes: dict[int, list[str]] | None = None,
     chart_notes: Sequence[str] = (),
+    alerts: Sequence[int] = (),
 ) -> Chart:
     """The chart of a trace of `model` (a ClusterModel) from `init`; `steps` are explorer
     Steps, (action, state) pairs, or objects with `action` and `after` (conformance)."""
@@ -245,7 +251,7 @@ def build_chart(
         rows.append(Row(
             k, str(akind), action_lane(action), short_action(action),
             model.describe_action(action), model.describe_changes(prev, state) or [],
-            changed, broken, list((notes or {}).get(k, [])),
+            changed, broken, list((notes or {}).get(k, [])), k in alerts,
         ))
         prev = state
     if invariant is not None and rows and not any(invariant in r.broken for r in rows):

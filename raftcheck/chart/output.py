@@ -74,12 +74,13 @@ class ChartOutputs:
         charts: Sequence[Chart],
         summary: Sequence[str] = (),
         bad: bool | None = None,
+        noun: str = "Counterexample",
     ) -> list[Path]:
         """Write every requested file; OSError if one cannot be written after all."""
         written = []
         if self.html is not None:
             self.html.write_text(
-                charts_page(title, header, verdict, charts, summary, bad), encoding="utf-8")
+                charts_page(title, header, verdict, charts, summary, bad, noun), encoding="utf-8")
             written.append(self.html)
         if self.svg is not None:
             self.svg.write_text(render_svg_stack(list(charts)), encoding="utf-8")
@@ -142,10 +143,11 @@ def report_charts(
     *,
     quiet: bool = False,
     bad: bool | None = None,
+    noun: str = "Counterexample",
 ) -> None:
     """Write the files and say so (not with --json, whose stdout is one object)."""
     try:
-        written = outputs.write(title, header, verdict, charts, summary, bad)
+        written = outputs.write(title, header, verdict, charts, summary, bad, noun)
     except OSError as exc:
         raise click.UsageError(f"cannot write the charts: {exc.strerror or exc}") from None
     if not quiet:

@@ -51,7 +51,15 @@ def lasso_chart(model: Any, g: Any, lasso: Any) -> Chart:
     )
 
 
-def lockstep_chart(run: Any, title: str = "impl and model diverge") -> Chart:
+def _divergence_title(step: int | None) -> str:
+    if step is None:
+        return "impl and model agree on every step (the model's side is drawn)"
+    if step == 0:
+        return "impl and model differ in the initial state (the model's side is drawn)"
+    return f"impl and model diverge at step {step} (the model's side is drawn)"
+
+
+def lockstep_chart(run: Any) -> Chart:
     """A conformance run (conformance.engine.Lockstep), drawn on the model's side; the step
     where impl and model disagree carries the problems."""
     notes: dict[int, list[str]] = {}
@@ -59,9 +67,10 @@ def lockstep_chart(run: Any, title: str = "impl and model diverge") -> Chart:
         if s.problems:
             notes[k] = ["DIVERGENCE: " + p for p in s.problems]
     chart_notes = ["DIVERGENCE in the initial state: " + p for p in run.init_problems]
+    first = 0 if run.init_problems else min(notes, default=None)
     init = run.steps[0].before if run.steps else run.state
-    return build_chart(run.model, init, run.steps, title=title, kind="divergence",
-                       notes=notes, chart_notes=chart_notes)
+    return build_chart(run.model, init, run.steps, title=_divergence_title(first),
+                       kind="divergence", notes=notes, chart_notes=chart_notes, alerts=list(notes))
 
 
 def divergence_chart(divergence: dict[str, Any]) -> Chart:
@@ -88,9 +97,10 @@ def divergence_chart(divergence: dict[str, Any]) -> Chart:
     notes: dict[int, list[str]] = {}
     chart_notes: list[str] = []
     problems = ["DIVERGENCE: " + p for p in div.get("problems", [])]
-    if div.get("step") == 0:
+    step = div.get("step")
+    if step == 0:
         chart_notes += problems
-    elif div.get("step"):
-        notes[int(div["step"])] = problems
-    return build_chart(model, init, steps, title="impl and model diverge", kind="divergence",
-                       notes=notes, chart_notes=chart_notes)
+    elif step:
+        notes[int(step)] = problems
+    return build_chart(model, init, steps, title=_divergence_title(step), kind="divergence",
+                       notes=notes, chart_notes=chart_notes, alerts=list(notes))

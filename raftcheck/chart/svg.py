@@ -15,6 +15,7 @@ from raftcheck.chart.model import Arrow, Chart, NodeView
 GUTTER = 250  # the step column on the left
 LANE_W = 210
 NOTES_W = 220  # broken invariants, marks and divergences on the right
+BADGE_ROOM = 64  # how far a box beside the last lane reaches past it
 HEAD = 84  # lane names and initial states
 ROW_H = 46
 FOOT = 64  # the end row (messages still in flight) and the legend
@@ -54,7 +55,8 @@ class Layout:
     def __init__(self, chart: Chart) -> None:
         self.chart = chart
         self.n_rows = len(chart.rows)
-        self.width = GUTTER + LANE_W * len(chart.lanes) + NOTES_W
+        self.notes_x = GUTTER + LANE_W * len(chart.lanes) + BADGE_ROOM
+        self.width = self.notes_x + NOTES_W
         self.height = HEAD + ROW_H * (self.n_rows + 1) + FOOT
 
     def x(self, node: int) -> float:
@@ -126,13 +128,13 @@ def _backgrounds(chart: Chart, lay: Layout, p: str) -> list[str]:
                    f'width="{lay.width}" height="{h}" fill="#e0f2fe"/>')
     # Alternate stripes help the eye follow a row across the lanes; a broken row is red.
     for r in chart.rows:
-        if r.broken:
+        if r.highlighted:
             fill, opacity = "#fecaca", "0.9"
         elif r.k % 2 == 0:
             fill, opacity = "#0f172a", "0.035"
         else:
             fill, opacity = "#ffffff", "0"
-        cls = "rowbg broken" if r.broken else "rowbg"
+        cls = "rowbg broken" if r.highlighted else "rowbg"
         out.append(f'<rect class="{cls}" id="{p}-bg-{r.k}" x="0" y="{lay.row_top(r.k)}" '
                    f'width="{lay.width}" height="{ROW_H}" fill="{fill}" '
                    f'fill-opacity="{opacity}"/>')
@@ -247,11 +249,17 @@ def _arrow(a: Arrow, lay: Layout, p: str) -> list[str]:
     elif a.fate == "in-flight":
         out.append(f'<circle cx="{ex:.1f}" cy="{ey:.1f}" r="3.5" fill="#fff" '
                    f'stroke="{colour}" stroke-width="1.5"/>')
-    t = 0.5 if a.fate in ("delivered", "duplicated") else 0.55
-    lx, ly = x1 + (ex - x1) * t, y1 + (ey - y1) * t
-    word = {"dropped": " ✗ dropped", "lost": " ✗ lost", "duplicated": " (copy)"}.get(a.fate, "")
-    out.append(f'<text class="lbl" x="{lx:.1f}" y="{ly - 3:.1f}" text-anchor="middle" '
-               f'font-size="10" fill="{colour}">{esc(a.label + word)}</text>')
+    if a.fate == "lost" and a.end == a.sent:
+        # A stub: a short word under its cross keeps the row free for the node's box.
+        out.append(f'<text class="lbl" x="{ex:.1f}" y="{ey + 14:.1f}" text-anchor="middle" '
+                   f'font-size="9" fill="{colour}">lost</text>')
+    else:
+        t = 0.5 if a.fate in ("delivered", "duplicated") else 0.55
+        lx, ly = x1 + (ex - x1) * t, y1 + (ey - y1) * t
+        word = {"dropped": " ✗ dropped", "lost": " ✗ lost", "duplicated": " (copy)"}.get(
+            a.fate, "")
+        out.append(f'<text class="lbl" x="{lx:.1f}" y="{ly - 3:.1f}" text-anchor="middle" '
+                   f'font-size="10" fill="{colour}">{esc(a.label + word)}</text>')
     out.append("</g>")
     return out
 
@@ -265,10 +273,10 @@ def _cross(x: float, y: float, colour: str) -> str:
 
 def _rows(chart: Chart, lay: Layout, p: str) -> list[str]:
     out = ['<g class="steps">']
-    notes_x = GUTTER + LANE_W * len(chart.lanes) + 10
+    notes_x = lay.notes_x
     for r in chart.rows:
         top, yc = lay.row_top(r.k), lay.y(r.k)
-        cls = "step broken" if r.broken else "step"
+        cls = "step broken" if r.highlighted else "step"
         out.append(f'<g class="{cls}" id="{p}-row-{r.k}" data-step="{r.k}" '
                    f'data-kind="{esc(r.kind)}">')
         out.append(f"<title>{esc(str(r.k) + ': ' + r.text)}</title>")
@@ -281,7 +289,7 @@ def _rows(chart: Chart, lay: Layout, p: str) -> list[str]:
         if r.kind == "drop":
             pass  # the arrow's cross is the event: the receiver does nothing
         elif r.node is not None:
-            colour = "#dc2626" if r.broken else "#111827"
+            colour = "#dc2626" if r.highlighted else "#111827"
             out.append(f'<circle cx="{lay.x(r.node)}" cy="{yc}" r="5" fill="{colour}"/>')
         else:  # a network action (heal, split): across every lane
             x0, x1 = lay.x(1) - LANE_W / 3, lay.x(len(chart.lanes)) + LANE_W / 3
@@ -303,7 +311,7 @@ def _rows(chart: Chart, lay: Layout, p: str) -> list[str]:
 def _cycle(chart: Chart, lay: Layout, p: str) -> list[str]:
     if chart.cycle_start is None:
         return []
-    x = GUTTER + LANE_W * len(chart.lanes) + 4
+    x = lay.notes_x - 8
     top = lay.row_top(chart.cycle_start) + 4
     bottom = lay.row_top(lay.n_rows) + ROW_H - 4
     return [
