@@ -25,8 +25,8 @@ padding:12px 14px}
 .statement{color:#334155;margin:0 0 10px}
 .pair{display:flex;gap:18px;align-items:flex-start;flex-wrap:wrap}
 .svgbox{overflow-x:auto;max-width:100%;flex:0 1 auto}
-ol.trace{font-size:12px;margin:0;padding-left:34px;min-width:320px;max-width:560px;
-flex:1 1 360px;max-height:none}
+ol.trace{font-size:12px;margin:0;padding-left:34px;min-width:280px;max-width:560px;
+flex:1 1 300px}
 ol.trace>li{padding:3px 4px;border-radius:4px;margin-bottom:2px}
 ol.trace>li.hl{background:#fde68a}ol.trace>li.broken{background:#fee2e2}
 ol.trace>li.broken.hl{background:#fca5a5}

@@ -12,9 +12,9 @@ from html import escape
 
 from raftcheck.chart.model import Arrow, Chart, NodeView
 
-GUTTER = 250  # the step column on the left
+GUTTER = 232  # the step column on the left
 LANE_W = 210
-NOTES_W = 220  # broken invariants, marks and divergences on the right
+NOTES_W = 176  # broken invariants, marks and divergences on the right
 BADGE_ROOM = 64  # how far a box beside the last lane reaches past it
 HEAD = 84  # lane names and initial states
 ROW_H = 46
@@ -254,7 +254,9 @@ def _arrow(a: Arrow, lay: Layout, p: str) -> list[str]:
         out.append(f'<text class="lbl" x="{ex:.1f}" y="{ey + 14:.1f}" text-anchor="middle" '
                    f'font-size="9" fill="{colour}">lost</text>')
     else:
-        t = 0.5 if a.fate in ("delivered", "duplicated") else 0.55
+        # Off the middle, and on opposite sides for the two directions, so that the labels
+        # of two arrows crossing each other do not print over each other.
+        t = 0.42 if x2 > x1 else 0.58
         lx, ly = x1 + (ex - x1) * t, y1 + (ey - y1) * t
         word = {"dropped": " ✗ dropped", "lost": " ✗ lost", "duplicated": " (copy)"}.get(
             a.fate, "")
@@ -285,7 +287,7 @@ def _rows(chart: Chart, lay: Layout, p: str) -> list[str]:
                    'fill="#fff" fill-opacity="0"/>')
         out.append(f'<text x="30" y="{yc + 4}" text-anchor="end" font-weight="bold">'
                    f"{r.k}</text>")
-        out.append(f'<text x="38" y="{yc + 4}">{esc(_clip(r.short, 22))}</text>')
+        out.append(f'<text x="38" y="{yc + 4}">{esc(_clip(r.short, 21))}</text>')
         if r.kind == "drop":
             pass  # the arrow's cross is the event: the receiver does nothing
         elif r.node is not None:
@@ -302,7 +304,7 @@ def _rows(chart: Chart, lay: Layout, p: str) -> list[str]:
             colour = "#b91c1c" if j < len(r.broken) or note.startswith("DIVERGENCE") else "#0c4a6e"
             weight = ' font-weight="bold"' if j < len(r.broken) else ""
             out.append(f'<text x="{notes_x}" y="{yc + 4 + 13 * j - 6 * (len(notes[:2]) - 1)}" '
-                       f'fill="{colour}"{weight}>{esc(_clip(note, 32))}</text>')
+                       f'fill="{colour}"{weight}>{esc(_clip(note, 26))}</text>')
         out.append("</g>")
     out.append("</g>")
     return out

@@ -17,9 +17,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from chart_png import read_png
 from click.testing import CliRunner
 
+from raftcheck.chart.png import read_png
 from raftcheck.cli import main
 
 pytestmark = pytest.mark.browser

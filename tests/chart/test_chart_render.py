@@ -7,12 +7,11 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from typing import Any
 
-from chart_png import read_png
-
 from model.cluster import ClusterModel
 from raftcheck.chart.html import charts_page
 from raftcheck.chart.mermaid import markdown_report, mermaid_lines
 from raftcheck.chart.model import Arrow, Chart, Lane, NodeView, Row
+from raftcheck.chart.png import read_png, write_palette_png
 from raftcheck.chart.sources import lasso_chart, violation_chart
 from raftcheck.chart.svg import render_svg, render_svg_stack
 
@@ -131,8 +130,9 @@ def test_mermaid_arrows(vote_once: tuple[ClusterModel, Any]) -> None:
     assert "\n11. `deliver MsgVote 1->2" in md
 
 
-def test_png_reader() -> None:
-    """The screenshot check's PNG reader decodes every filter type correctly."""
+def test_png_reader_and_palette_writer() -> None:
+    """The screenshot check's PNG reader decodes every filter type; the palette writer keeps
+    an image of few colours exactly and maps others to the nearest kept colour."""
     import struct
     import zlib
 
@@ -170,3 +170,9 @@ def test_png_reader() -> None:
     for y in range(height):
         for x in range(width):
             assert img.pixel(x, y) == pixels[y][x]
+    again = read_png(write_palette_png(img))
+    assert again.rows == img.rows
+    two = read_png(write_palette_png(img, colours=2))
+    kept = {two.pixel(x, y) for y in range(height) for x in range(width)}
+    assert len(kept) == 2 and kept <= {img.pixel(x, y) for y in range(height)
+                                       for x in range(width)}

@@ -1,17 +1,20 @@
-"""A small PNG reader (zlib and struct only) for the browser test's screenshot check.
+"""A small PNG reader and palette writer (zlib and struct only, no imaging library).
 
-Reads 8-bit greyscale, RGB and RGBA images without interlacing, which is what Chromium
-writes; anything else raises ValueError.
+`read_png` reads 8-bit greyscale, RGB, RGBA and palette images without interlacing (Chromium
+writes RGB or RGBA) (the browser test checks its screenshots with it); anything else raises
+ValueError. `write_palette_png` writes an image with at most 256 colours (the README's figure,
+docs/make_chart_png.py).
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
-CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # colour type -> samples per pixel
+CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type -> samples per pixel
 
 
 @dataclass
@@ -32,7 +35,8 @@ def read_png(data: bytes) -> Image:
         raise ValueError("not a PNG file")
     pos = len(SIGNATURE)
     idat = []
-    width = height = channels = 0
+    width = height = channels = colour = 0
+    plte = b""
     while pos < len(data):
         (length,) = struct.unpack(">I", data[pos : pos + 4])
         kind = data[pos + 4 : pos + 8]
@@ -45,6 +49,8 @@ def read_png(data: bytes) -> Image:
                 raise ValueError(f"unsupported PNG: depth {depth}, colour type {colour}, "
                                  f"interlace {interlace}")
             channels = CHANNELS[colour]
+        elif kind == b"PLTE":
+            plte = body
         elif kind == b"IDAT":
             idat.append(body)
         elif kind == b"IEND":
@@ -60,6 +66,9 @@ def read_png(data: bytes) -> Image:
         _unfilter(ftype, line, prev, channels)
         rows.append(bytes(line))
         prev = line
+    if colour == 3:  # palette indexes -> RGB
+        rows = [b"".join(plte[3 * i : 3 * i + 3] for i in row) for row in rows]
+        channels = 3
     return Image(width, height, channels, rows)
 
 
@@ -88,3 +97,45 @@ def _unfilter(ftype: int, line: bytearray, prev: bytearray, bpp: int) -> None:
             line[i] = (line[i] + pred) & 0xFF
     else:
         raise ValueError(f"bad PNG filter type {ftype}")
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(
+        ">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def _dist(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    return sum((x - y) ** 2 for x, y in zip(a, b, strict=True))
+
+
+def write_palette_png(img: Image, colours: int = 256, spread: int = 300) -> bytes:
+    """`img` with at most `colours` colours: the most frequent ones, each at least `spread`
+    (squared RGB distance) from those kept before it, so that a rare but distinct colour (a
+    legend's swatch) is kept rather than yet another shade of anti-aliased grey; every other
+    colour becomes the nearest kept one. Screenshots of charts are mostly flat colours plus
+    anti-aliased text, so this keeps them sharp at a fraction of the size."""
+    count: Counter[tuple[int, ...]] = Counter()
+    for y in range(img.height):
+        for x in range(img.width):
+            count[img.pixel(x, y)[:3]] += 1
+    palette: list[tuple[int, ...]] = []
+    for c, _n in count.most_common():
+        if len(palette) == colours:
+            break
+        if all(_dist(c, p) >= spread for p in palette):
+            palette.append(c)
+    index = {c: i for i, c in enumerate(palette)}
+    for c in count:
+        if c not in index:
+            index[c] = min(range(len(palette)), key=lambda i: _dist(c, palette[i]))
+    raw = bytearray()
+    for y in range(img.height):
+        raw.append(0)
+        raw += bytes(index[img.pixel(x, y)[:3]] for x in range(img.width))
+    return (
+        SIGNATURE
+        + _chunk(b"IHDR", struct.pack(">IIBBBBB", img.width, img.height, 8, 3, 0, 0, 0))
+        + _chunk(b"PLTE", b"".join(bytes(c) for c in palette))
+        + _chunk(b"IDAT", zlib.compress(bytes(raw), 9))
+        + _chunk(b"IEND", b"")
+    )
