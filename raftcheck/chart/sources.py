@@ -18,8 +18,9 @@ def violation_chart(model: Any, violation: Any) -> Chart:
     """An explorer `Violation` (the shortest trace to a broken safety invariant)."""
     inv = next((i for i in model.invariants() if i.name == violation.invariant), None)
     title = f"{violation.invariant}: {inv.statement}" if inv else violation.invariant
+    notes = [] if violation.steps else [f"the initial state already breaks {violation.invariant}"]
     return build_chart(model, violation.init, violation.steps, title=title, kind="safety",
-                       invariant=violation.invariant)
+                       invariant=violation.invariant, chart_notes=notes)
 
 
 def lasso_chart(model: Any, g: Any, lasso: Any) -> Chart:
