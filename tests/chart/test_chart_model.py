@@ -145,3 +145,12 @@ def test_initial_messages_and_views() -> None:
     assert chart.rows == [] and chart.arrows == []
     assert chart.initial[1].term == 1 and chart.initial[2].term == 0
     assert chart.initial[1].text() == "term 1, vote none, lead none"
+
+
+def test_violation_of_the_initial_state_says_so() -> None:
+    from explorer.bfs import Violation
+
+    model = ClusterModel(ClusterConfig(voters=3, max_term=2, max_msgs=2))
+    init = model.init_states()[0]
+    chart = violation_chart(model, Violation("VoteOnce", init, []))
+    assert chart.rows == [] and chart.notes == ["the initial state already breaks VoteOnce"]
