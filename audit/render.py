@@ -7,7 +7,6 @@ from typing import Any
 
 from audit.configs import DIFF_NODES
 from audit.runner import AuditReport, KillRow, Trace
-from model.messages import MSG_NAMES, describe
 
 # -- text ------------------------------------------------------------------------------------
 
@@ -228,52 +227,60 @@ def kill_table(rows: list[KillRow]) -> list[str]:
 
 # -- Markdown and Mermaid ----------------------------------------------------------------------
 
-_KEY_FIELDS = ("term", "vote", "lead", "role")
-
-
-def _mermaid_text(text: str) -> str:
-    return (
-        text.replace(";", ",").replace("#", "").replace(":", " ").replace("->", "→")
-        .replace(">", " gt ").replace("<", " lt ")
-    )
-
 
 def mermaid(tr: Trace) -> list[str]:
-    """A Mermaid sequence diagram of a trace: messages as arrows, local actions as notes."""
+    """A Mermaid sequence diagram of a trace (raftcheck/chart/mermaid.py): messages as arrows
+    at the step that delivered, dropped or lost them, local actions and state changes as
+    notes, the broken invariant in red, a lasso's cycle as a loop."""
+    from raftcheck.chart.mermaid import mermaid_lines, mermaid_text
+
+    if tr.chart is not None:
+        return mermaid_lines(tr.chart)
+    # A trace made without its states (none in this code base): its steps as notes.
     lines = ["```mermaid", "sequenceDiagram"]
-    for i in range(1, tr.n + 1):
-        lines.append(f"    participant N{i}")
-    for k, st in enumerate(tr.steps, 1):
-        a = st.action
-        kind = a[0]
-        if kind in ("deliver", "duplicate", "drop"):
-            m = a[1]
-            rest = describe(m).split(" ", 2)[-1]
-            label = _mermaid_text(f"{k}. {MSG_NAMES[m[0]]} {rest}")
-            arrow = "--x" if kind == "drop" else "->>"
-            verb = {"deliver": "", "duplicate": " (duplicated)", "drop": " (dropped)"}[kind]
-            lines.append(f"    N{m[1]}{arrow}N{m[2]}: {label}{verb}")
-        elif kind == "transfer":
-            lines.append(f"    Note over N{a[1]}: {k}. transfer leadership to N{a[2]}")
-        else:
-            lines.append(f"    Note over N{a[1]}: {k}. {kind}")
-        for ch in st.changes:
-            if ch.startswith("node "):
-                nid, rest = ch[5:].split(":", 1)
-                keep = [p.strip() for p in rest.split(",")
-                        if p.strip().split(" ", 1)[0] in _KEY_FIELDS]
-                if keep:
-                    lines.append(f"    Note right of N{nid}: {_mermaid_text(', '.join(keep))}")
-            elif ch.startswith("broke "):
-                span = f"N1,N{tr.n}" if tr.n > 1 else "N1"
-                lines.append(f"    Note over {span}: {_mermaid_text(ch.replace('broke', 'BROKE'))}")
-    lines.append("```")
-    return lines
+    lines += [f"    participant N{i}" for i in range(1, tr.n + 1)]
+    span = f"N1,N{tr.n}" if tr.n > 1 else "N1"
+    lines += [f"    Note over {span}: {mermaid_text(f'{k}. {st.text}')}"
+              for k, st in enumerate(tr.steps, 1)]
+    return lines + ["```"]
+
+
+def check_rows(rep: AuditReport) -> list[tuple[str, str, str, str]]:
+    """The report's table: (check, configuration, result, seconds); results in Markdown."""
+    rows = []
+    for o in rep.obligations:
+        res = o.status + (" (reused)" if o.reused else "")
+        rows.append((f"obligation `{o.name}`", "Z3, up to 9 voters", res, f"{o.seconds:.2f}"))
+    for e in rep.explorations:
+        bad = [k for k, v in e.invariants.items() if v == "violated"]
+        res = ("**broken: " + ", ".join(bad) + "**") if bad else "all invariants hold"
+        if not e.complete and not bad:
+            res += f" (incomplete: {e.stop_reason})"
+        rows.append(("explore", f"{e.config.label}: `{e.config.bounds_text()}` "
+                     f"({e.distinct_states:,} states)", res, f"{e.seconds:.2f}"))
+    for d in rep.diffs:
+        g = d.diff
+        res = (f"{g.only_variant_states} states / {g.only_variant_transitions} transitions "
+               f"only in variant; {g.only_baseline_states} / {g.only_baseline_transitions} "
+               f"only in baseline" if g.changed else "identical")
+        if d.inert:
+            res = "identical (the changed rules never returned another result)"
+        rows.append(("behaviour diff", d.config.label, res, f"{g.seconds:.2f}"))
+    for lo in rep.liveness:
+        res = ("**broken: " + ", ".join(lo.broken) + "**") if lo.broken \
+            else "no property broken by the change"
+        if not lo.complete:
+            res += " (incomplete)"
+        rows.append(("liveness", f"{lo.config.label} ({lo.distinct_states:,} states)", res,
+                     f"{lo.seconds:.2f}"))
+    return rows
 
 
 def _numbered(tr: Trace) -> list[str]:
     lines = []
     for k, st in enumerate(tr.steps, 1):
+        if k == tr.cycle_start:
+            lines += ["", "**↻ start of cycle** (it repeats forever)", ""]
         detail = "; ".join(st.changes) if st.changes else "no change"
         lines.append(f"{k}. `{st.text}` — {detail}")
     return lines
@@ -296,24 +303,7 @@ def report_markdown(rep: AuditReport) -> str:
         out.append("")
         out.append(f"Why: {rep.why_no_change}")
     out += ["", "| check | configuration | result | seconds |", "|---|---|---|---|"]
-    for o in rep.obligations:
-        res = o.status + (" (reused)" if o.reused else "")
-        out.append(f"| obligation `{o.name}` | Z3, up to 9 voters | {res} | {o.seconds:.2f} |")
-    for e in rep.explorations:
-        bad = [k for k, v in e.invariants.items() if v == "violated"]
-        res = ("**broken: " + ", ".join(bad) + "**") if bad else "all invariants hold"
-        if not e.complete and not bad:
-            res += f" (incomplete: {e.stop_reason})"
-        out.append(f"| explore | {e.config.label}: `{e.config.bounds_text()}` "
-                   f"({e.distinct_states:,} states) | {res} | {e.seconds:.2f} |")
-    for d in rep.diffs:
-        g = d.diff
-        res = (f"{g.only_variant_states} states / {g.only_variant_transitions} transitions "
-               f"only in variant; {g.only_baseline_states} / {g.only_baseline_transitions} "
-               f"only in baseline" if g.changed else "identical")
-        if d.inert:
-            res = "identical (the changed rules never returned another result)"
-        out.append(f"| behaviour diff | {d.config.label} | {res} | {g.seconds:.2f} |")
+    out += [f"| {c} | {cfg} | {res} | {secs} |" for c, cfg, res, secs in check_rows(rep)]
     out.append("")
     extras = [e.config for e in rep.explorations if e.config.extra]
     if extras:
@@ -329,6 +319,16 @@ def report_markdown(rep: AuditReport) -> str:
         out += _numbered(tr)
         out.append("")
         out += mermaid(tr)
+        out.append("")
+    for lo, prop, ltr in rep.broken_liveness():
+        if ltr is None:
+            continue
+        n += 1
+        out += [f"### Counterexample {n}: {prop} ({lo.config.label}, a lasso of {len(ltr)} "
+                "steps)", "", ltr.title, ""]
+        out += _numbered(ltr)
+        out.append("")
+        out += mermaid(ltr)
         out.append("")
     failed = rep.failed_obligations()
     for o in failed:

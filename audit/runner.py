@@ -122,6 +122,7 @@ class Trace:
     final: list[str]
     n: int
     cycle_start: int | None = None  # a liveness lasso: the step (1-based) where the loop starts
+    chart: Any = None  # its message sequence chart (raftcheck.chart.model.Chart)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -226,6 +227,18 @@ class AuditReport:
             length = min((len(t) for _, t in d.witnesses), default=None)
             return f"diff [{d.config.label}]", d.at, length
         return None, None, None
+
+    def first_trace(self) -> Trace | None:
+        """The trace of the counterexample (or diff witness) that decided the verdict."""
+        v = self.verdict
+        if v == "safety-broken":
+            return min(self.broken(), key=lambda x: (x[0].at, len(x[2])))[2]
+        if v == "liveness-broken":
+            return min(self.broken_liveness(), key=lambda x: x[0].at)[2]
+        if v == "behaviour-changed":
+            d = min(self.changed_diffs(), key=lambda d: d.at)
+            return min((t for _, t in d.witnesses), key=len, default=None)
+        return None
 
     @property
     def caught_by(self) -> str | None:
@@ -414,8 +427,13 @@ def watched(rules: RuleSet, baseline: RuleSet, watch: Watch) -> RuleSet:
 # -- traces ----------------------------------------------------------------------------------
 
 
-def trace_of(model: ClusterModel, title: str, init: Any, steps: Sequence[Any]) -> Trace:
-    """Render a trace (steps are explorer Steps or (action, state) pairs)."""
+def trace_of(
+    model: ClusterModel, title: str, init: Any, steps: Sequence[Any], chart: Any = None
+) -> Trace:
+    """Render a trace (steps are explorer Steps or (action, state) pairs), with its chart
+    (drawn here from the states unless given)."""
+    from raftcheck.chart.model import build_chart
+
     out = []
     prev = init
     for s in steps:
@@ -423,24 +441,31 @@ def trace_of(model: ClusterModel, title: str, init: Any, steps: Sequence[Any]) -
         out.append(TraceStep(action, model.describe_action(action),
                              model.describe_changes(prev, state)))
         prev = state
-    return Trace(title, model.describe_state(init), out, model.describe_state(prev), model.n)
+    if chart is None:
+        chart = build_chart(model, init, steps, title=title, kind="witness")
+    return Trace(title, model.describe_state(init), out, model.describe_state(prev), model.n,
+                 chart=chart)
 
 
 def lasso_trace(model: ClusterModel, g: Any, lasso: Any) -> Trace:
     """A liveness lasso as an audit trace, with real terms; `cycle_start` marks the loop."""
+    from raftcheck.chart.sources import lasso_chart
     from raftcheck.render_liveness import concrete
 
     init, prefix, cycle = concrete(model, g, lasso)
     prop = next(p for p in model.liveness_properties() if p.name == lasso.prop)
-    tr = trace_of(model, f"{prop.name}: {prop.statement}", init, prefix + cycle)
+    tr = trace_of(model, f"{prop.name}: {prop.statement}", init, prefix + cycle,
+                  chart=lasso_chart(model, g, lasso))
     tr.cycle_start = len(prefix) + 1 if cycle else None
     return tr
 
 
 def _violation_trace(model: ClusterModel, v: Violation) -> Trace:
+    from raftcheck.chart.sources import violation_chart
+
     inv = next((i for i in model.invariants() if i.name == v.invariant), None)
     title = f"{v.invariant}: {inv.statement}" if inv else v.invariant
-    return trace_of(model, title, v.init, v.steps)
+    return trace_of(model, title, v.init, v.steps, chart=violation_chart(model, v))
 
 
 def _witness_trace(w: Witness) -> Trace:
@@ -593,6 +618,7 @@ class KillRow:
     seconds: float
     why: str | None
     cpu_seconds: float | None = None
+    trace: Trace | None = None  # the counterexample that caught it (for the HTML report)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -612,7 +638,7 @@ def kill_row(report: AuditReport) -> KillRow:
     return KillRow(
         report.subject.name, report.subject.baseline.name, report.verdict, report.caught_by,
         report.seconds_to_first_counterexample, report.counterexample_length, report.seconds,
-        report.why_no_change,
+        report.why_no_change, trace=report.first_trace(),
     )
 
 

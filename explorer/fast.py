@@ -17,7 +17,7 @@ from explorer.bfs import Limits, Progress, Result, Step, Violation
 from explorer.protocol import Model
 
 try:
-    from explorer import _fastcore
+    from explorer import _fastcore  # type: ignore[attr-defined]
 except ImportError:  # not compiled on this machine
     _fastcore = None  # type: ignore[assignment]
 
@@ -48,7 +48,7 @@ def explore_fast(
     model: Model[Any, Any],
     *,
     symmetry: bool = False,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
     keep_going: bool = False,
     progress: Callable[[Progress], None] | None = None,
     progress_interval: float = 0.5,
@@ -57,6 +57,7 @@ def explore_fast(
     max_memory: int | None = None,
 ) -> Result:
     """As explorer.bfs.explore (without graph recording), on the compiled core."""
+    limits = limits or Limits()
     reason = unavailable_reason(model)
     if reason is not None:
         raise EngineUnavailable(reason)

@@ -16,6 +16,7 @@ from model.config import FAULTS, ClusterConfig, ConfigError
 from model.rule_check import RuleError
 from model.rules import RuleSet
 from raftcheck import render
+from raftcheck.chart.output import ChartOutputs, chart_options, require_writable, write_explore
 from raftcheck.check_settings import CHECK_SEED
 from raftcheck.defaults import default_config, liveness_config
 from raftcheck.vacuity import VacuousConfiguration, refuse_if_vacuous
@@ -493,6 +494,7 @@ def limit_options(f: Any) -> Any:
     metavar="LIST",
     help="Timing assumptions of --liveness: heartbeats,solo-campaigns (default), or none.",
 )
+@chart_options()
 def explore_cmd(**kw: Any) -> None:
     """Explore every reachable state of a cluster and check the safety invariants
     (and, with --liveness, the liveness properties).
@@ -500,15 +502,20 @@ def explore_cmd(**kw: Any) -> None:
     Exit codes: 0 every invariant (and property) holds (complete run), 1 one is violated,
     2 bad input, 3 no violation found but a limit or a bound left a verdict unknown.
     """
+    charts = ChartOutputs.pop(kw)
+    require_writable(charts)  # before a run that may take minutes
     cfg, limits, rest, rules, live_opts = prepare_exploration(kw)
     if live_opts is not None:
         from raftcheck.liveness_run import run_liveness_exploration
 
-        code = run_liveness_exploration(cfg, live_opts, rules=rules, limits=limits, **rest)
+        code = run_liveness_exploration(cfg, live_opts, rules=rules, limits=limits,
+                                        charts=charts if charts.wanted() else None, **rest)
         sys.exit(code)
     if cfg.has_network and rest["symmetry"]:
         raise UsageError("--symmetry does not apply with --partition, --lossy or partition faults")
-    code, _, _ = run_exploration(cfg, rules=rules, limits=limits, **rest)
+    code, model, result = run_exploration(cfg, rules=rules, limits=limits, **rest)
+    if charts.wanted():
+        write_explore(charts, model, result, symmetry=rest["symmetry"], quiet=rest["as_json"])
     sys.exit(code)
 
 

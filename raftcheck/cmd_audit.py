@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -21,6 +22,7 @@ except ModuleNotFoundError:  # an editable install made before audit/ existed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from audit.configs import AUDIT_BOUNDS, DEFAULT_NODES, DIFF_NODES, EXTRAS, parse_nodes
+from audit.html_report import kill_charts, kill_html, report_charts, report_html
 from audit.render import (
     kill_json,
     kill_markdown,
@@ -40,6 +42,7 @@ from model.rule_check import RuleError
 from model.rules import RULE_SETS
 from model.rules_file import RulesFileError, load_rules_file
 from model.variants import VARIANTS, VARIANTS_BY_NAME
+from raftcheck.chart.output import ChartOutputs, chart_options
 
 EXIT_USAGE = 2
 
@@ -120,6 +123,7 @@ def _liveness_list_lines() -> list[str]:
               help="With --all: audit variants in this many processes.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress on stderr (shown only when stderr is a terminal).")
+@chart_options(markdown=False)
 def audit(
     variant: str | None,
     rules_file: Path | None,
@@ -135,6 +139,8 @@ def audit(
     no_liveness: bool,
     jobs: int,
     quiet: bool,
+    html: Path | None = None,
+    svg: Path | None = None,
 ) -> None:
     """Audit a rule change: obligations, exhaustive runs, behaviour diff against a baseline.
 
@@ -144,6 +150,11 @@ def audit(
     if list_only:
         click.echo("\n".join(_list_lines()))
         return
+    # Every output path is checked before an audit that may take minutes.
+    charts = ChartOutputs(html, svg, markdown)
+    why = charts.problem()
+    if why is not None:
+        _usage(why)
     if against is not None and against not in RULE_SETS:
         _usage(f"unknown baseline {against!r} (known: {', '.join(RULE_SETS)})")
     try:
@@ -174,6 +185,7 @@ def audit(
         )
         if markdown is not None:
             _write(markdown, kill_markdown(rows, seconds))
+        _write_pages(charts, lambda: kill_html(rows, seconds), lambda: kill_charts(rows))
         if as_json:
             click.echo(json.dumps(kill_json(rows, seconds), indent=2))
         else:
@@ -207,6 +219,7 @@ def audit(
                f"{e.vacuous}")
     if markdown is not None:
         _write(markdown, report_markdown(rep))
+    _write_pages(charts, lambda: report_html(rep), lambda: report_charts(rep))
     if as_json:
         out: dict[str, Any] = report_json(rep)
         click.echo(json.dumps(out, indent=2, default=str))
@@ -215,9 +228,21 @@ def audit(
     sys.exit(rep.exit_code)
 
 
+def _write_pages(
+    charts: ChartOutputs, page: Callable[[], str], drawn: Callable[[], list[Any]]
+) -> None:
+    """--html (the report as a page, charts included) and --svg (the charts alone)."""
+    if charts.html is not None:
+        _write(charts.html, page())
+    if charts.svg is not None:
+        from raftcheck.chart.svg import render_svg_stack
+
+        _write(charts.svg, render_svg_stack(drawn()))
+
+
 def _write(path: Path, text: str) -> None:
     try:
-        path.write_text(text)
+        path.write_text(text, encoding="utf-8")
     except OSError as exc:
         _usage(f"cannot write {path}: {exc.strerror}")
 

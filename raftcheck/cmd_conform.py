@@ -16,6 +16,7 @@ import click
 from click.core import ParameterSource
 
 from model.config import ClusterConfig, ConfigError
+from raftcheck.chart.output import ChartOutputs, chart_options
 
 
 def _bad_input(msg: str) -> NoReturn:
@@ -76,6 +77,7 @@ def _print_seed(seed: int, as_json: bool) -> None:
 @click.option("--trace-dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("raftcheck-traces"), show_default=True,
               help="Where the minimal divergent run is written as a replayable JSON trace.")
+@chart_options()
 @click.pass_context
 def conform(
     ctx: click.Context,
@@ -95,10 +97,16 @@ def conform(
     impl: str,
     as_json: bool,
     trace_dir: Path,
+    **chart_paths: Path | None,
 ) -> None:
     """Check that the impl/ port (or etcd's raft library) and the model/ agree, action by
     action."""
     import random
+
+    charts = ChartOutputs.pop(chart_paths)
+    why = charts.problem()
+    if why is not None:
+        _bad_input(why)
 
     from conformance.nodes import BackendUnavailable
     from conformance.run import check_args, run_lockstep
@@ -118,7 +126,8 @@ def conform(
         pairs = (("max_term", max_term), ("max_msgs", max_msgs))
         bounds: dict[str, Any] = {k: v for k, v in pairs if v is not None}
         bounds.update(pre_vote=pre_vote, check_quorum=check_quorum)
-        _exhaustive(nodes, rules, symmetry, time_limit, as_json, trace_dir, bounds, impl)
+        _exhaustive(nodes, rules, symmetry, time_limit, as_json, trace_dir, bounds, impl,
+                    charts)
         return
     if seed is None:
         seed = random.randrange(1 << 32)
@@ -160,6 +169,9 @@ def conform(
                 click.echo(f"trace written to {report.trace_file}")
         elif report.conformant:
             click.echo(f"conformant: {_side(impl)} and model agree")
+    _write_charts(charts, report.divergence, as_json, [
+        f"raftcheck conform: seed {seed}, {report.examples} examples, {report.steps} steps, "
+        f"implementation {_side(impl)}"])
     sys.exit(0 if report.conformant else 1)
 
 
@@ -179,6 +191,30 @@ def check_mode_options(ctx: click.Context, exhaustive: bool) -> None:
             raise ConfigError(f"{flag} applies to {mode} only")
 
 
+def _write_charts(
+    charts: ChartOutputs, divergence: dict[str, Any] | None, as_json: bool, header: list[str],
+    run: Any = None,
+) -> None:
+    """The divergent run as a chart on the model's side (no file is asked for: nothing)."""
+    if not charts.wanted():
+        return
+    from raftcheck.chart.output import report_charts
+    from raftcheck.chart.sources import divergence_chart, lockstep_chart
+
+    drawn = []
+    if run is not None:
+        drawn = [lockstep_chart(run)]
+    elif divergence is not None:
+        drawn = [divergence_chart(divergence)]
+    verdict = (f"DIVERGENCE ({len(drawn[0])} steps)" if drawn
+               else "conformant: no divergence found")
+    try:
+        report_charts(charts, "raftcheck conform", header, verdict, drawn, quiet=as_json,
+                      bad=bool(drawn))
+    except click.UsageError as e:
+        _bad_input(e.format_message())
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -196,6 +232,7 @@ def _exhaustive(
     trace_dir: Path | None,
     bounds: dict[str, Any],
     impl: str = "python",
+    charts: ChartOutputs | None = None,
 ) -> None:
     from conformance.differential import run_differential
     from conformance.nodes import BackendUnavailable, make_backend
@@ -277,6 +314,10 @@ def _exhaustive(
                 click.echo(f"trace written to {trace_file}")
         elif rep.complete:
             click.echo(f"conformant: {_side(impl)} and model agree on every transition")
+    if charts is not None:
+        _write_charts(charts, div_json, as_json, [
+            f"raftcheck conform --exhaustive: {rep.states} states, {rep.transitions} "
+            f"transitions, implementation {_side(impl)}"])
     if rep.divergences:
         sys.exit(1)
     sys.exit(0 if rep.complete else 1)
@@ -285,10 +326,16 @@ def _exhaustive(
 @click.command("replay")
 @click.argument("trace_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def replay(trace_file: Path, as_json: bool) -> None:
+@chart_options()
+def replay(trace_file: Path, as_json: bool, **chart_paths: Path | None) -> None:
     """Re-run a JSON trace on impl and model; show the first step where they diverge."""
     from conformance.trace import TraceError, load_trace, trace_to_json
     from conformance.trace import replay as do_replay
+
+    charts = ChartOutputs.pop(chart_paths)
+    why = charts.problem()
+    if why is not None:
+        _bad_input(why)
 
     try:
         trace = load_trace(trace_file)
@@ -320,4 +367,21 @@ def replay(trace_file: Path, as_json: bool) -> None:
             click.echo(f"conformant: all {len(trace.actions)} steps agree")
         else:
             click.echo(f"first divergence at step {res.first_divergence}")
+    if charts.wanted():
+        _write_replay_charts(charts, res, trace_file, as_json)
     sys.exit(0 if res.conformant else 1)
+
+
+def _write_replay_charts(charts: ChartOutputs, res: Any, trace_file: Path, as_json: bool) -> None:
+    """The replayed run is drawn whether or not it diverges: a trace is worth seeing."""
+    from raftcheck.chart.output import report_charts
+    from raftcheck.chart.sources import lockstep_chart
+
+    verdict = (f"first divergence at step {res.first_divergence}" if not res.conformant
+               else f"conformant: all {len(res.run.steps)} steps agree")
+    try:
+        report_charts(charts, "raftcheck replay", [f"raftcheck replay {trace_file}"], verdict,
+                      [lockstep_chart(res.run)], quiet=as_json, bad=not res.conformant,
+                      noun="Counterexample" if not res.conformant else "Trace")
+    except click.UsageError as e:
+        _bad_input(e.format_message())

@@ -75,7 +75,9 @@ def run_liveness_exploration(
     limits: Limits,
     keep_going: bool,
     as_json: bool,
+    charts: Any = None,
 ) -> int:
+    """`charts`: a raftcheck.chart.output.ChartOutputs to write the counterexamples to."""
     from raftcheck.cli import run_exploration
 
     check_topology(cfg)
@@ -150,6 +152,16 @@ def run_liveness_exploration(
         else:
             click.echo("OK: every invariant and liveness property holds within the bounds "
                        "(exhaustive; specs/SEMANTICS.md says what that covers)")
+    if charts is not None:
+        from raftcheck.chart.output import write_explore
+
+        verdict = ("VIOLATED: " + ", ".join(n for n, s in invariants.items() if s == "violated")
+                   if violated else "UNKNOWN" if unknown else "OK")
+        write_explore(charts, smodel, sres, symmetry=symmetry, quiet=as_json,
+                      lassos=[(model, g, x) for x in v.lassos], header=[topology_line(cfg)],
+                      verdict=verdict,
+                      summary=["safety run:", *render.summary_table(sres, smodel), "",
+                               "liveness run:", *liveness_table(model, g, v)])
     if violated:
         return EXIT_VIOLATION
     return EXIT_PARTIAL if unknown else EXIT_OK
