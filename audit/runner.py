@@ -20,7 +20,8 @@ from audit.configs import (
     extra_configs,
 )
 from audit.diff import Graph, GraphDiff, KeySpace, Witness, abstract_graph, diff_graphs
-from explorer.bfs import INTERRUPTED, Limits, Violation, explore
+from explorer.bfs import INTERRUPTED, Limits, Violation
+from explorer.engines import run_search
 from model.cluster import ClusterModel
 from model.rule_check import RuleError
 from model.rules import RULE_NAMES, RULE_SETS, RuleSet
@@ -550,7 +551,7 @@ def audit_rules(
         say(f"explore [{ac.label}]")
         watch = Watch()
         model = ClusterModel(ac.cfg, watched(subject.rules, subject.baseline, watch))
-        res = explore(
+        res = run_search(
             model, symmetry=True, keep_going=not kill_mode,
             limits=Limits(time_limit=explore_time_limit),
         )

@@ -857,7 +857,7 @@ static int Core_init(Core *c, PyObject *args, PyObject *kw) {
     PyObject *tables;
     int n, nb, max_msgs, drop, nnames, fp, sym;
     (void)kw;
-    if (!PyArg_ParseTuple(args, "Oiiippip", &tables, &n, &nb, &max_msgs, &drop, &nnames, &fp, &sym))
+    if (!PyArg_ParseTuple(args, "Oiiipipp", &tables, &n, &nb, &max_msgs, &drop, &nnames, &fp, &sym))
         return -1;
     if (n < 1 || n > MAXN || nb < 0 || nb > 8 || max_msgs < 0 || nnames > 31 ||
         n + nb + 1 + max_msgs > MAXW) {

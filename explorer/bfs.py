@@ -80,6 +80,11 @@ class Result:
     violations: list[Violation]
     edges: list[tuple[int, int, str]] | None = None
     states: list[Any] = field(default_factory=list, repr=False)
+    engine: str = "reference"
+    # The fast engine's own memory (state set, queue, parent links) and, in fingerprint mode,
+    # the estimated chance that a fingerprint collision hid a state.
+    state_bytes: int | None = None
+    fingerprint_collision: float | None = None
 
     @property
     def states_per_second(self) -> float:

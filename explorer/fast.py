@@ -128,11 +128,11 @@ def explore_fast(
         action_counts=dict(sorted(counts.items())),
         invariants=verdicts,
         violations=traces,
-    )
-    result.engine = "fast"  # type: ignore[attr-defined]
-    result.state_bytes = raw["bytes"]  # type: ignore[attr-defined]
-    result.fingerprint_collision = (  # type: ignore[attr-defined]
-        collision_probability(distinct, raw["transitions"]) if fingerprint else None
+        engine="fast",
+        state_bytes=raw["bytes"],
+        fingerprint_collision=(
+            collision_probability(distinct, raw["transitions"]) if fingerprint else None
+        ),
     )
     return result
 
@@ -170,7 +170,7 @@ def _trace(
 
 
 def bytes_per_state(result: Result) -> float:
-    nbytes = getattr(result, "state_bytes", None)
+    nbytes = result.state_bytes
     if not nbytes or not result.distinct_states:
         return math.nan
     return float(nbytes) / result.distinct_states

@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from explorer.bfs import INTERRUPTED, Limits, Progress, Result, explore
+from explorer.bfs import INTERRUPTED, Limits, Progress, Result
+from explorer.engines import ENGINES, STATE_SETS, default_max_memory, run_search
 from model.cluster import ClusterModel
 from model.config import FAULTS, ClusterConfig, ConfigError
 from model.rule_check import RuleError
@@ -224,6 +225,9 @@ def run_exploration(
     as_json: bool,
     export_graph: Path | None = None,
     quiet: bool = False,
+    engine: str = "fast",
+    state_set: str = "exact",
+    max_memory: int | None = None,
 ) -> tuple[int, ClusterModel, Result]:
     """Explore, print the report, and return the exit code."""
     model = ClusterModel(cfg, rules)
@@ -244,13 +248,21 @@ def run_exploration(
     def on_progress(p: Progress) -> None:
         click.echo("\r" + render.progress_line(p, limits.time_limit), err=True, nl=False)
 
-    result = explore(
+    def on_note(text: str) -> None:
+        if not quiet:
+            click.echo(text, err=True)
+
+    result = run_search(
         model,
+        engine=engine,
+        state_set=state_set,
+        max_memory=default_max_memory() if max_memory is None else max_memory << 20,
         symmetry=symmetry,
         limits=limits,
         keep_going=keep_going,
         record_graph=export_graph is not None,
         progress=on_progress if show_progress else None,
+        note=on_note,
     )
     if show_progress:
         click.echo("", err=True)
@@ -455,6 +467,29 @@ def limit_options(f: Any) -> Any:
             is_flag=True,
             help="After a violation, go on to find the shortest violation of each other invariant.",
         ),
+        click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default="fast",
+            show_default=True,
+            help="fast: the compiled core; reference: the pure-Python explorer it must match "
+            "(used, with a note, where the core is not built or cannot run the configuration).",
+        ),
+        click.option(
+            "--state-set",
+            type=click.Choice(STATE_SETS),
+            default="exact",
+            show_default=True,
+            help="fingerprint: 64-bit fingerprints and only the queue kept (fast engine; the "
+            "summary gives the chance that a collision hid a state).",
+        ),
+        click.option(
+            "--max-memory",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Stop (partial run) when the fast engine's state set reaches this many MB "
+            "[default: 3/4 of the memory available at start].",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
     ]
     for opt in reversed(opts):
@@ -577,6 +612,9 @@ def _split(kw: dict[str, Any]) -> tuple[ClusterConfig, Limits, dict[str, Any]]:
         "symmetry": kw.pop("symmetry"),
         "keep_going": kw.pop("keep_going"),
         "as_json": kw.pop("as_json"),
+        "engine": kw.pop("engine", "fast"),
+        "state_set": kw.pop("state_set", "exact"),
+        "max_memory": kw.pop("max_memory", None),
     }
     if "export_graph" in kw:
         rest["export_graph"] = kw.pop("export_graph")

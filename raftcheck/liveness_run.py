@@ -76,6 +76,7 @@ def run_liveness_exploration(
     keep_going: bool,
     as_json: bool,
     charts: Any = None,
+    **engine_opts: Any,
 ) -> int:
     """`charts`: a raftcheck.chart.output.ChartOutputs to write the counterexamples to."""
     from raftcheck.cli import run_exploration
@@ -93,7 +94,7 @@ def run_liveness_exploration(
             click.echo(f"rules changed: {rules.name} (on top of {cfg.rules})")
     code, smodel, sres = run_exploration(
         cfg, rules=rules, symmetry=symmetry, limits=limits, keep_going=True, as_json=False,
-        quiet=True,
+        quiet=True, **engine_opts,
     )
     if sres.stop_reason == INTERRUPTED:
         return interrupted_safety_run(smodel, sres, symmetry, limits, as_json)

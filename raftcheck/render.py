@@ -98,7 +98,12 @@ def summary_table(result: Result, model: ClusterModel) -> list[str]:
         ("max depth", str(result.max_depth)),
         ("seconds", f"{result.seconds:.2f}"),
         ("states/s", f"{result.states_per_second:,.0f}"),
+        ("engine", result.engine),
     ]
+    if result.state_bytes and result.distinct_states:
+        rows.append(("bytes/state", f"{result.state_bytes / result.distinct_states:,.1f}"))
+    if result.fingerprint_collision is not None:
+        rows.append(("P(collision)", f"{result.fingerprint_collision:.1e}"))
     for kind, count in sorted(result.action_counts.items()):
         rows.append((f"  {kind}", f"{count:,}"))
     lines = [f"{k:<20} {v:>16}" for k, v in rows]
@@ -190,6 +195,9 @@ def result_json(
         "seconds": round(result.seconds, 3),
         "states_per_second": round(result.states_per_second, 1),
         "action_counts": result.action_counts,
+        "engine": result.engine,
+        "state_bytes": result.state_bytes,
+        "fingerprint_collision": result.fingerprint_collision,
         "config": config,
         "invariants": result.invariants,
         "violations": [violation_json(model, v) for v in result.violations],

@@ -1,0 +1,147 @@
+"""The fast engine (compiled core) against the reference explorer: same counts, same verdicts,
+same traces. The reference is the specification the core must match."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+
+from explorer.bfs import Limits, explore
+from explorer.engines import run_search
+from explorer.fast import EngineUnavailable, explore_fast, unavailable_reason
+from model.cluster import ClusterModel
+from model.config import ClusterConfig
+from model.variants import VARIANTS_BY_NAME
+
+pytest.importorskip("explorer._fastcore", reason="the compiled core is not built")
+
+BASE = ClusterConfig(voters=3, max_term=1, max_msgs=2)
+CONFIGS = {
+    "plain": BASE,
+    "pv+cq": replace(BASE, pre_vote=True, check_quorum=True),
+    "faults": replace(BASE, duplicates=1, restarts=1, transfers=1, appends=1),
+    "no-drop": replace(BASE, drop=False, max_term=2, max_msgs=3),
+    "learner": ClusterConfig(voters=2, learners=1, promoted_learners=True, max_term=1, max_msgs=2),
+    "logs": replace(BASE, max_term=2, init_terms=((1, 1), (2, 1)), init_logs=((1, (1,)), (2, (1,)))),
+}
+# Slower without symmetry (about 20 s on the reference): symmetric runs only.
+SYMMETRIC_ONLY = {"4 voters": ClusterConfig(voters=4, max_term=1, max_msgs=3, check_quorum=True)}
+
+
+def _same(a, b) -> None:  # type: ignore[no-untyped-def]
+    assert (a.distinct_states, a.transitions, a.max_depth) == (
+        b.distinct_states, b.transitions, b.max_depth)
+    assert a.action_counts == b.action_counts
+    assert a.invariants == b.invariants
+    assert (a.complete, a.stop_reason) == (b.complete, b.stop_reason)
+    assert [(v.invariant, v.init, [(s.action, s.state) for s in v.steps]) for v in a.violations] \
+        == [(v.invariant, v.init, [(s.action, s.state) for s in v.steps]) for v in b.violations]
+
+
+@pytest.mark.parametrize(
+    ("name", "symmetry"),
+    [(n, s) for n in sorted(CONFIGS) for s in (False, True)] + [(n, True) for n in SYMMETRIC_ONLY])
+def test_fast_engine_matches_reference(name: str, symmetry: bool) -> None:
+    cfg = CONFIGS.get(name) or SYMMETRIC_ONLY[name]
+    ref = explore(ClusterModel(cfg), symmetry=symmetry)
+    fast = explore_fast(ClusterModel(cfg), symmetry=symmetry)
+    assert ref.complete and ref.distinct_states > 100
+    _same(ref, fast)
+    assert fast.engine == "fast" and fast.state_bytes
+
+
+# Keeping going without symmetry explores the whole space: left to the benchmark.
+@pytest.mark.parametrize(("keep_going", "symmetry"), [(False, False), (False, True), (True, True)])
+@pytest.mark.parametrize("variant", ["reset-clears-vote", "quorum-half"])
+def test_violations_and_traces_match(variant: str, keep_going: bool, symmetry: bool) -> None:
+    v = VARIANTS_BY_NAME[variant]
+    cfg = replace(BASE, max_term=2, max_msgs=3, rules=v.baseline)
+    ref = explore(ClusterModel(cfg, v.rules), symmetry=symmetry, keep_going=keep_going)
+    fast = explore_fast(ClusterModel(cfg, v.rules), symmetry=symmetry, keep_going=keep_going)
+    assert ref.violations, "the variant must break an invariant here"
+    _same(ref, fast)
+
+
+@pytest.mark.parametrize(
+    "limits", [Limits(max_states=5000), Limits(max_depth=7)], ids=["states", "depth"])
+def test_limits_stop_at_the_same_point(limits: Limits) -> None:
+    cfg = CONFIGS["pv+cq"]
+    ref = explore(ClusterModel(cfg), limits=limits)
+    fast = explore_fast(ClusterModel(cfg), limits=limits)
+    assert not fast.complete and "unknown" in fast.invariants.values()
+    _same(ref, fast)
+
+
+def test_fingerprint_mode_counts_and_reports_collision_chance() -> None:
+    cfg = CONFIGS["pv+cq"]
+    exact = explore_fast(ClusterModel(cfg))
+    fp = explore_fast(ClusterModel(cfg), fingerprint=True)
+    assert fp.distinct_states == exact.distinct_states
+    assert fp.transitions == exact.transitions
+    assert fp.fingerprint_collision is not None and 0 < fp.fingerprint_collision < 1e-6
+    assert exact.fingerprint_collision is None
+
+
+def test_fingerprint_mode_rebuilds_traces_without_kept_states() -> None:
+    v = VARIANTS_BY_NAME["reset-clears-vote"]
+    cfg = replace(BASE, max_term=2, max_msgs=3, rules=v.baseline)
+    ref = explore(ClusterModel(cfg, v.rules), symmetry=True)
+    fp = explore_fast(ClusterModel(cfg, v.rules), symmetry=True, fingerprint=True)
+    _same(ref, fp)
+
+
+def test_memory_budget_stops_the_run_as_partial() -> None:
+    res = explore_fast(ClusterModel(CONFIGS["pv+cq"]), max_memory=1)
+    assert not res.complete and res.stop_reason == "memory budget reached"
+    assert set(res.invariants.values()) == {"unknown"}
+
+
+def test_core_successors_equal_the_models() -> None:
+    from explorer import _fastcore  # type: ignore[attr-defined]
+
+    model = ClusterModel(CONFIGS["faults"])
+    t = model.core_tables([i.name for i in model.invariants()])
+    core = _fastcore.Core(t, *t.layout, 6, False, False)
+    frontier, seen = list(model.init_states()), set()
+    while frontier and len(seen) < 3000:
+        st = frontier.pop()
+        if st in seen:
+            continue
+        seen.add(st)
+        expected = model.successors(st)
+        got = core.successors(st)
+        assert [s for _, _, s in got] == [s for _, s in expected]
+        assert [t.kind_names[k] for _, k, _ in got] == [a[0] for a, _ in expected]
+        frontier.extend(s for _, s in expected)
+
+
+def test_network_models_fall_back_to_the_reference_with_a_note() -> None:
+    cfg = replace(BASE, cut_links=frozenset({(1, 3)}))
+    model = ClusterModel(cfg)
+    assert unavailable_reason(model) is not None
+    with pytest.raises(EngineUnavailable):
+        explore_fast(model)
+    notes: list[str] = []
+    res = run_search(model, note=notes.append)
+    assert res.engine == "reference" and notes and notes[0].startswith("engine: reference")
+
+
+def test_cli_engine_flags() -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "raftcheck.cli", "explore", "--nodes", "3",
+                               "--max-term", "1", "--json", *args],
+                              capture_output=True, text=True, timeout=120)
+
+    import json
+
+    fast, ref = run(), run("--engine", "reference")
+    a, b = json.loads(fast.stdout), json.loads(ref.stdout)
+    assert (a["engine"], b["engine"]) == ("fast", "reference")
+    assert a["distinct_states"] == b["distinct_states"] and a["transitions"] == b["transitions"]
+    bad = run("--engine", "turbo")
+    assert bad.returncode == 2
+    fp = json.loads(run("--state-set", "fingerprint").stdout)
+    assert fp["fingerprint_collision"] is not None
