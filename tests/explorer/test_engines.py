@@ -25,7 +25,9 @@ CONFIGS = {
     "faults": replace(BASE, duplicates=1, restarts=1, transfers=1, appends=1),
     "no-drop": replace(BASE, drop=False, max_term=2, max_msgs=3),
     "learner": ClusterConfig(voters=2, learners=1, promoted_learners=True, max_term=1, max_msgs=2),
-    "logs": replace(BASE, max_term=2, init_terms=((1, 1), (2, 1)), init_logs=((1, (1,)), (2, (1,)))),
+    "logs": replace(
+        BASE, max_term=2, init_terms=((1, 1), (2, 1)), init_logs=((1, (1,)), (2, (1,)))
+    ),
 }
 # Slower without symmetry (about 20 s on the reference): symmetric runs only.
 SYMMETRIC_ONLY = {"4 voters": ClusterConfig(voters=4, max_term=1, max_msgs=3, check_quorum=True)}
