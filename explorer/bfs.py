@@ -78,7 +78,7 @@ class Result:
     action_counts: dict[str, int]
     invariants: dict[str, str]
     violations: list[Violation]
-    edges: list[tuple[int, int, str]] | None = None
+    edges: list[tuple[int, int, Any]] | None = None  # (source, target, action)
     states: list[Any] = field(default_factory=list, repr=False)
     engine: str = "reference"
     # The fast engine's own memory (state set, queue, parent links) and, in fingerprint mode,
@@ -128,7 +128,7 @@ def explore(
     parent = array("q")
     via: list[Any] = []
     kinds: Counter[str] = Counter()
-    edges: list[tuple[int, int, str]] | None = [] if record_graph else None
+    edges: list[tuple[int, int, Any]] | None = [] if record_graph else None
     found: dict[str, int] = {}  # invariant -> index of the first violating state
     stop_reason: str | None = None
 
@@ -212,7 +212,7 @@ def explore(
                 else:
                     idx = found_idx
                 if edges is not None:
-                    edges.append((head, idx, model.action_kind(action)))
+                    edges.append((head, idx, action))
             head += 1
     except KeyboardInterrupt:
         # Ctrl-C: keep what was explored. An interrupted insertion may have left the tables

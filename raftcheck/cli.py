@@ -231,7 +231,14 @@ def run_exploration(
 ) -> tuple[int, ClusterModel, Result]:
     """Explore, print the report, and return the exit code."""
     model = ClusterModel(cfg, rules)
-    if export_graph is not None and limits.max_states is None:
+    capped = export_graph is not None and limits.max_states is None
+    if export_graph is not None:
+        from raftcheck.graph import check_graph_path
+
+        problem = check_graph_path(export_graph)
+        if problem is not None:  # before a run that may take minutes
+            raise UsageError(f"cannot export graph to {export_graph}: {problem}")
+    if capped:
         limits = replace(limits, max_states=GRAPH_STATE_CAP)
     show_progress = not as_json and not quiet and sys.stderr.isatty()
     if not as_json and not quiet:
@@ -267,18 +274,23 @@ def run_exploration(
     if show_progress:
         click.echo("", err=True)
 
+    graph_written = False
     if export_graph is not None:
-        if not result.complete and result.stop_reason == f"state limit {GRAPH_STATE_CAP} reached":
-            raise UsageError(
-                f"state graph too large to export (over {GRAPH_STATE_CAP:,} states); "
-                "lower the bounds or pass --max-states"
+        if capped and result.stop_reason == f"state limit {GRAPH_STATE_CAP} reached":
+            # The verdict of the capped run is still reported (PARTIAL, exit 3) below.
+            click.echo(
+                f"raftcheck: state graph not written: more than {GRAPH_STATE_CAP:,} states "
+                "(lower the bounds, or pass --max-states to export a partial graph)",
+                err=True,
             )
-        from raftcheck.graph import build_graph, write_graph
+        else:
+            from raftcheck.graph import build_graph, write_graph
 
-        try:
-            write_graph(build_graph(model, result), export_graph)
-        except (ValueError, OSError) as exc:
-            raise UsageError(f"cannot export graph to {export_graph}: {exc}") from None
+            try:
+                write_graph(build_graph(model, result), export_graph)
+                graph_written = True
+            except (ValueError, OSError) as exc:
+                raise UsageError(f"cannot export graph to {export_graph}: {exc}") from None
 
     from raftcheck.vacuity import vacuity_warnings
 
@@ -304,7 +316,7 @@ def run_exploration(
         click.echo("")
         click.echo(render.verdict_line(result) + (" -- but VACUOUS, see the warnings"
                                                   if warnings else ""))
-        if export_graph is not None:
+        if graph_written:
             click.echo(f"state graph written to {export_graph}")
     if not as_json and not quiet:
         for w in warnings:

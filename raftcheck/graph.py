@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import networkx as nx
 
 from explorer.bfs import Result
 from model.cluster import ClusterModel
-from model.node_state import ROLE_NAMES
+
+GRAPH_FORMATS = (".graphml", ".dot", ".gv")
+
+
+def check_graph_path(path: Path) -> str | None:
+    """Why `path` cannot take an exported graph, or None; checked before exploring."""
+    if path.suffix.lower() not in GRAPH_FORMATS:
+        return f"unknown graph format {path.suffix!r} (use .graphml or .dot)"
+    if path.is_dir():
+        return f"{path} is a directory"
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        return f"directory {parent} does not exist"
+    if not os.access(parent, os.W_OK):
+        return f"directory {parent} is not writable"
+    return None
 
 
 def state_label(model: ClusterModel, st: tuple[int, ...]) -> str:
-    nodes = " ".join(
-        f"{i + 1}:{ROLE_NAMES[nd[3]][0].upper()}{nd[0]}" for i, nd in enumerate(model.nodes(st))
-    )
-    return f"{nodes} msgs={len(model.messages(st))}"
+    """The whole state (every node field, the messages in flight, the links): distinct states
+    get distinct labels unless they differ only in their history variables."""
+    return "\n".join(model.describe_state(st))
 
 
 def build_graph(model: ClusterModel, result: Result) -> nx.MultiDiGraph:
@@ -24,8 +39,8 @@ def build_graph(model: ClusterModel, result: Result) -> nx.MultiDiGraph:
     for ix, st in enumerate(result.states):
         violated = ",".join(model.violations(st))
         g.add_node(ix, label=state_label(model, st), initial=ix == 0, violated=violated)
-    for src, dst, kind in result.edges or []:
-        g.add_edge(src, dst, action=kind)
+    for src, dst, action in result.edges or []:
+        g.add_edge(src, dst, action=model.describe_action(action), kind=model.action_kind(action))
     return g
 
 

@@ -163,3 +163,39 @@ def test_explore_rules_file_and_bad_names(tmp_path: Path) -> None:
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
     p = run("explore", "--variant", "no-such-variant")
     assert p.returncode == 2 and "unknown variant" in p.stderr
+
+
+def test_export_graph_checks_its_path_before_exploring(tmp_path: Path) -> None:
+    for target, why in [
+        (tmp_path / "g.png", "unknown graph format"),
+        (tmp_path / "missing" / "g.dot", "does not exist"),
+        (tmp_path, "is a directory"),
+    ]:
+        # 5 voters would take minutes: the error must come first.
+        p = run("explore", "--nodes", "5", "--export-graph", str(target))
+        assert p.returncode == 2 and why in p.stderr, p.stderr
+        assert "Traceback" not in p.stderr and "complete" not in p.stdout
+
+
+def test_export_graph_labels_name_the_node_and_message(tmp_path: Path) -> None:
+    gml = tmp_path / "g.graphml"
+    p = run("explore", "--nodes", "2", "--max-term", "1", "--max-msgs", "1",
+            "--export-graph", str(gml))
+    assert p.returncode == 0, p.stderr
+    g = nx.read_graphml(gml)
+    actions = {d["action"] for _, _, d in g.edges(data=True)}
+    assert "tick node 1" in actions and "tick node 2" in actions
+    assert any(a.startswith("deliver MsgVote") for a in actions)
+    labels = [d["label"] for _, d in g.nodes(data=True)]
+    assert len(set(labels)) >= len(labels) * 9 // 10  # only history may be left out
+
+
+def test_export_graph_over_the_cap_keeps_the_verdict(tmp_path: Path) -> None:
+    import raftcheck.cli as cli
+
+    cap = cli.GRAPH_STATE_CAP
+    p = run("explore", "--nodes", "3", "--pre-vote", "--check-quorum",
+            "--export-graph", str(tmp_path / "g.graphml"))
+    assert p.returncode == 3, p.stderr
+    assert f"more than {cap:,} states" in p.stderr
+    assert "PARTIAL" in p.stdout and not (tmp_path / "g.graphml").exists()
