@@ -229,14 +229,7 @@ def explore(
     if progress is not None:
         progress(Progress(len(states), transitions, len(states) - head, max_depth, seconds))
 
-    verdicts = {}
-    for name in names:
-        if name in found:
-            verdicts[name] = "violated"
-        elif complete or (keep_going and stop_reason is None):
-            verdicts[name] = "held"
-        else:
-            verdicts[name] = "unknown"
+    verdicts = verdicts_of(names, found, complete, keep_going, stop_reason)
     traces = [
         _trace(model, canon, states, parent, via, found[name], name)
         for name in sorted(found, key=lambda n: (found[n], n))
@@ -257,6 +250,23 @@ def explore(
     )
 
 
+def verdicts_of(
+    names: list[str], found: dict[str, int], complete: bool, keep_going: bool,
+    stop_reason: str | None,
+) -> dict[str, str]:
+    """Each invariant's verdict: violated if found; held only when the run covered everything
+    (a complete run, or --keep-going that no limit stopped); unknown otherwise."""
+    verdicts = {}
+    for name in names:
+        if name in found:
+            verdicts[name] = "violated"
+        elif complete or (keep_going and stop_reason is None):
+            verdicts[name] = "held"
+        else:
+            verdicts[name] = "unknown"
+    return verdicts
+
+
 def _trace(
     model: Model[Any, Any],
     canon: Callable[[Any], Any] | None,
@@ -275,12 +285,19 @@ def _trace(
     if canon is None:
         steps = [Step(via[i], states[i]) for i in chain[1:]]
         return Violation(name, states[chain[0]], steps)
-    # Under symmetry the stored path goes through representatives; replay it from the
-    # initial state so that every step applies to the state the previous step produced.
-    cur = states[chain[0]]
+    init = states[chain[0]]
+    targets = [states[i] for i in chain[1:]]
+    return Violation(name, init, replay_concrete(model, canon, init, targets))
+
+
+def replay_concrete(
+    model: Model[Any, Any], canon: Callable[[Any], Any], init: Any, targets: list[Any]
+) -> list[Step]:
+    """Under symmetry a stored path goes through representatives; replay it from the initial
+    state so that every step applies to the state the previous step produced."""
+    cur = init
     steps = []
-    for i in chain[1:]:
-        target = states[i]
+    for target in targets:
         for action, nxt in model.successors(cur):
             if canon(nxt) == target:
                 steps.append(Step(action, nxt))
@@ -288,4 +305,4 @@ def _trace(
                 break
         else:  # pragma: no cover - would mean canonical() is not a function of the orbit
             raise RuntimeError("symmetry replay failed: canonical form is inconsistent")
-    return Violation(name, states[chain[0]], steps)
+    return steps

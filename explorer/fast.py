@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Collection
 from typing import Any
 
-from explorer.bfs import Limits, Progress, Result, Step, Violation
+from explorer.bfs import Limits, Progress, Result, Step, Violation, replay_concrete, verdicts_of
 from explorer.protocol import Model
 
 try:
@@ -104,14 +104,7 @@ def explore_fast(
             Progress(distinct, raw["transitions"], distinct - raw["head"], raw["max_depth"],
                      raw["seconds"])
         )
-    verdicts = {}
-    for name in names:
-        if name in found:
-            verdicts[name] = "violated"
-        elif complete or (keep_going and stop_reason is None):
-            verdicts[name] = "held"
-        else:
-            verdicts[name] = "unknown"
+    verdicts = verdicts_of(names, found, complete, keep_going, stop_reason)
     kinds = tables.kind_names
     counts = {kinds[k]: c for k, c in enumerate(raw["kinds"]) if c}
     traces = [
@@ -156,17 +149,7 @@ def _trace(
         chain.append((action, cur))
     if canon is None:
         return Violation(name, init, [Step(a, s) for a, s in chain])
-    cur = init
-    steps = []
-    for _, target in chain:
-        for action, nxt in model.successors(cur):
-            if canon(nxt) == target:
-                steps.append(Step(action, nxt))
-                cur = nxt
-                break
-        else:  # pragma: no cover - would mean canonical() is not a function of the orbit
-            raise RuntimeError("symmetry replay failed: canonical form is inconsistent")
-    return Violation(name, init, steps)
+    return Violation(name, init, replay_concrete(model, canon, init, [s for _, s in chain]))
 
 
 def bytes_per_state(result: Result) -> float:
