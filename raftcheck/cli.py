@@ -572,6 +572,7 @@ def prepare_exploration(
     """explore's parameters -> (configuration, limits, run options, changed rules, liveness
     options or None); `check` uses it on the project file's explore settings too."""
     variant, rules_file = kw.pop("variant"), kw.pop("rules_file")
+    ChartOutputs.pop(kw)  # explore_cmd has taken them already; `check` has none to write
     assume = kw.pop("assume")
     if assume is not None and not kw["liveness"]:
         raise UsageError("--assume only applies with --liveness")

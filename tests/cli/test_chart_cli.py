@@ -108,7 +108,7 @@ def test_explore_bad_path_fails_before_exploring(
     import raftcheck.cli
     import raftcheck.liveness_run
 
-    monkeypatch.setattr(raftcheck.cli, "explore", _no_work)
+    monkeypatch.setattr(raftcheck.cli, "run_search", _no_work)
     monkeypatch.setattr(raftcheck.liveness_run, "liveness_graph", _no_work)
     path = tmp_path / "no" / "x.out" if where == "missing-dir" else tmp_path
     for args in (CANVOTE, LASSO):
