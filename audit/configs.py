@@ -14,12 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from model.config import ClusterConfig
-from raftcheck.defaults import default_config
+from raftcheck.defaults import quick_config
 
-# voters -> (max_term, max_msgs, election_timeout): the explorer's defaults (raftcheck/defaults.py).
+# voters -> (max_term, max_msgs, election_timeout): the quick bounds (raftcheck/defaults.py); the
+# explorer's larger defaults would make one audit (two runs per configuration) take minutes.
 AUDIT_BOUNDS: dict[int, tuple[int, int, int]] = {
     n: (c.max_term, c.max_msgs, c.election_timeout)
-    for n, c in ((n, default_config(n)) for n in range(1, 8))
+    for n, c in ((n, quick_config(n)) for n in range(1, 8))
 }
 DEFAULT_NODES: tuple[int, ...] = (3, 4)  # 5 voters: opt in (minutes per run)
 DIFF_NODES = 3  # the behaviour diff runs on 3-voter configurations only
@@ -66,7 +67,7 @@ class AuditConfig:
 
 
 def base_config(voters: int, pre_vote: bool, check_quorum: bool) -> ClusterConfig:
-    return replace(default_config(voters), pre_vote=pre_vote, check_quorum=check_quorum)
+    return replace(quick_config(voters), pre_vote=pre_vote, check_quorum=check_quorum)
 
 
 def _label(voters: int, pre_vote: bool, check_quorum: bool) -> str:

@@ -57,7 +57,7 @@ def check_settings(ctx: click.Context, seed: int | None) -> CheckSettings:
             )
         ectx = explore_cmd.make_context("explore", [], parent=ctx.find_root())
         kw = dict(ectx.params)
-        kw["symmetry"] = explore.get("symmetry", True)
+        kw["symmetry"] = explore.get("symmetry")  # None: on wherever it is exact
         kw["keep_going"], kw["as_json"] = True, False
         cfg, limits, rest, rules, _ = prepare_exploration(kw)
         if cfg.has_network:

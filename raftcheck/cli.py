@@ -149,10 +149,11 @@ def build_config(
     partition_faults: int = 0,
     partition_later: bool = False,
     liveness: bool = False,
+    bound_set: str = "default",
 ) -> ClusterConfig:
     if not 1 <= nodes <= 7:
         raise UsageError(f"--nodes must be between 1 and 7 (got {nodes})")
-    base = liveness_config(nodes) if liveness else default_config(nodes, learners)
+    base = liveness_config(nodes) if liveness else default_config(nodes, learners, bound_set)
     from model.topology import TopologyError, parse_links, parse_partition
 
     n_all = nodes + learners
@@ -355,6 +356,15 @@ def cluster_options(f: Any) -> Any:
             help="Rule set.",
         ),
         click.option(
+            "--bounds",
+            "bound_set",
+            type=click.Choice(["default", "quick"]),
+            default="default",
+            show_default=True,
+            help="Which per-node-count bounds --max-term/--max-msgs default to: default (a "
+            "second election, overlapping campaigns at 3 voters) or quick (seconds).",
+        ),
+        click.option(
             "--max-term",
             type=int,
             default=None,
@@ -453,8 +463,9 @@ def limit_options(f: Any) -> Any:
     opts = [
         click.option(
             "--symmetry/--no-symmetry",
-            default=False,
-            help="Treat node ids as interchangeable (exact reduction).",
+            default=None,
+            help="Treat node ids as interchangeable (exact reduction) [default: on, except "
+            "with a partition or a lossy link].",
         ),
         click.option(
             "--max-states",
@@ -558,8 +569,6 @@ def explore_cmd(**kw: Any) -> None:
         code = run_liveness_exploration(cfg, live_opts, rules=rules, limits=limits,
                                         charts=charts if charts.wanted() else None, **rest)
         sys.exit(code)
-    if cfg.has_network and rest["symmetry"]:
-        raise UsageError("--symmetry does not apply with --partition, --lossy or partition faults")
     code, model, result = run_exploration(cfg, rules=rules, limits=limits, **rest)
     if charts.wanted():
         write_explore(charts, model, result, symmetry=rest["symmetry"], quiet=rest["as_json"])
@@ -635,8 +644,13 @@ def _split(kw: dict[str, Any]) -> tuple[ClusterConfig, Limits, dict[str, Any]]:
         raise UsageError("--export-graph does not apply with --liveness")
     if kw.get("liveness"):
         rest.pop("export_graph", None)
+    liveness = bool(kw.get("liveness"))
     cfg = build_config(**kw)
     cfg.validate()
+    if rest["symmetry"] is None:  # on wherever it is exact: links must be kept apart
+        rest["symmetry"] = not cfg.has_network
+    elif cfg.has_network and rest["symmetry"] and not liveness:
+        raise UsageError("--symmetry does not apply with --partition, --lossy or partition faults")
     return cfg, limits, rest
 
 
