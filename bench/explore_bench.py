@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from explorer.bfs import Limits, explore
 from model.cluster import ClusterModel
-from raftcheck.defaults import default_config
+from raftcheck.defaults import quick_config
 
 FLAGS = {
     "plain": {},
@@ -29,7 +29,7 @@ FLAGS = {
 
 
 def run(voters: int, flags: str, symmetry: bool, time_limit: float) -> dict[str, object]:
-    cfg = replace(default_config(voters), **FLAGS[flags])  # type: ignore[arg-type]
+    cfg = replace(quick_config(voters), **FLAGS[flags])  # type: ignore[arg-type]
     r = explore(ClusterModel(cfg), symmetry=symmetry, limits=Limits(time_limit=time_limit))
     return {
         "voters": voters,
