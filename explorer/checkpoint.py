@@ -29,10 +29,11 @@ import os
 import pickle
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 FORMAT = "raftcheck-checkpoint"
 FORMAT_VERSION = 1
@@ -124,7 +125,9 @@ def open_checkpoint(directory: Path) -> Saved:
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise CheckpointError(f"--resume {directory}: cannot read {META} ({exc.strerror})") from None
+        raise CheckpointError(
+            f"--resume {directory}: cannot read {META} ({exc.strerror})"
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise CheckpointError(f"--resume {directory}: {META} is damaged (not JSON)") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -223,7 +226,7 @@ def write_checkpoint(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "raftcheck_version": raftcheck_version(),
-        "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": name,
         "digest": settings_digest(settings),
         "settings": settings,
@@ -238,7 +241,8 @@ def write_checkpoint(
     os.replace(meta_tmp, directory / META)
     _fsync_dir(directory)
     for p in directory.iterdir():  # the previous checkpoints, and leftovers of failed writes
-        old = p.name.startswith("state-") or (p.name.startswith(".state-") and p.name.endswith(".tmp"))
+        tmp_left = p.name.startswith(".state-") and p.name.endswith(".tmp")
+        old = p.name.startswith("state-") or tmp_left
         if old and p.name != name and p.is_dir():
             shutil.rmtree(p, ignore_errors=True)
     size = sum(p.stat().st_size for p in (directory / name).iterdir())
@@ -272,7 +276,9 @@ def load_checkpoint(saved: Saved, core: Any, tables: Any) -> None:
     try:
         tables.restore_interning(interning)
     except Exception as exc:  # noqa: BLE001 - values the model cannot take: not its checkpoint
-        raise CheckpointError(f"{where}: {INTERNING_FILE} does not fit this model ({exc})") from None
+        raise CheckpointError(
+            f"{where}: {INTERNING_FILE} does not fit this model ({exc})"
+        ) from None
     try:
         core.load(str(saved.data / CORE_FILE))
     except OSError as exc:

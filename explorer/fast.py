@@ -15,6 +15,7 @@ from typing import Any
 
 from explorer.bfs import Limits, Progress, Result, Step, Violation, replay_concrete, verdicts_of
 from explorer.checkpoint import (
+    CheckpointError,
     Checkpointing,
     check_settings,
     load_checkpoint,
@@ -143,7 +144,15 @@ def explore_fast(
             "seconds": round(seconds, 3),
             "stop_reason": raw["stop_reason"],
         }
-        took, size = write_checkpoint(checkpoint.directory, core, tables, settings, figures)
+        try:
+            took, size = write_checkpoint(checkpoint.directory, core, tables, settings, figures)
+        except OSError as exc:  # the previous checkpoint stays; the search goes on
+            if checkpoint.note is None:
+                raise CheckpointError(f"checkpoint not written to {checkpoint.directory}: "
+                                      f"{exc.strerror or exc}") from None
+            checkpoint.note(f"raftcheck: warning: checkpoint not written to "
+                            f"{checkpoint.directory}: {exc.strerror or exc}")
+            return
         if checkpoint.note is not None:
             checkpoint.note(
                 f"checkpoint: {checkpoint.directory} ({raw['distinct']:,} states, "

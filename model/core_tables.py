@@ -144,7 +144,11 @@ class CoreTables:
         """The interned node states, messages and histories, in id order: the ids in the
         core's packed states mean these values."""
         m = self.model
-        return {"nodes": list(m.node_tab), "messages": list(m.msg_tab), "histories": list(m.hist_tab)}
+        return {
+            "nodes": list(m.node_tab),
+            "messages": list(m.msg_tab),
+            "histories": list(m.hist_tab),
+        }
 
     def restore_interning(self, saved: dict[str, list[Any]]) -> None:
         """Intern the saved values again, in order, so that every id means what it meant when
