@@ -118,6 +118,11 @@ def explore_fast(
             check_settings(saved, settings)
             load_checkpoint(saved, core, tables)  # before anything else interns a value
             prior_seconds = saved.seconds
+            if checkpoint.note is not None:
+                checkpoint.note(
+                    f"resuming {checkpoint.resume_from}: {saved.meta['progress']['distinct']:,} "
+                    f"states, {prior_seconds:,.1f}s explored before"
+                )
     canon: Callable[[Any], Any] | None = model.canonical if symmetry else None
     inits: list[Any] = []
     for init in model.init_states():

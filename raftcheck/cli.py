@@ -278,8 +278,6 @@ def run_exploration(
 
     if checkpoint is not None:
         checkpoint.note = (lambda text: on_note(("\n" if show_progress else "") + text))
-        if checkpoint.resume_from is not None:
-            on_note(f"resuming {checkpoint.resume_from} ({prior_seconds:,.1f}s explored before)")
     try:
         result = run_search(
             model,
