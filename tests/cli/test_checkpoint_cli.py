@@ -163,16 +163,26 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_input_is_one_line_and_exit_2(saved: Path, tmp_path: Path, case: str) -> None:
+def test_bad_input_is_one_line_and_exit_2(
+    saved: Path, tmp_path: Path, case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In-process (the subprocess runs above cover the real entry point): the group's own
+    error handling turns each refusal into one line and exit 2."""
+    from raftcheck.cli import main
+
     damage, args, expected = CASES[case]
     d = tmp_path / "ck"
     shutil.copytree(saved, d)
     if damage is not None:
         damage(d)
-    p = run(*[a.replace("{d}", str(d)) for a in args], "--json")
-    assert p.returncode == 2, (p.stdout, p.stderr)
-    assert p.stdout == ""
-    lines = p.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("raftcheck: error: "), p.stderr
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main.main(["explore", *[a.replace("{d}", str(d)) for a in args], "--json"],
+                  prog_name="raftcheck")
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2, (out, err)
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("raftcheck: error: "), err
     assert expected in lines[0]
     assert not (d / "new").exists()  # refused before anything was written

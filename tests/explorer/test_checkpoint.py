@@ -138,8 +138,9 @@ def test_depth_limit_holds_again_on_resume_and_lifts(tmp_path: Path) -> None:
     assert _figures(_run(tmp_path, resume=True)) == _figures(full)
 
 
-@pytest.mark.parametrize("fingerprint", [False, True], ids=["exact", "fingerprint"])
-@pytest.mark.parametrize("keep_going", [False, True], ids=["first", "keep-going"])
+@pytest.mark.parametrize(
+    ("fingerprint", "keep_going"), [(False, False), (True, False), (True, True)],
+    ids=["exact", "fingerprint", "fingerprint-keep-going"])
 def test_violation_found_after_resume_has_the_full_runs_trace(
     tmp_path: Path, fingerprint: bool, keep_going: bool
 ) -> None:
