@@ -38,6 +38,9 @@ from typing import Any
 FORMAT = "raftcheck-checkpoint"
 FORMAT_VERSION = 1
 DEFAULT_INTERVAL = 300.0  # seconds between checkpoints of a long run
+# By default a checkpoint also waits this many times as long as the last one took to write, so
+# that writing a large state set stays under 5% of the run.
+STRETCH = 20.0
 META = "meta.json"
 CORE_FILE = "core.bin"
 INTERNING_FILE = "interning.pickle"
@@ -52,7 +55,7 @@ class Checkpointing:
     """Where and how often the fast engine saves its search, and where it resumes from."""
 
     directory: Path
-    interval: float = DEFAULT_INTERVAL
+    interval: float | None = None  # None: DEFAULT_INTERVAL, stretched by STRETCH (see above)
     resume_from: Path | None = None
     extra_settings: dict[str, str] = field(default_factory=dict)
     note: Callable[[str], None] | None = None

@@ -15,6 +15,8 @@ from typing import Any
 
 from explorer.bfs import Limits, Progress, Result, Step, Violation, replay_concrete, verdicts_of
 from explorer.checkpoint import (
+    DEFAULT_INTERVAL,
+    STRETCH,
     CheckpointError,
     Checkpointing,
     check_settings,
@@ -131,6 +133,7 @@ def explore_fast(
             inits.append(c)
 
     session = 0.0  # seconds of this session's calls of core.run before the current one
+    last_write = 0.0  # seconds the last checkpoint took to write
 
     def on_progress(distinct: int, transitions: int, queue: int, depth: int, sec: float) -> None:
         assert progress is not None
@@ -140,6 +143,7 @@ def explore_fast(
         return -1 if v is None else v
 
     def save(raw: dict[str, Any], seconds: float) -> None:
+        nonlocal last_write
         assert checkpoint is not None
         figures = {
             "distinct": raw["distinct"],
@@ -158,11 +162,19 @@ def explore_fast(
             checkpoint.note(f"raftcheck: warning: checkpoint not written to "
                             f"{checkpoint.directory}: {exc.strerror or exc}")
             return
+        last_write = took
         if checkpoint.note is not None:
             checkpoint.note(
                 f"checkpoint: {checkpoint.directory} ({raw['distinct']:,} states, "
                 f"{size / 2**20:,.1f} MiB, written in {took:.2f}s)"
             )
+
+    def pause() -> float:
+        if checkpoint is None:
+            return -1.0
+        if checkpoint.interval is not None:
+            return checkpoint.interval
+        return max(DEFAULT_INTERVAL, STRETCH * last_write)
 
     while True:
         time_left = opt(limits.time_limit)  # a time limit bounds this session
@@ -177,7 +189,7 @@ def explore_fast(
             on_progress if progress is not None else None,
             progress_interval,
             opt(max_memory),
-            checkpoint.interval if checkpoint is not None else -1.0,
+            pause(),
         )
         session += raw["seconds"]
         if checkpoint is not None and raw["stop_reason"] is not None:

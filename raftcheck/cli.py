@@ -424,7 +424,8 @@ def checkpoint_options(f: Any) -> Any:
             type=click.FloatRange(min=0),
             default=None,
             metavar="SECONDS",
-            help=f"Seconds between checkpoints [default: {DEFAULT_INTERVAL:g}].",
+            help=f"Seconds between checkpoints [default: {DEFAULT_INTERVAL:g}, or 20 times "
+            "as long as the last checkpoint took to write if that is longer].",
         ),
     ]
     for opt in reversed(opts):
@@ -455,7 +456,7 @@ def _checkpointing(
             pass  # the rules file's own check reports it
     return Checkpointing(
         directory=directory if directory is not None else resume,
-        interval=DEFAULT_INTERVAL if interval is None else interval,
+        interval=interval,
         resume_from=resume,
         extra_settings=extra,
     )
