@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
 
 #define EMPTY 0xFFFFFFFFu
 #define RES_NONE (-1)    /* not enabled (or breaks the term bound) */
@@ -663,6 +664,30 @@ static PyObject *from_words(Core *c, const uint32_t *st) {
     return t;
 }
 
+/* Ctrl-C while the search runs. Python's own handler would raise KeyboardInterrupt inside
+ * whichever callback into the model happens to run next, which loses the partial summary and
+ * the checkpoint; so while Python's default handler is in charge, run() takes SIGINT itself
+ * and stops as "interrupted" at the next consistent point. */
+static volatile sig_atomic_t sigint_seen = 0;
+static void on_sigint(int sig) { (void)sig; sigint_seen = 1; }
+
+static int take_sigint(struct sigaction *old) {
+    PyObject *mod = PyImport_ImportModule("signal");
+    if (!mod) { PyErr_Clear(); return 0; }
+    PyObject *cur = PyObject_CallMethod(mod, "getsignal", "i", SIGINT);
+    PyObject *dflt = PyObject_GetAttrString(mod, "default_int_handler");
+    int ours = cur && dflt && cur == dflt;
+    Py_XDECREF(cur); Py_XDECREF(dflt); Py_DECREF(mod);
+    PyErr_Clear();
+    if (!ours) return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigint_seen = 0;
+    return sigaction(SIGINT, &sa, old) == 0;
+}
+
 /* run(inits, max_states, max_depth, time_limit, keep_going, progress, interval, max_memory
  *     [, pause]): a second call continues the search where the first stopped (the initial
  * states are only inserted by the first); `pause` >= 0 returns with stop_reason "pause" at a
@@ -688,6 +713,8 @@ static PyObject *Core_run(Core *c, PyObject *args) {
     memcpy(kind_counts, c->kind_counts, sizeof kind_counts);
     const char *stop_reason = NULL;
     char reason_buf[96];
+    struct sigaction old_sigint;
+    int took_sigint = 0;
     if (!succ || !kinds) { free(succ); free(kinds); return PyErr_NoMemory(); }
     if (!c->tcap) {
         c->tcap = 1 << 16;
@@ -715,6 +742,7 @@ static PyObject *Core_run(Core *c, PyObject *args) {
     long long depth = c->depth, max_depth_seen = c->max_depth_seen, transitions = c->transitions;
     const uint64_t entry_head = head;
     int stop = nfound > 0 && !keep_going;
+    took_sigint = take_sigint(&old_sigint);
     while (head < c->count && !stop) {
         if (head == level_end) {
             depth++;
@@ -729,7 +757,8 @@ static PyObject *Core_run(Core *c, PyObject *args) {
         }
         if (head % 512 == 0 && head) {
             double now = now_s();
-            if (PyErr_CheckSignals() < 0) {
+            if (sigint_seen || PyErr_CheckSignals() < 0) {
+                if (sigint_seen) PyErr_SetNone(PyExc_KeyboardInterrupt);
                 if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) goto error;
                 PyErr_Clear();
                 stop_reason = "interrupted";
@@ -798,6 +827,7 @@ static PyObject *Core_run(Core *c, PyObject *args) {
         }
         if (!c->redo_from) head++;
     }
+    if (took_sigint) sigaction(SIGINT, &old_sigint, NULL);
     free(succ);
     free(kinds);
     c->head = head; c->level_start = level_start; c->level_end = level_end;
@@ -821,6 +851,7 @@ static PyObject *Core_run(Core *c, PyObject *args) {
         "stop_reason", stop_reason, "found", found_d, "kinds", kinds_l,
         "seconds", now_s() - start, "bytes", (Py_ssize_t)core_bytes(c));
 error:
+    if (took_sigint) sigaction(SIGINT, &old_sigint, NULL);
     free(succ);
     free(kinds);
     return NULL;

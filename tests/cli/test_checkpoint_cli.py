@@ -81,7 +81,7 @@ def test_ctrl_c_writes_a_checkpoint_that_resumes(tmp_path: Path) -> None:
     )
     assert proc.stderr is not None
     assert proc.stderr.readline().strip() == "ready"
-    time.sleep(2.0)  # as tests/cli/test_interrupt.py: well inside the core's loop
+    time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
