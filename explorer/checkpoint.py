@@ -213,6 +213,7 @@ def write_checkpoint(
 ) -> tuple[float, int]:
     """Save the core and the tables' interning; returns (seconds taken, bytes written)."""
     started = time.monotonic()
+    directory.mkdir(parents=True, exist_ok=True)
     seq = _sequence(directory)
     name = f"state-{seq}"
     tmp = directory / f".{name}.tmp"
