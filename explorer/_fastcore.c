@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <signal.h>
 
 #define EMPTY 0xFFFFFFFFu
 #define RES_NONE (-1)    /* not enabled (or breaks the term bound) */
@@ -124,6 +126,14 @@ typedef struct {
     uint32_t *table32; uint64_t *table64; size_t tcap;
     uint32_t *parent; uint16_t *ord; size_t pcap;
     uint64_t count;
+    /* the search's progress, kept between calls of run() so that a run can continue (and be
+     * saved by dump() and restored by load(): checkpoints, explorer/checkpoint.py) */
+    int started;            /* the initial states are in */
+    uint64_t head, level_start, level_end;
+    long long depth, max_depth_seen, transitions, kind_counts[NKINDS];
+    int64_t found[32];
+    int nfound;
+    int redo_from;          /* > 0: state `head` was cut after this many successors */
 } Core;
 
 static size_t core_bytes(const Core *c) {
@@ -654,14 +664,41 @@ static PyObject *from_words(Core *c, const uint32_t *st) {
     return t;
 }
 
-/* run(inits, max_states, max_depth, time_limit, keep_going, progress, interval, max_memory) */
+/* Ctrl-C while the search runs. Python's own handler would raise KeyboardInterrupt inside
+ * whichever callback into the model happens to run next, which loses the partial summary and
+ * the checkpoint; so while Python's default handler is in charge, run() takes SIGINT itself
+ * and stops as "interrupted" at the next consistent point. */
+static volatile sig_atomic_t sigint_seen = 0;
+static void on_sigint(int sig) { (void)sig; sigint_seen = 1; }
+
+static int take_sigint(struct sigaction *old) {
+    PyObject *mod = PyImport_ImportModule("signal");
+    if (!mod) { PyErr_Clear(); return 0; }
+    PyObject *cur = PyObject_CallMethod(mod, "getsignal", "i", SIGINT);
+    PyObject *dflt = PyObject_GetAttrString(mod, "default_int_handler");
+    int ours = cur && dflt && cur == dflt;
+    Py_XDECREF(cur); Py_XDECREF(dflt); Py_DECREF(mod);
+    PyErr_Clear();
+    if (!ours) return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigint_seen = 0;
+    return sigaction(SIGINT, &sa, old) == 0;
+}
+
+/* run(inits, max_states, max_depth, time_limit, keep_going, progress, interval, max_memory
+ *     [, pause]): a second call continues the search where the first stopped (the initial
+ * states are only inserted by the first); `pause` >= 0 returns with stop_reason "pause" at a
+ * consistent point after that many seconds, so that the caller can save a checkpoint. */
 static PyObject *Core_run(Core *c, PyObject *args) {
     PyObject *inits, *progress;
     long long max_states, max_depth, max_memory;
-    double time_limit, interval;
+    double time_limit, interval, pause = -1;
     int keep_going;
-    if (!PyArg_ParseTuple(args, "OLLdpOdL", &inits, &max_states, &max_depth, &time_limit,
-                          &keep_going, &progress, &interval, &max_memory))
+    if (!PyArg_ParseTuple(args, "OLLdpOdL|d", &inits, &max_states, &max_depth, &time_limit,
+                          &keep_going, &progress, &interval, &max_memory, &pause))
         return NULL;
     const double start = now_s();
     double last_report = start;
@@ -670,21 +707,24 @@ static PyObject *Core_run(Core *c, PyObject *args) {
     uint8_t *kinds = malloc(MAXSUCC);
     uint32_t cur[MAXW], st[MAXW];
     int64_t found[32];
-    long long kind_counts[NKINDS] = {0};
-    int nfound = 0;
+    long long kind_counts[NKINDS];
+    int nfound = c->nfound;
+    memcpy(found, c->found, sizeof found);
+    memcpy(kind_counts, c->kind_counts, sizeof kind_counts);
     const char *stop_reason = NULL;
     char reason_buf[96];
+    struct sigaction old_sigint;
+    int took_sigint = 0;
     if (!succ || !kinds) { free(succ); free(kinds); return PyErr_NoMemory(); }
-    for (int j = 0; j < 32; j++) found[j] = -1;
     if (!c->tcap) {
         c->tcap = 1 << 16;
         if (c->fp_mode) c->table64 = calloc(c->tcap, 8);
         else c->table32 = calloc(c->tcap, 4);
         if (!c->table64 && !c->table32) { free(succ); free(kinds); return PyErr_NoMemory(); }
     }
-    PyObject *seq = PySequence_Fast(inits, "core: inits must be a list");
-    if (!seq) goto error;
-    for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(seq); j++) {
+    PyObject *seq = c->started ? NULL : PySequence_Fast(inits, "core: inits must be a list");
+    if (!seq && !c->started) goto error;
+    for (Py_ssize_t j = 0; !c->started && j < PySequence_Fast_GET_SIZE(seq); j++) {
         if (to_words(c, PySequence_Fast_GET_ITEM(seq, j), st) < 0) { Py_DECREF(seq); goto error; }
         if (c->symmetry && canonicalise(c, st) < 0) { Py_DECREF(seq); goto error; }
         int r = insert(c, st, NO_PARENT, 0);
@@ -695,24 +735,30 @@ static PyObject *Core_run(Core *c, PyObject *args) {
         for (int b = 0; b < c->nnames; b++)
             if (((f >> b) & 1) && found[b] < 0) { found[b] = (int64_t)c->count - 1; nfound++; }
     }
-    Py_DECREF(seq);
+    Py_XDECREF(seq);
+    if (!c->started) { c->started = 1; c->level_end = c->count; }
 
-    uint64_t head = 0, level_end = c->count;
-    long long depth = 0, max_depth_seen = 0, transitions = 0;
+    uint64_t head = c->head, level_end = c->level_end, level_start = c->level_start;
+    long long depth = c->depth, max_depth_seen = c->max_depth_seen, transitions = c->transitions;
+    const uint64_t entry_head = head;
     int stop = nfound > 0 && !keep_going;
+    took_sigint = take_sigint(&old_sigint);
     while (head < c->count && !stop) {
         if (head == level_end) {
             depth++;
+            level_start = head;
             level_end = c->count;
-            if (max_depth >= 0 && depth >= max_depth) {
-                snprintf(reason_buf, sizeof reason_buf, "depth limit %lld reached", max_depth);
-                stop_reason = reason_buf;
-                break;
-            }
+        }
+        /* checked at the first state of each level (again when a run continues there) */
+        if (head == level_start && depth > 0 && max_depth >= 0 && depth >= max_depth) {
+            snprintf(reason_buf, sizeof reason_buf, "depth limit %lld reached", max_depth);
+            stop_reason = reason_buf;
+            break;
         }
         if (head % 512 == 0 && head) {
             double now = now_s();
-            if (PyErr_CheckSignals() < 0) {
+            if (sigint_seen || PyErr_CheckSignals() < 0) {
+                if (sigint_seen) PyErr_SetNone(PyExc_KeyboardInterrupt);
                 if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) goto error;
                 PyErr_Clear();
                 stop_reason = "interrupted";
@@ -725,6 +771,10 @@ static PyObject *Core_run(Core *c, PyObject *args) {
             }
             if (max_memory >= 0 && (long long)core_bytes(c) >= max_memory) {
                 stop_reason = "memory budget reached";
+                break;
+            }
+            if (pause >= 0 && now - start >= pause && head != entry_head) {
+                stop_reason = "pause";
                 break;
             }
             if (progress != Py_None && now - last_report >= interval) {
@@ -745,9 +795,15 @@ static PyObject *Core_run(Core *c, PyObject *args) {
         memcpy(cur, state_at(c, head), (size_t)W * 4);
         int ns = successors(c, cur, succ, kinds);
         if (ns < 0) goto error;
-        transitions += ns;
-        for (int s = 0; s < ns; s++) kind_counts[kinds[s]]++;
-        for (int s = 0; s < ns; s++) {
+        int s0 = 0;
+        if (c->redo_from) {   /* counted when it was cut: insert the rest of its successors */
+            s0 = c->redo_from;
+            c->redo_from = 0;
+        } else {
+            transitions += ns;
+            for (int s = 0; s < ns; s++) kind_counts[kinds[s]]++;
+        }
+        for (int s = s0; s < ns; s++) {
             uint32_t *nxt = succ + (size_t)s * W;
             if (c->symmetry && canonicalise(c, nxt) < 0) goto error;
             int r = insert(c, nxt, (uint32_t)head, (uint16_t)s);
@@ -765,13 +821,20 @@ static PyObject *Core_run(Core *c, PyObject *args) {
                 snprintf(reason_buf, sizeof reason_buf, "state limit %lld reached", max_states);
                 stop_reason = reason_buf;
                 stop = 1;
+                c->redo_from = s + 1;
                 break;
             }
         }
-        head++;
+        if (!c->redo_from) head++;
     }
+    if (took_sigint) sigaction(SIGINT, &old_sigint, NULL);
     free(succ);
     free(kinds);
+    c->head = head; c->level_start = level_start; c->level_end = level_end;
+    c->depth = depth; c->max_depth_seen = max_depth_seen; c->transitions = transitions;
+    c->nfound = nfound;
+    memcpy(c->found, found, sizeof found);
+    memcpy(c->kind_counts, kind_counts, sizeof kind_counts);
     PyObject *found_d = PyDict_New();
     PyObject *kinds_l = PyList_New(NKINDS);
     if (!found_d || !kinds_l) { Py_XDECREF(found_d); Py_XDECREF(kinds_l); return NULL; }
@@ -788,6 +851,7 @@ static PyObject *Core_run(Core *c, PyObject *args) {
         "stop_reason", stop_reason, "found", found_d, "kinds", kinds_l,
         "seconds", now_s() - start, "bytes", (Py_ssize_t)core_bytes(c));
 error:
+    if (took_sigint) sigaction(SIGINT, &old_sigint, NULL);
     free(succ);
     free(kinds);
     return NULL;
@@ -842,6 +906,163 @@ static PyObject *Core_successors(Core *c, PyObject *args) {
     return out;
 }
 
+/* ---- checkpoints: the state set and the search's progress, to a file and back ------------ */
+#define DUMP_MAGIC "raftcheck-core\n"   /* 16 bytes with its NUL */
+#define DUMP_VERSION 1
+
+typedef struct { FILE *f; uint64_t sum; int bad; } Dump;
+
+/* A running checksum of everything written or read (FNV-like over 64-bit words). */
+static void dump_sum(Dump *d, const void *buf, size_t len) {
+    const unsigned char *p = buf;
+    uint64_t h = d->sum;
+    size_t j = 0;
+    for (; j + 8 <= len; j += 8) {
+        uint64_t w;
+        memcpy(&w, p + j, 8);
+        h = (h ^ w) * 0x100000001B3ULL;
+        h ^= h >> 29;
+    }
+    for (; j < len; j++) h = (h ^ p[j]) * 0x100000001B3ULL;
+    d->sum = h;
+}
+
+static void dump_put(Dump *d, const void *buf, size_t len) {
+    if (d->bad || !len) return;
+    if (fwrite(buf, 1, len, d->f) != len) { d->bad = 1; return; }
+    dump_sum(d, buf, len);
+}
+
+static void dump_get(Dump *d, void *buf, size_t len) {
+    if (d->bad || !len) return;
+    if (fread(buf, 1, len, d->f) != len) { d->bad = 1; return; }
+    dump_sum(d, buf, len);
+}
+
+/* The fixed-size part of a dump: the layout it was made for and the search's progress. */
+typedef struct {
+    char magic[16];
+    int32_t version, n, nb, max_msgs, drop, nnames, fp_mode, symmetry, W, started, nfound,
+            redo_from;
+    uint64_t count, base, arena_len, tcap, head, level_start, level_end;
+    int64_t depth, max_depth_seen, transitions, kind_counts[NKINDS], found[32];
+} DumpHeader;
+
+static void header_of(const Core *c, DumpHeader *h) {
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, DUMP_MAGIC, sizeof h->magic);
+    h->version = DUMP_VERSION; h->n = c->n; h->nb = c->nb; h->max_msgs = c->max_msgs;
+    h->drop = c->drop; h->nnames = c->nnames; h->fp_mode = c->fp_mode; h->symmetry = c->symmetry;
+    h->W = c->W; h->started = c->started; h->nfound = c->nfound; h->redo_from = c->redo_from;
+    h->count = c->count; h->base = c->base; h->arena_len = c->arena_len; h->tcap = c->tcap;
+    h->head = c->head; h->level_start = c->level_start; h->level_end = c->level_end;
+    h->depth = c->depth; h->max_depth_seen = c->max_depth_seen; h->transitions = c->transitions;
+    for (int j = 0; j < NKINDS; j++) h->kind_counts[j] = c->kind_counts[j];
+    for (int j = 0; j < 32; j++) h->found[j] = c->found[j];
+}
+
+/* dump(path): write the state set, parent links and progress (then fsync). Only between runs. */
+static PyObject *Core_dump(Core *c, PyObject *args) {
+    PyObject *path_obj;
+    if (!PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj)) return NULL;
+    Dump d = {fopen(PyBytes_AS_STRING(path_obj), "wb"), 0x84222325CBF29CE4ULL, 0};
+    if (!d.f) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_obj);
+        Py_DECREF(path_obj);
+        return NULL;
+    }
+    DumpHeader h;
+    header_of(c, &h);
+    dump_put(&d, &h, sizeof h);
+    dump_put(&d, c->arena, c->arena_len * (size_t)c->W * 4);
+    if (c->fp_mode) dump_put(&d, c->table64, c->tcap * 8);
+    else dump_put(&d, c->table32, c->tcap * 4);
+    dump_put(&d, c->parent, (size_t)c->count * 4);
+    dump_put(&d, c->ord, (size_t)c->count * 2);
+    uint64_t sum = d.sum;
+    if (!d.bad && fwrite(&sum, 1, 8, d.f) != 8) d.bad = 1;
+    if (!d.bad && fflush(d.f) != 0) d.bad = 1;
+    if (!d.bad && fsync(fileno(d.f)) != 0) d.bad = 1;
+    if (fclose(d.f) != 0) d.bad = 1;
+    if (d.bad) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_obj);
+        Py_DECREF(path_obj);
+        return NULL;
+    }
+    Py_DECREF(path_obj);
+    return PyLong_FromUnsignedLongLong((unsigned long long)core_bytes(c));
+}
+
+/* load(path): restore a dump into a core that has not run yet, made with the same layout.
+ * ValueError (with the reason) for a file that is not such a dump, or is damaged. */
+static PyObject *Core_load(Core *c, PyObject *args) {
+    PyObject *path_obj;
+    if (!PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj)) return NULL;
+    if (c->started || c->count) {
+        Py_DECREF(path_obj);
+        PyErr_SetString(PyExc_RuntimeError, "core: load() needs a core that has not run");
+        return NULL;
+    }
+    Dump d = {fopen(PyBytes_AS_STRING(path_obj), "rb"), 0x84222325CBF29CE4ULL, 0};
+    if (!d.f) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_obj);
+        Py_DECREF(path_obj);
+        return NULL;
+    }
+    Py_DECREF(path_obj);
+    DumpHeader h, mine;
+    const char *why = NULL;
+    dump_get(&d, &h, sizeof h);
+    header_of(c, &mine);
+    if (d.bad || memcmp(h.magic, DUMP_MAGIC, sizeof h.magic) != 0) why = "not a core dump";
+    else if (h.version != DUMP_VERSION) why = "core dump of another format version";
+    else if (h.n != mine.n || h.nb != mine.nb || h.max_msgs != mine.max_msgs ||
+             h.drop != mine.drop || h.nnames != mine.nnames || h.fp_mode != mine.fp_mode ||
+             h.symmetry != mine.symmetry || h.W != mine.W)
+        why = "core dump of another layout";
+    else if (h.arena_len > h.count || h.base + h.arena_len != h.count || h.head > h.count ||
+             h.tcap < 2 * h.count || (h.tcap & (h.tcap - 1)) || h.count >= NO_PARENT ||
+             (!h.fp_mode && h.base) || h.nfound < 0 || h.nfound > 32 || h.redo_from < 0)
+        why = "damaged core dump (inconsistent header)";
+    if (why) { fclose(d.f); PyErr_SetString(PyExc_ValueError, why); return NULL; }
+    size_t acap = h.arena_len > (1u << 16) ? (size_t)h.arena_len : (1u << 16);
+    size_t pcap = h.count > (1u << 16) ? (size_t)h.count : (1u << 16);
+    uint32_t *arena = malloc(acap * (size_t)h.W * 4);
+    uint32_t *parent = malloc(pcap * 4);
+    uint16_t *ord = malloc(pcap * 2);
+    void *table = calloc((size_t)h.tcap, h.fp_mode ? 8 : 4);
+    if (!arena || !parent || !ord || !table) {
+        free(arena); free(parent); free(ord); free(table); fclose(d.f);
+        return PyErr_NoMemory();
+    }
+    dump_get(&d, arena, (size_t)h.arena_len * (size_t)h.W * 4);
+    dump_get(&d, table, (size_t)h.tcap * (h.fp_mode ? 8 : 4));
+    dump_get(&d, parent, (size_t)h.count * 4);
+    dump_get(&d, ord, (size_t)h.count * 2);
+    uint64_t expect = d.sum, sum = 0;
+    char extra;
+    if (!d.bad && fread(&sum, 1, 8, d.f) != 8) d.bad = 1;
+    if (!d.bad && (sum != expect || fread(&extra, 1, 1, d.f) != 0)) d.bad = 1;
+    fclose(d.f);
+    if (d.bad) {
+        free(arena); free(parent); free(ord); free(table);
+        PyErr_SetString(PyExc_ValueError, "damaged core dump (truncated, or checksum mismatch)");
+        return NULL;
+    }
+    free(c->arena); free(c->parent); free(c->ord); free(c->table32); free(c->table64);
+    c->arena = arena; c->arena_cap = acap; c->arena_len = (size_t)h.arena_len; c->base = h.base;
+    c->parent = parent; c->ord = ord; c->pcap = pcap;
+    c->table32 = h.fp_mode ? NULL : table;
+    c->table64 = h.fp_mode ? table : NULL;
+    c->tcap = (size_t)h.tcap; c->count = h.count;
+    c->started = h.started; c->nfound = h.nfound; c->redo_from = h.redo_from;
+    c->head = h.head; c->level_start = h.level_start; c->level_end = h.level_end;
+    c->depth = h.depth; c->max_depth_seen = h.max_depth_seen; c->transitions = h.transitions;
+    for (int j = 0; j < NKINDS; j++) c->kind_counts[j] = h.kind_counts[j];
+    for (int j = 0; j < 32; j++) c->found[j] = h.found[j];
+    Py_RETURN_NONE;
+}
+
 static void Core_dealloc(Core *c) {
     Py_XDECREF(c->tables);
     free(c->pool.v); free(c->local); free(c->term.v); free(c->msg_to.v); free(c->hist_flags.v);
@@ -868,6 +1089,7 @@ static int Core_init(Core *c, PyObject *args, PyObject *kw) {
     c->tables = tables;
     c->n = n; c->nb = nb; c->hp = n + nb; c->W = n + nb + 1 + max_msgs;
     c->max_msgs = max_msgs; c->drop = drop; c->nnames = nnames; c->fp_mode = fp; c->symmetry = sym;
+    for (int j = 0; j < 32; j++) c->found[j] = -1;
     if (map_init(&c->deliver, 1 << 12) < 0 || map_init(&c->hist_after, 1 << 10) < 0 ||
         map_init(&c->forget, 1 << 10) < 0 || map_init(&c->canon_plan, 1 << 10) < 0 ||
         map_init(&c->msg_perm, 1 << 10) < 0 || map_init(&c->hist_perm, 1 << 10) < 0)
@@ -880,6 +1102,8 @@ static PyMethodDef Core_methods[] = {
     {"path", (PyCFunction)Core_path, METH_VARARGS, "Successor ordinals from an initial state."},
     {"state", (PyCFunction)Core_state, METH_VARARGS, "A kept state, decoded."},
     {"successors", (PyCFunction)Core_successors, METH_VARARGS, "The core's successors of a state."},
+    {"dump", (PyCFunction)Core_dump, METH_VARARGS, "Save the search to a file (checkpoints)."},
+    {"load", (PyCFunction)Core_load, METH_VARARGS, "Restore a saved search into a new core."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from explorer.bfs import Limits, Progress, Result, explore
+from explorer.checkpoint import CheckpointError, Checkpointing
 from explorer.protocol import Model
 
 ENGINES = ("fast", "reference")
@@ -42,8 +43,12 @@ def run_search(
     progress: Callable[[Progress], None] | None = None,
     only: Collection[str] | None = None,
     note: Callable[[str], None] | None = None,
+    checkpoint: Checkpointing | None = None,
 ) -> Result:
-    """Explore `model` on the chosen engine (see explorer.bfs.explore for the arguments)."""
+    """Explore `model` on the chosen engine (see explorer.bfs.explore for the arguments).
+
+    `checkpoint` (explorer/checkpoint.py) needs the fast engine: CheckpointError, before
+    exploring, when the run would go to the reference engine."""
     limits = limits or Limits()
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
@@ -65,9 +70,14 @@ def run_search(
                 only=only,
                 fingerprint=state_set == "fingerprint",
                 max_memory=max_memory,
+                checkpoint=checkpoint,
             )
+        if checkpoint is not None:
+            raise CheckpointError(f"checkpoints need the fast engine ({reason})")
         if note is not None:
             note(f"engine: reference ({reason})")
+    elif checkpoint is not None:
+        raise CheckpointError("checkpoints need the fast engine (--engine reference was chosen)")
     elif state_set == "fingerprint" and note is not None:
         note("state set: exact (fingerprints are a feature of the fast engine)")
     return explore(

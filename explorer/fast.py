@@ -14,6 +14,16 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from explorer.bfs import Limits, Progress, Result, Step, Violation, replay_concrete, verdicts_of
+from explorer.checkpoint import (
+    DEFAULT_INTERVAL,
+    STRETCH,
+    CheckpointError,
+    Checkpointing,
+    check_settings,
+    load_checkpoint,
+    open_checkpoint,
+    write_checkpoint,
+)
 from explorer.protocol import Model
 
 try:
@@ -38,6 +48,29 @@ def unavailable_reason(model: Any, *, record_graph: bool = False) -> str | None:
     return reason if isinstance(reason, str) else None
 
 
+def exploration_settings(
+    tables: Any,
+    names: list[str],
+    *,
+    symmetry: bool,
+    fingerprint: bool,
+    keep_going: bool,
+    extra: dict[str, str],
+) -> dict[str, str]:
+    """What decides a fast exploration, for checkpoints: the model's settings, the invariants
+    checked, symmetry, the state set, the engine, keep-going, and the caller's extras."""
+    settings = dict(tables.settings())
+    settings.update(
+        invariants=",".join(names),
+        symmetry=str(symmetry).lower(),
+        state_set="fingerprint" if fingerprint else "exact",
+        engine="fast",
+        keep_going=str(keep_going).lower(),
+    )
+    settings.update(extra)
+    return settings
+
+
 def collision_probability(distinct: int, transitions: int) -> float:
     """Chance that a 64-bit fingerprint collision hid a state (TLC's optimistic estimate:
     each of the `transitions` look-ups may collide with any of `distinct` fingerprints)."""
@@ -55,8 +88,14 @@ def explore_fast(
     only: Collection[str] | None = None,
     fingerprint: bool = False,
     max_memory: int | None = None,
+    checkpoint: Checkpointing | None = None,
 ) -> Result:
-    """As explorer.bfs.explore (without graph recording), on the compiled core."""
+    """As explorer.bfs.explore (without graph recording), on the compiled core.
+
+    With `checkpoint`, the search is saved to its directory every `interval` seconds and when
+    a limit or Ctrl-C stops it, and (`resume_from`) continues a saved search: the result is the
+    uninterrupted run's, with the seconds of every session added up (explorer/checkpoint.py).
+    """
     limits = limits or Limits()
     reason = unavailable_reason(model)
     if reason is not None:
@@ -69,6 +108,23 @@ def explore_fast(
     tables = model.core_tables(names)  # type: ignore[attr-defined]
     n, nb, max_msgs, drop = tables.layout
     core = _fastcore.Core(tables, n, nb, max_msgs, drop, len(names), fingerprint, symmetry)
+    settings: dict[str, str] = {}
+    prior_seconds = 0.0
+    if checkpoint is not None:
+        settings = exploration_settings(
+            tables, names, symmetry=symmetry, fingerprint=fingerprint, keep_going=keep_going,
+            extra=checkpoint.extra_settings,
+        )
+        if checkpoint.resume_from is not None:
+            saved = open_checkpoint(checkpoint.resume_from)
+            check_settings(saved, settings)
+            load_checkpoint(saved, core, tables)  # before anything else interns a value
+            prior_seconds = saved.seconds
+            if checkpoint.note is not None:
+                checkpoint.note(
+                    f"resuming {checkpoint.resume_from}: {saved.meta['progress']['distinct']:,} "
+                    f"states, {prior_seconds:,.1f}s explored before"
+                )
     canon: Callable[[Any], Any] | None = model.canonical if symmetry else None
     inits: list[Any] = []
     for init in model.init_states():
@@ -76,23 +132,72 @@ def explore_fast(
         if c not in inits:
             inits.append(c)
 
+    session = 0.0  # seconds of this session's calls of core.run before the current one
+    last_write = 0.0  # seconds the last checkpoint took to write
+
     def on_progress(distinct: int, transitions: int, queue: int, depth: int, sec: float) -> None:
         assert progress is not None
-        progress(Progress(distinct, transitions, queue, depth, sec))
+        progress(Progress(distinct, transitions, queue, depth, prior_seconds + session + sec))
 
     def opt(v: float | None) -> float:
         return -1 if v is None else v
 
-    raw = core.run(
-        inits,
-        opt(limits.max_states),
-        opt(limits.max_depth),
-        float(opt(limits.time_limit)),
-        keep_going,
-        on_progress if progress is not None else None,
-        progress_interval,
-        opt(max_memory),
-    )
+    def save(raw: dict[str, Any], seconds: float) -> None:
+        nonlocal last_write
+        assert checkpoint is not None
+        figures = {
+            "distinct": raw["distinct"],
+            "transitions": raw["transitions"],
+            "max_depth": raw["max_depth"],
+            "queue": raw["distinct"] - raw["head"],
+            "seconds": round(seconds, 3),
+            "stop_reason": raw["stop_reason"],
+        }
+        try:
+            took, size = write_checkpoint(checkpoint.directory, core, tables, settings, figures)
+        except OSError as exc:  # the previous checkpoint stays; the search goes on
+            if checkpoint.note is None:
+                raise CheckpointError(f"checkpoint not written to {checkpoint.directory}: "
+                                      f"{exc.strerror or exc}") from None
+            checkpoint.note(f"raftcheck: warning: checkpoint not written to "
+                            f"{checkpoint.directory}: {exc.strerror or exc}")
+            return
+        last_write = took
+        if checkpoint.note is not None:
+            checkpoint.note(
+                f"checkpoint: {checkpoint.directory} ({raw['distinct']:,} states, "
+                f"{size / 2**20:,.1f} MiB, written in {took:.2f}s)"
+            )
+
+    def pause() -> float:
+        if checkpoint is None:
+            return -1.0
+        if checkpoint.interval is not None:
+            return checkpoint.interval
+        return max(DEFAULT_INTERVAL, STRETCH * last_write)
+
+    while True:
+        time_left = opt(limits.time_limit)  # a time limit bounds this session
+        if limits.time_limit is not None:
+            time_left = max(limits.time_limit - session, 0.0)
+        raw = core.run(
+            inits,
+            opt(limits.max_states),
+            opt(limits.max_depth),
+            float(time_left),
+            keep_going,
+            on_progress if progress is not None else None,
+            progress_interval,
+            opt(max_memory),
+            pause(),
+        )
+        session += raw["seconds"]
+        if checkpoint is not None and raw["stop_reason"] is not None:
+            # paused for a checkpoint, or stopped by a limit or Ctrl-C: resumable either way
+            save(raw, prior_seconds + session)
+        if raw["stop_reason"] != "pause":
+            break
+    raw["seconds"] = prior_seconds + session
     stop_reason: str | None = raw["stop_reason"]
     found = {names[b]: idx for b, idx in raw["found"].items()}
     distinct = raw["distinct"]

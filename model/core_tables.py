@@ -9,6 +9,7 @@ that changes nothing, `None` a step that is not enabled (or breaks the term boun
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from model.node import Event
@@ -123,3 +124,41 @@ class CoreTables:
 
     def move_hist(self, pix: int, hix: int) -> int:
         return self.model.symmetry.move_hist(pix, hix)
+
+    # checkpoints (explorer/checkpoint.py) -----------------------------------------------------
+
+    def settings(self) -> dict[str, str]:
+        """Everything about the model that decides what is explored, as readable strings: a
+        checkpoint may only be resumed by a model with the same settings."""
+        cfg = self.model.cfg
+        out: dict[str, str] = {}
+        for f in fields(cfg):
+            value = getattr(cfg, f.name)
+            if isinstance(value, frozenset):
+                value = sorted(value)
+            out[f.name] = repr(value)
+        out["rule_set"] = self.model.rules.name
+        return out
+
+    def interning(self) -> dict[str, list[Any]]:
+        """The interned node states, messages and histories, in id order: the ids in the
+        core's packed states mean these values."""
+        m = self.model
+        return {
+            "nodes": list(m.node_tab),
+            "messages": list(m.msg_tab),
+            "histories": list(m.hist_tab),
+        }
+
+    def restore_interning(self, saved: dict[str, list[Any]]) -> None:
+        """Intern the saved values again, in order, so that every id means what it meant when
+        the checkpoint was written (and new values get the ids an uninterrupted run gives)."""
+        m = self.model
+        for values, intern in (
+            (saved["nodes"], m.node_id),
+            (saved["messages"], m.msg_id),
+            (saved["histories"], m.hist_id),
+        ):
+            for ix, value in enumerate(values):
+                if intern(value) != ix:
+                    raise ValueError("the model has already interned other values")

@@ -25,7 +25,7 @@ CHECK_EXAMPLES = 100
 # conform settings that check's lockstep pass uses, as run_lockstep keywords.
 LOCKSTEP_KEYS = ("nodes", "examples", "steps", "rules", "engine", "impl")
 # explore settings that check cannot honour: it runs one safety exploration.
-NOT_IN_CHECK = ("liveness", "assume", "export_graph")
+NOT_IN_CHECK = ("liveness", "assume", "export_graph", "checkpoint", "resume")
 
 
 @dataclass

@@ -11,6 +11,14 @@ from typing import Any
 import click
 
 from explorer.bfs import INTERRUPTED, Limits, Progress, Result
+from explorer.checkpoint import (
+    DEFAULT_INTERVAL,
+    CheckpointError,
+    Checkpointing,
+    check_settings,
+    open_checkpoint,
+    prepare_directory,
+)
 from explorer.engines import ENGINES, STATE_SETS, default_max_memory, run_search
 from model.cluster import ClusterModel
 from model.config import FAULTS, ClusterConfig, ConfigError
@@ -229,6 +237,7 @@ def run_exploration(
     engine: str = "fast",
     state_set: str = "exact",
     max_memory: int | None = None,
+    checkpoint: Checkpointing | None = None,
 ) -> tuple[int, ClusterModel, Result]:
     """Explore, print the report, and return the exit code."""
     model = ClusterModel(cfg, rules)
@@ -239,6 +248,11 @@ def run_exploration(
         problem = check_graph_path(export_graph)
         if problem is not None:  # before a run that may take minutes
             raise UsageError(f"cannot export graph to {export_graph}: {problem}")
+    prior_seconds = 0.0
+    if checkpoint is not None:  # before a run that may take hours
+        prior_seconds = _check_checkpointing(
+            model, checkpoint, engine=engine, state_set=state_set, symmetry=symmetry,
+            keep_going=keep_going, record_graph=export_graph is not None)
     if capped:
         limits = replace(limits, max_states=GRAPH_STATE_CAP)
     show_progress = not as_json and not quiet and sys.stderr.isatty()
@@ -253,25 +267,36 @@ def run_exploration(
         if bounds:
             click.echo("limits: " + " ".join(bounds))
 
+    # a time limit bounds this session; the seconds shown add up every session of a resumed run
+    shown_limit = None if limits.time_limit is None else limits.time_limit + prior_seconds
+
     def on_progress(p: Progress) -> None:
-        click.echo("\r" + render.progress_line(p, limits.time_limit), err=True, nl=False)
+        click.echo("\r" + render.progress_line(p, shown_limit), err=True, nl=False)
 
     def on_note(text: str) -> None:
         if not quiet:
             click.echo(text, err=True)
 
-    result = run_search(
-        model,
-        engine=engine,
-        state_set=state_set,
-        max_memory=default_max_memory() if max_memory is None else max_memory << 20,
-        symmetry=symmetry,
-        limits=limits,
-        keep_going=keep_going,
-        record_graph=export_graph is not None,
-        progress=on_progress if show_progress else None,
-        note=on_note,
-    )
+    if checkpoint is not None:
+        checkpoint.note = (lambda text: on_note(("\n" if show_progress else "") + text))
+    try:
+        result = run_search(
+            model,
+            engine=engine,
+            state_set=state_set,
+            max_memory=default_max_memory() if max_memory is None else max_memory << 20,
+            symmetry=symmetry,
+            limits=limits,
+            keep_going=keep_going,
+            record_graph=export_graph is not None,
+            progress=on_progress if show_progress else None,
+            note=on_note,
+            checkpoint=checkpoint,
+        )
+    except CheckpointError as exc:
+        if show_progress:
+            click.echo("", err=True)
+        raise UsageError(str(exc)) from None
     if show_progress:
         click.echo("", err=True)
 
@@ -305,6 +330,12 @@ def run_exploration(
         out = render.result_json(model, result, symmetry, limits_json)
         out["config"]["rule_changes"] = None if rules is None else rules.name
         out["warnings"] = warnings
+        if checkpoint is not None:
+            out["checkpoint"] = {
+                "directory": str(checkpoint.directory),
+                "resumed_from": None if checkpoint.resume_from is None
+                else str(checkpoint.resume_from),
+            }
         click.echo(json.dumps(out, indent=2))
     elif not quiet:
         for violation in result.violations:
@@ -327,6 +358,109 @@ def run_exploration(
     if result.violations:
         return EXIT_VIOLATION, model, result
     return (EXIT_OK if result.complete else EXIT_PARTIAL), model, result
+
+
+def _check_checkpointing(
+    model: ClusterModel,
+    checkpoint: Checkpointing,
+    *,
+    engine: str,
+    state_set: str,
+    symmetry: bool,
+    keep_going: bool,
+    record_graph: bool,
+) -> float:
+    """Bad input (one line, exit 2) before exploring: the run must be on the fast engine, the
+    checkpoint to resume must be one of this exploration, the directory writable. Returns the
+    seconds the resumed run has already taken."""
+    import os
+
+    from explorer.fast import exploration_settings, unavailable_reason
+
+    if engine == "reference" or os.environ.get("RAFTCHECK_ENGINE") == "reference":
+        reason: str | None = "--engine reference was chosen"
+    else:
+        reason = unavailable_reason(model, record_graph=record_graph)
+    if reason is not None:
+        raise UsageError(f"checkpoints need the fast engine ({reason})")
+    prior = 0.0
+    try:
+        if checkpoint.resume_from is not None:
+            saved = open_checkpoint(checkpoint.resume_from)
+            names = [inv.name for inv in model.invariants()]
+            settings = exploration_settings(
+                model.core_tables(names), names, symmetry=symmetry,
+                fingerprint=state_set == "fingerprint", keep_going=keep_going,
+                extra=checkpoint.extra_settings)
+            check_settings(saved, settings)
+            prior = saved.seconds
+        same = checkpoint.resume_from is not None and (
+            checkpoint.resume_from.resolve() == checkpoint.directory.resolve())
+        prepare_directory(checkpoint.directory, resuming_here=same)
+    except CheckpointError as exc:
+        raise UsageError(str(exc)) from None
+    return prior
+
+
+def checkpoint_options(f: Any) -> Any:
+    opts = [
+        click.option(
+            "--checkpoint",
+            type=click.Path(path_type=Path),
+            default=None,
+            metavar="DIR",
+            help="Save the search to DIR now and then and when it stops early, for --resume "
+            "(fast engine).",
+        ),
+        click.option(
+            "--resume",
+            type=click.Path(path_type=Path),
+            default=None,
+            metavar="DIR",
+            help="Continue the search saved in DIR (same exploration options; limits may "
+            "differ); it goes on saving to DIR unless --checkpoint says elsewhere.",
+        ),
+        click.option(
+            "--checkpoint-interval",
+            type=click.FloatRange(min=0),
+            default=None,
+            metavar="SECONDS",
+            help=f"Seconds between checkpoints [default: {DEFAULT_INTERVAL:g}, or 20 times "
+            "as long as the last checkpoint took to write if that is longer].",
+        ),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _checkpointing(
+    kw: dict[str, Any], rules_file: Path | None, live: bool
+) -> Checkpointing | None:
+    """--checkpoint, --resume and --checkpoint-interval as a Checkpointing (None: not asked)."""
+    directory, resume = kw.pop("checkpoint", None), kw.pop("resume", None)
+    interval = kw.pop("checkpoint_interval", None)
+    if directory is None and resume is None:
+        if interval is not None:
+            raise UsageError("--checkpoint-interval needs --checkpoint DIR or --resume DIR")
+        return None
+    if live:
+        raise UsageError("checkpoints need the fast engine (--liveness runs on the reference "
+                         "engine)")
+    extra: dict[str, str] = {}
+    if rules_file is not None:
+        import hashlib
+
+        try:
+            extra["rules_file_sha256"] = hashlib.sha256(rules_file.read_bytes()).hexdigest()
+        except OSError:
+            pass  # the rules file's own check reports it
+    return Checkpointing(
+        directory=directory if directory is not None else resume,
+        interval=interval,
+        resume_from=resume,
+        extra_settings=extra,
+    )
 
 
 def cluster_options(f: Any) -> Any:
@@ -552,6 +686,7 @@ def limit_options(f: Any) -> Any:
     metavar="LIST",
     help="Timing assumptions of --liveness: heartbeats,solo-campaigns (default), or none.",
 )
+@checkpoint_options
 @chart_options()
 def explore_cmd(**kw: Any) -> None:
     """Explore every reachable state of a cluster and check the safety invariants
@@ -562,6 +697,7 @@ def explore_cmd(**kw: Any) -> None:
     """
     charts = ChartOutputs.pop(kw)
     require_writable(charts)  # before a run that may take minutes
+    checkpoint = _checkpointing(kw, kw.get("rules_file"), bool(kw.get("liveness")))
     cfg, limits, rest, rules, live_opts = prepare_exploration(kw)
     if live_opts is not None:
         from raftcheck.liveness_run import run_liveness_exploration
@@ -569,7 +705,8 @@ def explore_cmd(**kw: Any) -> None:
         code = run_liveness_exploration(cfg, live_opts, rules=rules, limits=limits,
                                         charts=charts if charts.wanted() else None, **rest)
         sys.exit(code)
-    code, model, result = run_exploration(cfg, rules=rules, limits=limits, **rest)
+    code, model, result = run_exploration(cfg, rules=rules, limits=limits, checkpoint=checkpoint,
+                                          **rest)
     if charts.wanted():
         write_explore(charts, model, result, symmetry=rest["symmetry"], quiet=rest["as_json"])
     sys.exit(code)
@@ -582,6 +719,8 @@ def prepare_exploration(
     options or None); `check` uses it on the project file's explore settings too."""
     variant, rules_file = kw.pop("variant"), kw.pop("rules_file")
     ChartOutputs.pop(kw)  # explore_cmd has taken them already; `check` has none to write
+    for key in ("checkpoint", "resume", "checkpoint_interval"):  # explore_cmd's, too
+        kw.pop(key, None)
     assume = kw.pop("assume")
     if assume is not None and not kw["liveness"]:
         raise UsageError("--assume only applies with --liveness")

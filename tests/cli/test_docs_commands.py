@@ -36,6 +36,9 @@ SLOW: dict[str, str] = {
     "check": "about a minute: explore, every proof, a conformance pass",
     "explore --nodes 3 --pre-vote --check-quorum": "half a minute (14 million states)",
     "explore --nodes 5 --pre-vote --check-quorum": "minutes",
+    "explore --nodes 5 --pre-vote --check-quorum --symmetry --checkpoint run5 --time-limit 3600":
+        "an hour",
+    "explore --nodes 5 --pre-vote --check-quorum --symmetry --resume run5": "hours",
     "explore --liveness --pre-vote --partition 1-3": "minutes",
     "explore --liveness --partition 3|1,2 --partition-faults 1": "about a minute",
     "explore --liveness --lossy 1-3": "about a minute",
@@ -159,6 +162,11 @@ def test_documented_command(where: str, args: list[str], comment: str, scratch: 
     elif reason == ETCD:
         return  # parsed above; running it needs Go and Debian's etcd sources
     elif args[0] == "explore":
+        if "--resume" in args:  # first the run it continues, cut short
+            i = args.index("--resume")
+            first = run([*args[:i], "--checkpoint", *args[i + 1 :], "--max-states", "500"],
+                        scratch)
+            assert first.returncode == 3, f"{where}: exit {first.returncode}: {first.stderr}"
         p = run([*args, "--max-states", "1000"], scratch)
         assert p.returncode in (0, 1, 3), f"{where}: exit {p.returncode}: {p.stderr[-1500:]}"
         assert "Traceback" not in p.stderr
