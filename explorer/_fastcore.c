@@ -840,6 +840,8 @@ typedef struct { uint32_t *t32; uint64_t *t64; size_t cap, len; } Part;
 
 typedef struct { uint32_t ref, slot; } NewRef;
 
+typedef struct { uint64_t head; size_t off, ns; } Missed;
+
 typedef struct {
     /* candidates of this producer in the current block */
     uint32_t *words; uint64_t *hash; uint64_t *parent; uint16_t *ord; uint8_t *kind;
@@ -847,17 +849,23 @@ typedef struct {
     uint64_t lo, hi, pos;       /* slice of the block, next state to expand */
     int miss, oom;
     long long transitions, kinds[NKINDS];
+    /* states this thread could not expand from the caches */
+    Missed *missed; size_t nmissed, missed_cap;
+    size_t pcount[NPART];       /* candidates per partition */
     uint32_t *succ; uint8_t *skinds;
     /* owner side: new candidates of this thread's partitions, in block order */
     NewRef *news; size_t nnews, news_cap;
     /* commit: range of order[] to write */
     size_t c_lo, c_hi;
+    double cpu;                 /* thread CPU seconds of the last step (RAFTCHECK_PAR_DEBUG) */
 } Worker;
 
 typedef struct {
     Core *c;
     int T;                      /* threads in this step */
+    uint8_t owner[NPART];       /* the thread that inserts into each partition */
     Worker w[MAXWORKERS];
+    Worker side;                /* successors of left-out states, expanded by the main thread */
     Part part[NPART];
     NewRef *order; size_t order_cap;   /* accepted new candidates, in block order */
     uint64_t first;             /* index of order[0] */
@@ -889,7 +897,37 @@ static int cand_reserve(Worker *w, size_t need, int W) {
     return 0;
 }
 
-/* Step 1 for one thread: expand its slice from w->pos; stops at a state it cannot expand. */
+/* Append the `ns` successors of `head` (canonical) as candidates; -1 out of memory. */
+static int cand_append(Worker *w, uint64_t head, const uint32_t *succ, const uint8_t *kinds,
+                       int ns, int W) {
+    if (cand_reserve(w, w->len + (size_t)ns, W) < 0) return -1;
+    for (int s = 0; s < ns; s++) {
+        size_t i = w->len + (size_t)s;
+        const uint32_t *nxt = succ + (size_t)s * W;
+        memcpy(w->words + i * (size_t)W, nxt, (size_t)W * 4);
+        w->hash[i] = hash_state(nxt, W);
+        w->pcount[part_of(w->hash[i])]++;
+        w->parent[i] = head;
+        w->ord[i] = (uint16_t)s;
+        w->kind[i] = kinds[s];
+        w->kinds[kinds[s]]++;
+    }
+    w->len += (size_t)ns;
+    w->transitions += ns;
+    return 0;
+}
+
+static void cand_move(Worker *d, size_t to, const Worker *s, size_t from, size_t cnt, int W) {
+    memmove(d->words + to * (size_t)W, s->words + from * (size_t)W, cnt * (size_t)W * 4);
+    memmove(d->hash + to, s->hash + from, cnt * 8);
+    memmove(d->parent + to, s->parent + from, cnt * 8);
+    memmove(d->ord + to, s->ord + from, cnt * 2);
+    memmove(d->kind + to, s->kind + from, cnt);
+}
+
+/* Step 1 for one thread: expand its slice. A state the caches cannot expand yet is left out
+ * and listed (with where its successors belong); the main thread expands those with the GIL
+ * and splices them in (par_fill). */
 static void par_expand(Par *P, int t) {
     Core *c = P->c;
     Worker *w = &P->w[t];
@@ -898,25 +936,61 @@ static void par_expand(Par *P, int t) {
     for (; w->pos < w->hi; w->pos++) {
         memcpy(cur, state_at(c, w->pos), (size_t)W * 4);
         int ns = successors(c, cur, w->succ, w->skinds);
-        if (ns < 0) { w->miss = 1; return; }
-        if (cand_reserve(w, w->len + (size_t)ns, W) < 0) { w->oom = 1; return; }
-        for (int s = 0; s < ns; s++) {
-            uint32_t *nxt = w->succ + (size_t)s * W;
-            if (c->symmetry && canonicalise(c, nxt) < 0) { w->miss = 1; return; }
+        for (int s = 0; s < ns; s++)
+            if (c->symmetry && canonicalise(c, w->succ + (size_t)s * W) < 0) { ns = -1; break; }
+        if (ns < 0) {
+            if (!tl_frozen) { w->miss = 1; return; }   /* a Python error is set */
+            if (w->nmissed == w->missed_cap) {
+                size_t cap = w->missed_cap ? w->missed_cap * 2 : 256;
+                Missed *m = realloc(w->missed, cap * sizeof(Missed));
+                if (!m) { w->oom = 1; return; }
+                w->missed = m; w->missed_cap = cap;
+            }
+            w->missed[w->nmissed].head = w->pos;
+            w->missed[w->nmissed].off = w->len;
+            w->nmissed++;
+            continue;
         }
-        for (int s = 0; s < ns; s++) {
-            size_t i = w->len + (size_t)s;
-            const uint32_t *nxt = w->succ + (size_t)s * W;
-            memcpy(w->words + i * (size_t)W, nxt, (size_t)W * 4);
-            w->hash[i] = hash_state(nxt, W);
-            w->parent[i] = w->pos;
-            w->ord[i] = (uint16_t)s;
-            w->kind[i] = w->skinds[s];
-            w->kinds[w->skinds[s]]++;
-        }
-        w->len += (size_t)ns;
-        w->transitions += ns;
+        if (cand_append(w, w->pos, w->succ, w->skinds, ns, W) < 0) { w->oom = 1; return; }
     }
+}
+
+/* With the GIL: expand the states thread t left out (filling the caches from Python) and put
+ * their successors where they belong in its buffer. 0, or -1 with a Python error. */
+static int par_fill(Par *P, int t, uint32_t *succ, uint8_t *kinds) {
+    Core *c = P->c;
+    Worker *w = &P->w[t], *side = &P->side;
+    const int W = c->W;
+    uint32_t cur[MAXW];
+    side->len = 0; side->transitions = 0;
+    memset(side->kinds, 0, sizeof side->kinds);
+    memset(side->pcount, 0, sizeof side->pcount);
+    for (size_t m = 0; m < w->nmissed; m++) {
+        memcpy(cur, state_at(c, w->missed[m].head), (size_t)W * 4);
+        int ns = successors(c, cur, succ, kinds);
+        if (ns < 0) return -1;
+        for (int s = 0; s < ns; s++)
+            if (c->symmetry && canonicalise(c, succ + (size_t)s * W) < 0) return -1;
+        if (cand_append(side, w->missed[m].head, succ, kinds, ns, W) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        w->missed[m].ns = (size_t)ns;
+    }
+    if (cand_reserve(w, w->len + side->len, W) < 0) { PyErr_NoMemory(); return -1; }
+    size_t shift = side->len;   /* successors of missed states m..end */
+    for (size_t m = w->nmissed; m-- > 0;) {
+        size_t off = w->missed[m].off, end = m + 1 < w->nmissed ? w->missed[m + 1].off : w->len;
+        cand_move(w, off + shift, w, off, end - off, W);
+        shift -= w->missed[m].ns;
+        cand_move(w, off + shift, side, shift, w->missed[m].ns, W);
+    }
+    w->len += side->len;
+    w->transitions += side->transitions;
+    for (int k = 0; k < NKINDS; k++) w->kinds[k] += side->kinds[k];
+    for (int p = 0; p < NPART; p++) w->pcount[p] += side->pcount[p];
+    w->nmissed = 0;
+    return 0;
 }
 
 static int part_alloc(Part *p, size_t cap, int fp) {
@@ -964,19 +1038,14 @@ static void par_insert(Par *P, int t) {
     Core *c = P->c;
     const int T = P->T, W = c->W;
     Worker *me = &P->w[t];
-    size_t need[NPART] = {0};
+    const uint8_t *owner = P->owner;
     me->nnews = 0;
-    for (int q = 0; q < T; q++) {
-        const Worker *w = &P->w[q];
-        for (size_t i = 0; i < w->len; i++) {
-            size_t p = part_of(w->hash[i]);
-            if ((int)(p % (size_t)T) == t) need[p]++;
-        }
-    }
     size_t total = 0;
     for (size_t p = (size_t)t; p < NPART; p += (size_t)T) {
-        if (part_grow(c, &P->part[p], need[p]) < 0) { me->oom = 1; return; }
-        total += need[p];
+        size_t need = 0;
+        for (int q = 0; q < T; q++) need += P->w[q].pcount[p];
+        if (part_grow(c, &P->part[p], need) < 0) { me->oom = 1; return; }
+        total += need;
     }
     if (total > me->news_cap) {
         NewRef *n = realloc(me->news, total * sizeof(NewRef));
@@ -988,7 +1057,7 @@ static void par_insert(Par *P, int t) {
         for (size_t i = 0; i < w->len; i++) {
             uint64_t h = w->hash[i];
             size_t p = part_of(h);
-            if ((int)(p % (size_t)T) != t) continue;
+            if (owner[p] != t) continue;
             Part *pt = &P->part[p];
             size_t mask = pt->cap - 1, s = slot_of(h, mask);
             uint32_t ref = ((uint32_t)q << 27) | (uint32_t)i;
@@ -1041,17 +1110,29 @@ static void par_commit(Par *P, int t) {
 
 typedef struct { Par *P; int t; void (*fn)(Par *, int); } ThreadArg;
 
+static double thread_cpu(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void par_call(Par *P, int t, void (*fn)(Par *, int)) {
+    double t0 = thread_cpu();
+    fn(P, t);
+    P->w[t].cpu = thread_cpu() - t0;
+}
+
 static void *par_thread(void *arg) {
     ThreadArg *a = arg;
     tl_frozen = 1;
-    a->fn(a->P, a->t);
+    par_call(a->P, a->t, a->fn);
     return NULL;
 }
 
 /* Run fn(P, t) for t < P->T: on threads, frozen, without the GIL (the caller released it);
  * with one thread, on the caller's thread as it is. */
 static void par_each(Par *P, void (*fn)(Par *, int)) {
-    if (P->T == 1) { fn(P, 0); return; }
+    if (P->T == 1) { par_call(P, 0, fn); return; }
     pthread_t th[MAXWORKERS];
     ThreadArg args[MAXWORKERS];
     int started[MAXWORKERS] = {0};
@@ -1061,8 +1142,8 @@ static void par_each(Par *P, void (*fn)(Par *, int)) {
     }
     int was = tl_frozen;
     tl_frozen = 1;
-    fn(P, 0);
-    for (int t = 1; t < P->T; t++) if (!started[t]) fn(P, t);   /* no thread: do it here */
+    par_call(P, 0, fn);
+    for (int t = 1; t < P->T; t++) if (!started[t]) par_call(P, t, fn);   /* no thread: do it here */
     tl_frozen = was;
     for (int t = 1; t < P->T; t++) if (started[t]) pthread_join(th[t], NULL);
 }
@@ -1087,8 +1168,10 @@ static void par_free(Par *P) {
     for (int t = 0; t < MAXWORKERS; t++) {
         Worker *w = &P->w[t];
         free(w->words); free(w->hash); free(w->parent); free(w->ord); free(w->kind);
-        free(w->succ); free(w->skinds); free(w->news);
+        free(w->succ); free(w->skinds); free(w->news); free(w->missed);
     }
+    free(P->side.words); free(P->side.hash); free(P->side.parent); free(P->side.ord);
+    free(P->side.kind);
     free(P->order);
     free(P);
 }
@@ -1141,6 +1224,12 @@ static int par_reserve(Core *c, uint64_t more) {
     return 0;
 }
 
+static void dbg_cpu(const Par *P, double *acc) {
+    double mx = 0, sum = 0;
+    for (int t = 0; t < P->T; t++) { sum += P->w[t].cpu; if (P->w[t].cpu > mx) mx = P->w[t].cpu; }
+    acc[0] += mx; acc[1] += sum;
+}
+
 /* run_parallel(workers, inits, max_states, max_depth, time_limit, keep_going, progress,
  * interval, max_memory): as run, on `workers` threads; same result on a fresh core. */
 static PyObject *Core_run_parallel(Core *c, PyObject *args) {
@@ -1161,6 +1250,9 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
     }
     const double start = now_s();
     double last_report = start;
+    double dbg_t[4] = {0}, dbg_c[3][2] = {{0}};
+    long dbg_blocks = 0, dbg_rounds = 0;
+    double dbg_miss = 0, dbg_small = 0;
     const int W = c->W;
     int64_t found[32];
     long long kind_counts[NKINDS] = {0};
@@ -1252,34 +1344,34 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
         uint64_t bend = level_end - head > BLOCK ? head + BLOCK : level_end;
         uint64_t nb = bend - head;
         P->T = nb >= MINPAR ? workers : 1;
+        for (int p = 0; p < NPART; p++) P->owner[p] = (uint8_t)(p % P->T);
         for (int t = 0; t < P->T; t++) {
             Worker *w = &P->w[t];
             w->lo = w->pos = head + nb * (uint64_t)t / (uint64_t)P->T;
             w->hi = head + nb * (uint64_t)(t + 1) / (uint64_t)P->T;
-            w->len = 0; w->miss = 0; w->oom = 0; w->transitions = 0;
+            w->len = 0; w->miss = 0; w->oom = 0; w->transitions = 0; w->nmissed = 0;
             memset(w->kinds, 0, sizeof w->kinds);
+            memset(w->pcount, 0, sizeof w->pcount);
         }
-        for (;;) {
-            par_each_nogil(P, par_expand);
-            int again = 0;
-            for (int t = 0; t < P->T; t++) {
-                Worker *w = &P->w[t];
-                if (w->oom) { PyErr_NoMemory(); goto error; }
-                if (!w->miss) continue;
-                if (P->T == 1) goto error;   /* not frozen: a Python error is set */
-                /* fill the caches for this state with the GIL, then let the thread resume */
-                w->miss = 0;
-                again = 1;
-                memcpy(st, state_at(c, w->pos), (size_t)W * 4);
-                int ns = successors(c, st, tmp_succ, tmp_kinds);
-                if (ns < 0) goto error;
-                for (int s = 0; s < ns; s++)
-                    if (c->symmetry && canonicalise(c, tmp_succ + (size_t)s * W) < 0) goto error;
-            }
-            if (!again) break;
+        double t0 = now_s();
+        dbg_rounds++;
+        par_each_nogil(P, par_expand);
+        dbg_cpu(P, dbg_c[0]);
+        if (P->T == 1) dbg_small += P->w[0].cpu;
+        for (int t = 0; t < P->T; t++) {
+            Worker *w = &P->w[t];
+            if (w->oom) { PyErr_NoMemory(); goto error; }
+            if (w->miss) goto error;   /* not frozen: a Python error is set */
+            if (!w->nmissed) continue;
+            double tm = now_s();
+            if (par_fill(P, t, tmp_succ, tmp_kinds) < 0) goto error;
+            dbg_miss += now_s() - tm;
         }
+        double t1 = now_s(); dbg_t[0] += t1 - t0;
         /* 2. insert */
         par_each_nogil(P, par_insert);
+        dbg_cpu(P, dbg_c[1]);
+        double t2 = now_s(); dbg_t[1] += t2 - t1;
         for (int t = 0; t < P->T; t++) if (P->w[t].oom) { PyErr_NoMemory(); goto error; }
         /* 3a. commit in block order: merge the owners' lists, number, check, stop */
         size_t nnew = 0;
@@ -1321,14 +1413,17 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
             }
         }
         /* 3b. write the accepted states */
+        double t3 = now_s(); dbg_t[2] += t3 - t2;
         if (par_reserve(c, accepted) < 0) goto error;
         for (int t = 0; t < P->T; t++) {
             P->w[t].c_lo = accepted * (size_t)t / (size_t)P->T;
             P->w[t].c_hi = accepted * (size_t)(t + 1) / (size_t)P->T;
         }
         par_each_nogil(P, par_commit);
+        dbg_cpu(P, dbg_c[2]);
         c->arena_len += accepted;
         c->count += accepted;
+        dbg_t[3] += now_s() - t3; dbg_blocks++;
         if (!cut) {
             for (int t = 0; t < P->T; t++) {
                 transitions += P->w[t].transitions;
@@ -1349,6 +1444,14 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
         stop = 1;
     }
     free(tmp_succ);
+    if (getenv("RAFTCHECK_PAR_DEBUG"))
+        fprintf(stderr, "blocks %ld rounds %ld expand %.3f insert %.3f merge %.3f commit %.3f\n",
+                dbg_blocks, dbg_rounds, dbg_t[0], dbg_t[1], dbg_t[2], dbg_t[3]);
+    if (getenv("RAFTCHECK_PAR_DEBUG"))
+        fprintf(stderr, "miss fill %.3f small blocks %.3f\n", dbg_miss, dbg_small);
+    if (getenv("RAFTCHECK_PAR_DEBUG"))
+        fprintf(stderr, "cpu max/sum expand %.3f/%.3f insert %.3f/%.3f commit %.3f/%.3f\n",
+                dbg_c[0][0], dbg_c[0][1], dbg_c[1][0], dbg_c[1][1], dbg_c[2][0], dbg_c[2][1]);
     size_t bytes = par_bytes(c, P);
     par_free(P);
     PyObject *found_d = PyDict_New();
