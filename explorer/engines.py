@@ -42,9 +42,16 @@ def run_search(
     progress: Callable[[Progress], None] | None = None,
     only: Collection[str] | None = None,
     note: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> Result:
-    """Explore `model` on the chosen engine (see explorer.bfs.explore for the arguments)."""
+    """Explore `model` on the chosen engine (see explorer.bfs.explore for the arguments).
+
+    `workers`: threads of the fast engine's search (the reference engine uses one, with a
+    note when more were asked for)."""
     limits = limits or Limits()
+    from explorer.fast import check_workers
+
+    check_workers(workers)
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
     if state_set not in STATE_SETS:
@@ -65,11 +72,14 @@ def run_search(
                 only=only,
                 fingerprint=state_set == "fingerprint",
                 max_memory=max_memory,
+                workers=workers,
             )
         if note is not None:
             note(f"engine: reference ({reason})")
     elif state_set == "fingerprint" and note is not None:
         note("state set: exact (fingerprints are a feature of the fast engine)")
+    if workers > 1 and note is not None:
+        note("workers: 1 (the reference engine is single-threaded)")
     return explore(
         model,
         symmetry=symmetry,

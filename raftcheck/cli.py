@@ -12,6 +12,7 @@ import click
 
 from explorer.bfs import INTERRUPTED, Limits, Progress, Result
 from explorer.engines import ENGINES, STATE_SETS, default_max_memory, run_search
+from explorer.fast import MAX_WORKERS
 from model.cluster import ClusterModel
 from model.config import FAULTS, ClusterConfig, ConfigError
 from model.rule_check import RuleError
@@ -228,6 +229,7 @@ def run_exploration(
     engine: str = "fast",
     state_set: str = "exact",
     max_memory: int | None = None,
+    workers: int = 1,
 ) -> tuple[int, ClusterModel, Result]:
     """Explore, print the report, and return the exit code."""
     model = ClusterModel(cfg, rules)
@@ -270,6 +272,7 @@ def run_exploration(
         record_graph=export_graph is not None,
         progress=on_progress if show_progress else None,
         note=on_note,
+        workers=workers,
     )
     if show_progress:
         click.echo("", err=True)
@@ -502,6 +505,14 @@ def limit_options(f: Any) -> Any:
             help="Stop (partial run) when the fast engine's state set reaches this many MB "
             "[default: 3/4 of the memory available at start].",
         ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1, max=MAX_WORKERS),
+            default=1,
+            show_default=True,
+            help="Threads of the fast engine's search (the same result on any number; "
+            "the reference engine uses one).",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
     ]
     for opt in reversed(opts):
@@ -628,6 +639,7 @@ def _split(kw: dict[str, Any]) -> tuple[ClusterConfig, Limits, dict[str, Any]]:
         "engine": kw.pop("engine", "fast"),
         "state_set": kw.pop("state_set", "exact"),
         "max_memory": kw.pop("max_memory", None),
+        "workers": kw.pop("workers", 1),
     }
     if "export_graph" in kw:
         rest["export_graph"] = kw.pop("export_graph")
