@@ -1231,15 +1231,23 @@ static void dbg_cpu(const Par *P, double *acc) {
 }
 
 /* run_parallel(workers, inits, max_states, max_depth, time_limit, keep_going, progress,
- * interval, max_memory): as run, on `workers` threads; same result on a fresh core. */
+ * interval, max_memory[, block, min_parallel]): as run, on `workers` threads; the same result
+ * on a fresh core. `block` (states per block, default BLOCK) and `min_parallel` (smaller blocks
+ * run on the main thread alone, default MINPAR) are for tests. */
 static PyObject *Core_run_parallel(Core *c, PyObject *args) {
     PyObject *inits, *progress;
     long long max_states, max_depth, max_memory;
     double time_limit, interval;
     int keep_going, workers;
-    if (!PyArg_ParseTuple(args, "iOLLdpOdL", &workers, &inits, &max_states, &max_depth,
-                          &time_limit, &keep_going, &progress, &interval, &max_memory))
+    Py_ssize_t block = BLOCK, min_parallel = MINPAR;
+    if (!PyArg_ParseTuple(args, "iOLLdpOdL|nn", &workers, &inits, &max_states, &max_depth,
+                          &time_limit, &keep_going, &progress, &interval, &max_memory, &block,
+                          &min_parallel))
         return NULL;
+    if (block < 1 || block > BLOCK || min_parallel < 1) {
+        PyErr_SetString(PyExc_ValueError, "core: block must be 1 to 32768, min_parallel >= 1");
+        return NULL;
+    }
     if (workers < 1 || workers > MAXWORKERS) {
         PyErr_Format(PyExc_ValueError, "core: workers must be 1 to %d", MAXWORKERS);
         return NULL;
@@ -1341,9 +1349,9 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
             goto error;
         }
         /* 1. expand */
-        uint64_t bend = level_end - head > BLOCK ? head + BLOCK : level_end;
+        uint64_t bend = level_end - head > (uint64_t)block ? head + (uint64_t)block : level_end;
         uint64_t nb = bend - head;
-        P->T = nb >= MINPAR ? workers : 1;
+        P->T = nb >= (uint64_t)min_parallel ? workers : 1;
         for (int p = 0; p < NPART; p++) P->owner[p] = (uint8_t)(p % P->T);
         for (int t = 0; t < P->T; t++) {
             Worker *w = &P->w[t];

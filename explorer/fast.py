@@ -9,7 +9,6 @@ ordinals the core keeps, so they are the model's own steps.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Collection
 from typing import Any
@@ -40,6 +39,9 @@ def unavailable_reason(model: Any, *, record_graph: bool = False) -> str | None:
 
 
 MAX_WORKERS = 16 if _fastcore is None else int(_fastcore.MAX_WORKERS)
+# (states per block, smallest block run on threads) of the parallel search; None: the core's
+# defaults (32768, 512). Tests shrink them to cross block boundaries on small state spaces.
+PARALLEL_BLOCK: tuple[int, int] | None = None
 
 
 def check_workers(workers: object) -> None:
@@ -100,8 +102,7 @@ def explore_fast(
     def opt(v: float | None) -> float:
         return -1 if v is None else v
 
-    run = core.run if workers == 1 else functools.partial(core.run_parallel, workers)
-    raw = run(
+    args = (
         inits,
         opt(limits.max_states),
         opt(limits.max_depth),
@@ -111,6 +112,10 @@ def explore_fast(
         progress_interval,
         opt(max_memory),
     )
+    if workers == 1:
+        raw = core.run(*args)
+    else:
+        raw = core.run_parallel(workers, *args, *(PARALLEL_BLOCK or ()))
     stop_reason: str | None = raw["stop_reason"]
     found = {names[b]: idx for b, idx in raw["found"].items()}
     distinct = raw["distinct"]
