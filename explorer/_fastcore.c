@@ -816,8 +816,9 @@ error:
  * states of one level, each block in three steps:
  *   1. expand (parallel): thread t takes a contiguous slice of the block and writes every
  *      successor, canonicalised, with its hash, parent and ordinal to its own buffer. The
- *      caches are read-only meanwhile (tl_frozen): a miss stops the thread at that state, the
- *      main thread fills the caches for it with the GIL, and the thread resumes there;
+ *      caches are read-only meanwhile (tl_frozen): a state whose step is not cached yet is
+ *      left out and listed; then the main thread expands those with the GIL (asking Python,
+ *      filling the caches) and splices their successors in where they belong (par_fill);
  *   2. insert (parallel): the state set is split into NPART partitions by the top hash bits;
  *      thread t owns partitions p with p % T == t and inserts their candidates in block order
  *      (producer by producer, each in order), so the first occurrence of a state is the one
@@ -857,7 +858,6 @@ typedef struct {
     NewRef *news; size_t nnews, news_cap;
     /* commit: range of order[] to write */
     size_t c_lo, c_hi;
-    double cpu;                 /* thread CPU seconds of the last step (RAFTCHECK_PAR_DEBUG) */
 } Worker;
 
 typedef struct {
@@ -1110,29 +1110,17 @@ static void par_commit(Par *P, int t) {
 
 typedef struct { Par *P; int t; void (*fn)(Par *, int); } ThreadArg;
 
-static double thread_cpu(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void par_call(Par *P, int t, void (*fn)(Par *, int)) {
-    double t0 = thread_cpu();
-    fn(P, t);
-    P->w[t].cpu = thread_cpu() - t0;
-}
-
 static void *par_thread(void *arg) {
     ThreadArg *a = arg;
     tl_frozen = 1;
-    par_call(a->P, a->t, a->fn);
+    a->fn(a->P, a->t);
     return NULL;
 }
 
 /* Run fn(P, t) for t < P->T: on threads, frozen, without the GIL (the caller released it);
  * with one thread, on the caller's thread as it is. */
 static void par_each(Par *P, void (*fn)(Par *, int)) {
-    if (P->T == 1) { par_call(P, 0, fn); return; }
+    if (P->T == 1) { fn(P, 0); return; }
     pthread_t th[MAXWORKERS];
     ThreadArg args[MAXWORKERS];
     int started[MAXWORKERS] = {0};
@@ -1142,8 +1130,8 @@ static void par_each(Par *P, void (*fn)(Par *, int)) {
     }
     int was = tl_frozen;
     tl_frozen = 1;
-    par_call(P, 0, fn);
-    for (int t = 1; t < P->T; t++) if (!started[t]) par_call(P, t, fn);   /* no thread: do it here */
+    fn(P, 0);
+    for (int t = 1; t < P->T; t++) if (!started[t]) fn(P, t);   /* no thread: do it here */
     tl_frozen = was;
     for (int t = 1; t < P->T; t++) if (started[t]) pthread_join(th[t], NULL);
 }
@@ -1224,12 +1212,6 @@ static int par_reserve(Core *c, uint64_t more) {
     return 0;
 }
 
-static void dbg_cpu(const Par *P, double *acc) {
-    double mx = 0, sum = 0;
-    for (int t = 0; t < P->T; t++) { sum += P->w[t].cpu; if (P->w[t].cpu > mx) mx = P->w[t].cpu; }
-    acc[0] += mx; acc[1] += sum;
-}
-
 /* run_parallel(workers, inits, max_states, max_depth, time_limit, keep_going, progress,
  * interval, max_memory[, block, min_parallel]): as run, on `workers` threads; the same result
  * on a fresh core. `block` (states per block, default BLOCK) and `min_parallel` (smaller blocks
@@ -1258,9 +1240,6 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
     }
     const double start = now_s();
     double last_report = start;
-    double dbg_t[4] = {0}, dbg_c[3][2] = {{0}};
-    long dbg_blocks = 0, dbg_rounds = 0;
-    double dbg_miss = 0, dbg_small = 0;
     const int W = c->W;
     int64_t found[32];
     long long kind_counts[NKINDS] = {0};
@@ -1361,25 +1340,16 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
             memset(w->kinds, 0, sizeof w->kinds);
             memset(w->pcount, 0, sizeof w->pcount);
         }
-        double t0 = now_s();
-        dbg_rounds++;
         par_each_nogil(P, par_expand);
-        dbg_cpu(P, dbg_c[0]);
-        if (P->T == 1) dbg_small += P->w[0].cpu;
         for (int t = 0; t < P->T; t++) {
             Worker *w = &P->w[t];
             if (w->oom) { PyErr_NoMemory(); goto error; }
             if (w->miss) goto error;   /* not frozen: a Python error is set */
             if (!w->nmissed) continue;
-            double tm = now_s();
             if (par_fill(P, t, tmp_succ, tmp_kinds) < 0) goto error;
-            dbg_miss += now_s() - tm;
         }
-        double t1 = now_s(); dbg_t[0] += t1 - t0;
         /* 2. insert */
         par_each_nogil(P, par_insert);
-        dbg_cpu(P, dbg_c[1]);
-        double t2 = now_s(); dbg_t[1] += t2 - t1;
         for (int t = 0; t < P->T; t++) if (P->w[t].oom) { PyErr_NoMemory(); goto error; }
         /* 3a. commit in block order: merge the owners' lists, number, check, stop */
         size_t nnew = 0;
@@ -1421,17 +1391,14 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
             }
         }
         /* 3b. write the accepted states */
-        double t3 = now_s(); dbg_t[2] += t3 - t2;
         if (par_reserve(c, accepted) < 0) goto error;
         for (int t = 0; t < P->T; t++) {
             P->w[t].c_lo = accepted * (size_t)t / (size_t)P->T;
             P->w[t].c_hi = accepted * (size_t)(t + 1) / (size_t)P->T;
         }
         par_each_nogil(P, par_commit);
-        dbg_cpu(P, dbg_c[2]);
         c->arena_len += accepted;
         c->count += accepted;
-        dbg_t[3] += now_s() - t3; dbg_blocks++;
         if (!cut) {
             for (int t = 0; t < P->T; t++) {
                 transitions += P->w[t].transitions;
@@ -1452,14 +1419,6 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
         stop = 1;
     }
     free(tmp_succ);
-    if (getenv("RAFTCHECK_PAR_DEBUG"))
-        fprintf(stderr, "blocks %ld rounds %ld expand %.3f insert %.3f merge %.3f commit %.3f\n",
-                dbg_blocks, dbg_rounds, dbg_t[0], dbg_t[1], dbg_t[2], dbg_t[3]);
-    if (getenv("RAFTCHECK_PAR_DEBUG"))
-        fprintf(stderr, "miss fill %.3f small blocks %.3f\n", dbg_miss, dbg_small);
-    if (getenv("RAFTCHECK_PAR_DEBUG"))
-        fprintf(stderr, "cpu max/sum expand %.3f/%.3f insert %.3f/%.3f commit %.3f/%.3f\n",
-                dbg_c[0][0], dbg_c[0][1], dbg_c[1][0], dbg_c[1][1], dbg_c[2][0], dbg_c[2][1]);
     size_t bytes = par_bytes(c, P);
     par_free(P);
     PyObject *found_d = PyDict_New();
