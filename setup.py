@@ -11,7 +11,9 @@ setup(
         Extension(
             "explorer._fastcore",
             ["explorer/_fastcore.c"],
-            extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+            extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
+                                "-pthread"],
+            extra_link_args=["-pthread"],
             optional=True,
         )
     ]

@@ -21,6 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <signal.h>
+#include <pthread.h>
+
+/* Set in a thread that expands states while the search runs in parallel (explore --workers):
+ * there the caches are read-only, and a look-up that would have to ask Python (or raise a
+ * Python error) fails quietly instead: the main thread then redoes that state with the GIL. */
+static _Thread_local int tl_frozen;
+#define FROZEN_FAIL(ret) do { if (tl_frozen) return (ret); } while (0)
 
 #define EMPTY 0xFFFFFFFFu
 #define RES_NONE (-1)    /* not enabled (or breaks the term bound) */
@@ -179,6 +186,7 @@ static int fill_ivec(Core *c, IVec *v, const char *method) {
 }
 
 static inline int term_of(Core *c, uint32_t nix, int32_t *out) {
+    if (nix >= c->term.len) FROZEN_FAIL(-1);
     if (nix >= c->term.len && fill_ivec(c, &c->term, "node_terms") < 0) return -1;
     if (nix >= c->term.len) { PyErr_SetString(PyExc_IndexError, "core: unknown node id"); return -1; }
     *out = c->term.v[nix];
@@ -186,6 +194,7 @@ static inline int term_of(Core *c, uint32_t nix, int32_t *out) {
 }
 
 static inline int msg_to_of(Core *c, uint32_t mid, int32_t *out) {
+    if (mid >= c->msg_to.len) FROZEN_FAIL(-1);
     if (mid >= c->msg_to.len && fill_ivec(c, &c->msg_to, "msg_to") < 0) return -1;
     if (mid >= c->msg_to.len) { PyErr_SetString(PyExc_IndexError, "core: unknown message id"); return -1; }
     *out = c->msg_to.v[mid];
@@ -194,6 +203,7 @@ static inline int msg_to_of(Core *c, uint32_t mid, int32_t *out) {
 
 static Local *local_of(Core *c, uint32_t nix, int i) {
     size_t slot = (size_t)nix * (size_t)c->n + (size_t)i;
+    if (slot >= c->local_cap) FROZEN_FAIL(NULL);
     if (slot >= c->local_cap) {
         size_t cap = c->local_cap ? c->local_cap : 4096;
         while (cap <= slot) cap *= 2;
@@ -204,6 +214,7 @@ static Local *local_of(Core *c, uint32_t nix, int i) {
     }
     Local *L = &c->local[slot];
     if (L->done) return L;
+    FROZEN_FAIL(NULL);
     PyObject *r = PyObject_CallMethod(c->tables, "local", "ni", (Py_ssize_t)nix, i + 1);
     if (!r) return NULL;
     if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 6) {
@@ -260,6 +271,7 @@ static inline int cached_pair(Core *c, Map *m, const char *method, uint32_t a, u
                               int32_t *out) {
     uint64_t key = ((uint64_t)a << 32) | b;
     if (map_get(m, key, out)) return 0;
+    FROZEN_FAIL(-1);
     if (call_int(c, method, (long)a, (long)b, out) < 0) return -1;
     return map_put(m, key, *out);
 }
@@ -267,6 +279,7 @@ static inline int cached_pair(Core *c, Map *m, const char *method, uint32_t a, u
 static inline int deliver_of(Core *c, uint32_t nix, uint32_t mid, int32_t *out) {
     uint64_t key = ((uint64_t)nix << 32) | mid;
     if (map_get(&c->deliver, key, out)) return 0;
+    FROZEN_FAIL(-1);
     PyObject *r = PyObject_CallMethod(c->tables, "deliver", "nn", (Py_ssize_t)nix, (Py_ssize_t)mid);
     if (!r) return -1;
     int32_t res = push_result(c, r);
@@ -371,6 +384,7 @@ static int successors(Core *c, const uint32_t *st, uint32_t *out, uint8_t *kinds
                 for (int t = 0; t < L->ntr; t++) {
                     int32_t res = c->pool.v[L->tr_off + 2 * t + 1];
                     if (res < 0) {
+                        FROZEN_FAIL(-1);
                         PyErr_SetString(PyExc_RuntimeError, "core: disabled transfer result");
                         return -1;
                     }
@@ -380,6 +394,7 @@ static int successors(Core *c, const uint32_t *st, uint32_t *out, uint8_t *kinds
             }
             if (budgets[B_APPEND] > 0 && n - 1 <= room) {
                 if (L->append < 0) {
+                    FROZEN_FAIL(-1);
                     PyErr_SetString(PyExc_RuntimeError, "core: disabled append result");
                     return -1;
                 }
@@ -439,6 +454,7 @@ static int successors(Core *c, const uint32_t *st, uint32_t *out, uint8_t *kinds
     }
     return k;
 overflow:
+    FROZEN_FAIL(-1);
     PyErr_SetString(PyExc_RuntimeError, "core: too many successors");
     return -1;
 #undef EMIT
@@ -455,6 +471,7 @@ static int plan_of(Core *c, const uint32_t *st, int32_t *out) {
         if (!map_get(&c->canon_plan, probe, &off)) break;
         if (memcmp(c->plans.v + off, st, (size_t)c->n * 4) == 0) { *out = off; return 0; }
     }
+    FROZEN_FAIL(-1);
     PyObject *key = PyTuple_New(c->n);
     if (!key) return -1;
     for (int i = 0; i < c->n; i++) PyTuple_SET_ITEM(key, i, PyLong_FromUnsignedLong(st[i]));
@@ -857,6 +874,638 @@ error:
     return NULL;
 }
 
+/* ---- parallel search (explore --workers N) ---------------------------------------------------
+ *
+ * Block-synchronous breadth-first search. The frontier is expanded in blocks of at most BLOCK
+ * states of one level, each block in three steps:
+ *   1. expand (parallel): thread t takes a contiguous slice of the block and writes every
+ *      successor, canonicalised, with its hash, parent and ordinal to its own buffer. The
+ *      caches are read-only meanwhile (tl_frozen): a state whose step is not cached yet is
+ *      left out and listed; then the main thread expands those with the GIL (asking Python,
+ *      filling the caches) and splices their successors in where they belong (par_fill);
+ *   2. insert (parallel): the state set is split into NPART partitions by the top hash bits;
+ *      thread t owns partitions p with p % T == t and inserts their candidates in block order
+ *      (producer by producer, each in order), so the first occurrence of a state is the one
+ *      the serial search would keep. New candidates are listed per owner, in block order;
+ *   3. commit: the main thread merges the owners' lists in block order, numbers the new states
+ *      and applies the serial search's stops (invariant flags, state limit) state by state;
+ *      then the threads copy the new states to the arena and point the set at them.
+ * The arena, parent links and ordinals are therefore exactly those of the serial search, and so
+ * are counts, depth, verdicts and traces. Limits, Ctrl-C, the memory budget and progress are
+ * checked between blocks by the main thread. */
+#define MAXWORKERS 16
+#define NPART 64
+#define BLOCK 32768
+#define MINPAR 512          /* smaller blocks are expanded by the main thread alone */
+#define TAG 0x80000000u     /* an exact-set entry naming a candidate of the current block */
+#define REF_Q(r) (((r) >> 27) & 15u)
+#define REF_I(r) ((r) & 0x7FFFFFFu)
+
+typedef struct { uint32_t *t32; uint64_t *t64; size_t cap, len; } Part;
+
+typedef struct { uint32_t ref, slot; } NewRef;
+
+typedef struct { uint64_t head; size_t off, ns; } Missed;
+
+typedef struct {
+    /* candidates of this producer in the current block */
+    uint32_t *words; uint64_t *hash; uint64_t *parent; uint16_t *ord; uint8_t *kind;
+    size_t len, cap;
+    uint64_t lo, hi, pos;       /* slice of the block, next state to expand */
+    int miss, oom;
+    long long transitions, kinds[NKINDS];
+    /* states this thread could not expand from the caches */
+    Missed *missed; size_t nmissed, missed_cap;
+    size_t pcount[NPART];       /* candidates per partition */
+    uint32_t *succ; uint8_t *skinds;
+    /* owner side: new candidates of this thread's partitions, in block order */
+    NewRef *news; size_t nnews, news_cap;
+    /* commit: range of order[] to write */
+    size_t c_lo, c_hi;
+} Worker;
+
+typedef struct {
+    Core *c;
+    int T;                      /* threads in this step */
+    uint8_t owner[NPART];       /* the thread that inserts into each partition */
+    Worker w[MAXWORKERS];
+    Worker side;                /* successors of left-out states, expanded by the main thread */
+    Part part[NPART];
+    NewRef *order; size_t order_cap;   /* accepted new candidates, in block order */
+    uint64_t first;             /* index of order[0] */
+} Par;
+
+static inline size_t part_of(uint64_t h) { return (size_t)(h >> 58); }
+static inline size_t slot_of(uint64_t h, size_t mask) { return (size_t)(h >> 1) & mask; }
+
+static inline const uint32_t *cand_words(Par *P, uint32_t ref) {
+    return P->w[REF_Q(ref)].words + (size_t)REF_I(ref) * (size_t)P->c->W;
+}
+
+static int cand_reserve(Worker *w, size_t need, int W) {
+    if (need <= w->cap) return 0;
+    size_t cap = w->cap ? w->cap : 4096;
+    while (cap < need) cap *= 2;
+    uint32_t *a = realloc(w->words, cap * (size_t)W * 4);
+    if (a) w->words = a;
+    uint64_t *h = realloc(w->hash, cap * 8);
+    if (h) w->hash = h;
+    uint64_t *p = realloc(w->parent, cap * 8);
+    if (p) w->parent = p;
+    uint16_t *o = realloc(w->ord, cap * 2);
+    if (o) w->ord = o;
+    uint8_t *k = realloc(w->kind, cap);
+    if (k) w->kind = k;
+    if (!a || !h || !p || !o || !k) return -1;
+    w->cap = cap;
+    return 0;
+}
+
+/* Append the `ns` successors of `head` (canonical) as candidates; -1 out of memory. */
+static int cand_append(Worker *w, uint64_t head, const uint32_t *succ, const uint8_t *kinds,
+                       int ns, int W) {
+    if (cand_reserve(w, w->len + (size_t)ns, W) < 0) return -1;
+    for (int s = 0; s < ns; s++) {
+        size_t i = w->len + (size_t)s;
+        const uint32_t *nxt = succ + (size_t)s * W;
+        memcpy(w->words + i * (size_t)W, nxt, (size_t)W * 4);
+        w->hash[i] = hash_state(nxt, W);
+        w->pcount[part_of(w->hash[i])]++;
+        w->parent[i] = head;
+        w->ord[i] = (uint16_t)s;
+        w->kind[i] = kinds[s];
+        w->kinds[kinds[s]]++;
+    }
+    w->len += (size_t)ns;
+    w->transitions += ns;
+    return 0;
+}
+
+static void cand_move(Worker *d, size_t to, const Worker *s, size_t from, size_t cnt, int W) {
+    memmove(d->words + to * (size_t)W, s->words + from * (size_t)W, cnt * (size_t)W * 4);
+    memmove(d->hash + to, s->hash + from, cnt * 8);
+    memmove(d->parent + to, s->parent + from, cnt * 8);
+    memmove(d->ord + to, s->ord + from, cnt * 2);
+    memmove(d->kind + to, s->kind + from, cnt);
+}
+
+/* Step 1 for one thread: expand its slice. A state the caches cannot expand yet is left out
+ * and listed (with where its successors belong); the main thread expands those with the GIL
+ * and splices them in (par_fill). */
+static void par_expand(Par *P, int t) {
+    Core *c = P->c;
+    Worker *w = &P->w[t];
+    const int W = c->W;
+    uint32_t cur[MAXW];
+    for (; w->pos < w->hi; w->pos++) {
+        memcpy(cur, state_at(c, w->pos), (size_t)W * 4);
+        int ns = successors(c, cur, w->succ, w->skinds);
+        for (int s = 0; s < ns; s++)
+            if (c->symmetry && canonicalise(c, w->succ + (size_t)s * W) < 0) { ns = -1; break; }
+        if (ns < 0) {
+            if (!tl_frozen) { w->miss = 1; return; }   /* a Python error is set */
+            if (w->nmissed == w->missed_cap) {
+                size_t cap = w->missed_cap ? w->missed_cap * 2 : 256;
+                Missed *m = realloc(w->missed, cap * sizeof(Missed));
+                if (!m) { w->oom = 1; return; }
+                w->missed = m; w->missed_cap = cap;
+            }
+            w->missed[w->nmissed].head = w->pos;
+            w->missed[w->nmissed].off = w->len;
+            w->nmissed++;
+            continue;
+        }
+        if (cand_append(w, w->pos, w->succ, w->skinds, ns, W) < 0) { w->oom = 1; return; }
+    }
+}
+
+/* With the GIL: expand the states thread t left out (filling the caches from Python) and put
+ * their successors where they belong in its buffer. 0, or -1 with a Python error. */
+static int par_fill(Par *P, int t, uint32_t *succ, uint8_t *kinds) {
+    Core *c = P->c;
+    Worker *w = &P->w[t], *side = &P->side;
+    const int W = c->W;
+    uint32_t cur[MAXW];
+    side->len = 0; side->transitions = 0;
+    memset(side->kinds, 0, sizeof side->kinds);
+    memset(side->pcount, 0, sizeof side->pcount);
+    for (size_t m = 0; m < w->nmissed; m++) {
+        memcpy(cur, state_at(c, w->missed[m].head), (size_t)W * 4);
+        int ns = successors(c, cur, succ, kinds);
+        if (ns < 0) return -1;
+        for (int s = 0; s < ns; s++)
+            if (c->symmetry && canonicalise(c, succ + (size_t)s * W) < 0) return -1;
+        if (cand_append(side, w->missed[m].head, succ, kinds, ns, W) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        w->missed[m].ns = (size_t)ns;
+    }
+    if (cand_reserve(w, w->len + side->len, W) < 0) { PyErr_NoMemory(); return -1; }
+    size_t shift = side->len;   /* successors of missed states m..end */
+    for (size_t m = w->nmissed; m-- > 0;) {
+        size_t off = w->missed[m].off, end = m + 1 < w->nmissed ? w->missed[m + 1].off : w->len;
+        cand_move(w, off + shift, w, off, end - off, W);
+        shift -= w->missed[m].ns;
+        cand_move(w, off + shift, side, shift, w->missed[m].ns, W);
+    }
+    w->len += side->len;
+    w->transitions += side->transitions;
+    for (int k = 0; k < NKINDS; k++) w->kinds[k] += side->kinds[k];
+    for (int p = 0; p < NPART; p++) w->pcount[p] += side->pcount[p];
+    w->nmissed = 0;
+    return 0;
+}
+
+static int part_alloc(Part *p, size_t cap, int fp) {
+    p->cap = cap;
+    if (fp) p->t64 = calloc(cap, 8);
+    else p->t32 = calloc(cap, 4);
+    return (fp ? (void *)p->t64 : (void *)p->t32) ? 0 : -1;
+}
+
+/* Make room for `need` more entries; every exact entry is an arena index here. */
+static int part_grow(Core *c, Part *p, size_t need) {
+    if ((p->len + need) * 2 <= p->cap) return 0;
+    size_t cap = p->cap;
+    while ((p->len + need) * 2 > cap) cap *= 2;
+    size_t mask = cap - 1;
+    if (c->fp_mode) {
+        uint64_t *t = calloc(cap, 8);
+        if (!t) return -1;
+        for (size_t j = 0; j < p->cap; j++) {
+            uint64_t f = p->t64[j];
+            if (!f) continue;
+            size_t i = slot_of(f, mask);
+            while (t[i]) i = (i + 1) & mask;
+            t[i] = f;
+        }
+        free(p->t64); p->t64 = t;
+    } else {
+        uint32_t *t = calloc(cap, 4);
+        if (!t) return -1;
+        for (size_t j = 0; j < p->cap; j++) {
+            uint32_t e = p->t32[j];
+            if (!e) continue;
+            size_t i = slot_of(hash_state(state_at(c, e - 1), c->W), mask);
+            while (t[i]) i = (i + 1) & mask;
+            t[i] = e;
+        }
+        free(p->t32); p->t32 = t;
+    }
+    p->cap = cap;
+    return 0;
+}
+
+/* Step 2 for one thread: insert the candidates of the partitions it owns, in block order. */
+static void par_insert(Par *P, int t) {
+    Core *c = P->c;
+    const int T = P->T, W = c->W;
+    Worker *me = &P->w[t];
+    const uint8_t *owner = P->owner;
+    me->nnews = 0;
+    size_t total = 0;
+    for (size_t p = (size_t)t; p < NPART; p += (size_t)T) {
+        size_t need = 0;
+        for (int q = 0; q < T; q++) need += P->w[q].pcount[p];
+        if (part_grow(c, &P->part[p], need) < 0) { me->oom = 1; return; }
+        total += need;
+    }
+    if (total > me->news_cap) {
+        NewRef *n = realloc(me->news, total * sizeof(NewRef));
+        if (!n) { me->oom = 1; return; }
+        me->news = n; me->news_cap = total;
+    }
+    for (int q = 0; q < T; q++) {
+        const Worker *w = &P->w[q];
+        for (size_t i = 0; i < w->len; i++) {
+            uint64_t h = w->hash[i];
+            size_t p = part_of(h);
+            if (owner[p] != t) continue;
+            Part *pt = &P->part[p];
+            size_t mask = pt->cap - 1, s = slot_of(h, mask);
+            uint32_t ref = ((uint32_t)q << 27) | (uint32_t)i;
+            if (c->fp_mode) {
+                int seen = 0;
+                while (pt->t64[s]) {
+                    if (pt->t64[s] == h) { seen = 1; break; }
+                    s = (s + 1) & mask;
+                }
+                if (seen) continue;
+                pt->t64[s] = h;
+            } else {
+                const uint32_t *st = w->words + i * (size_t)W;
+                int seen = 0;
+                uint32_t e;
+                while ((e = pt->t32[s])) {
+                    const uint32_t *other = (e & TAG) ? cand_words(P, e & ~TAG)
+                                                      : state_at(c, e - 1);
+                    if (memcmp(other, st, (size_t)W * 4) == 0) { seen = 1; break; }
+                    s = (s + 1) & mask;
+                }
+                if (seen) continue;
+                pt->t32[s] = TAG | ref;
+            }
+            pt->len++;
+            me->news[me->nnews].ref = ref;
+            me->news[me->nnews].slot = (uint32_t)s;
+            me->nnews++;
+        }
+    }
+}
+
+/* Step 3b for one thread: write its share of the accepted new states. */
+static void par_commit(Par *P, int t) {
+    Core *c = P->c;
+    const int W = c->W;
+    Worker *me = &P->w[t];
+    for (size_t k = me->c_lo; k < me->c_hi; k++) {
+        NewRef nr = P->order[k];
+        const Worker *w = &P->w[REF_Q(nr.ref)];
+        size_t i = REF_I(nr.ref);
+        uint64_t idx = P->first + k;
+        memcpy(c->arena + (size_t)(idx - c->base) * (size_t)W, w->words + i * (size_t)W,
+               (size_t)W * 4);
+        c->parent[idx] = (uint32_t)w->parent[i];
+        c->ord[idx] = w->ord[i];
+        if (!c->fp_mode) P->part[part_of(w->hash[i])].t32[nr.slot] = (uint32_t)(idx + 1);
+    }
+}
+
+typedef struct { Par *P; int t; void (*fn)(Par *, int); } ThreadArg;
+
+static void *par_thread(void *arg) {
+    ThreadArg *a = arg;
+    tl_frozen = 1;
+    a->fn(a->P, a->t);
+    return NULL;
+}
+
+/* Run fn(P, t) for t < P->T: on threads, frozen, without the GIL (the caller released it);
+ * with one thread, on the caller's thread as it is. */
+static void par_each(Par *P, void (*fn)(Par *, int)) {
+    if (P->T == 1) { fn(P, 0); return; }
+    pthread_t th[MAXWORKERS];
+    ThreadArg args[MAXWORKERS];
+    int started[MAXWORKERS] = {0};
+    for (int t = 1; t < P->T; t++) {
+        args[t].P = P; args[t].t = t; args[t].fn = fn;
+        started[t] = pthread_create(&th[t], NULL, par_thread, &args[t]) == 0;
+    }
+    int was = tl_frozen;
+    tl_frozen = 1;
+    fn(P, 0);
+    for (int t = 1; t < P->T; t++) if (!started[t]) fn(P, t);   /* no thread: do it here */
+    tl_frozen = was;
+    for (int t = 1; t < P->T; t++) if (started[t]) pthread_join(th[t], NULL);
+}
+
+static void par_each_nogil(Par *P, void (*fn)(Par *, int)) {
+    if (P->T == 1) { par_each(P, fn); return; }
+    Py_BEGIN_ALLOW_THREADS
+    par_each(P, fn);
+    Py_END_ALLOW_THREADS
+}
+
+static size_t par_bytes(const Core *c, const Par *P) {
+    size_t b = core_bytes(c) + P->order_cap * sizeof(NewRef);
+    for (int p = 0; p < NPART; p++) b += P->part[p].cap * (c->fp_mode ? 8 : 4);
+    for (int t = 0; t < MAXWORKERS; t++)
+        b += P->w[t].cap * ((size_t)c->W * 4 + 19) + P->w[t].news_cap * sizeof(NewRef);
+    return b;
+}
+
+static void par_free(Par *P) {
+    for (int p = 0; p < NPART; p++) { free(P->part[p].t32); free(P->part[p].t64); }
+    for (int t = 0; t < MAXWORKERS; t++) {
+        Worker *w = &P->w[t];
+        free(w->words); free(w->hash); free(w->parent); free(w->ord); free(w->kind);
+        free(w->succ); free(w->skinds); free(w->news); free(w->missed);
+    }
+    free(P->side.words); free(P->side.hash); free(P->side.parent); free(P->side.ord);
+    free(P->side.kind);
+    free(P->order);
+    free(P);
+}
+
+/* Insert one state on the main thread (initial states); 1 new, 0 seen, -1 error. */
+static int par_insert_one(Par *P, const uint32_t *st) {
+    Core *c = P->c;
+    uint64_t h = hash_state(st, c->W);
+    Part *pt = &P->part[part_of(h)];
+    if (part_grow(c, pt, 1) < 0) { PyErr_NoMemory(); return -1; }
+    size_t mask = pt->cap - 1, s = slot_of(h, mask);
+    if (c->fp_mode) {
+        while (pt->t64[s]) {
+            if (pt->t64[s] == h) return 0;
+            s = (s + 1) & mask;
+        }
+    } else {
+        while (pt->t32[s]) {
+            if (memcmp(state_at(c, pt->t32[s] - 1), st, (size_t)c->W * 4) == 0) return 0;
+            s = (s + 1) & mask;
+        }
+    }
+    if (arena_push(c, st, NO_PARENT, 0) < 0) return -1;
+    if (c->fp_mode) pt->t64[s] = h;
+    else pt->t32[s] = (uint32_t)c->count;
+    pt->len++;
+    return 1;
+}
+
+static int par_reserve(Core *c, uint64_t more) {
+    size_t need = c->arena_len + (size_t)more;
+    if (need > c->arena_cap) {
+        size_t cap = c->arena_cap ? c->arena_cap : 1 << 16;
+        while (cap < need) cap *= 2;
+        uint32_t *a = realloc(c->arena, cap * (size_t)c->W * 4);
+        if (!a) { PyErr_NoMemory(); return -1; }
+        c->arena = a; c->arena_cap = cap;
+    }
+    need = (size_t)(c->count + more);
+    if (need > c->pcap) {
+        size_t cap = c->pcap ? c->pcap : 1 << 16;
+        while (cap < need) cap *= 2;
+        uint32_t *p = realloc(c->parent, cap * 4);
+        if (!p) { PyErr_NoMemory(); return -1; }
+        c->parent = p;
+        uint16_t *o = realloc(c->ord, cap * 2);
+        if (!o) { PyErr_NoMemory(); return -1; }
+        c->ord = o; c->pcap = cap;
+    }
+    return 0;
+}
+
+/* run_parallel(workers, inits, max_states, max_depth, time_limit, keep_going, progress,
+ * interval, max_memory[, block, min_parallel]): as run, on `workers` threads; the same result
+ * on a fresh core. `block` (states per block, default BLOCK) and `min_parallel` (smaller blocks
+ * run on the main thread alone, default MINPAR) are for tests. */
+static PyObject *Core_run_parallel(Core *c, PyObject *args) {
+    PyObject *inits, *progress;
+    long long max_states, max_depth, max_memory;
+    double time_limit, interval;
+    int keep_going, workers;
+    Py_ssize_t block = BLOCK, min_parallel = MINPAR;
+    if (!PyArg_ParseTuple(args, "iOLLdpOdL|nn", &workers, &inits, &max_states, &max_depth,
+                          &time_limit, &keep_going, &progress, &interval, &max_memory, &block,
+                          &min_parallel))
+        return NULL;
+    if (block < 1 || block > BLOCK || min_parallel < 1) {
+        PyErr_SetString(PyExc_ValueError, "core: block must be 1 to 32768, min_parallel >= 1");
+        return NULL;
+    }
+    if (workers < 1 || workers > MAXWORKERS) {
+        PyErr_Format(PyExc_ValueError, "core: workers must be 1 to %d", MAXWORKERS);
+        return NULL;
+    }
+    if (c->count || c->tcap) {
+        PyErr_SetString(PyExc_ValueError, "core: run_parallel needs a core that has not run");
+        return NULL;
+    }
+    const double start = now_s();
+    double last_report = start;
+    const int W = c->W;
+    int64_t found[32];
+    long long kind_counts[NKINDS] = {0};
+    int nfound = 0;
+    const char *stop_reason = NULL;
+    char reason_buf[96];
+    uint32_t st[MAXW];
+    uint32_t *tmp_succ = NULL;
+    uint8_t tmp_kinds[MAXSUCC];
+    Par *P = calloc(1, sizeof(Par));
+    if (!P) return PyErr_NoMemory();
+    P->c = c;
+    for (int j = 0; j < 32; j++) found[j] = -1;
+    for (int p = 0; p < NPART; p++)
+        if (part_alloc(&P->part[p], 1 << 10, c->fp_mode) < 0) { PyErr_NoMemory(); goto error; }
+    tmp_succ = malloc((size_t)MAXSUCC * (size_t)W * 4);
+    if (!tmp_succ) { PyErr_NoMemory(); goto error; }
+    for (int t = 0; t < workers; t++) {
+        P->w[t].succ = malloc((size_t)MAXSUCC * (size_t)W * 4);
+        P->w[t].skinds = malloc(MAXSUCC);
+        if (!P->w[t].succ || !P->w[t].skinds) { PyErr_NoMemory(); goto error; }
+    }
+    PyObject *seq = PySequence_Fast(inits, "core: inits must be a list");
+    if (!seq) goto error;
+    for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(seq); j++) {
+        if (to_words(c, PySequence_Fast_GET_ITEM(seq, j), st) < 0) { Py_DECREF(seq); goto error; }
+        if (c->symmetry && canonicalise(c, st) < 0) { Py_DECREF(seq); goto error; }
+        int r = par_insert_one(P, st);
+        if (r < 0) { Py_DECREF(seq); goto error; }
+        if (r == 0) continue;
+        int32_t f;
+        if (flags_of(c, st[c->hp], &f) < 0) { Py_DECREF(seq); goto error; }
+        for (int b = 0; b < c->nnames; b++)
+            if (((f >> b) & 1) && found[b] < 0) { found[b] = (int64_t)c->count - 1; nfound++; }
+    }
+    Py_DECREF(seq);
+
+    uint64_t head = 0, level_end = c->count;
+    long long depth = 0, max_depth_seen = 0, transitions = 0;
+    int stop = nfound > 0 && !keep_going;
+    while (head < c->count && !stop) {
+        if (head == level_end) {
+            depth++;
+            level_end = c->count;
+            if (max_depth >= 0 && depth >= max_depth) {
+                snprintf(reason_buf, sizeof reason_buf, "depth limit %lld reached", max_depth);
+                stop_reason = reason_buf;
+                break;
+            }
+        }
+        if (head) {
+            double now = now_s();
+            if (PyErr_CheckSignals() < 0) {
+                if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) goto error;
+                PyErr_Clear();
+                stop_reason = "interrupted";
+                break;
+            }
+            if (time_limit >= 0 && now - start >= time_limit) {
+                snprintf(reason_buf, sizeof reason_buf, "time limit %gs reached", time_limit);
+                stop_reason = reason_buf;
+                break;
+            }
+            if (max_memory >= 0 && (long long)par_bytes(c, P) >= max_memory) {
+                stop_reason = "memory budget reached";
+                break;
+            }
+            if (progress != Py_None && now - last_report >= interval) {
+                last_report = now;
+                PyObject *r = PyObject_CallFunction(progress, "KLKLd",
+                    (unsigned long long)c->count, transitions,
+                    (unsigned long long)(c->count - head), depth, now - start);
+                if (!r) {
+                    if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) goto error;
+                    PyErr_Clear();
+                    stop_reason = "interrupted";
+                    break;
+                }
+                Py_DECREF(r);
+            }
+            compact(c, head);
+        }
+        if (!c->fp_mode && c->count + (uint64_t)BLOCK * MAXSUCC >= TAG) {
+            PyErr_SetString(PyExc_OverflowError,
+                            "core: too many states for the parallel exact set (use fingerprints)");
+            goto error;
+        }
+        /* 1. expand */
+        uint64_t bend = level_end - head > (uint64_t)block ? head + (uint64_t)block : level_end;
+        uint64_t nb = bend - head;
+        P->T = nb >= (uint64_t)min_parallel ? workers : 1;
+        for (int p = 0; p < NPART; p++) P->owner[p] = (uint8_t)(p % P->T);
+        for (int t = 0; t < P->T; t++) {
+            Worker *w = &P->w[t];
+            w->lo = w->pos = head + nb * (uint64_t)t / (uint64_t)P->T;
+            w->hi = head + nb * (uint64_t)(t + 1) / (uint64_t)P->T;
+            w->len = 0; w->miss = 0; w->oom = 0; w->transitions = 0; w->nmissed = 0;
+            memset(w->kinds, 0, sizeof w->kinds);
+            memset(w->pcount, 0, sizeof w->pcount);
+        }
+        par_each_nogil(P, par_expand);
+        for (int t = 0; t < P->T; t++) {
+            Worker *w = &P->w[t];
+            if (w->oom) { PyErr_NoMemory(); goto error; }
+            if (w->miss) goto error;   /* not frozen: a Python error is set */
+            if (!w->nmissed) continue;
+            if (par_fill(P, t, tmp_succ, tmp_kinds) < 0) goto error;
+        }
+        /* 2. insert */
+        par_each_nogil(P, par_insert);
+        for (int t = 0; t < P->T; t++) if (P->w[t].oom) { PyErr_NoMemory(); goto error; }
+        /* 3a. commit in block order: merge the owners' lists, number, check, stop */
+        size_t nnew = 0;
+        for (int t = 0; t < P->T; t++) nnew += P->w[t].nnews;
+        if (nnew > P->order_cap) {
+            NewRef *o = realloc(P->order, nnew * sizeof(NewRef));
+            if (!o) { PyErr_NoMemory(); goto error; }
+            P->order = o; P->order_cap = nnew;
+        }
+        size_t ptr[MAXWORKERS] = {0}, accepted = 0;
+        P->first = c->count;
+        uint64_t cut_head = 0;
+        int cut = 0;
+        for (;;) {
+            int best = -1;
+            for (int t = 0; t < P->T; t++)
+                if (ptr[t] < P->w[t].nnews &&
+                    (best < 0 || P->w[t].news[ptr[t]].ref < P->w[best].news[ptr[best]].ref))
+                    best = t;
+            if (best < 0) break;
+            NewRef nr = P->w[best].news[ptr[best]++];
+            P->order[accepted++] = nr;
+            const Worker *w = &P->w[REF_Q(nr.ref)];
+            size_t i = REF_I(nr.ref);
+            uint64_t idx = P->first + accepted - 1;   /* count - 1 after the serial insert */
+            max_depth_seen = depth + 1;
+            int32_t f;
+            if (flags_of(c, w->words[i * (size_t)W + (size_t)c->hp], &f) < 0) goto error;
+            if (f) {
+                for (int b = 0; b < c->nnames; b++)
+                    if (((f >> b) & 1) && found[b] < 0) { found[b] = (int64_t)idx; nfound++; }
+                if (!keep_going || nfound == c->nnames) { cut = 1; cut_head = w->parent[i]; break; }
+            }
+            if (max_states >= 0 && (long long)(idx + 1) >= max_states) {
+                snprintf(reason_buf, sizeof reason_buf, "state limit %lld reached", max_states);
+                stop_reason = reason_buf;
+                cut = 1; cut_head = w->parent[i];
+                break;
+            }
+        }
+        /* 3b. write the accepted states */
+        if (par_reserve(c, accepted) < 0) goto error;
+        for (int t = 0; t < P->T; t++) {
+            P->w[t].c_lo = accepted * (size_t)t / (size_t)P->T;
+            P->w[t].c_hi = accepted * (size_t)(t + 1) / (size_t)P->T;
+        }
+        par_each_nogil(P, par_commit);
+        c->arena_len += accepted;
+        c->count += accepted;
+        if (!cut) {
+            for (int t = 0; t < P->T; t++) {
+                transitions += P->w[t].transitions;
+                for (int k = 0; k < NKINDS; k++) kind_counts[k] += P->w[t].kinds[k];
+            }
+            head = bend;
+            continue;
+        }
+        /* the serial search counts every successor of the state it stopped in */
+        for (int t = 0; t < P->T; t++) {
+            const Worker *w = &P->w[t];
+            for (size_t i = 0; i < w->len && w->parent[i] <= cut_head; i++) {
+                transitions++;
+                kind_counts[w->kind[i]]++;
+            }
+        }
+        head = cut_head + 1;
+        stop = 1;
+    }
+    free(tmp_succ);
+    size_t bytes = par_bytes(c, P);
+    par_free(P);
+    PyObject *found_d = PyDict_New();
+    PyObject *kinds_l = PyList_New(NKINDS);
+    if (!found_d || !kinds_l) { Py_XDECREF(found_d); Py_XDECREF(kinds_l); return NULL; }
+    for (int b = 0; b < c->nnames; b++) {
+        if (found[b] < 0) continue;
+        PyObject *k = PyLong_FromLong(b), *v = PyLong_FromLongLong(found[b]);
+        PyDict_SetItem(found_d, k, v);
+        Py_DECREF(k); Py_DECREF(v);
+    }
+    for (int j = 0; j < NKINDS; j++) PyList_SET_ITEM(kinds_l, j, PyLong_FromLongLong(kind_counts[j]));
+    return Py_BuildValue("{s:K,s:L,s:L,s:K,s:z,s:N,s:N,s:d,s:n,s:i}",
+        "distinct", (unsigned long long)c->count, "transitions", transitions,
+        "max_depth", max_depth_seen, "head", (unsigned long long)head,
+        "stop_reason", stop_reason, "found", found_d, "kinds", kinds_l,
+        "seconds", now_s() - start, "bytes", (Py_ssize_t)bytes, "workers", workers);
+error:
+    free(tmp_succ);
+    par_free(P);
+    return NULL;
+}
+
 /* path(idx) -> [ordinals from the initial state], initial index */
 static PyObject *Core_path(Core *c, PyObject *args) {
     unsigned long long idx;
@@ -1099,6 +1748,8 @@ static int Core_init(Core *c, PyObject *args, PyObject *kw) {
 
 static PyMethodDef Core_methods[] = {
     {"run", (PyCFunction)Core_run, METH_VARARGS, "Breadth-first search from the given states."},
+    {"run_parallel", (PyCFunction)Core_run_parallel, METH_VARARGS,
+     "As run, on several threads (the first argument): the same result."},
     {"path", (PyCFunction)Core_path, METH_VARARGS, "Successor ordinals from an initial state."},
     {"state", (PyCFunction)Core_state, METH_VARARGS, "A kept state, decoded."},
     {"successors", (PyCFunction)Core_successors, METH_VARARGS, "The core's successors of a state."},
@@ -1132,5 +1783,6 @@ PyMODINIT_FUNC PyInit__fastcore(void) {
     if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) { Py_DECREF(m); return NULL; }
     PyModule_AddIntConstant(m, "MAX_NODES", MAXN);
     PyModule_AddIntConstant(m, "MAX_WORDS", MAXW);
+    PyModule_AddIntConstant(m, "MAX_WORKERS", MAXWORKERS);
     return m;
 }

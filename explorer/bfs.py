@@ -85,6 +85,8 @@ class Result:
     # the estimated chance that a fingerprint collision hid a state.
     state_bytes: int | None = None
     fingerprint_collision: float | None = None
+    # Threads that searched (the fast engine's --workers; the reference uses one).
+    workers: int = 1
 
     @property
     def states_per_second(self) -> float:

@@ -44,12 +44,17 @@ def run_search(
     only: Collection[str] | None = None,
     note: Callable[[str], None] | None = None,
     checkpoint: Checkpointing | None = None,
+    workers: int = 1,
 ) -> Result:
     """Explore `model` on the chosen engine (see explorer.bfs.explore for the arguments).
 
     `checkpoint` (explorer/checkpoint.py) needs the fast engine: CheckpointError, before
-    exploring, when the run would go to the reference engine."""
+    exploring, when the run would go to the reference engine. `workers`: threads of the fast
+    engine's search (the reference engine uses one, with a note when more were asked for)."""
     limits = limits or Limits()
+    from explorer.fast import check_workers
+
+    check_workers(workers)
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
     if state_set not in STATE_SETS:
@@ -71,6 +76,7 @@ def run_search(
                 fingerprint=state_set == "fingerprint",
                 max_memory=max_memory,
                 checkpoint=checkpoint,
+                workers=workers,
             )
         if checkpoint is not None:
             raise CheckpointError(f"checkpoints need the fast engine ({reason})")
@@ -80,6 +86,8 @@ def run_search(
         raise CheckpointError("checkpoints need the fast engine (--engine reference was chosen)")
     elif state_set == "fingerprint" and note is not None:
         note("state set: exact (fingerprints are a feature of the fast engine)")
+    if workers > 1 and note is not None:
+        note("workers: 1 (the reference engine is single-threaded)")
     return explore(
         model,
         symmetry=symmetry,

@@ -71,6 +71,20 @@ def exploration_settings(
     return settings
 
 
+MAX_WORKERS = 16 if _fastcore is None else int(_fastcore.MAX_WORKERS)
+# (states per block, smallest block run on threads) of the parallel search; None: the core's
+# defaults (32768, 512). Tests shrink them to cross block boundaries on small state spaces.
+PARALLEL_BLOCK: tuple[int, int] | None = None
+
+
+def check_workers(workers: object) -> None:
+    """ValueError unless `workers` is a whole number of threads the core can run."""
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise ValueError(f"workers must be a whole number, not {workers!r}")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise ValueError(f"workers must be between 1 and {MAX_WORKERS}, not {workers}")
+
+
 def collision_probability(distinct: int, transitions: int) -> float:
     """Chance that a 64-bit fingerprint collision hid a state (TLC's optimistic estimate:
     each of the `transitions` look-ups may collide with any of `distinct` fingerprints)."""
@@ -89,14 +103,21 @@ def explore_fast(
     fingerprint: bool = False,
     max_memory: int | None = None,
     checkpoint: Checkpointing | None = None,
+    workers: int = 1,
 ) -> Result:
     """As explorer.bfs.explore (without graph recording), on the compiled core.
 
     With `checkpoint`, the search is saved to its directory every `interval` seconds and when
     a limit or Ctrl-C stops it, and (`resume_from`) continues a saved search: the result is the
     uninterrupted run's, with the seconds of every session added up (explorer/checkpoint.py).
+    `workers` > 1 runs the core's block-synchronous parallel search on that many threads; its
+    result (counts, depth, verdicts, traces) is the same as with one. The parallel search is
+    not saved: checkpoints need one worker.
     """
     limits = limits or Limits()
+    check_workers(workers)
+    if checkpoint is not None and workers > 1:
+        raise CheckpointError("checkpoints need one worker (the parallel search is not saved)")
     reason = unavailable_reason(model)
     if reason is not None:
         raise EngineUnavailable(reason)
@@ -176,7 +197,16 @@ def explore_fast(
             return checkpoint.interval
         return max(DEFAULT_INTERVAL, STRETCH * last_write)
 
-    while True:
+    while workers > 1:  # the parallel search: one call, no checkpoints
+        raw = core.run_parallel(
+            workers, inits, opt(limits.max_states), opt(limits.max_depth),
+            float(opt(limits.time_limit)), keep_going,
+            on_progress if progress is not None else None, progress_interval,
+            opt(max_memory), *(PARALLEL_BLOCK or ()),
+        )
+        session = raw["seconds"]
+        break
+    while workers == 1:
         time_left = opt(limits.time_limit)  # a time limit bounds this session
         if limits.time_limit is not None:
             time_left = max(limits.time_limit - session, 0.0)
@@ -227,6 +257,7 @@ def explore_fast(
         invariants=verdicts,
         violations=traces,
         engine="fast",
+        workers=workers,
         state_bytes=raw["bytes"],
         fingerprint_collision=(
             collision_probability(distinct, raw["transitions"]) if fingerprint else None

@@ -20,6 +20,7 @@ from explorer.checkpoint import (
     prepare_directory,
 )
 from explorer.engines import ENGINES, STATE_SETS, default_max_memory, run_search
+from explorer.fast import MAX_WORKERS
 from model.cluster import ClusterModel
 from model.config import FAULTS, ClusterConfig, ConfigError
 from model.rule_check import RuleError
@@ -238,6 +239,7 @@ def run_exploration(
     state_set: str = "exact",
     max_memory: int | None = None,
     checkpoint: Checkpointing | None = None,
+    workers: int = 1,
 ) -> tuple[int, ClusterModel, Result]:
     """Explore, print the report, and return the exit code."""
     model = ClusterModel(cfg, rules)
@@ -249,6 +251,8 @@ def run_exploration(
         if problem is not None:  # before a run that may take minutes
             raise UsageError(f"cannot export graph to {export_graph}: {problem}")
     prior_seconds = 0.0
+    if checkpoint is not None and workers > 1:
+        raise UsageError("checkpoints need --workers 1 (the parallel search is not saved)")
     if checkpoint is not None:  # before a run that may take hours
         prior_seconds = _check_checkpointing(
             model, checkpoint, engine=engine, state_set=state_set, symmetry=symmetry,
@@ -292,6 +296,7 @@ def run_exploration(
             progress=on_progress if show_progress else None,
             note=on_note,
             checkpoint=checkpoint,
+            workers=workers,
         )
     except CheckpointError as exc:
         if show_progress:
@@ -647,6 +652,14 @@ def limit_options(f: Any) -> Any:
             help="Stop (partial run) when the fast engine's state set reaches this many MB "
             "[default: 3/4 of the memory available at start].",
         ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1, max=MAX_WORKERS),
+            default=1,
+            show_default=True,
+            help="Threads of the fast engine's search (the same result on any number; "
+            "the reference engine uses one).",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
     ]
     for opt in reversed(opts):
@@ -776,6 +789,7 @@ def _split(kw: dict[str, Any]) -> tuple[ClusterConfig, Limits, dict[str, Any]]:
         "engine": kw.pop("engine", "fast"),
         "state_set": kw.pop("state_set", "exact"),
         "max_memory": kw.pop("max_memory", None),
+        "workers": kw.pop("workers", 1),
     }
     if "export_graph" in kw:
         rest["export_graph"] = kw.pop("export_graph")

@@ -90,6 +90,11 @@ def complete_label(result: Result) -> str:
     return f"no (partial: {result.stop_reason})"
 
 
+def engine_label(result: Result) -> str:
+    """The summary's engine row: "fast", or "fast, 2 workers" for a parallel search."""
+    return result.engine if result.workers == 1 else f"{result.engine}, {result.workers} workers"
+
+
 def summary_table(result: Result, model: ClusterModel) -> list[str]:
     rows = [
         ("complete", complete_label(result)),
@@ -98,7 +103,7 @@ def summary_table(result: Result, model: ClusterModel) -> list[str]:
         ("max depth", str(result.max_depth)),
         ("seconds", f"{result.seconds:.2f}"),
         ("states/s", f"{result.states_per_second:,.0f}"),
-        ("engine", result.engine),
+        ("engine", engine_label(result)),
     ]
     if result.state_bytes and result.distinct_states:
         rows.append(("bytes/state", f"{result.state_bytes / result.distinct_states:,.1f}"))
@@ -198,6 +203,7 @@ def result_json(
         "engine": result.engine,
         "state_bytes": result.state_bytes,
         "fingerprint_collision": result.fingerprint_collision,
+        "workers": result.workers,
         "config": config,
         "invariants": result.invariants,
         "violations": [violation_json(model, v) for v in result.violations],
