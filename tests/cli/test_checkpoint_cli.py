@@ -157,6 +157,8 @@ CASES = {
                               "not writable"),
     "checkpoint a file": (None, [*SMALL, "--checkpoint", "{d}/meta.json"], "not a directory"),
     "checkpoint taken": (None, [*SMALL, "--checkpoint", "{d}"], "already holds a checkpoint"),
+    "checkpoint workers": (None, [*SMALL, "--workers", "2", "--checkpoint", "{d}/new"],
+                           "checkpoints need --workers 1"),
     "interval alone": (None, [*SMALL, "--checkpoint-interval", "5"],
                        "--checkpoint-interval needs --checkpoint DIR or --resume DIR"),
 }
