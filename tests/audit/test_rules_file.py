@@ -121,7 +121,9 @@ def test_new_rules_results_checked(tmp_path: Path) -> None:
     from model.rule_check import RuleError
 
     p = tmp_path / "neg.py"
-    p.write_text("def pre_vote_term(term):\n    return -1\n\ndef self_vote(pre_vote):\n    return 1\n")
+    p.write_text(
+        "def pre_vote_term(term):\n    return -1\n\ndef self_vote(pre_vote):\n    return 1\n"
+    )
     rules = load_rules_file(p).rules
     with pytest.raises(RuleError, match=r"rule pre_vote_term\(term=2\) returned -1"):
         rules.pre_vote_term(2)
