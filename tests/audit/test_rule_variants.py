@@ -13,7 +13,7 @@ import pytest
 
 from audit.configs import base_config
 from audit.diff import KeySpace, abstract_graph, diff_graphs
-from audit.liveness import CHECK_QUORUM_2, BaselineLiveness
+from audit.liveness import BRIDGE, CHECK_QUORUM_2, BaselineLiveness
 from audit.runner import audit_rules, subject_from_variant
 from explorer.bfs import Limits, explore
 from model.cluster import ClusterModel
@@ -100,13 +100,22 @@ def test_behaviour_changing_variant(name: str) -> None:
         assert d.only_baseline_transitions and not d.only_variant_states
 
 
+def test_lease_ignores_vote_breaks_leader_stability_in_the_partial_partition() -> None:
+    # Measured: with the lease guarding MsgPreVote only, the voter cut off from the leader
+    # deposes a leader that a quorum follows, through the learner that hears both.
+    rules = VARIANTS_BY_NAME["lease-ignores-vote"].rules
+    assert BaselineLiveness().get(ETCD_34, BRIDGE)["LeaderStable"] == "held"
+    _m, g, v = liveness_graph(BRIDGE.cfg, LivenessOptions(), rules, Limits(time_limit=300.0))
+    assert g.complete and v.verdicts["LeaderStable"] == "violated"
+
+
 # Kill mode, 3 voters (`raftcheck audit NAME --nodes 3 --stop-at-first`): verdict, caught by.
 KILL: dict[str, tuple[str, str]] = {
     "prevote-grant-records-vote": ("obligation-failed", "obligation pre-vote-no-disruption"),
     "candidate-no-self-vote": ("obligation-failed", "obligation pre-vote-no-disruption"),
     "prevote-current-term": ("behaviour-changed", "diff [3 voters, pre-vote]"),
     "lease-ignores-prevote": ("behaviour-changed", "diff [3 voters, pre-vote, check-quorum]"),
-    "lease-ignores-vote": ("behaviour-changed", "diff [3 voters, check-quorum, 1 transfer]"),
+    "lease-ignores-vote": ("liveness-broken", f"liveness [{BRIDGE.label}]: LeaderStable"),
     "transfer-not-forced": ("behaviour-changed", "diff [3 voters, check-quorum, 1 transfer]"),
 }
 
