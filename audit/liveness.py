@@ -86,7 +86,7 @@ LIVENESS_CONFIGS: tuple[AuditConfig, ...] = (
 # Configurations that run only for changes to these rules (10 s or more per change).
 TARGETS: dict[AuditConfig, frozenset[str]] = {
     BRIDGE: frozenset({"in_lease", "lease_drops_request", "quorum_active",
-                       "pre_candidate_lead", "grant_resets_elapsed"}),
+                       "pre_candidate_lead", "grant_resets_elapsed", "lease_applies"}),
 }
 # Check-quorum with 3 voters, and partitions that heal or split during a run, take minutes to
 # hours per run at these bounds (see the README's liveness matrix); `raftcheck explore
@@ -111,6 +111,7 @@ class LivenessOutcome:
     at: float = 0.0
     rule_calls: int = 0
     divergent_calls: int = 0
+    divergent_inputs: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def broken(self) -> list[str]:
@@ -161,7 +162,8 @@ def check_liveness(
         base = dict(v.verdicts) if inert else cache.get(subject.baseline, ac)
         res = LivenessOutcome(ac, g.complete, len(g), time.perf_counter() - t, dict(v.verdicts),
                               base, at=time.perf_counter() - t0, rule_calls=watch.calls,
-                              divergent_calls=watch.divergent)
+                              divergent_calls=watch.divergent,
+                              divergent_inputs=watch.rendered())
         for lasso in v.lassos:
             if lasso.prop in res.broken:
                 res.lassos.append((lasso.prop, lasso_trace(model, g, lasso)))

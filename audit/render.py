@@ -64,6 +64,9 @@ def report_text(rep: AuditReport) -> list[str]:
                 f"result other than the baseline's"
                 + (f" (first: {e.first_divergence})" if e.first_divergence else "")
             )
+            distinct = sum(len(v) for v in e.divergent_inputs.values())
+            if distinct:
+                lines.append(f"      differing inputs ({distinct} distinct shown in --json)")
     lines.append("")
     if rep.diffs:
         lines.append(
@@ -81,6 +84,7 @@ def report_text(rep: AuditReport) -> list[str]:
                 f"baseline; transitions {g.only_variant_transitions} / "
                 f"{g.only_baseline_transitions} one-sided"
                 + ("" if g.complete else " (incomplete: time limit)")
+                + (" [diffed because a changed rule diverged here]" if d.directed else "")
             )
         lines.append("")
     if rep.liveness:
@@ -164,6 +168,7 @@ def report_json(rep: AuditReport) -> dict[str, Any]:
              "complete": e.complete, "stop_reason": e.stop_reason,
              "changed_rule_calls": e.rule_calls, "divergent_calls": e.divergent_calls,
              "first_divergence": e.first_divergence, "vacuous": e.vacuous,
+             "divergent_inputs": e.divergent_inputs,
              "distinct_states": e.distinct_states, "seconds": round(e.seconds, 3),
              "invariants": e.invariants,
              "counterexamples": [dict(_trace_json(t), invariant=inv)
@@ -172,7 +177,7 @@ def report_json(rep: AuditReport) -> dict[str, Any]:
         ],
         "diff": [
             {"config": d.config.label, "bounds": d.config.bounds_text(),
-             "complete": d.diff.complete, "inert": d.inert,
+             "complete": d.diff.complete, "inert": d.inert, "directed": d.directed,
              "variant_states": d.diff.variant_states,
              "baseline_states": d.diff.baseline_states,
              "only_variant_states": d.diff.only_variant_states,
@@ -188,12 +193,14 @@ def report_json(rep: AuditReport) -> dict[str, Any]:
              "distinct_states": lo.distinct_states, "seconds": round(lo.seconds, 3),
              "properties": lo.verdicts, "baseline_properties": lo.baseline,
              "broken": lo.broken, "changed_rule_calls": lo.rule_calls,
-             "divergent_calls": lo.divergent_calls,
+             "divergent_calls": lo.divergent_calls, "divergent_inputs": lo.divergent_inputs,
              "counterexamples": [dict(_trace_json(t), invariant=p, kind="liveness")
                                  for p, t in lo.lassos]}
             for lo in rep.liveness
         ],
         "notes": rep.notes,
+        "differing_inputs": rep.differing_inputs(),
+        "unreached_inputs": rep.unreached_inputs,
     }
 
 

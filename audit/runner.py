@@ -29,11 +29,15 @@ from model.variants import VARIANTS, Variant, changed_rules
 from raftcheck.vacuity import vacuity_warnings
 
 Verdict = Literal[
-    "safety-broken", "obligation-failed", "liveness-broken", "behaviour-changed", "no-change"
+    "safety-broken", "obligation-failed", "liveness-broken", "behaviour-changed",
+    "differs-unreached", "no-change",
 ]
 VERDICTS: tuple[Verdict, ...] = (
-    "safety-broken", "obligation-failed", "liveness-broken", "behaviour-changed", "no-change"
+    "safety-broken", "obligation-failed", "liveness-broken", "behaviour-changed",
+    "differs-unreached", "no-change",
 )
+# Distinct differing inputs kept per changed rule and per run (the counts are exact).
+MAX_INPUTS = 20
 
 # Why a catalogue variant shows no observable change under the audit bounds (measured).
 NO_CHANGE_WHY: dict[str, str] = {
@@ -143,6 +147,8 @@ class Exploration:
     divergent_calls: int = 0  # of which returned something else than the baseline's rule
     first_divergence: str | None = None
     vacuous: str | None = None  # why the run proves its invariants about nothing, if it does
+    # changed rule -> the first distinct inputs (rendered) on which it answered differently
+    divergent_inputs: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def inert(self) -> bool:
@@ -158,6 +164,9 @@ class DiffOutcome:
     witnesses: list[tuple[str, Trace]]
     at: float = 0.0
     inert: bool = False  # skipped: the changed rules never diverged in this configuration
+    # diffed only because the changed rules diverged here (a configuration the behaviour diff
+    # does not compare by default, e.g. 4 voters)
+    directed: bool = False
 
 
 @dataclass
@@ -171,6 +180,29 @@ class AuditReport:
     liveness: list[Any] = field(default_factory=list)  # audit.liveness.LivenessOutcome
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # changed rule -> inputs of a small domain on which it differs from the baseline's rule,
+    # probed when no run reached a differing input (see `probe_differences`)
+    unreached_inputs: dict[str, list[str]] = field(default_factory=dict)
+
+    # -- evidence of difference ----------------------------------------------------------------
+
+    def differing_inputs(self) -> dict[str, list[str]]:
+        """Changed rule -> inputs reached by some run (explorations and liveness) on which it
+        answered differently from the baseline's rule (up to MAX_INPUTS each)."""
+        out: dict[str, list[str]] = {}
+        runs: list[Any] = [*self.explorations, *self.liveness]
+        for run in runs:
+            for rule, inputs in getattr(run, "divergent_inputs", {}).items():
+                got = out.setdefault(rule, [])
+                for text in inputs:
+                    if text not in got and len(got) < MAX_INPUTS:
+                        got.append(text)
+        return out
+
+    def reached_divergence(self) -> bool:
+        """Some changed rule answered differently on an input that some run reached."""
+        runs: list[Any] = [*self.explorations, *self.liveness]
+        return any(r.divergent_calls for r in runs)
 
     # -- verdict ------------------------------------------------------------------------------
 
@@ -204,6 +236,10 @@ class AuditReport:
             return "liveness-broken"
         if self.changed_diffs():
             return "behaviour-changed"
+        if self.reached_divergence():
+            return "differs-unreached"
+        if self.unreached_inputs and self.subject.name not in NO_CHANGE_WHY:
+            return "differs-unreached"
         return "no-change"
 
     @property
@@ -256,6 +292,8 @@ class AuditReport:
 
     @property
     def why_no_change(self) -> str | None:
+        if self.verdict == "differs-unreached":
+            return self.why_differs_unreached
         if self.verdict != "no-change":
             return None
         if not self.subject.changed:
@@ -273,7 +311,50 @@ class AuditReport:
                 "every obligation and invariant holds and the reachable abstract states and "
                 "transitions equal the baseline's in every diffed configuration"
             )
+        if self.unreached_inputs:
+            generic += (
+                "; the changed rules differ from the baseline's on inputs no run reached, e.g. "
+                + _examples(self.unreached_inputs)
+            )
         return f"{known}; {generic}" if known else generic
+
+    @property
+    def why_differs_unreached(self) -> str | None:
+        if self.verdict != "differs-unreached":
+            return None
+        reached = self.differing_inputs()
+        if reached:
+            where = [getattr(r.config, "label", "?") for r in (*self.explorations,
+                                                                 *self.liveness)
+                     if r.divergent_calls]
+            diffed = [d.config.label for d in self.diffs if not d.inert]
+            text = (
+                "the changed rules answered differently from the baseline's on inputs the runs "
+                f"reached (in: {'; '.join(where)}), e.g. {_examples(reached)}; yet no invariant, "
+                "obligation or liveness property broke and the behaviour diff found the same "
+                "abstract states and transitions"
+                + (f" in every diffed configuration ({'; '.join(diffed)})" if diffed else
+                   " (no configuration was diffed)")
+                + ": the difference did not reach the observable behaviour within the bounds"
+            )
+        else:
+            text = (
+                "no run reached an input on which the changed rules differ, but they differ "
+                f"from the baseline's on inputs of a small domain, e.g. "
+                f"{_examples(self.unreached_inputs)}: no configuration of the audit reaches "
+                "them, and nothing explains why none can"
+            )
+        known = NO_CHANGE_WHY.get(self.subject.name)
+        return f"{text} (catalogue note: {known})" if known else text
+
+
+def _examples(inputs: dict[str, list[str]], per_rule: int = 3) -> str:
+    parts = []
+    for rule in sorted(inputs):
+        shown = inputs[rule][:per_rule]
+        more = len(inputs[rule]) - len(shown)
+        parts.append("; ".join(shown) + (f" (and {more} more)" if more > 0 else ""))
+    return "; ".join(parts)
 
 
 # -- obligations -----------------------------------------------------------------------------
@@ -384,12 +465,51 @@ def run_obligation_checks(
 
 
 class Watch:
-    """Counts calls of the changed rules and those whose result differs from the baseline's."""
+    """Counts calls of the changed rules and those whose result differs from the baseline's,
+    and keeps the first MAX_INPUTS distinct differing inputs of each rule."""
 
     def __init__(self) -> None:
         self.calls = 0
         self.divergent = 0
         self.first: str | None = None
+        self.inputs: dict[str, dict[Any, str]] = {}
+
+    def record(self, name: str, args: tuple[Any, ...], got: Any, want: Any) -> None:
+        seen = self.inputs.setdefault(name, {})
+        if len(seen) >= MAX_INPUTS:
+            return
+        try:
+            key: Any = args
+            if key in seen:
+                return
+        except TypeError:  # an unhashable argument: keep its text
+            key = repr(args)
+            if key in seen:
+                return
+        seen[key] = describe_input(name, args, got, want)
+
+    def rendered(self) -> dict[str, list[str]]:
+        return {name: list(seen.values()) for name, seen in self.inputs.items() if seen}
+
+
+def describe_input(name: str, args: tuple[Any, ...], got: Any, want: Any) -> str:
+    """`rule(param=value, ...) = result, baseline result` with the model's parameter names."""
+    import inspect
+
+    try:
+        params = list(inspect.signature(getattr(RULE_SETS["etcd-3.4"], name)).parameters)
+    except (AttributeError, TypeError, ValueError):
+        params = []
+
+    def show(v: Any) -> str:
+        if callable(v) and not isinstance(v, int):
+            return getattr(v, "__name__", "a function")
+        return repr(v)
+
+    shown = ", ".join(
+        f"{params[i]}={show(a)}" if i < len(params) else show(a) for i, a in enumerate(args)
+    )
+    return f"{name}({shown}) = {got!r}, baseline {want!r}"
 
 
 def watched(rules: RuleSet, baseline: RuleSet, watch: Watch) -> RuleSet:
@@ -413,6 +533,7 @@ def watched(rules: RuleSet, baseline: RuleSet, watch: Watch) -> RuleSet:
                 if watch.first is None:
                     args = ", ".join(map(repr, a))
                     watch.first = f"{name}({args}) = {got!r}, baseline {want!r}"
+                watch.record(name, a, got, want)
             return got
 
         return w
@@ -563,7 +684,7 @@ def audit_rules(
             Exploration(ac, res.complete or (not kill_mode and res.stop_reason is None),
                         res.stop_reason, res.distinct_states, res.seconds, res.invariants, cex,
                         time.perf_counter() - t0, watch.calls, watch.divergent, watch.first,
-                        vacuous[0] if vacuous else None)
+                        vacuous[0] if vacuous else None, watch.rendered())
         )
         if kill_mode and cex:
             return done()
@@ -583,29 +704,108 @@ def audit_rules(
             return done()
 
     if diff:
-        for ac in extras + [c for c in configs if c.cfg.voters == DIFF_NODES]:
-            explored = next((e for e in report.explorations if e.config == ac), None)
-            if explored is not None and explored.inert:
-                report.diffs.append(DiffOutcome(ac, GraphDiff.identical(), [],
-                                                time.perf_counter() - t0, inert=True))
-                continue
+
+        def diff_one(ac: AuditConfig, directed: bool = False) -> GraphDiff:
             say(f"diff [{ac.label}]")
             base_g, space = baselines.get(subject.baseline, ac)
             var_g = abstract_graph(ClusterModel(ac.cfg, subject.rules), diff_time_limit)
             d = diff_graphs(var_g, base_g, space)
             report.diffs.append(
                 DiffOutcome(ac, d, [(w.side, _witness_trace(w)) for w in d.witnesses],
-                            time.perf_counter() - t0)
+                            time.perf_counter() - t0, directed=directed)
             )
-            if kill_mode and d.changed:
+            return d
+
+        default_diffs = extras + [c for c in configs if c.cfg.voters == DIFF_NODES]
+        for ac in default_diffs:
+            explored = next((e for e in report.explorations if e.config == ac), None)
+            if explored is not None and explored.inert:
+                report.diffs.append(DiffOutcome(ac, GraphDiff.identical(), [],
+                                                time.perf_counter() - t0, inert=True))
+                continue
+            if diff_one(ac).changed and kill_mode:
                 break
+        if not report.changed_diffs():
+            # No evidence without a diff: where a changed rule answered differently in a
+            # configuration the default diff does not compare (another voter count), diff it.
+            for e in report.explorations:
+                if e.divergent_calls and e.config not in default_diffs:
+                    if diff_one(e.config, directed=True).changed and kill_mode:
+                        break
         if any(n != DIFF_NODES for n in nodes):
             report.notes.append(
-                f"the behaviour diff runs on the {DIFF_NODES}-voter and extra configurations "
-                "only; other voter counts are explored for safety only (exploring them twice "
-                "per audit is too slow)"
+                f"the behaviour diff runs on the {DIFF_NODES}-voter and extra configurations, "
+                "and on any other configuration where a changed rule answered differently "
+                "from the baseline's; the rest are explored for safety only"
             )
+    if report.verdict == "no-change" and not report.reached_divergence():
+        report.unreached_inputs = probe_differences(subject.rules, subject.baseline)
     return done()
+
+
+# -- inputs no run reached -------------------------------------------------------------------
+
+PROBE_LIMIT = 50_000  # inputs per rule; a larger domain is not probed
+_MASKS = tuple(range(0, 32, 2))  # node-id bitmasks over ids 1..4 (bit 0 is never used)
+
+
+def _domain(rule: str, param: str, annotation: Any, baseline: RuleSet) -> tuple[Any, ...]:
+    """A small input domain of one rule parameter: enough ids, terms, indexes and masks for
+    the model's small clusters."""
+    from model.messages import MSG_NAMES
+
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    if text == "bool":
+        return (False, True)
+    if text.startswith("Callable"):
+        return (baseline.quorum,)
+    if param == "msg_type":
+        return tuple(range(len(MSG_NAMES)))
+    if param in ("voters", "granted", "rejected", "active") and rule != "quorum":
+        return _MASKS
+    if rule == "quorum":
+        return tuple(range(1, 8))
+    if param == "election_timeout":
+        return (1, 2)
+    return (0, 1, 2, 3)
+
+
+def probe_differences(
+    rules: RuleSet, baseline: RuleSet, limit: int = MAX_INPUTS
+) -> dict[str, list[str]]:
+    """Changed rule -> inputs of a small domain (ids, terms and indexes 0..3, every message
+    type, masks over ids 1..4, both booleans) on which it answers differently from the
+    baseline's rule (up to `limit` each). An input that makes either rule raise is skipped."""
+    import inspect
+    from itertools import product
+
+    out: dict[str, list[str]] = {}
+    for name in changed_rules(rules, baseline):
+        fn, base = getattr(rules, name), getattr(baseline, name)
+        try:
+            params = inspect.signature(getattr(RULE_SETS["etcd-3.4"], name)).parameters
+        except (TypeError, ValueError):
+            continue
+        domains = [_domain(name, p, params[p].annotation, baseline) for p in params]
+        size = 1
+        for d in domains:
+            size *= len(d)
+        if size > PROBE_LIMIT:
+            continue
+        found: list[str] = []
+        for args in product(*domains):
+            try:
+                got, want = fn(*args), base(*args)
+                same = bool(got == want)
+            except Exception:  # noqa: BLE001 - outside what the rule accepts: not evidence
+                continue
+            if not same:
+                found.append(describe_input(name, args, got, want))
+                if len(found) >= limit:
+                    break
+        if found:
+            out[name] = found
+    return out
 
 
 @dataclass

@@ -25,6 +25,22 @@ installs one:
   ``"reset-clears-vote"``: always).
 - ``impl.quorum.quorum(n) -> int``: majority size (correct: ``n // 2 + 1``; bug
   ``"quorum-floor"``: ``n // 2``). Used by vote tallies and check-quorum.
+
+Hooks for the rule variants of ``model/variants.py`` (``impl.bugs.VARIANT_HOOKS``, planted by
+the variant's name with the same ``plant``; the model must then run the same variant):
+
+- ``impl.raft.grant_resets_elapsed(r, m)`` / ``grant_records_vote(r, m) -> bool``: what a
+  granted request writes (correct: only a ``MsgVote`` grant resets ``election_elapsed`` and
+  sets ``vote``); ``"prevote-grant-refreshes-timer"``, ``"prevote-grant-records-vote"``.
+- ``impl.raft.votes_for_self(r, t) -> bool``: a campaign votes for itself (correct: always);
+  ``"candidate-no-self-vote"``.
+- ``impl.raft.pre_vote_request_term(r) -> int``: the term of ``MsgPreVote`` requests
+  (correct: ``r.term + 1``); ``"prevote-current-term"``.
+- ``impl.raft.lease_guards(r, m) -> bool``: the messages the check-quorum lease may drop
+  (correct: ``MsgVote`` and ``MsgPreVote``); ``"lease-ignores-prevote"``,
+  ``"lease-ignores-vote"``.
+- ``impl.raft.marks_transfer(r, t) -> bool``: a campaign's requests carry the transfer
+  context (correct: for ``CampaignTransfer``); ``"transfer-not-forced"``.
 """
 
 from impl.config import RULES_ETCD_34, RULES_SEED, Config

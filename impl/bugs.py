@@ -1,4 +1,4 @@
-"""The four planted bugs, as replacements for the hooks in ``impl.raft`` / ``impl.quorum``.
+"""Planted bugs and rule variants: replacements for the hooks in ``impl.raft``, ``impl.quorum``.
 
 Use from a pytest fixture::
 
@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import impl.quorum
 import impl.raft
-from impl.raft import Raft
+from impl.raft import CampaignType, Raft
 from impl.raftpb import NONE, Message, MessageType
 
 
@@ -50,6 +50,41 @@ def quorum_floor(n: int) -> int:
     return n // 2
 
 
+def pre_vote_grant_refreshes(r: Raft, m: Message) -> bool:
+    """Variant: granting a pre-vote restarts the election timer too (hashicorp/raft #609)."""
+    return True
+
+
+def pre_vote_grant_records(r: Raft, m: Message) -> bool:
+    """Variant: granting a pre-vote records the vote too."""
+    return True
+
+
+def no_self_vote(r: Raft, t: CampaignType) -> bool:
+    """Variant: a (pre-)candidate neither votes for itself nor counts its own grant."""
+    return False
+
+
+def pre_vote_at_current_term(r: Raft) -> int:
+    """Variant: pre-votes are requested at the pre-candidate's own term."""
+    return r.term
+
+
+def lease_guards_vote_only(r: Raft, m: Message) -> bool:
+    """Variant: the lease drops higher-term MsgVote only."""
+    return m.type == MessageType.MsgVote
+
+
+def lease_guards_pre_vote_only(r: Raft, m: Message) -> bool:
+    """Variant: the lease drops higher-term MsgPreVote only."""
+    return m.type == MessageType.MsgPreVote
+
+
+def transfer_unmarked(r: Raft, t: CampaignType) -> bool:
+    """Variant: a transfer campaign's requests do not carry the force context."""
+    return False
+
+
 PLANTED: dict[str, tuple[ModuleType, str, Callable[..., Any]]] = {
     "grant-local-term": (impl.raft, "vote_grant_term", grant_local_term),
     "canvote-ignores-lead": (impl.raft, "can_vote", can_vote_ignoring_lead),
@@ -58,7 +93,22 @@ PLANTED: dict[str, tuple[ModuleType, str, Callable[..., Any]]] = {
 }
 
 
+# Rule variants of model/variants.py (same names), for conformance of model-with-variant
+# against impl-with-variant. Unlike PLANTED, these are not bugs of impl against the etcd-3.4
+# model: the model must carry the same variant.
+VARIANT_HOOKS: dict[str, tuple[ModuleType, str, Callable[..., Any]]] = {
+    "prevote-grant-refreshes-timer": (impl.raft, "grant_resets_elapsed", pre_vote_grant_refreshes),
+    "prevote-grant-records-vote": (impl.raft, "grant_records_vote", pre_vote_grant_records),
+    "candidate-no-self-vote": (impl.raft, "votes_for_self", no_self_vote),
+    "prevote-current-term": (impl.raft, "pre_vote_request_term", pre_vote_at_current_term),
+    "lease-ignores-prevote": (impl.raft, "lease_guards", lease_guards_vote_only),
+    "lease-ignores-vote": (impl.raft, "lease_guards", lease_guards_pre_vote_only),
+    "transfer-not-forced": (impl.raft, "marks_transfer", transfer_unmarked),
+}
+
+
 def plant(patcher: SetAttr, name: str) -> None:
-    """Install planted bug ``name`` (a key of ``PLANTED``) through ``patcher.setattr``."""
-    module, attr, replacement = PLANTED[name]
+    """Install planted bug or rule variant ``name`` (a key of ``PLANTED`` or
+    ``VARIANT_HOOKS``) through ``patcher.setattr``."""
+    module, attr, replacement = PLANTED[name] if name in PLANTED else VARIANT_HOOKS[name]
     patcher.setattr(module, attr, replacement)

@@ -116,6 +116,37 @@ def clears_vote_on_reset(r: Raft, term: int) -> bool:
     return r.term != term
 
 
+def grant_resets_elapsed(r: Raft, m: Message) -> bool:
+    """Does granting ``m`` restart the election timer? Only a real vote counts as contact."""
+    return m.type == MT.MsgVote
+
+
+def grant_records_vote(r: Raft, m: Message) -> bool:
+    """Does granting ``m`` remember the vote? A pre-vote grant is not a vote."""
+    return m.type == MT.MsgVote
+
+
+def votes_for_self(r: Raft, t: CampaignType) -> bool:
+    """Does a campaign of kind ``t`` count our own grant (and, for a real campaign, set
+    ``r.vote = r.id``)?"""
+    return True
+
+
+def pre_vote_request_term(r: Raft) -> int:
+    """The term a pre-candidate asks for: the one it would move to."""
+    return r.term + 1
+
+
+def lease_guards(r: Raft, m: Message) -> bool:
+    """May the check-quorum lease drop the higher-term message ``m``? Vote requests only."""
+    return m.type in (MT.MsgVote, MT.MsgPreVote)
+
+
+def marks_transfer(r: Raft, t: CampaignType) -> bool:
+    """Do the requests of a campaign of kind ``t`` carry the transfer context (force)?"""
+    return t == CampaignType.Transfer
+
+
 # --------------------------------------------------------------------------
 
 
@@ -295,7 +326,8 @@ class Raft:
         self.step = step_candidate
         self.reset(self.term + 1)
         self.tick = self.tick_election
-        self.vote = self.id
+        if votes_for_self(self, CampaignType.Election):
+            self.vote = self.id
         self.state = StateType.StateCandidate
         logger.debug("%x became candidate at term %d", self.id, self.term)
 
@@ -332,12 +364,15 @@ class Raft:
             self.become_pre_candidate()
             vote_msg = MT.MsgPreVote
             # Pre-votes are requested for the term we would move to.
-            term = self.term + 1
+            term = pre_vote_request_term(self)
         else:
             self.become_candidate()
             vote_msg = MT.MsgVote
             term = self.term
-        _, _, res = self.poll(self.id, vote_resp_msg_type(vote_msg), True)
+        if votes_for_self(self, t):
+            _, _, res = self.poll(self.id, vote_resp_msg_type(vote_msg), True)
+        else:
+            _, _, res = self.prs.tally_votes()
         if res == VoteResult.VoteWon:
             # Our own vote is a quorum: go straight to the next phase.
             if t == CampaignType.PreElection:
@@ -345,7 +380,7 @@ class Raft:
             else:
                 self.become_leader()
             return
-        ctx = CAMPAIGN_TRANSFER_CONTEXT if t == CampaignType.Transfer else b""
+        ctx = CAMPAIGN_TRANSFER_CONTEXT if marks_transfer(self, t) else b""
         for id in self.prs.voter_nodes():
             if id == self.id:
                 continue
@@ -374,7 +409,7 @@ class Raft:
         if m.term == 0:
             pass  # a local message
         elif m.term > self.term:
-            if m.type in (MT.MsgVote, MT.MsgPreVote):
+            if lease_guards(self, m):
                 force = m.context == CAMPAIGN_TRANSFER_CONTEXT
                 in_lease = (
                     self.check_quorum
@@ -434,9 +469,10 @@ class Raft:
                             term=vote_grant_term(self, m),
                         )
                     )
-                    if m.type == MT.MsgVote:
-                        # Only real votes are remembered.
+                    # Only real votes are remembered, and count as contact.
+                    if grant_resets_elapsed(self, m):
                         self.election_elapsed = 0
+                    if grant_records_vote(self, m):
                         self.vote = m.frm
                 else:
                     self.send(

@@ -91,12 +91,13 @@ class NodeLogic:
         s[ROLE] = FOLLOWER
 
     def _become_candidate(self, nid: int, s: list[Any], events: list[Event]) -> None:
-        """raft.go becomeCandidate: next term, vote for self."""
+        """raft.go becomeCandidate: next term, vote for self (rule `self_vote`)."""
         self._reset(s, s[TERM] + 1)
-        s[VOTE] = nid
         s[ROLE] = CANDIDATE
-        log = s[LOG]
-        events.append(("vote", s[TERM], nid, nid, last_term(log), len(log)))
+        if self.rules.self_vote(False):
+            s[VOTE] = nid
+            log = s[LOG]
+            events.append(("vote", s[TERM], nid, nid, last_term(log), len(log)))
 
     def _become_pre_candidate(self, s: list[Any]) -> None:
         """raft.go becomePreCandidate: term, vote and elapsed are kept."""
@@ -132,22 +133,28 @@ class NodeLogic:
         self, nid: int, s: list[Any], kind: int, outs: list[Message], events: list[Event]
     ) -> None:
         """raft.go campaign."""
-        if kind == CAMPAIGN_PRE_ELECTION:
+        rules = self.rules
+        pre = kind == CAMPAIGN_PRE_ELECTION
+        if pre:
             self._become_pre_candidate(s)
             vote_type = MSG_PRE_VOTE
-            term = s[TERM] + 1
+            term = rules.pre_vote_term(s[TERM])
         else:
             self._become_candidate(nid, s, events)
             vote_type = MSG_VOTE
             term = s[TERM]
-        if self._poll(s, nid, True) == VoteResult.WON:
+        if rules.self_vote(pre):
+            result = self._poll(s, nid, True)
+        else:
+            result = rules.tally_votes(self.voter_mask, s[GRANTED], s[REJECTED], rules.quorum)
+        if result == VoteResult.WON:
             if kind == CAMPAIGN_PRE_ELECTION:
                 self._campaign(nid, s, CAMPAIGN_ELECTION, outs, events)
             else:
                 self._become_leader(nid, s, events)
             return
         log = s[LOG]
-        force = kind == CAMPAIGN_TRANSFER
+        force = rules.transfer_forces(kind == CAMPAIGN_TRANSFER)
         for to in self.vote_targets:
             if to != nid:
                 outs.append(msg(vote_type, nid, to, term, last_term(log), len(log), False, force))
@@ -163,7 +170,7 @@ class NodeLogic:
         outs: list[Message] = []
         events: list[Event] = []
         if mterm > s[TERM]:
-            if mtype == MSG_VOTE or mtype == MSG_PRE_VOTE:
+            if rules.lease_applies(mtype):
                 lease = rules.in_lease(cfg.check_quorum, s[LEAD], s[ROLE], s[ELAPSED], self.et)
                 if rules.lease_drops_request(force, lease):
                     return node, (), ()
@@ -213,9 +220,10 @@ class NodeLogic:
             )
             if rules.grant_resets_elapsed(pre):
                 s[ELAPSED] = 0
-            if not pre:
+            if rules.grant_records_vote(pre):
+                # The vote is for the voter's own term (m.Term once a MsgVote moved it there).
                 s[VOTE] = frm
-                events.append(("vote", mterm, nid, frm, lt, li))
+                events.append(("vote", s[TERM], nid, frm, lt, li))
         else:
             term = rules.vote_reply_term(False, mterm, s[TERM])
             outs.append(msg(vote_resp_type(mtype), nid, frm, term, reject=True))

@@ -18,6 +18,7 @@ from model.messages import (
     MSG_HEARTBEAT,
     MSG_PRE_VOTE,
     MSG_PRE_VOTE_RESP,
+    MSG_VOTE,
 )
 from model.node_state import CANDIDATE
 
@@ -99,6 +100,35 @@ def grant_resets_elapsed(pre_vote: bool) -> bool:
     return not pre_vote
 
 
+def grant_records_vote(pre_vote: bool) -> bool:
+    """raft.go Step, case MsgVote/MsgPreVote: `r.Vote = m.From` only for a MsgVote grant."""
+    return not pre_vote
+
+
+def self_vote(pre_vote: bool) -> bool:
+    """raft.go campaign: `r.poll(r.id, voteRespMsgType(voteMsg), true)`, and for a real
+    campaign becomeCandidate's `r.Vote = r.id`: a (pre-)candidate votes for itself."""
+    return True
+
+
+def pre_vote_term(term: int) -> int:
+    """raft.go campaign, campaignPreElection: `term = r.Term + 1` in the MsgPreVote requests
+    (becomePreCandidate keeps r.Term itself)."""
+    return term + 1
+
+
+def lease_applies(msg_type: int) -> bool:
+    """raft.go Step, m.Term > r.Term: `if m.Type == pb.MsgVote || m.Type == pb.MsgPreVote`
+    (the messages the check-quorum lease may drop)."""
+    return msg_type == MSG_VOTE or msg_type == MSG_PRE_VOTE
+
+
+def transfer_forces(transfer: bool) -> bool:
+    """raft.go campaign: `if t == campaignTransfer { ctx = []byte(t) }`, read back by Step's
+    `force := bytes.Equal(m.Context, []byte(campaignTransfer))`."""
+    return transfer
+
+
 def reset_vote(old_term: int, new_term: int, vote: int) -> int:
     """raft.go reset: `if r.Term != term { r.Term = term; r.Vote = None }` (commit 9d2a465)."""
     return 0 if old_term != new_term else vote
@@ -177,6 +207,11 @@ class RuleSet:
     vote_reply_term: Callable[[bool, int, int], int] = vote_reply_term
     reset_vote: Callable[[int, int, int], int] = reset_vote
     grant_resets_elapsed: Callable[[bool], bool] = grant_resets_elapsed
+    grant_records_vote: Callable[[bool], bool] = grant_records_vote
+    self_vote: Callable[[bool], bool] = self_vote
+    pre_vote_term: Callable[[int], int] = pre_vote_term
+    lease_applies: Callable[[int], bool] = lease_applies
+    transfer_forces: Callable[[bool], bool] = transfer_forces
     pre_candidate_lead: Callable[[int], int] = pre_candidate_lead
     learner_answers_votes: Callable[[], bool] = learner_answers_votes_etcd34
     record_vote: Callable[[int, int, int, bool], tuple[int, int]] = record_vote

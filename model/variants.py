@@ -15,7 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from model.messages import MSG_APP, MSG_APP_RESP, MSG_HEARTBEAT, MSG_PRE_VOTE, MSG_PRE_VOTE_RESP
+from model.messages import (
+    MSG_APP,
+    MSG_APP_RESP,
+    MSG_HEARTBEAT,
+    MSG_PRE_VOTE,
+    MSG_PRE_VOTE_RESP,
+    MSG_VOTE,
+)
 from model.node_state import LEADER
 from model.rules import (
     CANDIDATE_ROLE,
@@ -231,6 +238,36 @@ def quorum_active_never(voters: int, active: int, q: Callable[[int], int]) -> bo
     return False
 
 
+def grant_records_vote_always(pre_vote: bool) -> bool:
+    """Granting a pre-vote also records the vote (`r.Vote = m.From` in the voter's own term)."""
+    return True
+
+
+def self_vote_never(pre_vote: bool) -> bool:
+    """A (pre-)candidate neither votes for itself nor counts its own grant."""
+    return False
+
+
+def pre_vote_term_current(term: int) -> int:
+    """Pre-votes are requested at the pre-candidate's own term instead of term + 1."""
+    return term
+
+
+def lease_applies_vote_only(msg_type: int) -> bool:
+    """The lease drops higher-term MsgVote only; a MsgPreVote is always answered."""
+    return msg_type == MSG_VOTE
+
+
+def lease_applies_pre_vote_only(msg_type: int) -> bool:
+    """The lease drops higher-term MsgPreVote only; a MsgVote is always answered."""
+    return msg_type == MSG_PRE_VOTE
+
+
+def transfer_never_forces(transfer: bool) -> bool:
+    """A transfer campaign's requests do not carry the force context."""
+    return False
+
+
 # -- the catalogue ---------------------------------------------------------------------------
 
 
@@ -419,6 +456,49 @@ VARIANTS: tuple[Variant, ...] = (
         "hashicorp/raft PR #609 (do not update leader last-contact when granting a pre-vote)",
         "historical",
         grant_resets_elapsed=grant_resets_elapsed_always,
+    ),
+    # -- mutations: the one-line decisions of the election path (issue 11) ------------------
+    _v(
+        "prevote-grant-records-vote",
+        ETCD_34,
+        "granting a pre-vote records the vote (r.Vote = m.From at the voter's own term)",
+        f"{_STEP_VOTE}: `if m.Type == pb.MsgVote {{ ...; r.Vote = m.From }}`",
+        grant_records_vote=grant_records_vote_always,
+    ),
+    _v(
+        "candidate-no-self-vote",
+        ETCD_34,
+        "a (pre-)candidate does not vote for itself: no r.Vote = r.id, no poll of its own id",
+        "raft.go becomeCandidate `r.Vote = r.id`; campaign `r.poll(r.id, ..., true)`",
+        self_vote=self_vote_never,
+    ),
+    _v(
+        "prevote-current-term",
+        ETCD_34,
+        "pre-votes are requested at the pre-candidate's own term, not at term + 1",
+        "raft.go campaign, campaignPreElection: `term = r.Term + 1`",
+        pre_vote_term=pre_vote_term_current,
+    ),
+    _v(
+        "lease-ignores-prevote",
+        ETCD_34,
+        "the check-quorum lease drops higher-term MsgVote only, not MsgPreVote",
+        f"{_STEP_TERM}: `if m.Type == pb.MsgVote || m.Type == pb.MsgPreVote`",
+        lease_applies=lease_applies_vote_only,
+    ),
+    _v(
+        "lease-ignores-vote",
+        ETCD_34,
+        "the check-quorum lease drops higher-term MsgPreVote only, not MsgVote",
+        f"{_STEP_TERM}: `if m.Type == pb.MsgVote || m.Type == pb.MsgPreVote`",
+        lease_applies=lease_applies_pre_vote_only,
+    ),
+    _v(
+        "transfer-not-forced",
+        ETCD_34,
+        "a transfer campaign's requests are not forced, so the lease drops them",
+        "raft.go campaign: `if t == campaignTransfer { ctx = []byte(t) }`",
+        transfer_forces=transfer_never_forces,
     ),
     # -- mutations: quorum -------------------------------------------------------------------
     _v(

@@ -62,9 +62,15 @@ def test_canvote_without_lead_check_keeps_safety() -> None:
         subject_from_variant(VARIANTS_BY_NAME["canvote-ignores-leader"]), (3,),
         obligations=False, kill_mode=True,
     )
-    assert rep.verdict == "no-change"
+    # canVote answers differently on inputs the runs reach (no vote, a known leader), but the
+    # log check rejects there too: no behaviour difference, and no false "no-change" either.
+    assert rep.verdict == "differs-unreached"
     assert rep.exit_code == 0
+    reached = rep.differing_inputs()
+    assert list(reached) == ["can_vote"]
+    assert all(" = True, baseline False" in x for x in reached["can_vote"])
     assert rep.why_no_change and "5 or more voters" in rep.why_no_change
+    assert "can_vote(vote=0, lead=" in rep.why_no_change
 
 
 def _invoke(args: list[str]) -> Any:
@@ -135,9 +141,12 @@ def test_all_json_shape() -> None:
         assert {"name", "verdict", "caught_by", "seconds_to_first_counterexample",
                 "counterexample_length"} <= set(r)
         assert r["verdict"] in ("safety-broken", "obligation-failed", "behaviour-changed",
-                                "no-change")
+                                "differs-unreached", "no-change")
     assert rows["quorum-half"]["verdict"] in ("safety-broken", "obligation-failed")
-    assert rows["leader-from-no-message"]["verdict"] == "no-change"
+    # leader_from_message answers differently on every higher-term MsgApp, but stepFollower
+    # restores the leader at once: the rule differs where no behaviour shows it.
+    assert rows["leader-from-no-message"]["verdict"] == "differs-unreached"
+    assert "leader_from_message(msg_type=" in rows["leader-from-no-message"]["why"]
     assert "stepFollower" in rows["leader-from-no-message"]["why"]
 
 

@@ -78,3 +78,64 @@ def test_cli_rule_that_crashes_exit_2(tmp_path: Path) -> None:
     assert res.exit_code == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "rule quorum(voters=" in lines[0] and "returned None" in lines[0]
+
+
+# -- the rules of the election path's one-line decisions (issue 11) -----------------------
+
+NEW_RULES = {
+    "grant_records_vote": ("def grant_records_vote(pre_vote):\n    return True\n", (True,), True),
+    "self_vote": ("def self_vote(pre_vote):\n    return not pre_vote\n", (True,), False),
+    "pre_vote_term": ("def pre_vote_term(term):\n    return term\n", (3,), 3),
+    "lease_applies": ("def lease_applies(msg_type):\n    return False\n", (2,), False),
+    "transfer_forces": ("def transfer_forces(transfer):\n    return False\n", (True,), False),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(NEW_RULES))
+def test_new_rules_can_be_overridden(tmp_path: Path, rule: str) -> None:
+    text, args, want = NEW_RULES[rule]
+    p = tmp_path / f"{rule}.py"
+    p.write_text(text)
+    loaded = load_rules_file(p)
+    assert loaded.overridden == (rule,)
+    assert getattr(loaded.rules, rule)(*args) == want
+    assert getattr(ETCD_34, rule)(*args) != want
+    assert getattr(SEED, rule) is getattr(ETCD_34, rule)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("def pre_vote_term(term, other):\n    return term\n", "must take 1 positional"),
+        ("def lease_applies():\n    return True\n", "must take 1 positional"),
+    ],
+)
+def test_new_rules_signature_checked(tmp_path: Path, text: str, expected: str) -> None:
+    p = tmp_path / "bad.py"
+    p.write_text(text)
+    with pytest.raises(RulesFileError, match=expected):
+        load_rules_file(p)
+
+
+def test_new_rules_results_checked(tmp_path: Path) -> None:
+    from model.rule_check import RuleError
+
+    p = tmp_path / "neg.py"
+    p.write_text(
+        "def pre_vote_term(term):\n    return -1\n\ndef self_vote(pre_vote):\n    return 1\n"
+    )
+    rules = load_rules_file(p).rules
+    with pytest.raises(RuleError, match=r"rule pre_vote_term\(term=2\) returned -1"):
+        rules.pre_vote_term(2)
+    with pytest.raises(RuleError, match="must return True or False"):
+        rules.self_vote(True)
+
+
+def test_audit_of_a_rules_file_on_a_new_rule(tmp_path: Path) -> None:
+    # Granting a pre-vote records the vote: the pre-vote obligation refutes it in milliseconds.
+    p = tmp_path / "pv_records.py"
+    p.write_text("NAME = 'pv-records'\n\ndef grant_records_vote(pre_vote):\n    return True\n")
+    res = CliRunner().invoke(audit, ["--rules-file", str(p), "--stop-at-first", "-q"])
+    assert res.exit_code == 1, res.output
+    assert "changed rules: grant_records_vote" in res.output
+    assert "verdict: obligation-failed (caught by obligation pre-vote-no-disruption)" in res.output

@@ -722,3 +722,92 @@ def test_bug_quorum_floor(monkeypatch: pytest.MonkeyPatch) -> None:
     r = new_raft(voters=(1, 2))
     r.Step(Message(type=MT.MsgHup))
     assert r.state == L  # one vote of two now "wins"
+
+
+# --------------------------------------------------------------- rule-variant hooks (issue 11)
+
+
+def test_variant_prevote_grant_refreshes_timer(monkeypatch: pytest.MonkeyPatch) -> None:
+    def elapsed_after_grant() -> int:
+        r = new_raft(term=1, pre_vote=True)
+        r.election_elapsed = 5
+        r.Step(Message(type=MT.MsgPreVote, frm=2, to=1, term=2))
+        assert not r.read_messages()[0].reject
+        return r.election_elapsed
+
+    assert elapsed_after_grant() == 5
+    bugs.plant(monkeypatch, "prevote-grant-refreshes-timer")
+    assert elapsed_after_grant() == 0
+
+
+def test_variant_prevote_grant_records_vote(monkeypatch: pytest.MonkeyPatch) -> None:
+    def vote_after_grant() -> tuple[int, int]:
+        r = new_raft(term=1, pre_vote=True)
+        r.Step(Message(type=MT.MsgPreVote, frm=2, to=1, term=2))
+        assert not r.read_messages()[0].reject
+        return r.term, r.vote
+
+    assert vote_after_grant() == (1, NONE)
+    bugs.plant(monkeypatch, "prevote-grant-records-vote")
+    assert vote_after_grant() == (1, 2)
+
+
+def test_variant_candidate_no_self_vote(monkeypatch: pytest.MonkeyPatch) -> None:
+    def campaign(voters: tuple[int, ...]) -> tuple[StateType, int]:
+        r = new_raft(voters=voters)
+        r.Step(Message(type=MT.MsgHup))
+        return r.state, r.vote
+
+    assert campaign((1,)) == (L, 1)
+    assert campaign((1, 2, 3)) == (C, 1)
+    bugs.plant(monkeypatch, "candidate-no-self-vote")
+    assert campaign((1,)) == (C, NONE)  # a single voter can no longer win
+    assert campaign((1, 2, 3)) == (C, NONE)
+
+
+def test_variant_prevote_current_term(monkeypatch: pytest.MonkeyPatch) -> None:
+    def request_terms() -> list[int]:
+        r = new_raft(term=3, pre_vote=True)
+        r.Step(Message(type=MT.MsgHup))
+        assert (r.state, r.term) == (P, 3)
+        return [m.term for m in r.read_messages() if m.type == MT.MsgPreVote]
+
+    assert request_terms() == [4, 4]
+    bugs.plant(monkeypatch, "prevote-current-term")
+    assert request_terms() == [3, 3]
+
+
+@pytest.mark.parametrize(
+    "variant,dropped",
+    [
+        (None, {MT.MsgVote, MT.MsgPreVote}),
+        ("lease-ignores-prevote", {MT.MsgVote}),
+        ("lease-ignores-vote", {MT.MsgPreVote}),
+    ],
+)
+def test_variant_lease_applies(
+    monkeypatch: pytest.MonkeyPatch, variant: str | None, dropped: set[MessageType]
+) -> None:
+    if variant is not None:
+        bugs.plant(monkeypatch, variant)
+    got = set()
+    for t in (MT.MsgVote, MT.MsgPreVote):
+        r = new_raft(term=1, check_quorum=True, pre_vote=True)
+        r.become_follower(1, 3)  # a leader heard just now: in the lease
+        r.Step(Message(type=t, frm=2, to=1, term=2))
+        if not r.read_messages():
+            got.add(t)
+    assert got == dropped
+
+
+def test_variant_transfer_not_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    def contexts() -> set[bytes]:
+        r = new_raft(term=1)
+        r.become_follower(1, 2)
+        r.Step(Message(type=MT.MsgTimeoutNow, frm=2, to=1, term=1))
+        assert r.state == C
+        return {m.context for m in r.read_messages() if m.type == MT.MsgVote}
+
+    assert contexts() == {CAMPAIGN_TRANSFER_CONTEXT}
+    bugs.plant(monkeypatch, "transfer-not-forced")
+    assert contexts() == {b""}

@@ -308,3 +308,79 @@ def test_reset_clears_vote_only_when_the_term_changes() -> None:
     cand = node(term=2, vote=1, role=CANDIDATE, granted=0b10, rejected=0b100)
     new, _, _ = logic().step(1, cand, msg(MSG_VOTE_RESP, 3, 1, 2, reject=True))
     assert new[1] == 1
+
+
+# -- the one-line decisions as rules (issue 11): each catalogue variant changes one step ---
+
+
+def _variant(name: str) -> RuleSet:
+    from model.variants import get_variant
+
+    return get_variant(name).rules
+
+
+def test_prevote_grant_records_vote_variant_writes_the_vote_at_own_term() -> None:
+    before = node(term=2, elapsed=1)
+    new, outs, events = logic(_variant("prevote-grant-records-vote")).step(
+        1, before, msg(MSG_PRE_VOTE, 2, 1, 3)
+    )
+    assert outs == (msg(MSG_PRE_VOTE_RESP, 1, 2, 3),)
+    assert (new[0], new[1], new[4]) == (2, 2, 1)  # term kept, vote recorded, timer kept
+    assert ("vote", 2, 1, 2, 0, 0) in events and ("broken", "PreVoteNoDisruption") in events
+
+
+def test_prevote_grant_refreshes_timer_variant_resets_elapsed_only() -> None:
+    before = node(term=2, elapsed=1)
+    new, _, events = logic(_variant("prevote-grant-refreshes-timer")).step(
+        1, before, msg(MSG_PRE_VOTE, 2, 1, 3)
+    )
+    assert (new[0], new[1], new[4]) == (2, 0, 0) and events == ()
+
+
+@pytest.mark.parametrize("pre_vote", [False, True])
+def test_candidate_no_self_vote_variant(pre_vote: bool) -> None:
+    lg = logic(_variant("candidate-no-self-vote"), pre_vote=pre_vote)
+    new, outs, events = lg.timeout(1, node(term=1, elapsed=2))
+    assert new[6] == 0  # nothing granted, not even its own
+    if pre_vote:
+        assert (new[0], new[1], new[3]) == (1, 0, PRE_CANDIDATE)
+    else:
+        assert (new[0], new[1], new[3]) == (2, 0, CANDIDATE) and events == ()
+    assert len(outs) == 2
+    base_new, _, base_events = logic(pre_vote=pre_vote).timeout(1, node(term=1, elapsed=2))
+    assert base_new[6] == 0b10 and (pre_vote or base_events == (("vote", 2, 1, 1, 0, 0),))
+
+
+def test_candidate_no_self_vote_single_voter_never_wins() -> None:
+    new, _, _ = logic(_variant("candidate-no-self-vote"), voters=1).timeout(1, node(term=1))
+    assert new[3] == CANDIDATE
+    assert logic(voters=1).timeout(1, node(term=1))[0][3] == LEADER
+
+
+def test_prevote_current_term_variant_asks_at_own_term() -> None:
+    for rules, want in ((ETCD_34, 4), (_variant("prevote-current-term"), 3)):
+        new, outs, _ = logic(rules, pre_vote=True).timeout(1, node(term=3, elapsed=2))
+        assert (new[0], new[3]) == (3, PRE_CANDIDATE)
+        assert {m[3] for m in outs} == {want}
+
+
+@pytest.mark.parametrize(
+    ("variant", "dropped"),
+    [
+        (None, {MSG_VOTE, MSG_PRE_VOTE}),
+        ("lease-ignores-prevote", {MSG_VOTE}),
+        ("lease-ignores-vote", {MSG_PRE_VOTE}),
+    ],
+)
+def test_lease_applies_variants(variant: str | None, dropped: set[int]) -> None:
+    rules = ETCD_34 if variant is None else _variant(variant)
+    lg = logic(rules, check_quorum=True)
+    before = node(term=1, lead=3, elapsed=1)
+    got = {t for t in (MSG_VOTE, MSG_PRE_VOTE) if lg.step(1, before, msg(t, 2, 1, 2))[1] == ()}
+    assert got == dropped
+
+
+def test_transfer_not_forced_variant_sends_unforced_requests() -> None:
+    for rules, force in ((ETCD_34, True), (_variant("transfer-not-forced"), False)):
+        _, outs, _ = logic(rules).step(1, node(term=2, lead=2), msg(MSG_TIMEOUT_NOW, 2, 1, 2))
+        assert outs and all(m[0] == MSG_VOTE and m[7] is force for m in outs)
