@@ -1,6 +1,6 @@
 """Ctrl-C during `raftcheck explore`: a partial summary (or JSON), exit 130 (issue 13, defect 6).
 
-A real SIGINT to a real process: the run (5 voters, no symmetry) takes many minutes, so it is
+A real SIGINT to a real process: the run (5 voters, --no-symmetry) takes many minutes, so it is
 always still exploring when the signal arrives.
 """
 
@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-LONG_RUN = ["explore", "--nodes", "5"]
+LONG_RUN = ["explore", "--nodes", "5", "--no-symmetry"]
 LAUNCH = (
     "import sys, raftcheck.cli as c; sys.stderr.write('ready\\n'); sys.stderr.flush(); "
     "sys.argv = ['raftcheck', *sys.argv[1:]]; c.main()"

@@ -8,7 +8,7 @@ from explorer.bfs import explore
 from model.cluster import ClusterModel
 from model.node_state import LEADER
 from model.rules import ETCD_34
-from raftcheck.defaults import default_config
+from raftcheck.defaults import quick_config
 
 QUORUM_FLOOR = ETCD_34.with_rules("quorum-floor", quorum=lambda n: n // 2)
 
@@ -28,7 +28,7 @@ def test_quorum_floor_with_four_voters_is_caught() -> None:
     # Shortest run: tick, timeout, drop two requests (the network holds 3), deliver the third,
     # deliver its grant -> 6 steps.
     for symmetry in (False, True):
-        model = ClusterModel(default_config(4), QUORUM_FLOOR)
+        model = ClusterModel(quick_config(4), QUORUM_FLOOR)
         result = explore(model, symmetry=symmetry)
         assert result.invariants["LeaderHasQuorum"] == "violated"
         (v,) = result.violations
@@ -47,7 +47,7 @@ def test_quorum_floor_breaks_one_leader_per_term() -> None:
     # Two leaders of term 1, each elected by itself plus one grant: 15 steps (each campaign is
     # tick, timeout, two drops, a request and its grant; in between, the first leader's three
     # MsgApps must leave the 3-message network before the second campaign fits).
-    model = ClusterModel(default_config(4), QUORUM_FLOOR)
+    model = ClusterModel(quick_config(4), QUORUM_FLOOR)
     result = explore(model, symmetry=True, only={"OneLeaderPerTerm"})
     assert result.invariants == {"OneLeaderPerTerm": "violated"}
     (v,) = result.violations
@@ -58,7 +58,7 @@ def test_quorum_floor_breaks_one_leader_per_term() -> None:
 
 def test_can_vote_without_no_vote_condition_is_caught() -> None:
     # Two candidates of term 1; node 1 (already voted for itself) grants node 2: 7 steps.
-    model = ClusterModel(default_config(3), CAN_VOTE_TWICE)
+    model = ClusterModel(quick_config(3), CAN_VOTE_TWICE)
     result = explore(model, symmetry=True)
     assert result.invariants["VoteOnce"] == "violated"
     (v,) = result.violations
@@ -67,12 +67,12 @@ def test_can_vote_without_no_vote_condition_is_caught() -> None:
 
 
 def test_the_real_rules_hold_where_the_bugs_break() -> None:
-    result = explore(ClusterModel(default_config(3)), symmetry=True)
+    result = explore(ClusterModel(quick_config(3)), symmetry=True)
     assert result.complete and not result.violations
     assert set(result.invariants.values()) == {"held"}
 
 
 @pytest.mark.slow
 def test_the_real_rules_hold_for_four_voters() -> None:
-    result = explore(ClusterModel(default_config(4)), symmetry=True)
+    result = explore(ClusterModel(quick_config(4)), symmetry=True)
     assert result.complete and not result.violations

@@ -10,7 +10,7 @@ from explorer.bfs import explore
 from model.cluster import ClusterModel
 from model.config import ClusterConfig
 from model.rules import ETCD_34
-from raftcheck.defaults import default_config
+from raftcheck.defaults import quick_config
 
 CONFIGS = [
     ClusterConfig(voters=3, max_term=1, max_msgs=2, election_timeout=1),
@@ -51,7 +51,7 @@ def test_orbit_count_matches_brute_force() -> None:
 
 def test_symmetry_finds_the_same_shortest_violation_length() -> None:
     bug = ETCD_34.with_rules("quorum-floor", quorum=lambda n: n // 2)
-    cfg = replace(default_config(4), max_term=1)
+    cfg = replace(quick_config(4), max_term=1)
     a = explore(ClusterModel(cfg, bug))
     b = explore(ClusterModel(cfg, bug), symmetry=True)
     assert [(v.invariant, len(v)) for v in a.violations] == [
