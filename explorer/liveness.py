@@ -33,6 +33,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain, compress, repeat
 from typing import Any
 
 from explorer.bfs import Limits, Progress
@@ -192,38 +193,34 @@ def edge_action(model: Any, g: LiveGraph, e: int) -> Any:
 
 
 def _edge_src(g: LiveGraph) -> array:
-    src = array("i", bytes(4 * len(g.dst)))
     offs = g.offsets
-    for s in range(len(g.states)):
-        for e in range(offs[s], offs[s + 1]):
-            src[e] = s
-    return src
+    return array("i", chain.from_iterable(
+        repeat(s, offs[s + 1] - offs[s]) for s in range(len(g.states))))
 
 
-def _reverse(g: LiveGraph, ok: Callable[[int], bool]) -> tuple[array, array]:
-    """Reverse CSR of the edges whose label passes `ok`: (offsets, edge ids by target)."""
+def _edge_mask(g: LiveGraph, bad: int, need: int = 0) -> bytes:
+    """One byte per edge: 1 where its label has no bit of `bad` and every bit of `need`."""
+    table = bytes(1 if not b & bad and b & need == need else 0 for b in range(256))
+    return bytes(g.label).translate(table)
+
+
+def _reverse(g: LiveGraph, keep: bytes, src: array) -> tuple[array, array]:
+    """Reverse CSR of the kept edges: (offsets by target, source of each such edge)."""
     n = len(g.states)
     count = array("q", bytes(8 * (n + 1)))
-    dst, label = g.dst, g.label
-    keep = [ok(label[e]) for e in range(len(dst))]
-    for e in range(len(dst)):
-        if keep[e]:
-            count[dst[e] + 1] += 1
+    for t in compress(g.dst, keep):
+        count[t + 1] += 1
     for i in range(n):
         count[i + 1] += count[i]
     fill = array("q", count)
     by_target = array("i", bytes(4 * int(count[n])))
-    for e in range(len(dst)):
-        if keep[e]:
-            t = dst[e]
-            by_target[fill[t]] = e
-            fill[t] += 1
+    for s, t in compress(zip(src, g.dst, strict=True), keep):
+        by_target[fill[t]] = s
+        fill[t] += 1
     return count, by_target
 
 
-def _backward(
-    g: LiveGraph, src: array, rev: tuple[array, array], seeds: Iterable[int]
-) -> bytearray:
+def _backward(g: LiveGraph, rev: tuple[array, array], seeds: Iterable[int]) -> bytearray:
     """States from which some kept edge path reaches a seed."""
     offs, by_target = rev
     seen = bytearray(len(g.states))
@@ -235,7 +232,7 @@ def _backward(
     while todo:
         t = todo.pop()
         for k in range(offs[t], offs[t + 1]):
-            s = src[by_target[k]]
+            s = by_target[k]
             if not seen[s]:
                 seen[s] = 1
                 todo.append(s)
@@ -300,10 +297,10 @@ def _src_of(g: LiveGraph, e: int) -> int:
 
 
 def sccs(
-    g: LiveGraph, edge_ok: Callable[[int], bool], state_ok: Callable[[int], bool],
-    roots: Iterable[int] | None = None,
+    g: LiveGraph, keep: bytes, state_ok: bytes | bytearray, roots: Iterable[int] | None = None,
 ) -> tuple[array, int]:
-    """Tarjan's strongly connected components, iteratively, over the kept edges and states.
+    """Tarjan's strongly connected components, iteratively, over the kept edges (`keep`: a
+    byte per edge) and states (`state_ok`: a byte per state).
 
     Returns (component id per state, -1 where not kept or not visited; number of components).
     """
@@ -315,9 +312,9 @@ def sccs(
     stack: list[int] = []
     counter = 0
     ncomp = 0
-    offs, dst, label = g.offsets, g.dst, g.label
+    offs, dst = g.offsets, g.dst
     for root in range(n) if roots is None else roots:
-        if num[root] >= 0 or not state_ok(root):
+        if num[root] >= 0 or not state_ok[root]:
             continue
         work = [(root, offs[root])]
         num[root] = low[root] = counter
@@ -330,7 +327,7 @@ def sccs(
             advanced = False
             while e < end:
                 w = dst[e]
-                ok = edge_ok(label[e]) and state_ok(w)
+                ok = keep[e] and state_ok[w]
                 e += 1
                 if not ok:
                     continue
@@ -388,6 +385,8 @@ def analyse(
             details[name] = {"why": f"the exploration stopped early ({g.stop_reason})"}
         return LivenessVerdicts(verdicts, lassos, details, time.perf_counter() - t0)
     src = _edge_src(g)
+    ff_mask = _edge_mask(g, FAULT)
+    timely_mask = _edge_mask(g, FAULT | UNTIMELY)
 
     def fault_free(lab: int) -> bool:
         return not lab & FAULT
@@ -396,16 +395,16 @@ def analyse(
         return not lab & (FAULT | UNTIMELY)
 
     # 1. recoverable
-    rev_ff = _reverse(g, fault_free)
-    good = _backward(g, src, rev_ff, (s for s in range(n) if flags[s] & GOOD))
+    rev_ff = _reverse(g, ff_mask, src)
+    good = _backward(g, rev_ff, (s for s in range(n) if flags[s] & GOOD))
     witnessed = 0
     if witness is not None:
         extra = [s for s in g.bounded if not good[s] and witness(g.states[s])]
         witnessed = len(extra)
         if extra:
-            more = _backward(g, src, rev_ff, extra)
+            more = _backward(g, rev_ff, extra)
             good = bytearray(a | b for a, b in zip(good, more, strict=True))
-    hit_bound = _backward(g, src, rev_ff, (s for s in g.bounded if not good[s]))
+    hit_bound = _backward(g, rev_ff, (s for s in g.bounded if not good[s]))
     relevant = [s for s in range(n) if flags[s] & CONNECTED]
     stuck = [s for s in relevant if not good[s] and not hit_bound[s]]
     unsure = [s for s in relevant if not good[s] and hit_bound[s]]
@@ -429,9 +428,9 @@ def analyse(
     def timely_no_change(lab: int) -> bool:
         return not lab & (FAULT | UNTIMELY | CHANGE)
 
-    change_src = [src[e] for e in range(len(g.dst)) if g.label[e] & CHANGE and timely(g.label[e])]
-    rev_t = _reverse(g, timely_no_change)
-    doomed = _backward(g, src, rev_t, change_src)
+    change_src = compress(src, _edge_mask(g, FAULT | UNTIMELY, CHANGE))
+    rev_t = _reverse(g, _edge_mask(g, FAULT | UNTIMELY | CHANGE), src)
+    doomed = _backward(g, rev_t, change_src)
     anchored = [s for s in range(n) if flags[s] & ANCHORED]
     bad = [s for s in anchored if doomed[s]]
     details[kept] = {"anchored_states": len(anchored), "deposing_states": len(bad)}
@@ -452,23 +451,27 @@ def analyse(
             details[kept]["vacuous"] = True
 
     # 3. no fair cycle of connected states without an anchored leader
+    flag_bytes = bytes(g.flags)
     _fair_cycle_verdict(
-        g, eventually, lambda s: bool(flags[s] & CONNECTED) and not flags[s] & ANCHORED,
-        False, timely, verdicts, lassos, details,
+        g, eventually,
+        flag_bytes.translate(bytes(int(b & CONNECTED and not b & ANCHORED) for b in range(256))),
+        False, timely, timely_mask, verdicts, lassos, details,
         "component(s) without a stable leader are unfair only because a bound disabled an "
         "action in them", strong)
 
     # 4. no fair cycle that changes leadership
     _fair_cycle_verdict(
-        g, no_cycle, lambda s: bool(flags[s] & CONNECTED), True, timely, verdicts, lassos,
-        details, "component(s) that change leadership are unfair only because a bound "
+        g, no_cycle, flag_bytes.translate(bytes(int(bool(b & CONNECTED)) for b in range(256))),
+        True, timely, timely_mask, verdicts, lassos, details,
+        "component(s) that change leadership are unfair only because a bound "
         "disabled an action in them", strong)
     return LivenessVerdicts(verdicts, lassos, details, time.perf_counter() - t0)
 
 
 def _fair_cycle_verdict(
-    g: LiveGraph, name: str, state_ok: Callable[[int], bool], need_change: bool,
-    timely: Callable[[int], bool], verdicts: dict[str, str], lassos: list[Lasso],
+    g: LiveGraph, name: str, state_ok: bytes, need_change: bool,
+    timely: Callable[[int], bool], timely_mask: bytes, verdicts: dict[str, str],
+    lassos: list[Lasso],
     details: dict[str, dict[str, Any]], why: str, strong: Callable[[int], bool],
 ) -> None:
     """A fair, timely cycle among `state_ok` states (taking a CHANGE edge if `need_change`).
@@ -477,8 +480,8 @@ def _fair_cycle_verdict(
     often) for the keys `strong` names. Strong fairness is checked by the usual refinement:
     in a component where a strong key is enabled but never taken, the states enabling it are
     removed and the rest is searched again."""
-    fair = _Fair(g, timely, strong)
-    mask = bytearray(1 if state_ok(s) else 0 for s in range(len(g.states)))
+    fair = _Fair(g, timely, timely_mask, strong)
+    mask = bytearray(state_ok)
     found = fair.search(mask, need_change)
     details[name] = {"components_checked": fair.checked,
                      "bound_dependent_components": fair.bound_hits}
@@ -493,10 +496,12 @@ def _fair_cycle_verdict(
 
 
 class _Fair:
-    def __init__(self, g: LiveGraph, timely: Callable[[int], bool],
+    def __init__(self, g: LiveGraph, timely: Callable[[int], bool], timely_mask: bytes,
                  strong: Callable[[int], bool]) -> None:
         self.g = g
         self.timely = timely
+        self.timely_mask = timely_mask
+        self._interned: dict[frozenset[int], frozenset[int]] = {}
         self.strong = strong
         self.checked = 0
         self.bound_hits = 0
@@ -513,26 +518,30 @@ class _Fair:
             marks = g.bounded.get(s, ())
             real |= {-2 - k for k in marks if k <= -2 and self.strong(-2 - k)}
             bound = {k for k in marks if k >= 0}
-            got = self._enabled[s] = (frozenset(real | bound), frozenset(bound - real))
+            intern = self._interned.setdefault
+            en, bo = frozenset(real | bound), frozenset(bound - real)
+            got = self._enabled[s] = (intern(en, en), intern(bo, bo))
         return got
 
     def search(self, mask: bytearray, need_change: bool) -> tuple[list[int], set[int]] | None:
         g = self.g
+        tk = self.timely_mask
+        offs, dst = g.offsets, g.dst
         work = [mask]
         while work:
             m = work.pop()
-
-            def keep(s: int, m: bytearray = m) -> bool:
-                return bool(m[s])
-
-            comp, _ = sccs(g, self.timely, keep)
+            comp, _ = sccs(g, tk, m)
             members: dict[int, list[int]] = {}
-            for s in range(len(g.states)):
-                if m[s] and comp[s] >= 0:
+            for s in compress(range(len(g.states)), m):
+                if comp[s] >= 0:
                     members.setdefault(comp[s], []).append(s)
             for c, ss in sorted(members.items(), key=lambda kv: kv[1][0]):
-                internal = {e for v in ss for e in g.out(v)
-                            if comp[g.dst[e]] == c and m[g.dst[e]] and self.timely(g.label[e])}
+                if len(ss) == 1:
+                    v = ss[0]
+                    if not any(dst[e] == v and tk[e] for e in range(offs[v], offs[v + 1])):
+                        continue
+                internal = {e for v in ss for e in range(offs[v], offs[v + 1])
+                            if tk[e] and comp[dst[e]] == c and m[dst[e]]}
                 if not internal:
                     continue
                 if need_change and not any(g.label[e] & CHANGE for e in internal):
@@ -661,7 +670,10 @@ def _trap_lasso(g: LiveGraph, name: str, s: int, fault_free: Callable[[int], boo
             if fault_free(g.label[e]) and g.dst[e] not in seen:
                 seen.add(g.dst[e])
                 todo.append(g.dst[e])
-    comp, _ = sccs(g, lambda lab: fault_free(lab), lambda v: v in seen, roots=[s])
+    in_reach = bytearray(len(g.states))
+    for v in seen:
+        in_reach[v] = 1
+    comp, _ = sccs(g, _edge_mask(g, FAULT), in_reach, roots=[s])
     bottoms: dict[int, list[int]] = {}
     for v in reach:
         bottoms.setdefault(comp[v], []).append(v)
