@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 ASSUMPTIONS = ("heartbeats", "solo-campaigns", "random-timers")
 __all__ = ["ANCHORED", "CONNECTED", "GOOD", "Liveness", "LivenessOptions", "PROPERTIES"]
 _BIG = 1 << 30
+_RAW_CACHE = 20_000  # raw successor lists the progress witness keeps (cleared when full)
 _ELECTION_TRAFFIC = (MSG_VOTE, MSG_PRE_VOTE, MSG_VOTE_RESP, MSG_PRE_VOTE_RESP)
 
 PROPERTIES: tuple[Invariant, ...] = (
@@ -121,6 +122,8 @@ class Liveness:
         self._msg_shift: dict[tuple[int, Any], int] = {}
         self._quorum_links: dict[int, bool] = {}
         self._witness: dict[Any, bool] = {}
+        self._raw: dict[Any, list[Any]] = {}
+        self._settled: dict[Any, Any] = {}
         self._group_cache: dict[int, list[list[int]]] = {}
         check_shift_invariance(model.rules)
 
@@ -358,18 +361,35 @@ class Liveness:
         assert m is not None
         from model.network import net_successors
 
+        raw = self._raw
+        settled = self._settled
+        if len(raw) > _RAW_CACHE:
+            raw.clear()
+        if len(settled) > _RAW_CACHE:
+            settled.clear()
+
         def take(cur: State, want: Any) -> State | None:
-            for a, nxt, _lab, _key in net_successors(m, cur, raw=True)[0]:
+            # Raw successors are a function of the state; schedules from nearby states meet.
+            edges = raw.get(cur)
+            if edges is None:
+                edges = raw[cur] = [(a, nxt) for a, nxt, _lab, _key
+                                    in net_successors(m, cur, raw=True)[0]]
+            for a, nxt in edges:
                 if want(a):
                     return nxt
             return None
 
         def settle(cur: State) -> State:
+            got = settled.get(cur)
+            if got is not None:
+                return got  # type: ignore[no-any-return]
+            start = cur
             for _ in range(8 * m.n * m.n):
                 nxt = take(cur, lambda a: a[0] == "deliver")
                 if nxt is None:
                     break
                 cur = nxt
+            settled[start] = cur
             return cur
 
         cur = st
