@@ -144,7 +144,7 @@ def main() -> None:
             old = median_figures(a.vs, args, a.runs, a.time_limit)
             res["old"] = old
 
-            def ratio(k: str, old: dict[str, Any] = old) -> float:
+            def ratio(k: str, old: dict[str, Any] = old, new: dict[str, Any] = new) -> float:
                 return old[k] / new[k] if new[k] else float("inf")
 
             row += (f" | {old['graph_s']:>13.2f} {old['analyse_s']:>15.2f} "

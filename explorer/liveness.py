@@ -83,14 +83,18 @@ def explore_graph(
     limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
     progress_interval: float = 0.5,
+    index: dict[Any, int] | None = None,
 ) -> LiveGraph:
     """Breadth-first exploration that keeps every labelled transition.
 
     Actions are not stored (`edge_action` recomputes one); `action_counts` counts them by
-    their first element."""
+    their first element. `index` (empty) is filled with state -> number as states are found;
+    a caller may hand the same dict to the model, which may use it to recognise successors
+    that are already explored states."""
     start = time.perf_counter()
     limits = limits or Limits()
-    index: dict[Any, int] = {}
+    if index is None:
+        index = {}
     states: list[Any] = []
     parent = array("i")
     offsets = array("q", [0])
