@@ -302,13 +302,17 @@ def _src_of(g: LiveGraph, e: int) -> int:
 
 def sccs(
     g: LiveGraph, keep: bytes, state_ok: bytes | bytearray, roots: Iterable[int] | None = None,
+    cyclic: list[list[int]] | None = None,
 ) -> tuple[array, int]:
     """Tarjan's strongly connected components, iteratively, over the kept edges (`keep`: a
     byte per edge) and states (`state_ok`: a byte per state).
 
     Returns (component id per state, -1 where not kept or not visited; number of components).
+    `cyclic`, if given, receives the members (in increasing order) of every component that has
+    a cycle (more than one state, or a kept self-loop), in the order they were completed.
     """
     n = len(g.states)
+    loops = bytearray(n) if cyclic is not None else None
     comp = array("i", [-1]) * n
     low = array("i", [0]) * n
     num = array("i", [-1]) * n
@@ -344,8 +348,11 @@ def sccs(
                     work.append((w, offs[w]))
                     advanced = True
                     break
-                if on_stack[w] and num[w] < low[v]:
-                    low[v] = num[w]
+                if on_stack[w]:
+                    if num[w] < low[v]:
+                        low[v] = num[w]
+                    if w == v and loops is not None:
+                        loops[v] = 1
             if advanced:
                 continue
             work.pop()
@@ -354,6 +361,11 @@ def sccs(
                 if low[v] < low[u]:
                     low[u] = low[v]
             if low[v] == num[v]:
+                if cyclic is not None and (stack[-1] != v or loops[v]):  # type: ignore[index]
+                    at = len(stack) - 1
+                    while stack[at] != v:
+                        at -= 1
+                    cyclic.append(sorted(stack[at:]))
                 while True:
                     w = stack.pop()
                     on_stack[w] = 0
@@ -534,16 +546,11 @@ class _Fair:
         work = [mask]
         while work:
             m = work.pop()
-            comp, _ = sccs(g, tk, m)
-            members: dict[int, list[int]] = {}
-            for s in compress(range(len(g.states)), m):
-                if comp[s] >= 0:
-                    members.setdefault(comp[s], []).append(s)
-            for c, ss in sorted(members.items(), key=lambda kv: kv[1][0]):
-                if len(ss) == 1:
-                    v = ss[0]
-                    if not any(dst[e] == v and tk[e] for e in range(offs[v], offs[v + 1])):
-                        continue
+            cyclic: list[list[int]] = []
+            comp, _ = sccs(g, tk, m, cyclic=cyclic)
+            cyclic.sort(key=lambda ss: ss[0])
+            for ss in cyclic:
+                c = comp[ss[0]]
                 internal = {e for v in ss for e in range(offs[v], offs[v + 1])
                             if tk[e] and comp[dst[e]] == c and m[dst[e]]}
                 if not internal:
