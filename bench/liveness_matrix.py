@@ -33,8 +33,9 @@ FLAGS = {"none": [], "pv": ["--pre-vote"], "cq": ["--check-quorum"],
 PROPS = ("LeaderElectable", "EventuallyLeader", "LeaderStable", "NoLivelock")
 
 
-def run_cell(scenario: str, flags: str, time_limit: float | None, extra: list[str]) -> dict:
-    cmd = ["raftcheck", "explore", "--liveness", "--json", *SCENARIOS[scenario][1],
+def run_cell(scenario: str, flags: str, time_limit: float | None, extra: list[str],
+             raftcheck: str = "raftcheck") -> dict:
+    cmd = [raftcheck, "explore", "--liveness", "--json", *SCENARIOS[scenario][1],
            *FLAGS[flags], *extra]
     if time_limit:
         cmd += ["--time-limit", str(time_limit)]
@@ -50,7 +51,12 @@ def run_cell(scenario: str, flags: str, time_limit: float | None, extra: list[st
         "seconds": round(secs, 1),
         "verdicts": {p: out["invariants"][p] for p in PROPS},
         "safety": all(v == "held" for k, v in out["invariants"].items() if k not in PROPS),
-        "states": out["liveness"]["distinct_states"],
+        "states": out["liveness"]["distinct_states"] if out.get("liveness") else None,
+        "complete": bool(out.get("liveness") and out["liveness"]["complete"]),
+        "seconds_safety": out["seconds"],
+        "seconds_graph": (out.get("liveness") or {}).get("seconds_explore"),
+        "seconds_analyse": (out.get("liveness") or {}).get("seconds_analyse"),
+        "graph_bytes_per_state": (out.get("liveness") or {}).get("graph_bytes_per_state"),
         "lassos": {v["invariant"]: len(v["prefix"]) + len(v["cycle"])
                    for v in out["violations"] if v.get("kind") == "liveness"},
     }
@@ -73,6 +79,7 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=None)
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--raftcheck", default="raftcheck", help="the raftcheck executable to run")
     ap.add_argument("extra", nargs="*")
     a = ap.parse_args()
     scen = a.only.split(",")
@@ -80,7 +87,7 @@ def main() -> None:
     cells: dict[str, dict[str, dict]] = {}
     for s in scen:
         for f in flags:
-            c = run_cell(s, f, a.time_limit, a.extra)
+            c = run_cell(s, f, a.time_limit, a.extra, a.raftcheck)
             cells.setdefault(s, {})[f] = c
             print(f"{s:>7} {f:>5}: {cell_text(c)}   {c['command']}", file=sys.stderr, flush=True)
     if a.out:
