@@ -235,8 +235,7 @@ def _backward(g: LiveGraph, rev: tuple[array, array], seeds: Iterable[int]) -> b
             todo.append(s)
     while todo:
         t = todo.pop()
-        for k in range(offs[t], offs[t + 1]):
-            s = by_target[k]
+        for s in by_target[offs[t] : offs[t + 1]]:
             if not seen[s]:
                 seen[s] = 1
                 todo.append(s)

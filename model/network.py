@@ -30,16 +30,10 @@ KEY_TICK, KEY_TIMEOUT, KEY_HEARTBEAT, KEY_DELIVER = 0, 8, 16, 32
 NO_KEY = -1
 
 Edge = tuple[Any, Any, int, int]  # (action, next state, label bits, fairness key)
+_C: list[Any] = []  # model.cluster's constants, read once (model.cluster imports this module)
 
 
-def net_successors(
-    model: ClusterModel, st: State, raw: bool = False
-) -> tuple[list[Edge], list[int]]:
-    """Every (action, next state, label, key), and the keys of actions a bound disabled.
-
-    `raw` (liveness mode only): successors as they are, neither normalised nor bounded (term
-    spread, messages in flight): real steps of the unbounded system, for replaying a
-    counterexample with its real terms and for `Liveness.progress_witness`."""
+def _load_constants() -> None:
     from model.cluster import (
         _MSG_SHIFT,
         _NOOP,
@@ -50,6 +44,23 @@ def net_successors(
         NET_BUDGET,
         NET_CUT,
     )
+
+    _C[:] = [_MSG_SHIFT, _NOOP, BUDGET_APPEND, BUDGET_DUP, BUDGET_RESTART, BUDGET_TRANSFER,
+             NET_BUDGET, NET_CUT]
+
+
+def net_successors(
+    model: ClusterModel, st: State, raw: bool = False
+) -> tuple[list[Edge], list[int]]:
+    """Every (action, next state, label, key), and the keys of actions a bound disabled.
+
+    `raw` (liveness mode only): successors as they are, neither normalised nor bounded (term
+    spread, messages in flight): real steps of the unbounded system, for replaying a
+    counterexample with its real terms and for `Liveness.progress_witness`."""
+    if not _C:
+        _load_constants()
+    _MSG_SHIFT, _NOOP, BUDGET_APPEND, BUDGET_DUP, BUDGET_RESTART, BUDGET_TRANSFER, NET_BUDGET, \
+        NET_CUT = _C
 
     cfg = model.cfg
     logic = model.logic
