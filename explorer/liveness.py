@@ -106,6 +106,8 @@ def explore_graph(
     counts: dict[str, int] = {}
     state_flags = model.state_flags
     succ_of = model.labelled_successors
+    index_get, states_append, counts_get = index.get, states.append, counts.get
+    dst_append, label_append, key_append = dst.append, label.append, key.append
     for init in model.init_states():
         if init not in index:
             index[init] = len(states)
@@ -137,18 +139,18 @@ def explore_graph(
         if bound:
             bounded[head] = tuple(bound)
         for action, nxt, lab, k in edges:
-            idx = index.get(nxt)
+            idx = index_get(nxt)
             if idx is None:
                 idx = index[nxt] = len(states)
-                states.append(nxt)
+                states_append(nxt)
                 parent.append(head)
                 flags.append(state_flags(nxt))
                 max_depth = depth + 1
-            dst.append(idx)
-            label.append(lab)
-            key.append(k)
+            dst_append(idx)
+            label_append(lab)
+            key_append(k)
             kind = action[0]
-            counts[kind] = counts.get(kind, 0) + 1
+            counts[kind] = counts_get(kind, 0) + 1
         offsets.append(len(dst))
         head += 1
         if limits.max_states is not None and len(states) >= limits.max_states \
