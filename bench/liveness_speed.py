@@ -7,9 +7,10 @@
 
 Each configuration is one whole `raftcheck explore --liveness --json` process. Per
 configuration it prints the states of the liveness graph, seconds of the safety run, of the
-liveness graph and of its analysis (medians over --runs; the machine is shared), the liveness
-graph's bytes per state, and with --vs the same for the other raftcheck and the ratios
-other/this (above 1: this one is faster).
+liveness graph and of its analysis (wall clock, as the run reports them), the whole process's
+wall and CPU seconds (medians over --runs; on a shared machine the CPU seconds are the figure
+to trust), the liveness graph's bytes per state, and with --vs the same for the other
+raftcheck and the ratios other/this (above 1: this one is faster).
 
 `--record` writes what must not change when the liveness code gets faster (graph sizes,
 action counts, verdicts, property details, the lassos step by step) for the PARITY
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -62,12 +64,15 @@ def run(raftcheck: str, args: list[str], time_limit: float | None) -> dict[str, 
     if time_limit:
         cmd += ["--time-limit", str(time_limit)]
     t0 = time.perf_counter()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, capture_output=True, text=True)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.perf_counter() - t0
     if not proc.stdout.strip():
         raise SystemExit(f"{' '.join(cmd)}: exit {proc.returncode}: {proc.stderr.strip()}")
     out = json.loads(proc.stdout)
     out["_wall"] = wall
+    out["_cpu"] = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     out["_exit"] = proc.returncode
     return out
 
@@ -81,6 +86,7 @@ def figures(out: dict[str, Any]) -> dict[str, Any]:
         "graph_s": live["seconds_explore"],
         "analyse_s": live["seconds_analyse"],
         "wall_s": out["_wall"],
+        "cpu_s": out["_cpu"],
         "bytes_per_state": live["graph_bytes_per_state"],
     }
 
@@ -102,7 +108,7 @@ def median_figures(raftcheck: str, args: list[str], runs: int,
                    time_limit: float | None) -> dict[str, Any]:
     got = [figures(run(raftcheck, args, time_limit)) for _ in range(runs)]
     med = dict(got[0])
-    for k in ("safety_s", "graph_s", "analyse_s", "wall_s"):
+    for k in ("safety_s", "graph_s", "analyse_s", "wall_s", "cpu_s"):
         med[k] = round(statistics.median(g[k] for g in got), 2)
     return med
 
@@ -129,16 +135,17 @@ def main() -> None:
     names = a.only.split(",") if a.only else list(SPEED)
     results: dict[str, Any] = {}
     head = (f"{'config':<18} {'states':>9} {'safety s':>9} {'graph s':>8} {'analyse s':>9} "
-            f"{'wall s':>7} {'B/state':>7}")
+            f"{'wall s':>7} {'cpu s':>6} {'B/state':>7}")
     if a.vs:
-        head += f" | {'other graph s':>13} {'other analyse s':>15} {'other wall s':>12} " \
-                f"{'x graph':>7} {'x analyse':>9} {'x wall':>6}"
+        head += f" | {'other graph s':>13} {'other analyse s':>15} {'other cpu s':>11} " \
+                f"{'x graph':>7} {'x analyse':>9} {'x cpu':>6}"
     print(head)
     for name in names:
         args = SPEED[name]
         new = median_figures(a.raftcheck, args, a.runs, a.time_limit)
         row = (f"{name:<18} {new['states']:>9,} {new['safety_s']:>9.2f} {new['graph_s']:>8.2f} "
-               f"{new['analyse_s']:>9.2f} {new['wall_s']:>7.2f} {new['bytes_per_state']:>7.1f}")
+               f"{new['analyse_s']:>9.2f} {new['wall_s']:>7.2f} {new['cpu_s']:>6.2f} "
+               f"{new['bytes_per_state']:>7.1f}")
         res: dict[str, Any] = {"args": args, "new": new}
         if a.vs:
             old = median_figures(a.vs, args, a.runs, a.time_limit)
@@ -148,8 +155,8 @@ def main() -> None:
                 return old[k] / new[k] if new[k] else float("inf")
 
             row += (f" | {old['graph_s']:>13.2f} {old['analyse_s']:>15.2f} "
-                    f"{old['wall_s']:>12.2f} {ratio('graph_s'):>7.2f} "
-                    f"{ratio('analyse_s'):>9.2f} {ratio('wall_s'):>6.2f}")
+                    f"{old['cpu_s']:>11.2f} {ratio('graph_s'):>7.2f} "
+                    f"{ratio('analyse_s'):>9.2f} {ratio('cpu_s'):>6.2f}")
             if old["states"] != new["states"]:
                 row += f"  STATES DIFFER: {old['states']} != {new['states']}"
         results[name] = res
