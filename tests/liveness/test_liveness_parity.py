@@ -6,8 +6,8 @@ seconds (with and without partitions, a lossy link, a rejoin, and a broken varia
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,13 @@ from click.testing import CliRunner
 
 from raftcheck.cli import main
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from liveness_speed import PARITY, parity_record  # noqa: E402
+# bench/ is not a package and must not go on sys.path (its module names would shadow others).
+_spec = importlib.util.spec_from_file_location(
+    "liveness_speed", Path(__file__).resolve().parents[2] / "bench" / "liveness_speed.py")
+assert _spec is not None and _spec.loader is not None
+_bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_bench)
+PARITY, parity_record = _bench.PARITY, _bench.parity_record
 
 RECORDED = json.loads((Path(__file__).parent / "data" / "liveness_parity.json").read_text())
 
