@@ -1,7 +1,7 @@
 """The liveness matrix of the README: pre-vote x check-quorum against partition scenarios.
 
     python bench/liveness_matrix.py [--only SCENARIO] [--flags none,pv,cq,both] [--markdown]
-        [--time-limit SECONDS] [--out results.json]
+        [--time-limit SECONDS] [--out results.json] [--raftcheck EXE] [--liveness-only]
 
 Each cell is one `raftcheck explore --liveness --json` run (liveness defaults: max term spread
 3, voters messages in flight, no drops on healthy links); the cell lists the properties that
@@ -33,8 +33,9 @@ FLAGS = {"none": [], "pv": ["--pre-vote"], "cq": ["--check-quorum"],
 PROPS = ("LeaderElectable", "EventuallyLeader", "LeaderStable", "NoLivelock")
 
 
-def run_cell(scenario: str, flags: str, time_limit: float | None, extra: list[str]) -> dict:
-    cmd = ["raftcheck", "explore", "--liveness", "--json", *SCENARIOS[scenario][1],
+def run_cell(scenario: str, flags: str, time_limit: float | None, extra: list[str],
+             raftcheck: str = "raftcheck") -> dict:
+    cmd = [raftcheck, "explore", "--liveness", "--json", *SCENARIOS[scenario][1],
            *FLAGS[flags], *extra]
     if time_limit:
         cmd += ["--time-limit", str(time_limit)]
@@ -50,9 +51,59 @@ def run_cell(scenario: str, flags: str, time_limit: float | None, extra: list[st
         "seconds": round(secs, 1),
         "verdicts": {p: out["invariants"][p] for p in PROPS},
         "safety": all(v == "held" for k, v in out["invariants"].items() if k not in PROPS),
-        "states": out["liveness"]["distinct_states"],
+        "states": out["liveness"]["distinct_states"] if out.get("liveness") else None,
+        "complete": bool(out.get("liveness") and out["liveness"]["complete"]),
+        "seconds_safety": out["seconds"],
+        "seconds_graph": (out.get("liveness") or {}).get("seconds_explore"),
+        "seconds_analyse": (out.get("liveness") or {}).get("seconds_analyse"),
+        "graph_bytes_per_state": (out.get("liveness") or {}).get("graph_bytes_per_state"),
         "lassos": {v["invariant"]: len(v["prefix"]) + len(v["cycle"])
                    for v in out["violations"] if v.get("kind") == "liveness"},
+    }
+
+
+def run_cell_liveness_only(scenario: str, flags: str, time_limit: float | None) -> dict:
+    """The liveness graph and its analysis only, in this process (no safety run: for the
+    partition cases the safety run goes to the pure-Python reference engine and takes longer
+    than the liveness part)."""
+    from dataclasses import replace
+
+    from explorer.bfs import Limits
+    from model.liveness import LivenessOptions
+    from model.topology import parse_links, parse_partition
+    from raftcheck.defaults import liveness_config
+    from raftcheck.liveness_run import check_topology, liveness_graph
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nodes", type=int)
+    ap.add_argument("--partition")
+    ap.add_argument("--lossy")
+    ap.add_argument("--partition-faults", type=int, default=0)
+    ap.add_argument("--pre-vote", action="store_true")
+    ap.add_argument("--check-quorum", action="store_true")
+    o = ap.parse_args(SCENARIOS[scenario][1] + FLAGS[flags])
+    cfg = replace(
+        liveness_config(o.nodes), pre_vote=o.pre_vote, check_quorum=o.check_quorum,
+        cut_links=parse_partition(o.partition, o.nodes) if o.partition else frozenset(),
+        lossy_links=parse_links(o.lossy, o.nodes, "--lossy") if o.lossy else frozenset(),
+        partition_faults=o.partition_faults)
+    check_topology(cfg)
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    model, g, v = liveness_graph(cfg, LivenessOptions(), None, Limits(time_limit=time_limit))
+    return {
+        "command": "raftcheck explore --liveness " + " ".join(SCENARIOS[scenario][1]
+                                                             + FLAGS[flags]),
+        "liveness_only": True,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "cpu_seconds": round(time.process_time() - c0, 1),
+        "verdicts": v.verdicts,
+        "states": len(g),
+        "complete": g.complete,
+        "seconds_graph": round(g.seconds, 1),
+        "seconds_analyse": round(v.seconds, 1),
+        "graph_bytes_per_state": round(g.graph_bytes() / max(len(g), 1), 1),
+        "lassos": {x.prop: len(x.prefix) + len(x.cycle) for x in v.lassos},
     }
 
 
@@ -73,6 +124,9 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=None)
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--raftcheck", default="raftcheck", help="the raftcheck executable to run")
+    ap.add_argument("--liveness-only", action="store_true",
+                    help="in this process, without the safety run (see run_cell_liveness_only)")
     ap.add_argument("extra", nargs="*")
     a = ap.parse_args()
     scen = a.only.split(",")
@@ -80,12 +134,15 @@ def main() -> None:
     cells: dict[str, dict[str, dict]] = {}
     for s in scen:
         for f in flags:
-            c = run_cell(s, f, a.time_limit, a.extra)
+            if a.liveness_only:
+                c = run_cell_liveness_only(s, f, a.time_limit)
+            else:
+                c = run_cell(s, f, a.time_limit, a.extra, a.raftcheck)
             cells.setdefault(s, {})[f] = c
             print(f"{s:>7} {f:>5}: {cell_text(c)}   {c['command']}", file=sys.stderr, flush=True)
-    if a.out:
-        with open(a.out, "w") as fh:
-            json.dump(cells, fh, indent=2)
+            if a.out:  # after every cell, so a long run keeps what it has
+                with open(a.out, "w") as fh:
+                    json.dump(cells, fh, indent=2)
     if a.markdown:
         print("| pre-vote / check-quorum | " + " | ".join(SCENARIOS[s][0] for s in scen) + " |")
         print("|---|" + "---|" * len(scen))

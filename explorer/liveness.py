@@ -33,6 +33,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain, compress, repeat
 from typing import Any
 
 from explorer.bfs import Limits, Progress
@@ -82,14 +83,18 @@ def explore_graph(
     limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
     progress_interval: float = 0.5,
+    index: dict[Any, int] | None = None,
 ) -> LiveGraph:
     """Breadth-first exploration that keeps every labelled transition.
 
     Actions are not stored (`edge_action` recomputes one); `action_counts` counts them by
-    their first element."""
+    their first element. `index` (empty) is filled with state -> number as states are found;
+    a caller may hand the same dict to the model, which may use it to recognise successors
+    that are already explored states."""
     start = time.perf_counter()
     limits = limits or Limits()
-    index: dict[Any, int] = {}
+    if index is None:
+        index = {}
     states: list[Any] = []
     parent = array("i")
     offsets = array("q", [0])
@@ -101,6 +106,8 @@ def explore_graph(
     counts: dict[str, int] = {}
     state_flags = model.state_flags
     succ_of = model.labelled_successors
+    index_get, states_append, counts_get = index.get, states.append, counts.get
+    dst_append, label_append, key_append = dst.append, label.append, key.append
     for init in model.init_states():
         if init not in index:
             index[init] = len(states)
@@ -132,18 +139,18 @@ def explore_graph(
         if bound:
             bounded[head] = tuple(bound)
         for action, nxt, lab, k in edges:
-            idx = index.get(nxt)
+            idx = index_get(nxt)
             if idx is None:
                 idx = index[nxt] = len(states)
-                states.append(nxt)
+                states_append(nxt)
                 parent.append(head)
                 flags.append(state_flags(nxt))
                 max_depth = depth + 1
-            dst.append(idx)
-            label.append(lab)
-            key.append(k)
+            dst_append(idx)
+            label_append(lab)
+            key_append(k)
             kind = action[0]
-            counts[kind] = counts.get(kind, 0) + 1
+            counts[kind] = counts_get(kind, 0) + 1
         offsets.append(len(dst))
         head += 1
         if limits.max_states is not None and len(states) >= limits.max_states \
@@ -192,38 +199,34 @@ def edge_action(model: Any, g: LiveGraph, e: int) -> Any:
 
 
 def _edge_src(g: LiveGraph) -> array:
-    src = array("i", bytes(4 * len(g.dst)))
     offs = g.offsets
-    for s in range(len(g.states)):
-        for e in range(offs[s], offs[s + 1]):
-            src[e] = s
-    return src
+    return array("i", chain.from_iterable(
+        repeat(s, offs[s + 1] - offs[s]) for s in range(len(g.states))))
 
 
-def _reverse(g: LiveGraph, ok: Callable[[int], bool]) -> tuple[array, array]:
-    """Reverse CSR of the edges whose label passes `ok`: (offsets, edge ids by target)."""
+def _edge_mask(g: LiveGraph, bad: int, need: int = 0) -> bytes:
+    """One byte per edge: 1 where its label has no bit of `bad` and every bit of `need`."""
+    table = bytes(1 if not b & bad and b & need == need else 0 for b in range(256))
+    return bytes(g.label).translate(table)
+
+
+def _reverse(g: LiveGraph, keep: bytes, src: array) -> tuple[array, array]:
+    """Reverse CSR of the kept edges: (offsets by target, source of each such edge)."""
     n = len(g.states)
     count = array("q", bytes(8 * (n + 1)))
-    dst, label = g.dst, g.label
-    keep = [ok(label[e]) for e in range(len(dst))]
-    for e in range(len(dst)):
-        if keep[e]:
-            count[dst[e] + 1] += 1
+    for t in compress(g.dst, keep):
+        count[t + 1] += 1
     for i in range(n):
         count[i + 1] += count[i]
     fill = array("q", count)
     by_target = array("i", bytes(4 * int(count[n])))
-    for e in range(len(dst)):
-        if keep[e]:
-            t = dst[e]
-            by_target[fill[t]] = e
-            fill[t] += 1
+    for s, t in compress(zip(src, g.dst, strict=True), keep):
+        by_target[fill[t]] = s
+        fill[t] += 1
     return count, by_target
 
 
-def _backward(
-    g: LiveGraph, src: array, rev: tuple[array, array], seeds: Iterable[int]
-) -> bytearray:
+def _backward(g: LiveGraph, rev: tuple[array, array], seeds: Iterable[int]) -> bytearray:
     """States from which some kept edge path reaches a seed."""
     offs, by_target = rev
     seen = bytearray(len(g.states))
@@ -234,8 +237,7 @@ def _backward(
             todo.append(s)
     while todo:
         t = todo.pop()
-        for k in range(offs[t], offs[t + 1]):
-            s = src[by_target[k]]
+        for s in by_target[offs[t] : offs[t + 1]]:
             if not seen[s]:
                 seen[s] = 1
                 todo.append(s)
@@ -300,14 +302,18 @@ def _src_of(g: LiveGraph, e: int) -> int:
 
 
 def sccs(
-    g: LiveGraph, edge_ok: Callable[[int], bool], state_ok: Callable[[int], bool],
-    roots: Iterable[int] | None = None,
+    g: LiveGraph, keep: bytes, state_ok: bytes | bytearray, roots: Iterable[int] | None = None,
+    cyclic: list[list[int]] | None = None,
 ) -> tuple[array, int]:
-    """Tarjan's strongly connected components, iteratively, over the kept edges and states.
+    """Tarjan's strongly connected components, iteratively, over the kept edges (`keep`: a
+    byte per edge) and states (`state_ok`: a byte per state).
 
     Returns (component id per state, -1 where not kept or not visited; number of components).
+    `cyclic`, if given, receives the members (in increasing order) of every component that has
+    a cycle (more than one state, or a kept self-loop), in the order they were completed.
     """
     n = len(g.states)
+    loops = bytearray(n) if cyclic is not None else None
     comp = array("i", [-1]) * n
     low = array("i", [0]) * n
     num = array("i", [-1]) * n
@@ -315,9 +321,9 @@ def sccs(
     stack: list[int] = []
     counter = 0
     ncomp = 0
-    offs, dst, label = g.offsets, g.dst, g.label
+    offs, dst = g.offsets, g.dst
     for root in range(n) if roots is None else roots:
-        if num[root] >= 0 or not state_ok(root):
+        if num[root] >= 0 or not state_ok[root]:
             continue
         work = [(root, offs[root])]
         num[root] = low[root] = counter
@@ -330,7 +336,7 @@ def sccs(
             advanced = False
             while e < end:
                 w = dst[e]
-                ok = edge_ok(label[e]) and state_ok(w)
+                ok = keep[e] and state_ok[w]
                 e += 1
                 if not ok:
                     continue
@@ -343,8 +349,11 @@ def sccs(
                     work.append((w, offs[w]))
                     advanced = True
                     break
-                if on_stack[w] and num[w] < low[v]:
-                    low[v] = num[w]
+                if on_stack[w]:
+                    if num[w] < low[v]:
+                        low[v] = num[w]
+                    if w == v and loops is not None:
+                        loops[v] = 1
             if advanced:
                 continue
             work.pop()
@@ -353,6 +362,11 @@ def sccs(
                 if low[v] < low[u]:
                     low[u] = low[v]
             if low[v] == num[v]:
+                if cyclic is not None and (stack[-1] != v or loops[v]):  # type: ignore[index]
+                    at = len(stack) - 1
+                    while stack[at] != v:
+                        at -= 1
+                    cyclic.append(sorted(stack[at:]))
                 while True:
                     w = stack.pop()
                     on_stack[w] = 0
@@ -388,6 +402,8 @@ def analyse(
             details[name] = {"why": f"the exploration stopped early ({g.stop_reason})"}
         return LivenessVerdicts(verdicts, lassos, details, time.perf_counter() - t0)
     src = _edge_src(g)
+    ff_mask = _edge_mask(g, FAULT)
+    timely_mask = _edge_mask(g, FAULT | UNTIMELY)
 
     def fault_free(lab: int) -> bool:
         return not lab & FAULT
@@ -396,16 +412,16 @@ def analyse(
         return not lab & (FAULT | UNTIMELY)
 
     # 1. recoverable
-    rev_ff = _reverse(g, fault_free)
-    good = _backward(g, src, rev_ff, (s for s in range(n) if flags[s] & GOOD))
+    rev_ff = _reverse(g, ff_mask, src)
+    good = _backward(g, rev_ff, (s for s in range(n) if flags[s] & GOOD))
     witnessed = 0
     if witness is not None:
         extra = [s for s in g.bounded if not good[s] and witness(g.states[s])]
         witnessed = len(extra)
         if extra:
-            more = _backward(g, src, rev_ff, extra)
+            more = _backward(g, rev_ff, extra)
             good = bytearray(a | b for a, b in zip(good, more, strict=True))
-    hit_bound = _backward(g, src, rev_ff, (s for s in g.bounded if not good[s]))
+    hit_bound = _backward(g, rev_ff, (s for s in g.bounded if not good[s]))
     relevant = [s for s in range(n) if flags[s] & CONNECTED]
     stuck = [s for s in relevant if not good[s] and not hit_bound[s]]
     unsure = [s for s in relevant if not good[s] and hit_bound[s]]
@@ -429,9 +445,9 @@ def analyse(
     def timely_no_change(lab: int) -> bool:
         return not lab & (FAULT | UNTIMELY | CHANGE)
 
-    change_src = [src[e] for e in range(len(g.dst)) if g.label[e] & CHANGE and timely(g.label[e])]
-    rev_t = _reverse(g, timely_no_change)
-    doomed = _backward(g, src, rev_t, change_src)
+    change_src = compress(src, _edge_mask(g, FAULT | UNTIMELY, CHANGE))
+    rev_t = _reverse(g, _edge_mask(g, FAULT | UNTIMELY | CHANGE), src)
+    doomed = _backward(g, rev_t, change_src)
     anchored = [s for s in range(n) if flags[s] & ANCHORED]
     bad = [s for s in anchored if doomed[s]]
     details[kept] = {"anchored_states": len(anchored), "deposing_states": len(bad)}
@@ -452,23 +468,27 @@ def analyse(
             details[kept]["vacuous"] = True
 
     # 3. no fair cycle of connected states without an anchored leader
+    flag_bytes = bytes(g.flags)
     _fair_cycle_verdict(
-        g, eventually, lambda s: bool(flags[s] & CONNECTED) and not flags[s] & ANCHORED,
-        False, timely, verdicts, lassos, details,
+        g, eventually,
+        flag_bytes.translate(bytes(int(b & CONNECTED and not b & ANCHORED) for b in range(256))),
+        False, timely, timely_mask, verdicts, lassos, details,
         "component(s) without a stable leader are unfair only because a bound disabled an "
         "action in them", strong)
 
     # 4. no fair cycle that changes leadership
     _fair_cycle_verdict(
-        g, no_cycle, lambda s: bool(flags[s] & CONNECTED), True, timely, verdicts, lassos,
-        details, "component(s) that change leadership are unfair only because a bound "
+        g, no_cycle, flag_bytes.translate(bytes(int(bool(b & CONNECTED)) for b in range(256))),
+        True, timely, timely_mask, verdicts, lassos, details,
+        "component(s) that change leadership are unfair only because a bound "
         "disabled an action in them", strong)
     return LivenessVerdicts(verdicts, lassos, details, time.perf_counter() - t0)
 
 
 def _fair_cycle_verdict(
-    g: LiveGraph, name: str, state_ok: Callable[[int], bool], need_change: bool,
-    timely: Callable[[int], bool], verdicts: dict[str, str], lassos: list[Lasso],
+    g: LiveGraph, name: str, state_ok: bytes, need_change: bool,
+    timely: Callable[[int], bool], timely_mask: bytes, verdicts: dict[str, str],
+    lassos: list[Lasso],
     details: dict[str, dict[str, Any]], why: str, strong: Callable[[int], bool],
 ) -> None:
     """A fair, timely cycle among `state_ok` states (taking a CHANGE edge if `need_change`).
@@ -477,8 +497,8 @@ def _fair_cycle_verdict(
     often) for the keys `strong` names. Strong fairness is checked by the usual refinement:
     in a component where a strong key is enabled but never taken, the states enabling it are
     removed and the rest is searched again."""
-    fair = _Fair(g, timely, strong)
-    mask = bytearray(1 if state_ok(s) else 0 for s in range(len(g.states)))
+    fair = _Fair(g, timely, timely_mask, strong)
+    mask = bytearray(state_ok)
     found = fair.search(mask, need_change)
     details[name] = {"components_checked": fair.checked,
                      "bound_dependent_components": fair.bound_hits}
@@ -493,10 +513,12 @@ def _fair_cycle_verdict(
 
 
 class _Fair:
-    def __init__(self, g: LiveGraph, timely: Callable[[int], bool],
+    def __init__(self, g: LiveGraph, timely: Callable[[int], bool], timely_mask: bytes,
                  strong: Callable[[int], bool]) -> None:
         self.g = g
         self.timely = timely
+        self.timely_mask = timely_mask
+        self._interned: dict[frozenset[int], frozenset[int]] = {}
         self.strong = strong
         self.checked = 0
         self.bound_hits = 0
@@ -513,26 +535,25 @@ class _Fair:
             marks = g.bounded.get(s, ())
             real |= {-2 - k for k in marks if k <= -2 and self.strong(-2 - k)}
             bound = {k for k in marks if k >= 0}
-            got = self._enabled[s] = (frozenset(real | bound), frozenset(bound - real))
+            intern = self._interned.setdefault
+            en, bo = frozenset(real | bound), frozenset(bound - real)
+            got = self._enabled[s] = (intern(en, en), intern(bo, bo))
         return got
 
     def search(self, mask: bytearray, need_change: bool) -> tuple[list[int], set[int]] | None:
         g = self.g
+        tk = self.timely_mask
+        offs, dst = g.offsets, g.dst
         work = [mask]
         while work:
             m = work.pop()
-
-            def keep(s: int, m: bytearray = m) -> bool:
-                return bool(m[s])
-
-            comp, _ = sccs(g, self.timely, keep)
-            members: dict[int, list[int]] = {}
-            for s in range(len(g.states)):
-                if m[s] and comp[s] >= 0:
-                    members.setdefault(comp[s], []).append(s)
-            for c, ss in sorted(members.items(), key=lambda kv: kv[1][0]):
-                internal = {e for v in ss for e in g.out(v)
-                            if comp[g.dst[e]] == c and m[g.dst[e]] and self.timely(g.label[e])}
+            cyclic: list[list[int]] = []
+            comp, _ = sccs(g, tk, m, cyclic=cyclic)
+            cyclic.sort(key=lambda ss: ss[0])
+            for ss in cyclic:
+                c = comp[ss[0]]
+                internal = {e for v in ss for e in range(offs[v], offs[v + 1])
+                            if tk[e] and comp[dst[e]] == c and m[dst[e]]}
                 if not internal:
                     continue
                 if need_change and not any(g.label[e] & CHANGE for e in internal):
@@ -661,7 +682,10 @@ def _trap_lasso(g: LiveGraph, name: str, s: int, fault_free: Callable[[int], boo
             if fault_free(g.label[e]) and g.dst[e] not in seen:
                 seen.add(g.dst[e])
                 todo.append(g.dst[e])
-    comp, _ = sccs(g, lambda lab: fault_free(lab), lambda v: v in seen, roots=[s])
+    in_reach = bytearray(len(g.states))
+    for v in seen:
+        in_reach[v] = 1
+    comp, _ = sccs(g, _edge_mask(g, FAULT), in_reach, roots=[s])
     bottoms: dict[int, list[int]] = {}
     for v in reach:
         bottoms.setdefault(comp[v], []).append(v)

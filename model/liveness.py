@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 ASSUMPTIONS = ("heartbeats", "solo-campaigns", "random-timers")
 __all__ = ["ANCHORED", "CONNECTED", "GOOD", "Liveness", "LivenessOptions", "PROPERTIES"]
 _BIG = 1 << 30
+_MEMO_CAP = 1 << 20  # entries of a memo keyed by (nodes, links) before it is cleared
+_RAW_CACHE = 20_000  # raw successor lists the progress witness keeps (cleared when full)
 _ELECTION_TRAFFIC = (MSG_VOTE, MSG_PRE_VOTE, MSG_VOTE_RESP, MSG_PRE_VOTE_RESP)
 
 PROPERTIES: tuple[Invariant, ...] = (
@@ -114,15 +116,36 @@ class Liveness:
         self.model: ClusterModel | None = None
 
     def attach(self, model: ClusterModel) -> None:
+        from model.cluster import NET_CUT
+
         self.model = model
+        self.known: dict[Any, int] | None = None
+        self._cut_at = model.n + NET_CUT if model.net else -1
         self.voters = list(model.logic.vote_targets)
         self.q = model.majority
         self._node_shift: dict[tuple[int, Any], int] = {}
         self._msg_shift: dict[tuple[int, Any], int] = {}
         self._quorum_links: dict[int, bool] = {}
         self._witness: dict[Any, bool] = {}
+        self._raw: dict[Any, list[Any]] = {}
+        self._timing: dict[Any, _TimingBase] = {}
+        self._election_msg: dict[int, bool] = {}
+        self._flags: dict[Any, int] = {}
+        self._settled: dict[Any, Any] = {}
         self._group_cache: dict[int, list[list[int]]] = {}
         check_shift_invariance(model.rules)
+
+    def use_known(self, index: dict[Any, int] | None) -> None:
+        """The explored states so far (normal forms), or None. Normalisation is idempotent, so
+        a successor that already is an explored state is its own normal form, within the term
+        bound (every explored state was checked against it, or is an initial state, checked
+        here): `net_successors` then skips normalising it."""
+        m = self.model
+        assert m is not None
+        if index is not None and any(self.rebase(s)[1] > m.cfg.max_term
+                                     for s in m.init_states()):
+            index = None
+        self.known = index
 
     # -- normalisation ------------------------------------------------------------------------
 
@@ -358,18 +381,35 @@ class Liveness:
         assert m is not None
         from model.network import net_successors
 
+        raw = self._raw
+        settled = self._settled
+        if len(raw) > _RAW_CACHE:
+            raw.clear()
+        if len(settled) > _RAW_CACHE:
+            settled.clear()
+
         def take(cur: State, want: Any) -> State | None:
-            for a, nxt, _lab, _key in net_successors(m, cur, raw=True)[0]:
+            # Raw successors are a function of the state; schedules from nearby states meet.
+            edges = raw.get(cur)
+            if edges is None:
+                edges = raw[cur] = [(a, nxt) for a, nxt, _lab, _key
+                                    in net_successors(m, cur, raw=True)[0]]
+            for a, nxt in edges:
                 if want(a):
                     return nxt
             return None
 
         def settle(cur: State) -> State:
+            got = settled.get(cur)
+            if got is not None:
+                return got  # type: ignore[no-any-return]
+            start = cur
             for _ in range(8 * m.n * m.n):
                 nxt = take(cur, lambda a: a[0] == "deliver")
                 if nxt is None:
                     break
                 cur = nxt
+            settled[start] = cur
             return cur
 
         cur = st
@@ -423,7 +463,31 @@ class Liveness:
     # -- timing -------------------------------------------------------------------------------
 
     def timing(self, st: State) -> Timing:
-        return Timing(self, st)
+        """The timing labels of `st`'s transitions. What depends on the nodes and the links
+        only is computed once per (nodes, cut links) and kept; what depends on the messages in
+        flight (campaign traffic) once per state."""
+        m = self.model
+        assert m is not None
+        n = m.n
+        key = (st[:n], st[self._cut_at] if self._cut_at >= 0 else 0)
+        base = self._timing.get(key)
+        if base is None:
+            if len(self._timing) >= _MEMO_CAP:
+                self._timing.clear()
+            base = self._timing[key] = _TimingBase(self, st)
+        traffic = False
+        if self.options.solo_campaigns:
+            election = self._election_msg
+            link = m.msg_link
+            healthy = base.healthy
+            for mid in st[m.hist_pos + 1 :]:
+                e = election.get(mid)
+                if e is None:
+                    e = election[mid] = m.msg_tab[mid][0] in _ELECTION_TRAFFIC
+                if e and link[mid] & healthy:
+                    traffic = True
+                    break
+        return base.with_traffic[traffic]
 
     def healthy(self, st: State) -> int:
         """The mask of links that are neither cut nor lossy."""
@@ -434,6 +498,18 @@ class Liveness:
     # -- state flags --------------------------------------------------------------------------
 
     def flags(self, st: State) -> int:
+        """The flags read only the nodes and the links: kept per (nodes, cut links)."""
+        m = self.model
+        assert m is not None
+        key = (st[: m.n], st[self._cut_at] if self._cut_at >= 0 else 0)
+        got = self._flags.get(key)
+        if got is None:
+            if len(self._flags) >= _MEMO_CAP:
+                self._flags.clear()
+            got = self._flags[key] = self._flags_of(st)
+        return got
+
+    def _flags_of(self, st: State) -> int:
         m = self.model
         assert m is not None
         down = m.cut_mask(st) | m.lossy
@@ -480,29 +556,23 @@ class Liveness:
         return reach >= self.q
 
 
-class Timing:
-    """The timing labels of one state's transitions."""
+class _TimingBase:
+    """What the timing labels of a state owe to its nodes and links: whether a live leader
+    reaches each node (`heard`), and each node's tick label, computed when first asked."""
 
-    __slots__ = ("live", "st", "nodes", "healthy", "traffic")
+    __slots__ = ("live", "nodes", "healthy", "heard", "ticks", "with_traffic")
 
     def __init__(self, live: Liveness, st: State) -> None:
         m = live.model
         assert m is not None
         self.live = live
-        self.st = st
         self.nodes = [m.node_tab[x] for x in st[: m.n]]
         self.healthy = live.healthy(st)
-        traffic = False
-        if live.options.solo_campaigns:
-            msg_tab = m.msg_tab
-            link = m.msg_link
-            for mid in st[m.hist_pos + 1 :]:
-                if msg_tab[mid][0] in _ELECTION_TRAFFIC and link[mid] & self.healthy:
-                    traffic = True
-                    break
-        self.traffic = traffic
+        self.heard = tuple(self._heard(i) for i in range(m.n))
+        self.ticks: list[int | None] = [None] * m.n
+        self.with_traffic = (Timing(self, False), Timing(self, True))
 
-    def heard_in_time(self, i: int) -> bool:
+    def _heard(self, i: int) -> bool:
         """Some live leader whose term is not below node i's reaches it on a healthy link, so
         under the heartbeat assumption its next heartbeat arrives before i's timer runs out."""
         term = self.nodes[i][TERM]
@@ -513,16 +583,14 @@ class Timing:
                 return True
         return False
 
-    def timeout(self, i: int) -> int:
-        if self.live.options.heartbeats and self.heard_in_time(i):
-            return UNTIMELY
-        if self.traffic:
-            # Held back only so that the campaign in flight can finish: the timer has run
-            # out, so strong fairness still counts the timeout as enabled here.
-            return UNTIMELY | RACING
-        return 0
-
     def tick(self, i: int, res: Any) -> int:
+        """(`res`, node i's tick, is a function of node i, so the label is kept.)"""
+        got = self.ticks[i]
+        if got is None:
+            got = self.ticks[i] = self._tick(i, res)
+        return got
+
+    def _tick(self, i: int, res: Any) -> int:
         live = self.live
         m = live.model
         assert m is not None
@@ -532,7 +600,7 @@ class Timing:
         if nd[ROLE] != LEADER:
             # A timer that runs out (the lease ends, a timeout is allowed) before the heartbeat
             # of a reachable leader arrives breaks the assumption.
-            if m.node_tab[res[0]][ELAPSED] >= m.logic.et and self.heard_in_time(i):
+            if m.node_tab[res[0]][ELAPSED] >= m.logic.et and self.heard[i]:
                 return UNTIMELY
             return 0
         if not m.cfg.check_quorum or m.node_tab[res[0]][ROLE] == LEADER:
@@ -545,6 +613,33 @@ class Timing:
                     self.nodes[v - 1][TERM] == nd[TERM]:
                 return UNTIMELY
         return 0
+
+
+class Timing:
+    """The timing labels of one state's transitions (its nodes and links, and whether a
+    campaign's messages are in flight on a healthy link)."""
+
+    __slots__ = ("base", "traffic", "live")
+
+    def __init__(self, base: _TimingBase, traffic: bool) -> None:
+        self.base = base
+        self.traffic = traffic
+        self.live = base.live
+
+    def heard_in_time(self, i: int) -> bool:
+        return self.base.heard[i]
+
+    def timeout(self, i: int) -> int:
+        if self.live.options.heartbeats and self.base.heard[i]:
+            return UNTIMELY
+        if self.traffic:
+            # Held back only so that the campaign in flight can finish: the timer has run
+            # out, so strong fairness still counts the timeout as enabled here.
+            return UNTIMELY | RACING
+        return 0
+
+    def tick(self, i: int, res: Any) -> int:
+        return self.base.tick(i, res)
 
 
 def _common(a: tuple[int, ...], b: tuple[int, ...], limit: int) -> int:

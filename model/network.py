@@ -30,16 +30,10 @@ KEY_TICK, KEY_TIMEOUT, KEY_HEARTBEAT, KEY_DELIVER = 0, 8, 16, 32
 NO_KEY = -1
 
 Edge = tuple[Any, Any, int, int]  # (action, next state, label bits, fairness key)
+_C: list[Any] = []  # model.cluster's constants, read once (model.cluster imports this module)
 
 
-def net_successors(
-    model: ClusterModel, st: State, raw: bool = False
-) -> tuple[list[Edge], list[int]]:
-    """Every (action, next state, label, key), and the keys of actions a bound disabled.
-
-    `raw` (liveness mode only): successors as they are, neither normalised nor bounded (term
-    spread, messages in flight): real steps of the unbounded system, for replaying a
-    counterexample with its real terms and for `Liveness.progress_witness`."""
+def _load_constants() -> None:
     from model.cluster import (
         _MSG_SHIFT,
         _NOOP,
@@ -51,6 +45,23 @@ def net_successors(
         NET_CUT,
     )
 
+    _C[:] = [_MSG_SHIFT, _NOOP, BUDGET_APPEND, BUDGET_DUP, BUDGET_RESTART, BUDGET_TRANSFER,
+             NET_BUDGET, NET_CUT]
+
+
+def net_successors(
+    model: ClusterModel, st: State, raw: bool = False
+) -> tuple[list[Edge], list[int]]:
+    """Every (action, next state, label, key), and the keys of actions a bound disabled.
+
+    `raw` (liveness mode only): successors as they are, neither normalised nor bounded (term
+    spread, messages in flight): real steps of the unbounded system, for replaying a
+    counterexample with its real terms and for `Liveness.progress_witness`."""
+    if not _C:
+        _load_constants()
+    _MSG_SHIFT, _NOOP, BUDGET_APPEND, BUDGET_DUP, BUDGET_RESTART, BUDGET_TRANSFER, NET_BUDGET, \
+        NET_CUT = _C
+
     cfg = model.cfg
     logic = model.logic
     n = model.n
@@ -59,6 +70,7 @@ def net_successors(
     msg_link = model.msg_link
     live = model.live
     rebase = None if live is None or raw else live.rebase
+    known = None if rebase is None else live.known  # type: ignore[union-attr]
     msgs = st[hp + 1 :]
     budgets = st[n:hp]
     hist = st[hp]
@@ -109,6 +121,9 @@ def net_successors(
             label |= CHANGE
         elif new[ROLE] == LEADER and old[ROLE] != LEADER and new[TERM] > top:
             label |= CHANGE
+        if known is not None and nxt in known:
+            out.append((action, nxt, label, key))  # already an explored normal form
+            return
         norm, high, shifted = rebase(nxt)
         if high > cfg.max_term:
             over_room(key, label)
@@ -187,7 +202,7 @@ def net_successors(
         is_lossy = bool(lossy & msg_link[mid])
         if is_lossy or drop_on:
             _land_plain(model, out, acts[1], st, rest, budgets, rebase,
-                        0 if is_lossy else FAULT, NO_KEY)
+                        0 if is_lossy else FAULT, NO_KEY, known)
         i = msg_to[mid] - 1
         key = (st[i] << _MSG_SHIFT) | mid
         res = deliver_cache.get(key, _NOOP)
@@ -198,7 +213,7 @@ def net_successors(
         if res is None:
             continue
         if res is _NOOP:
-            _land_plain(model, out, acts[0], st, rest, budgets, rebase, 0, fkey)
+            _land_plain(model, out, acts[0], st, rest, budgets, rebase, 0, fkey, known)
             continue
         outs = alive(res[1])
         if len(outs) <= room + 1:
@@ -213,22 +228,27 @@ def net_successors(
         # The partition comes and goes as a whole: heal every cut link, or cut them again.
         b0 = budgets[:NET_BUDGET] + (budgets[NET_BUDGET] - 1,)
         if cut:
-            _land_plain(model, out, ("heal",), st, msgs, b0 + (0,), rebase, FAULT, NO_KEY)
+            _land_plain(model, out, ("heal",), st, msgs, b0 + (0,), rebase, FAULT, NO_KEY,
+                        known)
         elif model.partition:
             part = model.partition
             kept = tuple(m for m in msgs if not msg_link[m] & part)
-            _land_plain(model, out, ("split",), st, kept, b0 + (part,), rebase, FAULT, NO_KEY)
+            _land_plain(model, out, ("split",), st, kept, b0 + (part,), rebase, FAULT, NO_KEY,
+                        known)
     return out, bounded
 
 
 def _land_plain(
     model: ClusterModel, out: list[Edge], action: Action, st: State, msgs: tuple[int, ...],
     budgets: tuple[int, ...], rebase: Any, label: int, key: int,
+    known: dict[Any, int] | None = None,
 ) -> None:
     """A transition that changes no node: only the network and the budgets."""
     n = model.n
     nxt = st[:n] + budgets + (st[model.hist_pos],) + msgs
-    if rebase is not None:
+    if known is not None and nxt in known:
+        out.append((action, nxt, label, key))
+    elif rebase is not None:
         norm, _high, shifted = rebase(nxt)
         out.append((action, norm, label | (SHIFT if shifted else 0), key))
     else:

@@ -47,7 +47,10 @@ def liveness_graph(
     progress: Any = None,
 ) -> tuple[ClusterModel, LiveGraph, LivenessVerdicts]:
     model = ClusterModel(cfg, rules, liveness=Liveness(options))
-    g = explore_graph(model, limits=limits, progress=progress)
+    index: dict[Any, int] = {}
+    model.live.use_known(index)  # type: ignore[union-attr]
+    g = explore_graph(model, limits=limits, progress=progress, index=index)
+    model.live.use_known(None)  # type: ignore[union-attr]
     names = tuple(p.name for p in model.liveness_properties())
     live = model.live
     verdicts = analyse(g, names, live.progress_witness, live.strong_fair)
