@@ -705,6 +705,40 @@ static int take_sigint(struct sigaction *old) {
     return sigaction(SIGINT, &sa, old) == 0;
 }
 
+/* The checks between states (serial search) or blocks (parallel search): Ctrl-C, the time
+ * limit, the memory budget, and the progress report. Returns why to stop, or NULL to go on;
+ * sets *err on a Python error other than KeyboardInterrupt. */
+static const char *periodic_checks(double start, double now, double *last_report,
+                                   double time_limit, long long max_memory, size_t bytes,
+                                   PyObject *progress, double interval, uint64_t count,
+                                   long long transitions, uint64_t head, long long depth,
+                                   char *buf, size_t bufsz, int *err) {
+    if (sigint_seen || PyErr_CheckSignals() < 0) {
+        if (sigint_seen) PyErr_SetNone(PyExc_KeyboardInterrupt);
+        if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) { *err = 1; return NULL; }
+        PyErr_Clear();
+        return "interrupted";
+    }
+    if (time_limit >= 0 && now - start >= time_limit) {
+        snprintf(buf, bufsz, "time limit %gs reached", time_limit);
+        return buf;
+    }
+    if (max_memory >= 0 && (long long)bytes >= max_memory) return "memory budget reached";
+    if (progress != Py_None && now - *last_report >= interval) {
+        *last_report = now;
+        PyObject *r = PyObject_CallFunction(progress, "KLKLd", (unsigned long long)count,
+                                            transitions, (unsigned long long)(count - head),
+                                            depth, now - start);
+        if (!r) {
+            if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) { *err = 1; return NULL; }
+            PyErr_Clear();
+            return "interrupted";
+        }
+        Py_DECREF(r);
+    }
+    return NULL;
+}
+
 /* run(inits, max_states, max_depth, time_limit, keep_going, progress, interval, max_memory
  *     [, pause]): a second call continues the search where the first stopped (the initial
  * states are only inserted by the first); `pause` >= 0 returns with stop_reason "pause" at a
@@ -774,38 +808,16 @@ static PyObject *Core_run(Core *c, PyObject *args) {
         }
         if (head % 512 == 0 && head) {
             double now = now_s();
-            if (sigint_seen || PyErr_CheckSignals() < 0) {
-                if (sigint_seen) PyErr_SetNone(PyExc_KeyboardInterrupt);
-                if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) goto error;
-                PyErr_Clear();
-                stop_reason = "interrupted";
-                break;
-            }
-            if (time_limit >= 0 && now - start >= time_limit) {
-                snprintf(reason_buf, sizeof reason_buf, "time limit %gs reached", time_limit);
-                stop_reason = reason_buf;
-                break;
-            }
-            if (max_memory >= 0 && (long long)core_bytes(c) >= max_memory) {
-                stop_reason = "memory budget reached";
-                break;
-            }
+            int err = 0;
+            stop_reason = periodic_checks(start, now, &last_report, time_limit, max_memory,
+                                          core_bytes(c), progress, interval, c->count,
+                                          transitions, head, depth, reason_buf,
+                                          sizeof reason_buf, &err);
+            if (err) goto error;
+            if (stop_reason) break;
             if (pause >= 0 && now - start >= pause && head != entry_head) {
                 stop_reason = "pause";
                 break;
-            }
-            if (progress != Py_None && now - last_report >= interval) {
-                last_report = now;
-                PyObject *r = PyObject_CallFunction(progress, "KLKLd",
-                    (unsigned long long)c->count, transitions,
-                    (unsigned long long)(c->count - head), depth, now - start);
-                if (!r) {
-                    if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) goto error;
-                    PyErr_Clear();
-                    stop_reason = "interrupted";
-                    break;
-                }
-                Py_DECREF(r);
             }
             compact(c, head);
         }
@@ -1344,6 +1356,7 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
     uint64_t head = 0, level_end = c->count;
     long long depth = 0, max_depth_seen = 0, transitions = 0;
     int stop = nfound > 0 && !keep_going;
+    sigint_seen = 0;   /* only a serial run's own handler sets it; none is installed here */
     while (head < c->count && !stop) {
         if (head == level_end) {
             depth++;
@@ -1356,34 +1369,13 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
         }
         if (head) {
             double now = now_s();
-            if (PyErr_CheckSignals() < 0) {
-                if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) goto error;
-                PyErr_Clear();
-                stop_reason = "interrupted";
-                break;
-            }
-            if (time_limit >= 0 && now - start >= time_limit) {
-                snprintf(reason_buf, sizeof reason_buf, "time limit %gs reached", time_limit);
-                stop_reason = reason_buf;
-                break;
-            }
-            if (max_memory >= 0 && (long long)par_bytes(c, P) >= max_memory) {
-                stop_reason = "memory budget reached";
-                break;
-            }
-            if (progress != Py_None && now - last_report >= interval) {
-                last_report = now;
-                PyObject *r = PyObject_CallFunction(progress, "KLKLd",
-                    (unsigned long long)c->count, transitions,
-                    (unsigned long long)(c->count - head), depth, now - start);
-                if (!r) {
-                    if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) goto error;
-                    PyErr_Clear();
-                    stop_reason = "interrupted";
-                    break;
-                }
-                Py_DECREF(r);
-            }
+            int err = 0;
+            stop_reason = periodic_checks(start, now, &last_report, time_limit, max_memory,
+                                          par_bytes(c, P), progress, interval, c->count,
+                                          transitions, head, depth, reason_buf,
+                                          sizeof reason_buf, &err);
+            if (err) goto error;
+            if (stop_reason) break;
             compact(c, head);
         }
         if (!c->fp_mode && c->count + (uint64_t)BLOCK * MAXSUCC >= TAG) {
