@@ -692,8 +692,11 @@ static int take_sigint(struct sigaction *old) {
     PyObject *mod = PyImport_ImportModule("signal");
     if (!mod) { PyErr_Clear(); return 0; }
     PyObject *cur = PyObject_CallMethod(mod, "getsignal", "i", SIGINT);
+    /* A Ctrl-C that arrived while C code ran is delivered here, as this call's exception:
+     * Python's default handler is then the one in charge, and the search stops at once. */
+    int pending = !cur && PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
     PyObject *dflt = PyObject_GetAttrString(mod, "default_int_handler");
-    int ours = cur && dflt && cur == dflt;
+    int ours = pending || (cur && dflt && cur == dflt);
     Py_XDECREF(cur); Py_XDECREF(dflt); Py_DECREF(mod);
     PyErr_Clear();
     if (!ours) return 0;
@@ -701,7 +704,7 @@ static int take_sigint(struct sigaction *old) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
-    sigint_seen = 0;
+    sigint_seen = pending;
     return sigaction(SIGINT, &sa, old) == 0;
 }
 
@@ -856,7 +859,13 @@ static PyObject *Core_run(Core *c, PyObject *args) {
         }
         if (!c->redo_from) head++;
     }
-    if (took_sigint) sigaction(SIGINT, &old_sigint, NULL);
+    if (took_sigint) {
+        sigaction(SIGINT, &old_sigint, NULL);
+        /* a Ctrl-C after the last check: a pause for a checkpoint becomes the interruption
+         * (a finished run, or one stopped by a violation or a limit, keeps its result) */
+        if (sigint_seen && stop_reason && strcmp(stop_reason, "pause") == 0)
+            stop_reason = "interrupted";
+    }
     free(succ);
     free(kinds);
     c->head = head; c->level_start = level_start; c->level_end = level_end;
