@@ -797,6 +797,12 @@ static PyObject *Core_run(Core *c, PyObject *args) {
     const uint64_t entry_head = head;
     int stop = nfound > 0 && !keep_going;
     took_sigint = take_sigint(&old_sigint);
+    /* a resumed search that already holds max_states states stops before finding another */
+    if (!stop && head < c->count && max_states >= 0 && (long long)c->count >= max_states) {
+        snprintf(reason_buf, sizeof reason_buf, "state limit %lld reached", max_states);
+        stop_reason = reason_buf;
+        stop = 1;
+    }
     while (head < c->count && !stop) {
         if (head == level_end) {
             depth++;

@@ -70,6 +70,16 @@ def test_cut_by_state_limits_and_resumed_equals_the_full_run(
     assert _figures(last) == _figures(full)
 
 
+def test_resume_under_the_same_state_limit_finds_no_further_state(tmp_path: Path) -> None:
+    first = _run(tmp_path, resume=False, limits=Limits(max_states=2000))
+    again = _run(tmp_path, resume=True, limits=Limits(max_states=2000))
+    assert again.stop_reason == "state limit 2000 reached" and not again.complete
+    assert (again.distinct_states, again.transitions) == (2000, first.transitions)
+    # and the cut-short state's remaining successors still come when the limit is raised
+    full = explore_fast(ClusterModel(CFG))
+    assert _figures(_run(tmp_path, resume=True)) == _figures(full)
+
+
 def test_elapsed_seconds_add_up_over_sessions(tmp_path: Path) -> None:
     first = _run(tmp_path, resume=False, limits=Limits(max_states=2000))
     second = _run(tmp_path, resume=True)
