@@ -689,6 +689,7 @@ static volatile sig_atomic_t sigint_seen = 0;
 static void on_sigint(int sig) { (void)sig; sigint_seen = 1; }
 
 static int take_sigint(struct sigaction *old) {
+    sigint_seen = 0;   /* a flag left by an earlier run must not stop this one */
     PyObject *mod = PyImport_ImportModule("signal");
     if (!mod) { PyErr_Clear(); return 0; }
     PyObject *cur = PyObject_CallMethod(mod, "getsignal", "i", SIGINT);
@@ -1340,6 +1341,8 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
     uint32_t st[MAXW];
     uint32_t *tmp_succ = NULL;
     uint8_t tmp_kinds[MAXSUCC];
+    struct sigaction old_sigint;
+    int took_sigint = 0;
     Par *P = calloc(1, sizeof(Par));
     if (!P) return PyErr_NoMemory();
     P->c = c;
@@ -1371,7 +1374,8 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
     uint64_t head = 0, level_end = c->count;
     long long depth = 0, max_depth_seen = 0, transitions = 0;
     int stop = nfound > 0 && !keep_going;
-    sigint_seen = 0;   /* only a serial run's own handler sets it; none is installed here */
+    /* as run(): Ctrl-C while the main thread fills caches stops at the next block */
+    took_sigint = take_sigint(&old_sigint);
     while (head < c->count && !stop) {
         if (head == level_end) {
             depth++;
@@ -1489,6 +1493,7 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
         head = cut_head + 1;
         stop = 1;
     }
+    if (took_sigint) sigaction(SIGINT, &old_sigint, NULL);
     free(tmp_succ);
     size_t bytes = par_bytes(c, P);
     par_free(P);
@@ -1508,6 +1513,7 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
         "stop_reason", stop_reason, "found", found_d, "kinds", kinds_l,
         "seconds", now_s() - start, "bytes", (Py_ssize_t)bytes, "workers", workers);
 error:
+    if (took_sigint) sigaction(SIGINT, &old_sigint, NULL);
     free(tmp_succ);
     par_free(P);
     return NULL;
