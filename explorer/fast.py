@@ -10,7 +10,10 @@ ordinals the core keeps, so they are the model's own steps.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection
+import signal
+import threading
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from explorer.bfs import Limits, Progress, Result, Step, Violation, replay_concrete, verdicts_of
@@ -89,6 +92,23 @@ def collision_probability(distinct: int, transitions: int) -> float:
     """Chance that a 64-bit fingerprint collision hid a state (TLC's optimistic estimate:
     each of the `transitions` look-ups may collide with any of `distinct` fingerprints)."""
     return min(1.0, distinct * transitions / 2.0**64)
+
+
+@contextmanager
+def _deferred_sigint() -> Iterator[list[bool]]:
+    """While a checkpoint is written, a Ctrl-C is noted (the list gets True) instead of
+    raising in the middle of the write: the caller then stops as interrupted, with the
+    checkpoint and the partial summary. Only where Python's default handler is in charge."""
+    seen: list[bool] = []
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield seen
+        return
+    previous = signal.signal(signal.SIGINT, lambda _sig, _frame: seen.append(True))
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def explore_fast(
@@ -224,7 +244,10 @@ def explore_fast(
         session += raw["seconds"]
         if checkpoint is not None and raw["stop_reason"] is not None:
             # paused for a checkpoint, or stopped by a limit or Ctrl-C: resumable either way
-            save(raw, prior_seconds + session)
+            with _deferred_sigint() as ctrl_c:
+                save(raw, prior_seconds + session)
+            if ctrl_c and raw["stop_reason"] == "pause":
+                raw["stop_reason"] = "interrupted"
         if raw["stop_reason"] != "pause":
             break
     raw["seconds"] = prior_seconds + session

@@ -119,6 +119,34 @@ def test_resumed_from_a_periodic_checkpoint_of_a_killed_run(tmp_path: Path) -> N
     assert _figures(_run(tmp_path, resume=True)) == _figures(full)
 
 
+def test_ctrl_c_while_a_checkpoint_is_written_stops_after_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+
+    import explorer.fast as fast
+
+    real = fast.write_checkpoint
+    writes = 0
+
+    def write_with_ctrl_c(*args: Any) -> tuple[float, int]:
+        nonlocal writes
+        writes += 1
+        if writes == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # arrives in the middle of the write
+        return real(*args)
+
+    monkeypatch.setattr(fast, "write_checkpoint", write_with_ctrl_c)
+    full = explore_fast(ClusterModel(CFG))
+    cut = _run(tmp_path, resume=False, interval=0.0)
+    assert writes == 2 and cut.stop_reason == "interrupted" and not cut.complete
+    saved = json.loads((tmp_path / META).read_text())["progress"]
+    assert saved["distinct"] == cut.distinct_states < full.distinct_states
+    monkeypatch.setattr(fast, "write_checkpoint", real)
+    assert _figures(_run(tmp_path, resume=True)) == _figures(full)
+
+
 def test_interrupted_run_writes_a_checkpoint_and_resumes(tmp_path: Path) -> None:
     full = explore_fast(ClusterModel(CFG), symmetry=True, fingerprint=True)
     calls = 0
