@@ -71,6 +71,10 @@ class Backend:
     name = ""
     # True when `prefetch` runs many steps in one go (worth planning them ahead).
     batches = False
+    # The rule sets it implements (None: any); lockstep runs draw among these only.
+    rules: tuple[str, ...] | None = None
+    # True: lockstep configurations are adjusted as for etcd (`conformance.run.etcd_comparable`).
+    etcd_like = False
 
     def new(self, cfg: ClusterConfig, nid: int) -> Any:
         raise NotImplementedError
@@ -187,6 +191,8 @@ class EtcdBackend(Backend):
 
     name = "etcd"
     batches = True
+    rules: tuple[str, ...] | None = (ETCD_RULES,)
+    etcd_like = True
 
     def __init__(
         self, harness: Harness | None = None, timeout: float | None = None, bridge: Any = None
@@ -362,11 +368,19 @@ class EtcdBackend(Backend):
 
     # -- Backend
 
-    def new(self, cfg: ClusterConfig, nid: int) -> EtcdRawNode:
+    def _check_rules(self, cfg: ClusterConfig) -> None:
         if cfg.rules != ETCD_RULES:
             raise BackendUnavailable(
                 f"etcd implements {ETCD_RULES} only (rules={cfg.rules!r})"
             )
+
+    def _node_spec(self, config: Any) -> dict[str, Any]:
+        from etcdharness.client import _spec
+
+        return _spec(config, self.bridge)
+
+    def new(self, cfg: ClusterConfig, nid: int) -> EtcdRawNode:
+        self._check_rules(cfg)
         # heartbeat_tick 1: the bridge's quiet_tick withholds the heartbeats of a leader's
         # tick (FINDINGS 12). etcd refuses ElectionTick <= HeartbeatTick (raft.go:221-223),
         # i.e. the model's ET = 1: unchecked_election_tick builds the node with 2 and sets
@@ -385,12 +399,9 @@ class EtcdBackend(Backend):
 
     def new_cluster(self, cfg: ClusterConfig, ids: list[int] | None = None) -> list[Any]:
         """The nodes (default 1..N) in one round trip: create, pin the timeout, status."""
-        from etcdharness.client import HarnessError, Status, _spec
+        from etcdharness.client import HarnessError, Status
 
-        if cfg.rules != ETCD_RULES:
-            raise BackendUnavailable(
-                f"etcd implements {ETCD_RULES} only (rules={cfg.rules!r})"
-            )
+        self._check_rules(cfg)
         ids = list(range(1, cfg.n + 1)) if ids is None else ids
         configs = [self._etcd_config(cfg, nid) for nid in ids]
         reqs: list[dict[str, Any]] = []
@@ -399,7 +410,7 @@ class EtcdBackend(Backend):
             reqs.extend(self._flush_garbage())
             skip = len(reqs)
             for c in configs:
-                reqs.append({"op": "create", "node": _spec(c, self.bridge)})
+                reqs.append({"op": "create", "node": self._node_spec(c)})
                 reqs.append({"op": "set_randomized_election_timeout", "handle": -1,
                              "value": NEVER, "sticky": True})
                 reqs.append({"op": "status", "handle": -1})
@@ -543,9 +554,14 @@ class EtcdBackend(Backend):
 
 
 def make_backend(impl: str) -> Backend:
-    """"python" or "etcd" (raises BackendUnavailable when the harness cannot be built)."""
+    """"python" or "etcd" (raises BackendUnavailable when the harness cannot be built), or a
+    plug-in: "cmd:PROGRAM [ARGS]" / "module:package.module:factory" (conformance.plugins)."""
     if impl == "python":
         return PYTHON
     if impl == "etcd":
         return EtcdBackend()
+    if impl.startswith(("cmd:", "module:")):
+        from conformance.plugins import make_plugin_backend
+
+        return make_plugin_backend(impl)
     raise BackendUnavailable(f"unknown implementation {impl!r} (known: {', '.join(IMPLS)})")

@@ -81,8 +81,11 @@ def check_args(
     nodes: int | None, examples: int, rules: str | None, impl: str = "python"
 ) -> None:
     """Raise ConfigError (one line) for bad input."""
-    if impl not in IMPLS:
-        raise ConfigError(f"unknown implementation {impl!r} (known: {', '.join(IMPLS)})")
+    if impl not in IMPLS and not impl.startswith(("cmd:", "module:")):
+        raise ConfigError(
+            f"unknown implementation {impl!r} (known: {', '.join(IMPLS)}, cmd:PROGRAM [ARGS], "
+            "module:package.module:factory)"
+        )
     if impl == "etcd" and rules is not None and rules != ETCD_RULES:
         raise ConfigError(f"--rules {rules}: etcd implements {ETCD_RULES} only")
     if nodes is not None and not 1 <= nodes <= 7:
@@ -138,11 +141,29 @@ def run_lockstep(
         seed = random.randrange(1 << 32)
     backend = impl if isinstance(impl, Backend) else make_backend(impl)
     try:
+        rules = _plugin_rules(backend, rules, engine)
         return _run_lockstep(nodes, examples, seed, rules, steps, trace_dir, shrink, engine,
                              hypothesis_shrink, backend, progress)
     finally:
         if not isinstance(impl, Backend):
             backend.close()
+
+
+def _plugin_rules(backend: Backend, rules: str | None, engine: str) -> str | None:
+    """A plug-in implementation (`--impl cmd:` / `module:`, conformance/plugins.py) runs the
+    rule sets it implements and the program engine only (the stateful machine drives impl/)."""
+    if backend.name in IMPLS:
+        return rules
+    if engine != "program":
+        raise ConfigError(f"--impl {backend.name} runs the program engine only")
+    if backend.rules is not None:
+        if rules is not None and rules not in backend.rules:
+            raise ConfigError(
+                f"--rules {rules}: {backend.name} implements {', '.join(backend.rules)} only"
+            )
+        if rules is None and len(backend.rules) == 1:
+            return backend.rules[0]
+    return rules
 
 
 def _run_lockstep(
@@ -242,7 +263,7 @@ def _program_test(
     steps: int, backend: Backend | None = None, harness_failures: list[str] | None = None,
     on_example: Callable[[], None] | None = None,
 ) -> Callable[[], None]:
-    etcd = backend is not None and backend.name == "etcd"
+    etcd = backend is not None and backend.etcd_like
 
     @given(st.data())
     def lockstep_program(data: st.DataObject) -> None:
@@ -308,7 +329,7 @@ def minimize(run: Lockstep, budget: int = 3000) -> Lockstep:
             cfg.validate()
         except ConfigError:
             return None
-        if run.backend.name == "etcd" and etcd_comparable(cfg) != cfg:
+        if run.backend.etcd_like and etcd_comparable(cfg) != cfg:
             return None
         try:
             r = replay_actions(cfg, [a for a in actions if _fits(a, cfg.n)], run.backend)

@@ -219,8 +219,12 @@ def parse_trace(raw: Any) -> LoadedTrace:
     if not isinstance(acts, list):
         raise TraceError("'actions' must be a list")
     impl = raw.get("impl", "python")
-    if impl not in ("python", "etcd"):
-        raise TraceError(f"unknown implementation {impl!r} (known: python, etcd)")
+    if not isinstance(impl, str) or (
+        impl not in ("python", "etcd") and not impl.startswith(("cmd:", "module:"))
+    ):
+        raise TraceError(
+            f"unknown implementation {impl!r} (known: python, etcd, cmd:..., module:...)"
+        )
     return LoadedTrace(cfg, [action_from_json(a, cfg.n) for a in acts], impl)
 
 

@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 10.0
+# The protocol version of specs/HARNESS.md that this client speaks.
+PROTOCOL_VERSION = 1
 
 
 class HarnessError(RuntimeError):
@@ -159,20 +161,21 @@ class Status:
             votes={int(k): bool(v) for k, v in d["votes"].items()},
             recent_active=frozenset(d["recent_active"]),
             log_terms=list(d["log_terms"]),
-            id=d["id"],
-            heartbeat_elapsed=d["heartbeat_elapsed"],
-            commit=d["commit"],
-            applied=d["applied"],
-            lead_transferee=d["lead_transferee"],
-            is_learner=d["is_learner"],
-            promotable=d["promotable"],
-            progress={int(k): Progress(**v) for k, v in d["progress"].items()},
-            persisted_term=d["persisted_term"],
-            persisted_vote=d["persisted_vote"],
-            persisted_commit=d["persisted_commit"],
-            persisted_log_terms=list(d["persisted_log_terms"]),
-            pending_messages=d["pending_messages"],
-            has_ready=d["has_ready"],
+            # The rest is etcd-only detail: optional for other harnesses (specs/HARNESS.md).
+            id=d.get("id", 0),
+            heartbeat_elapsed=d.get("heartbeat_elapsed", 0),
+            commit=d.get("commit", 0),
+            applied=d.get("applied", 0),
+            lead_transferee=d.get("lead_transferee", 0),
+            is_learner=d.get("is_learner", False),
+            promotable=d.get("promotable", False),
+            progress={int(k): Progress(**v) for k, v in d.get("progress", {}).items()},
+            persisted_term=d.get("persisted_term", 0),
+            persisted_vote=d.get("persisted_vote", 0),
+            persisted_commit=d.get("persisted_commit", 0),
+            persisted_log_terms=list(d.get("persisted_log_terms", ())),
+            pending_messages=d.get("pending_messages", 0),
+            has_ready=d.get("has_ready", False),
         )
 
 
@@ -244,9 +247,18 @@ class Harness:
     request after a crash, hang or garbage answer (nodes created before are lost)."""
 
     def __init__(
-        self, binary: str | os.PathLike[str] | None = None, timeout: float = DEFAULT_TIMEOUT
+        self, binary: str | os.PathLike[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
+        *, argv: Sequence[str] | None = None, label: str = "etcd harness",
+        protocol: int | None = None,
     ) -> None:
+        """`argv`: run this command instead of the etcd binary (any harness speaking
+        specs/HARNESS.md); `label` names it in errors; `protocol`: the version the `hello`
+        sent right after each start must answer (None: no handshake)."""
         self.binary = Path(binary) if binary is not None else None
+        self.argv = list(argv) if argv is not None else None
+        self.label = label
+        self.protocol = protocol
+        self.info: dict[str, Any] = {}  # the last handshake's hello answer
         self.timeout = timeout
         self.generation = 0
         self.last_request: str | None = None
@@ -273,21 +285,40 @@ class Harness:
             if self.alive:
                 return
             self._cleanup()
-            binary = self.binary if self.binary is not None else ensure_built()
+            if self.argv is not None:
+                argv = self.argv
+            else:
+                argv = [str(self.binary if self.binary is not None else ensure_built())]
             self._stderr = tempfile.TemporaryFile(prefix="raftharness-stderr-")
-            self._proc = subprocess.Popen(
-                [str(binary)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr,
-                bufsize=0,
-            )
+            try:
+                self._proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=self._stderr,
+                    bufsize=0,
+                )
+            except OSError as e:
+                self._cleanup()
+                raise HarnessError(
+                    f"{self.label}: cannot run {argv[0]!r}: {e.strerror or e}"
+                ) from None
             assert self._proc.stdout is not None
             os.set_blocking(self._proc.stdout.fileno(), False)
             self._sel = selectors.DefaultSelector()
             self._sel.register(self._proc.stdout, selectors.EVENT_READ)
             self._buf = b""
             self.generation += 1
+            if self.protocol is not None:
+                self._handshake()
+
+    def _handshake(self) -> None:
+        """`hello` first: a harness speaking another protocol version is stopped."""
+        info = self._exchange({"op": "hello"})
+        got = info.get("protocol")
+        if got != self.protocol:
+            raise self._fail(f"speaks protocol {got!r}, this raftcheck speaks {self.protocol}")
+        self.info = info
 
     def close(self) -> None:
         """Stop the process (EOF, then kill after a second) and reap it."""
@@ -347,7 +378,7 @@ class Harness:
         proc = self._proc
         rc = proc.poll() if proc is not None else None
         tail = self._stderr_tail()
-        msg = f"etcd harness {what}; last request sent: {self.last_request}"
+        msg = f"{self.label} {what}; last request sent: {self.last_request}"
         if rc is not None:
             msg += f"; exit status {rc}"
         if tail:
@@ -383,7 +414,13 @@ class Harness:
         """Send one request dict, return the response dict (errors not raised)."""
         with self._lock:
             self.start()
-            assert self._proc is not None and self._proc.stdin is not None
+            return self._exchange(req, timeout)
+
+    def _exchange(self, req: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        """`raw` on the running process (no restart: the handshake uses it)."""
+        with self._lock:
+            if self._proc is None or self._proc.stdin is None:
+                raise self._fail("is not running")
             self._next_id += 1
             rid = self._next_id
             line = json.dumps({**req, "id": rid}, separators=(",", ":"))

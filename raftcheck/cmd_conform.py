@@ -68,11 +68,15 @@ def _print_seed(seed: int, as_json: bool) -> None:
               help="With --exhaustive: in-flight message bound (default: the explorer's).")
 @click.option("--engine", type=click.Choice(["program", "stateful"]), default="program",
               show_default=True, help="Lockstep driver (same rules and checks).")
-@click.option("--impl", "impl", type=click.Choice(["python", "etcd"]), default="python",
-              show_default=True,
-              help="Implementation checked: python (impl/) or etcd (etcd 3.4.23's raft library "
+@click.option("--impl", "impl", type=str, default="python", show_default=True,
+              help="Implementation checked: python (impl/), etcd (etcd 3.4.23's raft library "
                    "through etcdharness; etcd-3.4 rules only; build it with "
-                   "`bash etcdharness/build.sh`).")
+                   "`bash etcdharness/build.sh`), 'cmd:PROGRAM [ARGS]' (any program speaking "
+                   "specs/HARNESS.md) or module:package.module:factory (a Python node "
+                   "factory).")
+@click.option("--kit", is_flag=True,
+              help="With --impl cmd:...: run the conformance kit (single requests with known "
+                   "answers) and list the requests the harness answers wrongly.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--trace-dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("raftcheck-traces"), show_default=True,
@@ -95,6 +99,7 @@ def conform(
     max_msgs: int | None,
     engine: str,
     impl: str,
+    kit: bool,
     as_json: bool,
     trace_dir: Path,
     **chart_paths: Path | None,
@@ -111,6 +116,10 @@ def conform(
     from conformance.nodes import BackendUnavailable
     from conformance.run import check_args, run_lockstep
 
+    if kit:
+        from raftcheck.cmd_kit import run_kit_command
+
+        run_kit_command(impl, as_json)
     try:
         check_args(nodes, examples, rules, impl)
         if impl == "etcd" and engine != "program":
@@ -147,7 +156,7 @@ def conform(
     finally:
         if show:
             _progress_done()
-    if impl == "etcd" and report.error and report.divergence is None:
+    if impl != "python" and report.error and report.divergence is None:
         # The etcd harness (or its process) failed: one line, exit 2, no divergence claimed.
         if as_json:
             click.echo(json.dumps(report.as_json(), indent=1))
@@ -220,6 +229,8 @@ def _one_line(text: str) -> str:
 
 
 def _side(impl: str) -> str:
+    if impl.startswith(("cmd:", "module:")):
+        return impl
     return "etcd" if impl == "etcd" else "impl"
 
 
@@ -247,10 +258,21 @@ def _exhaustive(
     elif impl == "etcd":
         kw["rules"] = ETCD_RULES
     try:
-        cfg = ClusterConfig(**kw)
-        cfg.validate()
+        if impl not in ("python", "etcd") and not impl.startswith(("cmd:", "module:")):
+            raise ConfigError(f"unknown implementation {impl!r}")
         backend = make_backend(impl)
     except (ConfigError, BackendUnavailable) as e:
+        _bad_input(str(e))
+    try:
+        if rules is None and impl != "etcd" and backend.rules and len(backend.rules) == 1:
+            kw["rules"] = backend.rules[0]  # a plug-in implementing one rule set
+        cfg = ClusterConfig(**kw)
+        cfg.validate()
+        if backend.rules is not None and cfg.rules not in backend.rules:
+            raise ConfigError(f"--rules {cfg.rules}: {_side(impl)} implements "
+                              f"{', '.join(backend.rules)} only")
+    except (ConfigError, BackendUnavailable) as e:
+        backend.close()
         _bad_input(str(e))
 
     show = _progress_shown(as_json)
@@ -326,8 +348,13 @@ def _exhaustive(
 @click.command("replay")
 @click.argument("trace_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--impl", "impl", type=str, default=None,
+              help="Run the trace on this implementation (python, etcd, 'cmd:PROGRAM [ARGS]', "
+                   "module:package.module:factory) instead of the one it names.")
 @chart_options()
-def replay(trace_file: Path, as_json: bool, **chart_paths: Path | None) -> None:
+def replay(
+    trace_file: Path, as_json: bool, impl: str | None = None, **chart_paths: Path | None
+) -> None:
     """Re-run a JSON trace on impl and model; show the first step where they diverge."""
     from conformance.trace import TraceError, load_trace, trace_to_json
     from conformance.trace import replay as do_replay
@@ -341,13 +368,22 @@ def replay(trace_file: Path, as_json: bool, **chart_paths: Path | None) -> None:
         trace = load_trace(trace_file)
     except TraceError as e:
         _bad_input(str(e))
-    from conformance.nodes import BackendUnavailable, HarnessFailure
+    from conformance.nodes import Backend, BackendUnavailable, HarnessFailure, make_backend
 
     start = time.perf_counter()
+    backend: Backend | None = None
     try:
-        res = do_replay(trace)
+        if impl is not None:
+            if impl not in ("python", "etcd") and not impl.startswith(("cmd:", "module:")):
+                _bad_input(f"unknown implementation {impl!r} (known: python, etcd, "
+                           "cmd:PROGRAM [ARGS], module:package.module:factory)")
+            backend = make_backend(impl)
+        res = do_replay(trace, backend)
     except (BackendUnavailable, HarnessFailure) as e:
         _bad_input(_one_line(str(e)))
+    finally:
+        if backend is not None:
+            backend.close()
     if res.not_enabled is not None:
         a = trace.actions[res.not_enabled - 1]
         _bad_input(

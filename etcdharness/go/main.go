@@ -163,6 +163,10 @@ func (s *server) handle(req *request) (map[string]interface{}, error) {
 		res["protocol"] = protocolVersion
 		res["go"] = runtime.Version()
 		res["etcd_raft"] = "go.etcd.io/etcd/raft (etcd 3.4.23, Debian golang-etcd-server-dev)"
+		// specs/HARNESS.md: what this harness implements beyond the required requests.
+		res["name"] = "etcd 3.4.23 raft (raftcheck etcdharness)"
+		res["rules"] = []string{"etcd-3.4"}
+		res["features"] = []string{"run", "bridge", "set_role", "set_election_elapsed"}
 		return res, nil
 	case "quit":
 		return res, errQuit

@@ -83,6 +83,8 @@ type HarnessSpec struct {
 	// model's default ET), which Config.validate refuses (raft.go:221-223): the
 	// node is built with HeartbeatTick + 1 and electionTimeout is set afterwards.
 	UncheckedElectionTick bool `json:"unchecked_election_tick"`
+	// Rules: the rule set asked for (specs/HARNESS.md); etcd has "etcd-3.4" only ("" = it).
+	Rules string `json:"rules"`
 }
 
 // HarnessProgress is a copy of a tracker.Progress without the inflight window.
@@ -165,6 +167,9 @@ func NewHarnessNode(spec HarnessSpec) (h *HarnessNode, err error) {
 	defer recoverInto(&err)
 	if spec.ID == 0 {
 		return nil, errors.New("node id must not be 0")
+	}
+	if spec.Rules != "" && spec.Rules != "etcd-3.4" {
+		return nil, errors.New("etcd implements the etcd-3.4 rules only (rules=" + spec.Rules + ")")
 	}
 	if spec.HeartbeatTick == 0 {
 		spec.HeartbeatTick = 1
