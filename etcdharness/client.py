@@ -3,7 +3,7 @@
 ``EtcdRawNode`` offers the node API of ``impl`` (tick, campaign, step, transfer_leader,
 propose, beat, ready, status) on top of a real etcd 3.4.23 ``RawNode``; ``EtcdCluster``
 creates several at once. Messages are ``impl.raftpb`` messages. See
-etcdharness/PROTOCOL.md for the wire protocol and etcdharness/FINDINGS.md for the
+specs/HARNESS.md (and etcdharness/README.md) for the wire protocol and etcdharness/FINDINGS.md for the
 bridge between etcd's log replication and specs/SEMANTICS.md.
 """
 

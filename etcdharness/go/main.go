@@ -1,6 +1,6 @@
 // Command raftharness drives etcd's raft library (go.etcd.io/etcd/raft, etcd
 // 3.4.23 as packaged by Debian) over a JSON-lines protocol on stdin/stdout.
-// It is raftcheck's own code; see etcdharness/PROTOCOL.md for the protocol and
+// It is raftcheck's own code; see specs/HARNESS.md and etcdharness/README.md for the protocol and
 // etcdharness/build.sh for the (offline, GOPATH-mode, overlay) build.
 package main
 

@@ -9,7 +9,8 @@ the `etcd-3.4` rule set only: its runs of `seed`-rule scenarios are skipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -20,6 +21,35 @@ from etcdharness.pytest_fixtures import harness, harness_binary  # noqa: F401
 
 SIDES: dict[str, DriverFactory] = {**DRIVERS, "impl=model": LockstepDriver}
 ETCD_SIDES = ("etcd", "etcd=model")
+# RAFTCHECK_SCENARIO_IMPL='cmd:PROGRAM [ARGS]': the suite also runs on that harness
+# (specs/HARNESS.md), alone ("plugin") and in lockstep with the model ("plugin=model").
+PLUGIN_ENV = "RAFTCHECK_SCENARIO_IMPL"
+PLUGIN_SIDES = ("plugin", "plugin=model") if os.environ.get(PLUGIN_ENV) else ()
+
+
+@pytest.fixture(scope="session")
+def plugin_harness() -> Iterator[object]:
+    from conformance.plugins import CmdBackend
+
+    backend = CmdBackend(os.environ[PLUGIN_ENV])
+    yield backend.harness
+    backend.close()
+
+
+def plugin_factory(side: str, harness: object) -> Callable[[Cluster], Driver]:
+    from conformance.scenarios.cmd_driver import CmdDriver
+
+    def make(cluster: Cluster) -> Driver:
+        try:
+            if side == "plugin":
+                return CmdDriver(cluster, harness)
+            return LockstepDriver(cluster, lambda c: CmdDriver(c, harness))
+        except Unsupported as e:
+            pytest.skip(str(e))
+
+    # A library with etcd's rules only gets etcd's variants of scenarios (is_etcd_factory).
+    make.etcd = getattr(harness, "info", {}).get("rules") == ["etcd-3.4"]  # type: ignore[attr-defined]
+    return make
 
 
 def etcd_factory(side: str, etcd: object) -> Callable[[Cluster], Driver]:
@@ -37,11 +67,14 @@ def etcd_factory(side: str, etcd: object) -> Callable[[Cluster], Driver]:
 
 @pytest.fixture(
     params=list(SIDES) + [pytest.param(s, marks=pytest.mark.etcd) for s in ETCD_SIDES]
+    + list(PLUGIN_SIDES)
 )
 def driver(request: pytest.FixtureRequest) -> DriverFactory:
     """The side a scenario runs on: "impl" (RawNodes), "model" (NodeLogic), both in
     lockstep, "etcd" (etcd's RawNodes through the harness) or etcd and the model in lockstep."""
     side = str(request.param)
+    if side in PLUGIN_SIDES:
+        return plugin_factory(side, request.getfixturevalue("plugin_harness"))
     if side in ETCD_SIDES:
         return etcd_factory(side, request.getfixturevalue("harness"))
     return SIDES[side]
