@@ -2,9 +2,9 @@
 
 ``EtcdRawNode`` offers the node API of ``impl`` (tick, campaign, step, transfer_leader,
 propose, beat, ready, status) on top of a real etcd 3.4.23 ``RawNode``; ``EtcdCluster``
-creates several at once. Messages are ``impl.raftpb`` messages. See
-specs/HARNESS.md (and etcdharness/README.md) for the wire protocol and etcdharness/FINDINGS.md for the
-bridge between etcd's log replication and specs/SEMANTICS.md.
+creates several at once. Messages are ``impl.raftpb`` messages. See specs/HARNESS.md (and
+etcdharness/README.md) for the wire protocol and etcdharness/FINDINGS.md for the bridge between
+etcd's log replication and specs/SEMANTICS.md.
 """
 
 from __future__ import annotations

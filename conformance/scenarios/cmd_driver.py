@@ -2,8 +2,9 @@
 
 The etcd driver's requests (conformance/scenarios/etcd_driver.py) on another process: nodes are
 created one `create` each with the cluster's rule set, the timeout is pinned sticky, `hup` is
-`campaign`. Initial roles other than follower (or a known leader) need the harness' `set_role` feature; scenarios
-that need a rule set or a feature the harness lacks raise `Unsupported` (skipped).
+`campaign`. Initial roles other than follower (or a known leader) need the harness' `set_role`
+feature; scenarios that need a rule set or a feature the harness lacks raise `Unsupported`
+(skipped).
 """
 
 from __future__ import annotations

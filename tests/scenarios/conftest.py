@@ -36,19 +36,20 @@ def plugin_harness() -> Iterator[object]:
     backend.close()
 
 
-def plugin_factory(side: str, harness: object) -> Callable[[Cluster], Driver]:
+def plugin_factory(side: str, plugin: object) -> Callable[[Cluster], Driver]:
     from conformance.scenarios.cmd_driver import CmdDriver
 
     def make(cluster: Cluster) -> Driver:
         try:
             if side == "plugin":
-                return CmdDriver(cluster, harness)
-            return LockstepDriver(cluster, lambda c: CmdDriver(c, harness))
+                return CmdDriver(cluster, plugin)
+            return LockstepDriver(cluster, lambda c: CmdDriver(c, plugin))
         except Unsupported as e:
             pytest.skip(str(e))
 
     # A library with etcd's rules only gets etcd's variants of scenarios (is_etcd_factory).
-    make.etcd = getattr(harness, "info", {}).get("rules") == ["etcd-3.4"]  # type: ignore[attr-defined]
+    rules = getattr(plugin, "info", {}).get("rules")
+    make.etcd = rules == ["etcd-3.4"]  # type: ignore[attr-defined]
     return make
 
 
