@@ -94,6 +94,8 @@ def main(ctx: click.Context, project_file: Path | None, no_project_file: bool) -
              exhaustively, and compare them step by step
     replay   re-run a JSON conformance trace on impl and model
     audit    audit a rule change: proofs, exhaustive runs, behaviour diff
+    validate check NDJSON traces of real runs against the model
+    traces   write NDJSON traces of random runs of an implementation
 
     Defaults for explore, conform and audit may come from a project file (README,
     "Project file"); options on the command line override them.
@@ -930,8 +932,10 @@ def _register_commands() -> None:
     from raftcheck.cmd_audit import audit
     from raftcheck.cmd_conform import conform, replay
     from raftcheck.cmd_prove import prove
+    from raftcheck.cmd_traces import traces
+    from raftcheck.cmd_validate import validate
 
-    for command in (conform, replay, prove, audit):
+    for command in (conform, replay, prove, audit, validate, traces):
         main.add_command(command)
 
 
