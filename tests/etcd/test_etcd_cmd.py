@@ -39,3 +39,16 @@ def test_kit_passes(harness_binary: Path) -> None:
                                     "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["failed"] == 0
+
+
+def test_traces_of_etcd_are_valid(harness_binary: Path, tmp_path: Path) -> None:
+    for impl in ("etcd", f"cmd:{harness_binary}"):
+        out = tmp_path / impl.replace("/", "_")
+        res = CliRunner().invoke(main, ["traces", "--impl", impl, "--runs", "10", "--steps",
+                                        "100", "--out", str(out), "--seed", "3",
+                                        "--check-quorum"])
+        assert res.exit_code == 0, res.output
+        res = CliRunner().invoke(main, ["validate", str(out), "--json"])
+        assert res.exit_code == 0, res.output
+        data = json.loads(res.stdout)
+        assert data["valid"] == 10 and data["events"] == 1000
