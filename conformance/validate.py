@@ -19,7 +19,6 @@ explains the event without).
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,13 +90,17 @@ def validation_config(cfg: ClusterConfig) -> ClusterConfig:
 
 
 def _sent(model: ClusterModel, before: State, after: State, consumed: int | None) -> list[int]:
-    """Ids of the messages the step from `before` to `after` added."""
+    """Ids of the messages the step from `before` to `after` added (a node-local step only
+    adds messages, besides the one it consumed)."""
     hp = model.hist_pos
-    c = Counter(after[hp + 1 :])
-    c.subtract(before[hp + 1 :])
-    if consumed is not None:
-        c[consumed] += 1
-    return list((+c).elements())
+    rest = list(after[hp + 1 :])
+    skip = consumed
+    for x in before[hp + 1 :]:
+        if x == skip:
+            skip = None
+            continue
+        rest.remove(x)
+    return rest
 
 
 def _sent_ok(model: ClusterModel, ids: list[int], ev: Event) -> bool:
@@ -164,19 +167,21 @@ def _sequences(model: ClusterModel, st: State, ev: Event) -> list[list[tuple[Any
     return []
 
 
+Hop = tuple[State, State, int | None]  # (before, after, consumed message id) of one action
+
+
 def _run(model: ClusterModel, st: State, seq: Sequence[tuple[Any, ...]]
-         ) -> tuple[State, list[int]] | None:
-    sent: list[int] = []
+         ) -> tuple[State, list[Hop]] | None:
+    hops: list[Hop] = []
     for a in seq:
         nxt = model_step(model, st, a)
         if nxt is None:
             if a[0] in ("tick", "restart"):  # no abstract change: the state stays
                 continue
             return None
-        consumed = model._msg_ix[a[1]] if a[0] == "deliver" else None
-        sent.extend(_sent(model, st, nxt, consumed))
+        hops.append((st, nxt, model._msg_ix[a[1]] if a[0] == "deliver" else None))
         st = nxt
-    return st, sent
+    return st, hops
 
 
 def _explain(model: ClusterModel, st: State, ev: Event, ticks: int) -> list[State]:
@@ -189,8 +194,12 @@ def _explain(model: ClusterModel, st: State, ev: Event, ticks: int) -> list[Stat
         got = _run(model, st, full)
         if got is None:
             continue
-        nxt, sent = got
-        if _state_ok(model, nxt, ev) and _sent_ok(model, sent, ev):
+        nxt, hops = got
+        if not _state_ok(model, nxt, ev):
+            continue
+        sent = [i for b, a, c in hops for i in _sent(model, b, a, c)] \
+            if ev.sent is not None else []
+        if _sent_ok(model, sent, ev):
             out.append(nxt)
             if seq[0][0] == "duplicate":
                 seen_msgs.add(seq[0][1])
