@@ -118,9 +118,12 @@ def parses(args: list[str]) -> dict[str, object]:
 
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
-    """A directory with what the documented commands read: docs/ and a rules file."""
+    """A directory with what the documented commands read: docs/, a rules file and the
+    example harness (tests/plugins)."""
     (tmp_path / "docs").symlink_to(ROOT / "docs")
     shutil.copy(RULES_FILE, tmp_path / "my_rules.py")
+    (tmp_path / "tests").mkdir()  # the example harness of "Plug in your own implementation"
+    (tmp_path / "tests" / "plugins").symlink_to(ROOT / "tests" / "plugins")
     return tmp_path
 
 

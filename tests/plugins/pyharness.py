@@ -19,12 +19,16 @@ import os
 import random
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-from impl.config import Config
-from impl.raft import ErrProposalDropped
-from impl.raftpb import NONE, Entry, EntryType, Message, MessageType
-from impl.rawnode import ErrStepLocalMsg, ErrStepPeerNotFound, RawNode
+# impl/ is importable from any python3 (the repository root, also through a symlink)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from impl.config import Config  # noqa: E402
+from impl.raft import ErrProposalDropped  # noqa: E402
+from impl.raftpb import NONE, Entry, EntryType, Message, MessageType  # noqa: E402
+from impl.rawnode import ErrStepLocalMsg, ErrStepPeerNotFound, RawNode  # noqa: E402
 
 HEARTBEAT_OFF = 1 << 62  # leaders beat on `beat` only (the protocol's quiet tick)
 
