@@ -438,7 +438,17 @@ func (h *HarnessNode) Beat() error {
 
 // Step is RawNode.Step (which refuses local messages). A MsgTransferLeader
 // (a follower forwards TransferLeader to its leader) gets TransferCaughtUp too.
+// plantedDoubleVote is a test-only switch (RAFTHARNESS_BUG=double-vote, for the tests of
+// trace validation): a node that voted in this term forgets its vote before a vote request
+// of another candidate of the same term, so that it may grant a second vote.
+var plantedDoubleVote = os.Getenv("RAFTHARNESS_BUG") == "double-vote"
+
 func (h *HarnessNode) Step(m pb.Message) error {
+	if plantedDoubleVote && m.Type == pb.MsgVote {
+		if r := h.rn.raft; m.Term == r.Term && r.Vote != None && r.Vote != m.From {
+			r.Vote = None
+		}
+	}
 	if m.Type == pb.MsgTransferLeader {
 		return h.stepWith(m.Type, func() error {
 			return h.transferCaughtUp(m.From, func() error { return h.rn.Step(m) })

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from etcdharness.pytest_fixtures import harness_binary  # noqa: F401 - the etcd test's fixture
 from raftcheck.cli import main
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -96,6 +97,22 @@ def test_planted_double_vote_fails_at_the_second_vote(
         _prefix_is_valid(path, pos, tmp_path)
         assert f"event {pos}" in item["reason"] and "the model allows there" in item["reason"]
     assert granted_twice > 0  # some runs show the vote granted twice
+
+
+@pytest.mark.etcd
+def test_etcd_with_its_planted_double_vote_fails_at_the_second_vote(
+    harness_binary: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """etcd's own harness, with its test-only switch RAFTHARNESS_BUG=double-vote."""
+    monkeypatch.setenv("RAFTHARNESS_BUG", "double-vote")
+    out = tmp_path / "traces"
+    make_traces(out, "etcd", 30, 100)
+    code, data = validate(out)
+    assert code == 1 and data["invalid"]
+    for item in data["invalid"]:
+        path, pos = Path(item["file"]), item["event"]
+        _second_vote_event(path, pos)
+        _prefix_is_valid(path, pos, tmp_path)
 
 
 def test_the_same_harness_without_the_bug_is_valid(tmp_path: Path) -> None:
