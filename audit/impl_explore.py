@@ -161,10 +161,14 @@ class ImplLogic:
         self.backend = backend
         self.cq = cfg.check_quorum
         self.reps: dict[tuple[int, Node], Any] = {}
+        self.init_nodes: list[Node] = []
         self.errors: list[str] = []  # the first few implementation failures, rendered
         self.steps = 0  # implementation steps taken
         self.watch = watch
         self._impl_msgs: dict[Message, Any] = {}
+        # (node id, node state, action) -> result: a second model over the same logic (the
+        # behaviour diff's graph) takes no implementation step twice.
+        self._results: dict[tuple[Any, ...], StepResult] = {}
 
     def promotable(self, nid: int) -> bool:
         return self.base.promotable(nid)
@@ -183,6 +187,7 @@ class ImplLogic:
             nd = self.backend.abstract(rn, self.et, self.cq)
             self.reps.setdefault((nid, nd), rn)
             out.append(nd)
+        self.init_nodes = out
         return out
 
     def _impl_msg(self, m: Message) -> Any:
@@ -254,7 +259,11 @@ class ImplLogic:
 
     def _with_node(self, nid: int, node: Node, local: Local, m: Message | None = None
                    ) -> StepResult:
-        return self.run(nid, node, local, m)
+        key = (nid, node, local[0], m if m is not None else local[1:])
+        got = self._results.get(key)
+        if got is None:
+            got = self._results[key] = self.run(nid, node, local, m)
+        return got
 
 
 class ImplWatch:
@@ -264,8 +273,9 @@ class ImplWatch:
 
     MAX = 20
 
-    def __init__(self, other: ImplLogic) -> None:
+    def __init__(self, other: ImplLogic, init: list[Node]) -> None:
         self.other = other
+        self.init = init  # the other implementation's initial nodes
         self.compared = 0
         self.divergent = 0
         self.first: str | None = None
@@ -313,17 +323,24 @@ def describe_step(nid: int, node: Node, local: Local, delivered: Message | None,
 class ImplClusterModel(ClusterModel):
     """The cluster model with implementation steps (see the module docstring)."""
 
-    def __init__(self, cfg: ClusterConfig, backend: Backend, rules: RuleSet | None = None,
-                 watch_backend: Backend | None = None) -> None:
+    def __init__(self, cfg: ClusterConfig, backend: Backend | None, rules: RuleSet | None = None,
+                 watch_backend: Backend | None = None, logic: ImplLogic | None = None) -> None:
+        """`logic`: reuse another model's implementation nodes and step results (the same
+        implementation and configuration) instead of a `backend`."""
         super().__init__(cfg, rules)
         self.watch: ImplWatch | None = None
         if watch_backend is not None:
             other = ImplLogic(cfg, self.rules, watch_backend)
-            other.initial_nodes()
-            self.watch = ImplWatch(other)
-        self.impl = ImplLogic(cfg, self.rules, backend, self.watch)
+            self.watch = ImplWatch(other, other.initial_nodes())
+        if logic is None:
+            assert backend is not None
+            logic = ImplLogic(cfg, self.rules, backend, self.watch)
+            init = logic.initial_nodes()
+        else:
+            init = logic.init_nodes
+        self.impl = logic
         self.logic = self.impl  # type: ignore[assignment]
-        self._init = self.encode(self.impl.initial_nodes(), [])
+        self._init = self.encode(init, [])
         # Implementation nodes carry their ids: no symmetry reduction.
         self.canonical = _identity  # type: ignore[method-assign]
 

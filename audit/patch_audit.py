@@ -30,7 +30,7 @@ from typing import Any
 
 from audit.configs import DEFAULT_NODES, DIFF_NODES, EXTRAS, AuditConfig, base_configs
 from audit.diff import Graph, GraphDiff, KeySpace, abstract_graph, diff_graphs
-from audit.impl_explore import ImplClusterModel
+from audit.impl_explore import ImplClusterModel, ImplLogic
 from audit.patches import PatchedTree, PatchError
 from audit.runner import (
     AuditReport,
@@ -117,10 +117,12 @@ class BaselineImplGraphs:
         self.time_limit = time_limit
         self._graphs: dict[AuditConfig, tuple[Graph, KeySpace]] = {}
 
-    def get(self, ac: AuditConfig) -> tuple[Graph, KeySpace]:
+    def get(self, ac: AuditConfig, logic: ImplLogic | None = None) -> tuple[Graph, KeySpace]:
+        """`logic`: the unpatched side of the patched run's watch (its steps are reused)."""
         got = self._graphs.get(ac)
         if got is None:
-            model = ImplClusterModel(ac.cfg, self.backend)
+            model = ImplClusterModel(ac.cfg, self.backend if logic is None else None,
+                                     logic=logic)
             got = self._graphs[ac] = (abstract_graph(model, self.time_limit), KeySpace(model))
         return got
 
@@ -200,8 +202,9 @@ def audit_backends(
 
         def diff_one(ac: AuditConfig, directed: bool = False) -> GraphDiff:
             say(f"diff [{ac.label}]")
-            base_g, space = baselines.get(ac)
             model = models.get(ac) or ImplClusterModel(ac.cfg, patched, rules)
+            other = model.watch.other if model.watch is not None else None
+            base_g, space = baselines.get(ac, other)
             var_g = abstract_graph(model, diff_time_limit)
             d = diff_graphs(var_g, base_g, space)
             report.diffs.append(DiffOutcome(

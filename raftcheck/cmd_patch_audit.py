@@ -51,8 +51,12 @@ def patch_report_text(rep: PatchReport) -> list[str]:
         elif "identical: the changed rules returned" in line:
             line = line.split("]", 1)[0] + "] identical: every step of this configuration's " \
                 "run gave the unpatched result"
-        out.append(line.replace("only in variant", "only patched").replace(
-            "only in baseline", "only unpatched"))
+        for old, new in (("only in variant", "only patched"),
+                         ("only in baseline", "only unpatched"),
+                         ("reachable only under the variant", "reachable only with the patch"),
+                         ("reachable only under the baseline", "reachable only without it")):
+            line = line.replace(old, new)
+        out.append(line)
     return out
 
 
