@@ -256,3 +256,12 @@ def test_full_audit_verdicts(name: str, verdict: str) -> None:
     data = json.loads(out)
     assert data["verdict"] == verdict
     assert code == (1 if verdict == "safety-broken" else 0)
+
+
+def test_etcd_patch_without_etcd_sources(monkeypatch: pytest.MonkeyPatch,
+                                         tmp_path: Path) -> None:
+    """No Go or no etcd sources: one line, exit 2 (whatever the patch)."""
+    monkeypatch.setenv("RAFTCHECK_GOPATH", str(tmp_path / "no-gopath"))
+    line = _one_line_error(*_cli("--etcd-patch", str(PATCHES.parent / "etcd" /
+                                                     "no-lease.diff")))
+    assert "--etcd-patch needs" in line and "etcdharness/build.sh" in line
