@@ -60,6 +60,21 @@ def patch_report_text(rep: PatchReport) -> list[str]:
     return out
 
 
+def patch_markdown(rep: PatchReport, text: str) -> str:
+    """The rules audit's Markdown report, worded for a patch."""
+    lines = text.splitlines()
+    out = []
+    for line in lines:
+        if line.startswith("## raftcheck audit: "):
+            line = f"## raftcheck audit: `{rep.patch_file}` against the unpatched code"
+        elif line.startswith("Changed rules: "):
+            line = f"Changed files: {', '.join(rep.files) or '(none)'}"
+        elif line.startswith("Extra configurations run for the changed rules"):
+            line = "Extra configurations (every one runs for a patch):"
+        out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
 def patch_report_json(rep: PatchReport) -> dict[str, Any]:
     """The rules audit's JSON object plus a `patch` object (keys are only added)."""
     from audit.render import report_json
@@ -107,7 +122,7 @@ def run_patch_audit(
     if markdown is not None:
         from audit.render import report_markdown
 
-        write(markdown, report_markdown(rep))
+        write(markdown, patch_markdown(rep, report_markdown(rep)))
     if as_json:
         click.echo(json.dumps(patch_report_json(rep), indent=2, default=str))
     else:

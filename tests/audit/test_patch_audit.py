@@ -265,3 +265,13 @@ def test_etcd_patch_without_etcd_sources(monkeypatch: pytest.MonkeyPatch,
     line = _one_line_error(*_cli("--etcd-patch", str(PATCHES.parent / "etcd" /
                                                      "no-lease.diff")))
     assert "--etcd-patch needs" in line and "etcdharness/build.sh" in line
+
+
+def test_cli_markdown_report(tmp_path: Path) -> None:
+    md = tmp_path / "pr.md"
+    code, _out, _err = _cli("--impl-patch", str(PATCHES / "reset-clears-vote.diff"),
+                            "--nodes", "3", "--stop-at-first", "--markdown", str(md))
+    assert code == 1
+    text = md.read_text()
+    assert "against the unpatched code" in text and "Changed files: impl/raft.py" in text
+    assert "```mermaid" in text
