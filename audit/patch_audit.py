@@ -40,7 +40,7 @@ from audit.runner import (
     _violation_trace,
     _witness_trace,
 )
-from conformance.nodes import Backend
+from conformance.nodes import Backend, BackendUnavailable, HarnessFailure
 from explorer.bfs import INTERRUPTED, Limits
 from explorer.engines import run_search
 from model.rules import RULE_SETS
@@ -175,7 +175,15 @@ def audit_backends(
     )
     for ac in order:
         say(f"explore [{ac.label}]")
-        model = ImplClusterModel(ac.cfg, patched, rules, watch_backend=baseline)
+        try:
+            model = ImplClusterModel(ac.cfg, patched, rules, watch_backend=baseline)
+        except (HarnessFailure, BackendUnavailable):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the patched code cannot even start a node
+            detail = str(exc).splitlines()[0] if str(exc) else ""
+            raise PatchError(f"{name}: the patched {kind} cannot create the nodes of "
+                             f"[{ac.label}]: {type(exc).__name__}"
+                             + (f": {detail}" if detail else "")) from None
         models[ac] = model
         res = run_search(model, symmetry=False, keep_going=not kill_mode,
                          limits=Limits(time_limit=explore_time_limit))

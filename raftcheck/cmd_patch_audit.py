@@ -17,6 +17,7 @@ import click
 
 from audit.patch_audit import STEPS_RULE, PatchReport, audit_etcd_patch, audit_impl_patch
 from audit.patches import PatchError
+from conformance.nodes import BackendUnavailable, HarnessFailure
 
 EXIT_USAGE = 2
 
@@ -119,6 +120,10 @@ def run_patch_audit(
             rep = audit_etcd_patch(etcd_patch, nodes or DEFAULT_NODES, **kw)
     except PatchError as exc:
         _usage(str(exc).splitlines()[0] if str(exc) else "the patch cannot be audited")
+    except (BackendUnavailable, HarnessFailure) as exc:
+        # The (patched) harness process crashed or hung: no verdict, one line.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _usage(f"the etcd harness failed during the audit: {first}")
     if markdown is not None:
         from audit.render import report_markdown
 

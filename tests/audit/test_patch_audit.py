@@ -275,3 +275,16 @@ def test_cli_markdown_report(tmp_path: Path) -> None:
     text = md.read_text()
     assert "against the unpatched code" in text and "Changed files: impl/raft.py" in text
     assert "```mermaid" in text
+
+
+def test_patch_that_breaks_node_creation(tmp_path: Path) -> None:
+    import difflib
+
+    old = (IMPL / "rawnode.py").read_text().splitlines(keepends=True)
+    k = next(i for i, x in enumerate(old) if "def __init__(self, config: Config)" in x)
+    new = old[: k + 1] + ["        raise ValueError('planted in RawNode')\n"] + old[k + 1:]
+    bad = tmp_path / "node.diff"
+    bad.write_text("".join(difflib.unified_diff(old, new, "a/impl/rawnode.py",
+                                                "b/impl/rawnode.py")))
+    line = _one_line_error(*_cli("--impl-patch", str(bad), "--nodes", "3"))
+    assert "cannot create the nodes" in line and "ValueError: planted in RawNode" in line
