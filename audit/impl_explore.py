@@ -365,15 +365,20 @@ class ImplClusterModel(ClusterModel):
         )
         leader = None
         if nd[ROLE] == LEADER:
+            # The model's leader actions are always enabled and its successor code expects a
+            # result: a step that changes nothing, or one past the term bound (cut, as every
+            # step past the bound is), stays the node as it was.
+            stay = (nix, (), (), False)
             beat = self._finish(nd, logic.heartbeat_step(nid, nd))
-            if beat is _NOOP:
-                beat = (nix, (), (), False)
-            transfers = [
-                (to, self._finish(nd, logic.transfer(nid, nd, to)))
-                for to in logic.vote_targets
-                if to != nid and logic.promotable(to)
-            ]
-            leader = (beat, transfers, self._finish(nd, logic.append(nid, nd)))
+            if beat is _NOOP or beat is None:
+                beat = stay
+            transfers = []
+            for to in logic.vote_targets:
+                if to != nid and logic.promotable(to):
+                    res = self._finish(nd, logic.transfer(nid, nd, to))
+                    transfers.append((to, stay if res is _NOOP or res is None else res))
+            app = self._finish(nd, logic.append(nid, nd))
+            leader = (beat, transfers, stay if app is _NOOP or app is None else app)
         restart = enabled(self._finish(nd, logic.restart_step(nid, nd)))
         return tick, timeout, leader, restart
 
