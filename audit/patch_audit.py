@@ -31,7 +31,7 @@ from typing import Any
 from audit.configs import DEFAULT_NODES, DIFF_NODES, EXTRAS, AuditConfig, base_configs
 from audit.diff import Graph, GraphDiff, KeySpace, abstract_graph, diff_graphs
 from audit.impl_explore import ImplClusterModel, ImplLogic
-from audit.patches import PatchedTree, PatchError
+from audit.patch_apply import PatchedTree, PatchError
 from audit.runner import (
     AuditReport,
     DiffOutcome,
@@ -252,7 +252,7 @@ def audit_impl_patch(patch: Path, nodes: Iterable[int] = DEFAULT_NODES, **kw: An
                      ) -> PatchReport:
     """Apply `patch` to a copy of impl/, import it privately and audit it (PatchError)."""
     from audit.impl_explore import PatchedPythonBackend
-    from audit.patches import patched_impl, unload
+    from audit.patch_apply import patched_impl, unload
     from conformance.nodes import PYTHON
 
     p = patched_impl(patch)
@@ -268,7 +268,7 @@ def audit_etcd_patch(patch: Path, nodes: Iterable[int] = DEFAULT_NODES, **kw: An
                      ) -> PatchReport:
     """Apply `patch` to a copy of etcd's raft package, build a harness through an overlay and
     audit it against the unpatched harness (PatchError)."""
-    from audit.patches import patched_etcd
+    from audit.patch_apply import patched_etcd
     from conformance.nodes import BackendUnavailable, EtcdBackend
     from etcdharness.client import DEFAULT_TIMEOUT, Harness
 

@@ -15,8 +15,8 @@ from typing import Any, NoReturn
 
 import click
 
+from audit.patch_apply import PatchError
 from audit.patch_audit import STEPS_RULE, PatchReport, audit_etcd_patch, audit_impl_patch
-from audit.patches import PatchError
 from conformance.nodes import BackendUnavailable, HarnessFailure
 
 EXIT_USAGE = 2

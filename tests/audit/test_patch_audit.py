@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from audit.configs import EXTRAS, AuditConfig, base_config
 from audit.impl_explore import ImplClusterModel
+from audit.patch_apply import patched_impl, unload
 from audit.patch_audit import STEPS_RULE, audit_impl_patch
-from audit.patches import patched_impl, unload
 from conformance.nodes import PYTHON
 from explorer.engines import run_search
 from model.cluster import ClusterModel

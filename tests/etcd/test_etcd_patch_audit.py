@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from audit.configs import EXTRAS, AuditConfig, base_config
+from audit.patch_apply import etcd_raft_dir
 from audit.patch_audit import audit_etcd_patch
-from audit.patches import etcd_raft_dir
 from raftcheck.cli import main as cli
 
 pytestmark = pytest.mark.etcd
