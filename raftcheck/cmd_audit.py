@@ -180,13 +180,14 @@ def audit(
     if impl_patch is not None or etcd_patch is not None:
         if variant or rules_file or run_all or only:
             _usage("a patch audit takes no VARIANT, --rules-file, --all or --only")
-        if html is not None or svg is not None:
-            _usage("--html and --svg are not available for patch audits (use --markdown)")
         from raftcheck.cmd_patch_audit import run_patch_audit
 
         run_patch_audit(impl_patch, etcd_patch, nodes, stop_at_first=stop_at_first,
                         no_diff=no_diff, as_json=as_json, markdown=markdown,
-                        progress=progress, write=_write, all_diffs=all_diffs)
+                        progress=progress, write=_write, all_diffs=all_diffs,
+                        pages=lambda rep, head: _write_pages(
+                            charts, lambda: head(report_html(rep)),
+                            lambda: report_charts(rep)))
 
     if run_all:
         if variant or rules_file:

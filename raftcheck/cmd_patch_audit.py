@@ -105,6 +105,7 @@ def run_patch_audit(
     progress: Callable[[str], None],
     write: Callable[[Path, str], None],
     all_diffs: bool = False,
+    pages: Callable[[PatchReport, Callable[[str], str]], None] | None = None,
 ) -> NoReturn:
     from audit.configs import DEFAULT_NODES
 
@@ -128,6 +129,10 @@ def run_patch_audit(
         from audit.render import report_markdown
 
         write(markdown, patch_markdown(rep, report_markdown(rep)))
+    if pages is not None:
+        # --html / --svg: the rules audit's page, its title naming the unpatched code.
+        pages(rep, lambda page: page.replace(f"{rep.patch_file} against etcd-3.4",
+                                             f"{rep.patch_file} against the unpatched code"))
     if as_json:
         click.echo(json.dumps(patch_report_json(rep), indent=2, default=str))
     else:

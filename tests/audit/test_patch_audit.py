@@ -288,3 +288,15 @@ def test_patch_that_breaks_node_creation(tmp_path: Path) -> None:
                                                 "b/impl/rawnode.py")))
     line = _one_line_error(*_cli("--impl-patch", str(bad), "--nodes", "3"))
     assert "cannot create the nodes" in line and "ValueError: planted in RawNode" in line
+
+
+def test_cli_html_and_svg(tmp_path: Path) -> None:
+    page, svg = tmp_path / "pr.html", tmp_path / "pr.svg"
+    code, _out, _err = _cli("--impl-patch", str(PATCHES / "reset-clears-vote.diff"),
+                            "--nodes", "3", "--stop-at-first", "--html", str(page),
+                            "--svg", str(svg))
+    assert code == 1
+    text = page.read_text()
+    assert "reset-clears-vote.diff against the unpatched code" in text
+    assert "against etcd-3.4" not in text
+    assert svg.read_text().lstrip().startswith("<")
