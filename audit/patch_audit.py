@@ -151,8 +151,10 @@ def audit_backends(
     rules = RULE_SETS["etcd-3.4"]
     files = [f"{'impl' if kind == 'impl' else 'raft'}/{f}" for f in (tree.files if tree else [])]
     what = "impl/" if kind == "impl" else "etcd 3.4.23's raft package"
+    # The report's baseline is the unpatched code (its name shows in the JSON `baseline`).
+    unpatched = rules.with_rules("unpatched impl" if kind == "impl" else "unpatched etcd")
     subject = Subject(
-        name, rules, rules,
+        name, rules, unpatched,
         f"a patch to {what}" + (f" ({', '.join(files)})" if files else " (changes nothing)"),
         "", f"{kind} patch {name}",
     )

@@ -131,7 +131,8 @@ def run_patch_audit(
         write(markdown, patch_markdown(rep, report_markdown(rep)))
     if pages is not None:
         # --html / --svg: the rules audit's page, its title naming the unpatched code.
-        pages(rep, lambda page: page.replace(f"{rep.patch_file} against etcd-3.4",
+        base = rep.subject.baseline.name
+        pages(rep, lambda page: page.replace(f"{rep.patch_file} against {base}",
                                              f"{rep.patch_file} against the unpatched code"))
     if as_json:
         click.echo(json.dumps(patch_report_json(rep), indent=2, default=str))

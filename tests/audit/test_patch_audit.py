@@ -227,6 +227,7 @@ def test_cli_stop_at_first_json_shape() -> None:
                 "counterexample_length", "exit_code", "explorations", "diff", "why"):
         assert key in data
     assert data["verdict"] == "safety-broken" and data["exit_code"] == 1
+    assert data["baseline"] == "unpatched impl"
     assert data["patch"]["kind"] == "impl" and data["patch"]["files"] == ["impl/raft.py"]
     assert data["patch"]["differing_steps"]
     cex = data["explorations"][0]["counterexamples"][0]
