@@ -123,6 +123,12 @@ def _liveness_list_lines() -> list[str]:
               help="With --all: audit variants in this many processes.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress on stderr (shown only when stderr is a terminal).")
+@click.option("--impl-patch", type=click.Path(path_type=Path), default=None,
+              help="Audit a patch to impl/ (git diff format): explore the patched code.")
+@click.option("--etcd-patch", type=click.Path(path_type=Path), default=None,
+              help="Audit a patch to etcd 3.4.23's raft package (needs Go and its sources).")
+@click.option("--all-diffs", is_flag=True,
+              help="With a patch: diff every configuration, not only up to the first change.")
 @chart_options(markdown=False)
 def audit(
     variant: str | None,
@@ -139,6 +145,9 @@ def audit(
     no_liveness: bool,
     jobs: int,
     quiet: bool,
+    impl_patch: Path | None = None,
+    etcd_patch: Path | None = None,
+    all_diffs: bool = False,
     html: Path | None = None,
     svg: Path | None = None,
 ) -> None:
@@ -167,6 +176,18 @@ def audit(
     def progress(msg: str) -> None:
         if show:
             click.echo(f"  ... {msg}", err=True)
+
+    if impl_patch is not None or etcd_patch is not None:
+        if variant or rules_file or run_all or only:
+            _usage("a patch audit takes no VARIANT, --rules-file, --all or --only")
+        from raftcheck.cmd_patch_audit import run_patch_audit
+
+        run_patch_audit(impl_patch, etcd_patch, nodes, stop_at_first=stop_at_first,
+                        no_diff=no_diff, as_json=as_json, markdown=markdown,
+                        progress=progress, write=_write, all_diffs=all_diffs,
+                        pages=lambda rep, head: _write_pages(
+                            charts, lambda: head(report_html(rep)),
+                            lambda: report_charts(rep)))
 
     if run_all:
         if variant or rules_file:

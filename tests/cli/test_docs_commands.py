@@ -54,6 +54,17 @@ SLOW: dict[str, str] = {
     "audit quorum-half --json": "a full audit: most of a minute",
     "audit --all --json": "the whole catalogue: ten minutes",
     "audit --all --jobs 2 --json": "the whole catalogue: minutes",
+    "audit --impl-patch audit/patches/impl/reset-clears-vote.diff":
+        "a full patch audit: a minute or more",
+    "audit --impl-patch audit/patches/impl/no-lease.diff --nodes 3":
+        "a full patch audit: a minute or more",
+    "audit --impl-patch audit/patches/impl/no-lease.diff --nodes 3 --stop-at-first":
+        "a patch audit: a minute",
+    "audit --etcd-patch audit/patches/etcd/no-lease.diff --nodes 3 --json": ETCD,
+    "audit --etcd-patch audit/patches/etcd/reset-clears-vote.diff --nodes 3 --all-diffs "
+    "--markdown pr.md": ETCD,
+    "audit --etcd-patch audit/patches/etcd/lower-term-appresp-check-quorum-only.diff --nodes 3":
+        ETCD,
 }
 
 
@@ -121,6 +132,8 @@ def scratch(tmp_path: Path) -> Path:
     """A directory with what the documented commands read: docs/, a rules file and the
     example harness (tests/plugins)."""
     (tmp_path / "docs").symlink_to(ROOT / "docs")
+    (tmp_path / "audit").mkdir()
+    (tmp_path / "audit" / "patches").symlink_to(ROOT / "audit" / "patches")
     shutil.copy(RULES_FILE, tmp_path / "my_rules.py")
     (tmp_path / "tests").mkdir()  # the example harness of "Plug in your own implementation"
     (tmp_path / "tests" / "plugins").symlink_to(ROOT / "tests" / "plugins")
@@ -163,6 +176,9 @@ def test_documented_command(where: str, args: list[str], comment: str, scratch: 
         assert "Traceback" not in p.stderr
         check_promise(comment, p)
     elif reason == ETCD:
+        for opt in ("impl_patch", "etcd_patch"):
+            if params.get(opt) is not None:
+                assert (ROOT / str(params[opt])).is_file(), f"{where}: no patch {params[opt]}"
         return  # parsed above; running it needs Go and Debian's etcd sources
     elif args[0] == "explore":
         if "--resume" in args:  # first the run it continues, cut short
@@ -179,6 +195,9 @@ def test_documented_command(where: str, args: list[str], comment: str, scratch: 
             assert variant in VARIANTS_BY_NAME or variant in RULE_SETS, (
                 f"{where}: unknown audit variant {variant!r}"
             )
+        for opt in ("impl_patch", "etcd_patch"):
+            if params.get(opt) is not None:
+                assert (ROOT / str(params[opt])).is_file(), f"{where}: no patch {params[opt]}"
         only = params["only"]
         for name in str(only or "").split(","):
             assert not name or name in VARIANTS_BY_NAME, f"{where}: unknown variant {name!r}"
