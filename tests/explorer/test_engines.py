@@ -248,3 +248,24 @@ def test_core_successors_equal_the_models_with_a_network(name: str) -> None:
         assert [s for _, _, s in got] == [s for _, s in expected]
         assert [t.kind_names[k] for _, k, _ in got] == [a[0] for a, _ in expected]
         frontier.extend(s for _, s in expected)
+
+
+def test_liveness_runs_make_their_safety_run_on_the_fast_engine() -> None:
+    import json
+
+    def run(*args: str) -> dict:  # type: ignore[type-arg]
+        p = subprocess.run(
+            [sys.executable, "-m", "raftcheck.cli", "explore", "--liveness", "--nodes", "3",
+             "--partition", "3|1,2", "--partition-faults", "1", "--max-term", "2", "--max-msgs",
+             "2", "--json", *args], capture_output=True, text=True, timeout=300)
+        assert "engine: reference" not in p.stderr or args
+        return json.loads(p.stdout)  # type: ignore[no-any-return]
+
+    fast, ref = run(), run("--engine", "reference")
+    assert (fast["engine"], ref["engine"]) == ("fast", "reference")
+    for k in ("distinct_states", "transitions", "action_counts", "invariants", "liveness"):
+        if k == "liveness":
+            strip = ("seconds", "states_per_second", "bytes")
+            fast[k] = {a: b for a, b in fast[k].items() if not a.startswith(strip)}
+            ref[k] = {a: b for a, b in ref[k].items() if not a.startswith(strip)}
+        assert fast[k] == ref[k], k
