@@ -33,13 +33,15 @@ static _Thread_local int tl_frozen;
 #define RES_NONE (-1)    /* not enabled (or breaks the term bound) */
 #define RES_NOOP (-2)    /* enabled, changes nothing, sends nothing */
 #define NO_PARENT 0xFFFFFFFFu
-#define NKINDS 9
+#define NKINDS 11
 #define MAXN 16
 #define MAXW 64
 #define MAXSUCC 1024
 
 enum { K_TICK, K_TIMEOUT, K_HEARTBEAT, K_TRANSFER, K_APPEND, K_RESTART, K_DELIVER, K_DROP,
-       K_DUPLICATE };
+       K_DUPLICATE, K_HEAL, K_SPLIT };
+/* message link bits (model/core_tables.py's msg_net): on a link the partition cuts; lossy */
+enum { NET_PART = 1, NET_LOSSY = 2 };
 enum { B_DUP, B_RESTART, B_TRANSFER, B_APPEND };
 
 /* ---- growable int32 vector -------------------------------------------------------------- */
@@ -117,12 +119,18 @@ typedef struct {
     PyObject_HEAD
     PyObject *tables;
     int n, nb, hp, W, max_msgs, drop, nnames, fp_mode, symmetry;
+    /* a network (model/network.py): the budget words of the heal/split budget and of the cut
+     * links, and whether a partition exists to split. The cut word is 0 or 1 here (the links
+     * are cut all together, so the mask is 0 or the partition's, `part_mask` in Python). */
+    int net, net_b, cut_b, has_part;
+    PyObject *part_mask;
     /* caches filled from Python */
     IVec pool;          /* results: [new_ix, event, term_moved, nouts, outs...]; transfers */
     Local *local; size_t local_cap;   /* indexed by node id * n + i */
     Map deliver, hist_after, forget;
     IVec term;          /* node-state id -> term */
     IVec msg_to;        /* message id -> receiver (1-based) */
+    IVec msg_net;       /* message id -> NET_PART | NET_LOSSY bits (networks only) */
     IVec hist_flags;    /* history id -> violated-invariant bits, -1 unknown */
     Map canon_plan;     /* hash of node ids -> plan offset in plans (symmetry) */
     IVec plans;         /* [count, (perm, node ids x n) x count] with the key's node ids first */
@@ -198,6 +206,14 @@ static inline int msg_to_of(Core *c, uint32_t mid, int32_t *out) {
     if (mid >= c->msg_to.len && fill_ivec(c, &c->msg_to, "msg_to") < 0) return -1;
     if (mid >= c->msg_to.len) { PyErr_SetString(PyExc_IndexError, "core: unknown message id"); return -1; }
     *out = c->msg_to.v[mid];
+    return 0;
+}
+
+static inline int msg_net_of(Core *c, uint32_t mid, int32_t *out) {
+    if (mid >= c->msg_net.len) FROZEN_FAIL(-1);
+    if (mid >= c->msg_net.len && fill_ivec(c, &c->msg_net, "msg_net") < 0) return -1;
+    if (mid >= c->msg_net.len) { PyErr_SetString(PyExc_IndexError, "core: unknown message id"); return -1; }
+    *out = c->msg_net.v[mid];
     return 0;
 }
 
@@ -310,13 +326,15 @@ static inline int nmsgs_of(const Core *c, const uint32_t *st) {
     return k;
 }
 
-/* Write the state reached when node i takes local step `res`, with messages `rest` (sorted,
- * nrest of them) and the given budgets. Mirrors ClusterModel.successors' `land`. */
-static int land(Core *c, const uint32_t *st, int i, int32_t res, const uint32_t *rest, int nrest,
-                const uint32_t *budgets, uint32_t *out) {
+/* Write the state reached when node i takes local step `res` sending `sent` (nsent ids, in any
+ * order), with messages `rest` (sorted, nrest of them) and the given budgets. Mirrors
+ * ClusterModel.successors' `land` (and model/network.py's `emit` outside liveness mode). */
+static int land_sent(Core *c, const uint32_t *st, int i, int32_t res, const uint32_t *sent,
+                     int nsent, const uint32_t *rest, int nrest, const uint32_t *budgets,
+                     uint32_t *out) {
     const int32_t *r = c->pool.v + res;
     uint32_t new_ix = (uint32_t)r[0];
-    int32_t ev = r[1], moved = r[2], nouts = r[3];
+    int32_t ev = r[1], moved = r[2], nouts = nsent;
     memcpy(out, st, (size_t)c->n * 4);
     out[i] = new_ix;
     memcpy(out + c->n, budgets, (size_t)c->nb * 4);
@@ -337,7 +355,7 @@ static int land(Core *c, const uint32_t *st, int i, int32_t res, const uint32_t 
     /* merge the sorted rest with the (small) outs, sorted by insertion */
     uint32_t outs[MAXN * 2];
     for (int j = 0; j < nouts; j++) {
-        uint32_t v = (uint32_t)r[4 + j];
+        uint32_t v = sent[j];
         int k = j;
         while (k > 0 && outs[k - 1] > v) { outs[k] = outs[k - 1]; k--; }
         outs[k] = v;
@@ -352,8 +370,19 @@ static int land(Core *c, const uint32_t *st, int i, int32_t res, const uint32_t 
     return 0;
 }
 
+static int land(Core *c, const uint32_t *st, int i, int32_t res, const uint32_t *rest, int nrest,
+                const uint32_t *budgets, uint32_t *out) {
+    const int32_t *r = c->pool.v + res;
+    uint32_t sent[MAXN * 2];
+    for (int j = 0; j < r[3]; j++) sent[j] = (uint32_t)r[4 + j];
+    return land_sent(c, st, i, res, sent, r[3], rest, nrest, budgets, out);
+}
+
+static int net_successors(Core *c, const uint32_t *st, uint32_t *out, uint8_t *kinds);
+
 /* Every successor of `st` in the Python model's order; returns how many, or -1. */
 static int successors(Core *c, const uint32_t *st, uint32_t *out, uint8_t *kinds) {
+    if (c->net) return net_successors(c, st, out, kinds);
     const int n = c->n, W = c->W;
     const uint32_t *msgs = st + c->hp + 1;
     const int nm = nmsgs_of(c, st);
@@ -457,6 +486,168 @@ overflow:
     FROZEN_FAIL(-1);
     PyErr_SetString(PyExc_RuntimeError, "core: too many successors");
     return -1;
+#undef EMIT
+}
+
+/* ---- successors over a network (model/network.py's net_successors outside liveness mode) -- */
+
+/* The messages of step `res` that survive the cut links (all of them when nothing is cut). */
+static int alive(Core *c, int32_t res, int cut, uint32_t *sent, int *nsent) {
+    const int32_t *r = c->pool.v + res;
+    int k = 0;
+    for (int j = 0; j < r[3]; j++) {
+        uint32_t mid = (uint32_t)r[4 + j];
+        if (cut) {
+            int32_t f;
+            if (msg_net_of(c, mid, &f) < 0) return -1;
+            if (f & NET_PART) continue;
+        }
+        sent[k++] = mid;
+    }
+    *nsent = k;
+    return 0;
+}
+
+/* A successor that changes no node: the state with these budgets and messages. */
+static void land_plain(Core *c, const uint32_t *st, const uint32_t *budgets, const uint32_t *msgs,
+                       int nm, uint32_t *o) {
+    memcpy(o, st, (size_t)c->n * 4);
+    memcpy(o + c->n, budgets, (size_t)c->nb * 4);
+    o[c->hp] = st[c->hp];
+    memcpy(o + c->hp + 1, msgs, (size_t)nm * 4);
+    for (int w = nm; w < c->max_msgs; w++) o[c->hp + 1 + w] = EMPTY;
+}
+
+static int net_successors(Core *c, const uint32_t *st, uint32_t *out, uint8_t *kinds) {
+    const int n = c->n, W = c->W;
+    const uint32_t *msgs = st + c->hp + 1;
+    const int nm = nmsgs_of(c, st);
+    const int room = c->max_msgs - nm;
+    const uint32_t *budgets = st + n;
+    const int cut = budgets[c->cut_b] != 0;
+    uint32_t b2[8], sent[MAXN * 2];
+    int ns, k = 0;
+#define EMIT(kind) do { kinds[k] = (kind); k++; if (k >= MAXSUCC) goto overflow; } while (0)
+#define SLOT (out + (size_t)k * W)
+    for (int i = 0; i < n; i++) {
+        Local *L = local_of(c, st[i], i);
+        if (!L) return -1;
+        if (L->tick >= 0) {   /* the network's rules land a tick and a restart sending nothing */
+            if (land_sent(c, st, i, L->tick, sent, 0, msgs, nm, budgets, SLOT) < 0) return -1;
+            EMIT(K_TICK);
+        }
+        if (L->timeout >= 0) {
+            if (alive(c, L->timeout, cut, sent, &ns) < 0) return -1;
+            if (ns <= room) {
+                if (land_sent(c, st, i, L->timeout, sent, ns, msgs, nm, budgets, SLOT) < 0)
+                    return -1;
+                EMIT(K_TIMEOUT);
+            }
+        }
+        if (L->beat >= 0) {
+            if (n > 1) {
+                if (alive(c, L->beat, cut, sent, &ns) < 0) return -1;
+                if (ns <= room) {
+                    if (land_sent(c, st, i, L->beat, sent, ns, msgs, nm, budgets, SLOT) < 0)
+                        return -1;
+                    EMIT(K_HEARTBEAT);
+                }
+            }
+            if (budgets[B_TRANSFER] > 0 && room >= 1) {
+                memcpy(b2, budgets, (size_t)c->nb * 4);
+                b2[B_TRANSFER]--;
+                for (int t = 0; t < L->ntr; t++) {
+                    int32_t res = c->pool.v[L->tr_off + 2 * t + 1];
+                    if (res == RES_NONE) continue;
+                    if (res < 0) {
+                        FROZEN_FAIL(-1);
+                        PyErr_SetString(PyExc_RuntimeError, "core: transfer changes nothing");
+                        return -1;
+                    }
+                    if (alive(c, res, cut, sent, &ns) < 0) return -1;
+                    if (land_sent(c, st, i, res, sent, ns, msgs, nm, b2, SLOT) < 0) return -1;
+                    EMIT(K_TRANSFER);
+                }
+            }
+            if (budgets[B_APPEND] > 0 && L->append != RES_NONE) {
+                if (L->append < 0) {
+                    FROZEN_FAIL(-1);
+                    PyErr_SetString(PyExc_RuntimeError, "core: client append changes nothing");
+                    return -1;
+                }
+                if (alive(c, L->append, cut, sent, &ns) < 0) return -1;
+                if (ns <= room) {
+                    memcpy(b2, budgets, (size_t)c->nb * 4);
+                    b2[B_APPEND]--;
+                    if (land_sent(c, st, i, L->append, sent, ns, msgs, nm, b2, SLOT) < 0)
+                        return -1;
+                    EMIT(K_APPEND);
+                }
+            }
+        }
+        if (L->restart >= 0 && budgets[B_RESTART] > 0) {
+            memcpy(b2, budgets, (size_t)c->nb * 4);
+            b2[B_RESTART]--;
+            if (land_sent(c, st, i, L->restart, sent, 0, msgs, nm, b2, SLOT) < 0) return -1;
+            EMIT(K_RESTART);
+        }
+    }
+    uint32_t rest[MAXW];
+    uint32_t prev = EMPTY;
+    const int dup = budgets[B_DUP] > 0;
+    for (int j = 0; j < nm; j++) {
+        uint32_t mid = msgs[j];
+        if (mid == prev) continue;
+        prev = mid;
+        memcpy(rest, msgs, (size_t)j * 4);
+        memcpy(rest + j, msgs + j + 1, (size_t)(nm - j - 1) * 4);
+        int32_t link, to, res;
+        if (msg_net_of(c, mid, &link) < 0) return -1;
+        if ((link & NET_LOSSY) || c->drop) {   /* a lossy link drops even without the fault */
+            land_plain(c, st, budgets, rest, nm - 1, SLOT);
+            EMIT(K_DROP);
+        }
+        if (msg_to_of(c, mid, &to) < 0) return -1;
+        int i = to - 1;
+        if (deliver_of(c, st[i], mid, &res) < 0) return -1;
+        if (res == RES_NONE) continue;
+        if (res == RES_NOOP) {
+            land_plain(c, st, budgets, rest, nm - 1, SLOT);
+            EMIT(K_DELIVER);
+            continue;
+        }
+        if (alive(c, res, cut, sent, &ns) < 0) return -1;
+        if (ns <= room + 1) {
+            if (land_sent(c, st, i, res, sent, ns, rest, nm - 1, budgets, SLOT) < 0) return -1;
+            EMIT(K_DELIVER);
+        }
+        if (dup && ns <= room) {
+            memcpy(b2, budgets, (size_t)c->nb * 4);
+            b2[B_DUP]--;
+            if (land_sent(c, st, i, res, sent, ns, msgs, nm, b2, SLOT) < 0) return -1;
+            EMIT(K_DUPLICATE);
+        }
+    }
+    if (budgets[c->net_b] > 0 && (cut || c->has_part)) {
+        /* the partition heals as a whole, or is cut again: messages on its links are lost */
+        memcpy(b2, budgets, (size_t)c->nb * 4);
+        b2[c->net_b]--;
+        b2[c->cut_b] = !cut;
+        int kept = 0;
+        for (int j = 0; j < nm; j++) {
+            int32_t link = 0;
+            if (!cut && msg_net_of(c, msgs[j], &link) < 0) return -1;
+            if (cut || !(link & NET_PART)) rest[kept++] = msgs[j];
+        }
+        land_plain(c, st, b2, rest, kept, SLOT);
+        EMIT(cut ? K_HEAL : K_SPLIT);
+    }
+    return k;
+overflow:
+    FROZEN_FAIL(-1);
+    PyErr_SetString(PyExc_RuntimeError, "core: too many successors");
+    return -1;
+#undef SLOT
 #undef EMIT
 }
 
@@ -666,8 +857,16 @@ static int to_words(Core *c, PyObject *tup, uint32_t *st) {
         PyErr_SetString(PyExc_ValueError, "core: state does not fit the layout");
         return -1;
     }
-    for (Py_ssize_t j = 0; j < k; j++)
-        st[j] = (uint32_t)PyLong_AsUnsignedLong(PySequence_Fast_GET_ITEM(seq, j));
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *v = PySequence_Fast_GET_ITEM(seq, j);
+        if (c->net && j == c->n + c->cut_b) {   /* the cut mask: 0 or the partition's */
+            int on = PyObject_IsTrue(v);
+            if (on < 0) { Py_DECREF(seq); return -1; }
+            st[j] = (uint32_t)on;
+        } else {
+            st[j] = (uint32_t)PyLong_AsUnsignedLong(v);
+        }
+    }
     for (Py_ssize_t j = k; j < c->W; j++) st[j] = EMPTY;
     Py_DECREF(seq);
     return PyErr_Occurred() ? -1 : 0;
@@ -677,7 +876,16 @@ static PyObject *from_words(Core *c, const uint32_t *st) {
     int k = c->hp + 1 + nmsgs_of(c, st);
     PyObject *t = PyTuple_New(k);
     if (!t) return NULL;
-    for (int j = 0; j < k; j++) PyTuple_SET_ITEM(t, j, PyLong_FromUnsignedLong(st[j]));
+    for (int j = 0; j < k; j++) {
+        PyObject *v;
+        if (c->net && j == c->n + c->cut_b) {
+            v = st[j] ? c->part_mask : PyLong_FromLong(0);
+            if (st[j]) Py_INCREF(v);
+        } else {
+            v = PyLong_FromUnsignedLong(st[j]);
+        }
+        PyTuple_SET_ITEM(t, j, v);
+    }
     return t;
 }
 
@@ -1570,7 +1778,7 @@ static PyObject *Core_successors(Core *c, PyObject *args) {
 
 /* ---- checkpoints: the state set and the search's progress, to a file and back ------------ */
 #define DUMP_MAGIC "raftcheck-core\n"   /* 16 bytes with its NUL */
-#define DUMP_VERSION 1
+#define DUMP_VERSION 2   /* 2: heal and split counted (NKINDS 11); the network in the header */
 
 typedef struct { FILE *f; uint64_t sum; int bad; } Dump;
 
@@ -1605,7 +1813,7 @@ static void dump_get(Dump *d, void *buf, size_t len) {
 typedef struct {
     char magic[16];
     int32_t version, n, nb, max_msgs, drop, nnames, fp_mode, symmetry, W, started, nfound,
-            redo_from;
+            redo_from, net, net_b, cut_b, has_part;
     uint64_t count, base, arena_len, tcap, head, level_start, level_end;
     int64_t depth, max_depth_seen, transitions, kind_counts[NKINDS], found[32];
 } DumpHeader;
@@ -1615,6 +1823,7 @@ static void header_of(const Core *c, DumpHeader *h) {
     memcpy(h->magic, DUMP_MAGIC, sizeof h->magic);
     h->version = DUMP_VERSION; h->n = c->n; h->nb = c->nb; h->max_msgs = c->max_msgs;
     h->drop = c->drop; h->nnames = c->nnames; h->fp_mode = c->fp_mode; h->symmetry = c->symmetry;
+    h->net = c->net; h->net_b = c->net_b; h->cut_b = c->cut_b; h->has_part = c->has_part;
     h->W = c->W; h->started = c->started; h->nfound = c->nfound; h->redo_from = c->redo_from;
     h->count = c->count; h->base = c->base; h->arena_len = c->arena_len; h->tcap = c->tcap;
     h->head = c->head; h->level_start = c->level_start; h->level_end = c->level_end;
@@ -1680,7 +1889,8 @@ static PyObject *Core_load(Core *c, PyObject *args) {
     else if (h.version != DUMP_VERSION) why = "core dump of another format version";
     else if (h.n != mine.n || h.nb != mine.nb || h.max_msgs != mine.max_msgs ||
              h.drop != mine.drop || h.nnames != mine.nnames || h.fp_mode != mine.fp_mode ||
-             h.symmetry != mine.symmetry || h.W != mine.W)
+             h.symmetry != mine.symmetry || h.W != mine.W || h.net != mine.net ||
+             h.net_b != mine.net_b || h.cut_b != mine.cut_b || h.has_part != mine.has_part)
         why = "core dump of another layout";
     else if (h.arena_len > h.count || h.base + h.arena_len != h.count || h.head > h.count ||
              h.tcap < 2 * h.count || (h.tcap & (h.tcap - 1)) || h.count >= NO_PARENT ||
@@ -1727,7 +1937,9 @@ static PyObject *Core_load(Core *c, PyObject *args) {
 
 static void Core_dealloc(Core *c) {
     Py_XDECREF(c->tables);
+    Py_XDECREF(c->part_mask);
     free(c->pool.v); free(c->local); free(c->term.v); free(c->msg_to.v); free(c->hist_flags.v);
+    free(c->msg_net.v);
     free(c->plans.v);
     map_free(&c->deliver); map_free(&c->hist_after); map_free(&c->forget);
     map_free(&c->canon_plan); map_free(&c->msg_perm); map_free(&c->hist_perm);
@@ -1752,6 +1964,24 @@ static int Core_init(Core *c, PyObject *args, PyObject *kw) {
     c->n = n; c->nb = nb; c->hp = n + nb; c->W = n + nb + 1 + max_msgs;
     c->max_msgs = max_msgs; c->drop = drop; c->nnames = nnames; c->fp_mode = fp; c->symmetry = sym;
     for (int j = 0; j < 32; j++) c->found[j] = -1;
+    /* tables.network: None, or (heal/split budget word, cut word, partition mask) */
+    PyObject *net = PyObject_GetAttrString(tables, "network");
+    if (!net) { PyErr_Clear(); net = Py_None; Py_INCREF(net); }
+    if (net != Py_None) {
+        PyObject *mask = NULL;
+        int ok = PyArg_ParseTuple(net, "iiO", &c->net_b, &c->cut_b, &mask);
+        if (ok && (c->net_b < 0 || c->net_b >= nb || c->cut_b < 0 || c->cut_b >= nb)) {
+            PyErr_SetString(PyExc_ValueError, "core: network words outside the budgets");
+            ok = 0;
+        }
+        int part = ok ? PyObject_IsTrue(mask) : -1;
+        if (part < 0) { Py_DECREF(net); return -1; }
+        c->net = 1; c->has_part = part;
+        Py_INCREF(mask);
+        Py_XDECREF(c->part_mask);
+        c->part_mask = mask;
+    }
+    Py_DECREF(net);
     if (map_init(&c->deliver, 1 << 12) < 0 || map_init(&c->hist_after, 1 << 10) < 0 ||
         map_init(&c->forget, 1 << 10) < 0 || map_init(&c->canon_plan, 1 << 10) < 0 ||
         map_init(&c->msg_perm, 1 << 10) < 0 || map_init(&c->hist_perm, 1 << 10) < 0)

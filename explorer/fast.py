@@ -141,6 +141,8 @@ def explore_fast(
     reason = unavailable_reason(model)
     if reason is not None:
         raise EngineUnavailable(reason)
+    if symmetry and getattr(model, "net", False):
+        raise ValueError("symmetry does not apply with a network (links keep nodes apart)")
     names = [inv.name for inv in model.invariants() if only is None or inv.name in only]
     if only is not None:
         unknown = set(only) - set(names)

@@ -28,6 +28,8 @@ KIND_NAMES = (
     "deliver",
     "drop",
     "duplicate",
+    "heal",
+    "split",
 )
 _MSG_SHIFT = 22  # as model/cluster.py's delivery cache key
 
@@ -47,6 +49,16 @@ class CoreTables:
         """(nodes, budget words, message slots, drops enabled)."""
         m = self.model
         return m.n, m.hist_pos - m.n, m.cfg.max_msgs, bool(m.cfg.drop)
+
+    @property
+    def network(self) -> tuple[int, int, int] | None:
+        """None without a network; else (budget word of the heal/split budget, budget word of
+        the cut links, the partition's link mask). The core keeps the cut word as 0/1: links
+        are cut all together, so the mask in a state is 0 or the partition's."""
+        from model.cluster import NET_BUDGET, NET_CUT
+
+        m = self.model
+        return (NET_BUDGET, NET_CUT, m.partition) if m.net else None
 
     def _event_id(self, events: tuple[Event, ...]) -> int:
         if not events:
@@ -107,6 +119,12 @@ class CoreTables:
 
     def msg_to(self, start: int) -> list[int]:
         return self.model.msg_to[start:]
+
+    def msg_net(self, start: int) -> list[int]:
+        """Per message id: 1 if it travels on a link the partition cuts, 2 if on a lossy one."""
+        m = self.model
+        return [(1 if link & m.partition else 0) | (2 if link & m.lossy else 0)
+                for link in m.msg_link[start:]]
 
     def hist_flags(self, hix: int, _unused: int) -> int:
         bits = 0

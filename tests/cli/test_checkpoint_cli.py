@@ -35,8 +35,9 @@ def figures(p: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return {k: data.get(k) for k in FIGURES}
 
 
-@pytest.mark.parametrize("extra", [[], ["--symmetry", "--state-set", "fingerprint"]],
-                         ids=["exact", "fingerprint+symmetry"])
+@pytest.mark.parametrize("extra", [[], ["--symmetry", "--state-set", "fingerprint"],
+                                   ["--partition", "1|2,3", "--partition-faults", "2"]],
+                         ids=["exact", "fingerprint+symmetry", "partition"])
 def test_cut_and_resumed_run_reports_the_full_run(tmp_path: Path, extra: list[str]) -> None:
     ck = tmp_path / "ck"
     full = run(*SMALL, *extra, "--json")
@@ -148,8 +149,8 @@ CASES = {
                                "state_set=exact, this run state_set=fingerprint"),
     "checkpoint reference": (None, [*SMALL, "--engine", "reference", "--checkpoint", "{d}/new"],
                              "checkpoints need the fast engine (--engine reference"),
-    "checkpoint partition": (None, [*SMALL, "--partition", "1|2,3", "--checkpoint", "{d}/new"],
-                             "checkpoints need the fast engine (partitions"),
+    "resume other topology": (None, [*SMALL, "--partition", "1|2,3", "--resume", "{d}"],
+                              "the checkpoint explores cut_links=[], this run cut_links=[(1, 2)"),
     "checkpoint liveness": (None, [*SMALL, "--liveness", "--checkpoint", "{d}/new"],
                             "checkpoints need the fast engine (--liveness"),
     "checkpoint graph": (None, [*SMALL, "--export-graph", "{d}/g.dot", "--checkpoint",

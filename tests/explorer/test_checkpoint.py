@@ -17,6 +17,7 @@ from explorer.engines import run_search
 from explorer.fast import explore_fast
 from model.cluster import ClusterModel
 from model.config import ClusterConfig
+from model.topology import parse_partition
 from model.variants import VARIANTS_BY_NAME
 
 pytest.importorskip("explorer._fastcore", reason="the compiled core is not built")
@@ -217,6 +218,31 @@ def _data(d: Path) -> Path:
     return d / json.loads((d / META).read_text())["data"]
 
 
+NET_CFG = replace(CFG, max_term=2, partition_faults=2, partition_later=True,
+                  cut_links=parse_partition("3|1,2", 3))
+
+
+@pytest.mark.parametrize("fingerprint", [False, True], ids=["exact", "fingerprint"])
+def test_a_network_run_resumed_equals_the_full_run(tmp_path: Path, fingerprint: bool) -> None:
+    full = explore_fast(ClusterModel(NET_CFG), fingerprint=fingerprint)
+    assert full.complete and full.action_counts.get("split") and full.action_counts.get("heal")
+    step = full.distinct_states // 3 + 1
+    first = _run(tmp_path, NET_CFG, resume=False, limits=Limits(max_states=step),
+                 fingerprint=fingerprint)
+    assert not first.complete
+    last, sessions = _resume_to_the_end(tmp_path, first, step, NET_CFG, fingerprint=fingerprint)
+    assert sessions >= 3
+    assert _figures(last) == _figures(full)
+
+
+def test_resume_refuses_another_topology(tmp_path: Path) -> None:
+    _run(tmp_path, NET_CFG, resume=False, limits=Limits(max_states=500))
+    other = replace(NET_CFG, cut_links=parse_partition("1|2,3", 3))
+    assert "cut_links=" in _resume_error(tmp_path, other)
+    assert "partition_later=" in _resume_error(tmp_path, replace(NET_CFG, partition_later=False))
+    assert "partition_faults=" in _resume_error(tmp_path, replace(NET_CFG, partition_faults=1))
+
+
 def _resume_error(d: Path, cfg: ClusterConfig = CFG, **kw: Any) -> str:
     with pytest.raises(CheckpointError) as exc:
         _run(d, cfg, resume=True, **kw)
@@ -284,9 +310,11 @@ def test_checkpoints_need_the_fast_engine(tmp_path: Path) -> None:
     ck = Checkpointing(tmp_path)
     with pytest.raises(CheckpointError, match="need the fast engine"):
         run_search(ClusterModel(CFG), engine="reference", checkpoint=ck)
-    net = ClusterModel(replace(CFG, cut_links=frozenset({(1, 3)})))
+    from model.liveness import Liveness, LivenessOptions
+
+    live = ClusterModel(CFG, liveness=Liveness(LivenessOptions()))
     with pytest.raises(CheckpointError, match="need the fast engine"):
-        run_search(net, checkpoint=ck)
+        run_search(live, checkpoint=ck)
     assert not (tmp_path / META).exists()
 
 

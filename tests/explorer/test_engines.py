@@ -14,6 +14,7 @@ from explorer.engines import run_search
 from explorer.fast import EngineUnavailable, explore_fast, unavailable_reason
 from model.cluster import ClusterModel
 from model.config import ClusterConfig
+from model.topology import parse_links, parse_partition
 from model.variants import VARIANTS_BY_NAME
 
 pytest.importorskip("explorer._fastcore", reason="the compiled core is not built")
@@ -28,6 +29,45 @@ CONFIGS = {
     "logs": replace(
         BASE, max_term=2, init_terms=((1, 1), (2, 1)), init_logs=((1, (1,)), (2, (1,)))
     ),
+}
+# Networks (model/network.py): cut and lossy links, heal/split faults. No symmetry: links keep
+# nodes apart.
+NET_CONFIGS = {
+    "cut 1-3": replace(BASE, cut_links=parse_partition("1-3", 3)),
+    "isolated pv+cq": replace(BASE, max_term=2, max_msgs=1, pre_vote=True, check_quorum=True,
+                              cut_links=parse_partition("3|1,2", 3)),
+    "lossy, no drop": replace(BASE, max_msgs=3, drop=False,
+                              lossy_links=parse_links("1-2", 3, "--lossy")),
+    "lossy+cut cq": replace(BASE, check_quorum=True, lossy_links=parse_links("1-2", 3, "--lossy"),
+                            cut_links=parse_partition("2-3", 3)),
+    "1 fault pv": replace(BASE, pre_vote=True, partition_faults=1,
+                          cut_links=parse_partition("3|1,2", 3)),
+    "2 faults later cq": replace(BASE, check_quorum=True, partition_faults=2,
+                                 partition_later=True, cut_links=parse_partition("1-3", 3)),
+    "2 faults, no drop, faults": replace(
+        BASE, drop=False, partition_faults=2, cut_links=parse_partition("1-3", 3), restarts=1,
+        transfers=1),
+}
+# 80k-240k states: 5-15 s each on the reference engine.
+SLOW_NET_CONFIGS = {
+    "cut 1-3, max term 2": replace(BASE, max_term=2, cut_links=parse_partition("1-3", 3)),
+    "isolated pv+cq, max term 2": replace(BASE, max_term=2, pre_vote=True, check_quorum=True,
+                                          cut_links=parse_partition("3|1,2", 3)),
+    "2 faults, no drop, all faults": replace(
+        BASE, drop=False, partition_faults=2, cut_links=parse_partition("1-3", 3),
+        duplicates=1, restarts=1, transfers=1, appends=1),
+    "5 voters, partial partition": ClusterConfig(
+        voters=5, max_term=1, max_msgs=2, pre_vote=True, check_quorum=True,
+        cut_links=parse_partition("1-4,1-5,3-4,2-5,4-5", 5)),
+}
+# Rule mistakes whose violations need the network within these bounds (without drops, the
+# bounded network fills up and stalls unless a partition loses messages).
+NET_BUGS = {
+    "reset-clears-vote": replace(BASE, max_term=2, drop=False, check_quorum=True,
+                                 cut_links=parse_partition("1-3", 3)),
+    "canvote-always": replace(BASE, max_term=2, drop=False, pre_vote=True, check_quorum=True,
+                              partition_faults=1, partition_later=True,
+                              cut_links=parse_partition("3|1,2", 3)),
 }
 # Slower without symmetry (about 20 s on the reference): symmetric runs only.
 SYMMETRIC_ONLY = {"4 voters": ClusterConfig(voters=4, max_term=1, max_msgs=3, check_quorum=True)}
@@ -120,15 +160,27 @@ def test_core_successors_equal_the_models() -> None:
         frontier.extend(s for _, s in expected)
 
 
-def test_network_models_fall_back_to_the_reference_with_a_note() -> None:
-    cfg = replace(BASE, cut_links=frozenset({(1, 3)}))
-    model = ClusterModel(cfg)
+def test_liveness_models_fall_back_to_the_reference_with_a_note() -> None:
+    from model.liveness import Liveness, LivenessOptions
+
+    model = ClusterModel(BASE, liveness=Liveness(LivenessOptions()))
     assert unavailable_reason(model) is not None
     with pytest.raises(EngineUnavailable):
         explore_fast(model)
     notes: list[str] = []
     res = run_search(model, note=notes.append)
     assert res.engine == "reference" and notes and notes[0].startswith("engine: reference")
+
+
+def test_network_models_run_on_the_fast_engine() -> None:
+    notes: list[str] = []
+    res = run_search(ClusterModel(NET_CONFIGS["cut 1-3"]), note=notes.append)
+    assert res.engine == "fast" and not notes
+
+
+def test_symmetry_is_refused_with_a_network() -> None:
+    with pytest.raises(ValueError, match="symmetry"):
+        explore_fast(ClusterModel(NET_CONFIGS["cut 1-3"]), symmetry=True)
 
 
 def test_cli_engine_flags() -> None:
@@ -147,3 +199,73 @@ def test_cli_engine_flags() -> None:
     assert bad.returncode == 2
     fp = json.loads(run("--state-set", "fingerprint").stdout)
     assert fp["fingerprint_collision"] is not None
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(NET_CONFIGS) + [pytest.param(n, marks=pytest.mark.slow) for n in SLOW_NET_CONFIGS])
+def test_fast_engine_matches_reference_with_a_network(name: str) -> None:
+    cfg = NET_CONFIGS.get(name) or SLOW_NET_CONFIGS[name]
+    ref = explore(ClusterModel(cfg))
+    fast = explore_fast(ClusterModel(cfg))
+    assert ref.complete and ref.distinct_states > 1000
+    _same(ref, fast)
+    assert fast.engine == "fast"
+    if cfg.partition_faults:  # the partition heals (or splits, when it comes later)
+        kind = "split" if cfg.partition_later else "heal"
+        assert fast.action_counts.get(kind)
+
+
+@pytest.mark.parametrize("keep_going", [False, True])
+@pytest.mark.parametrize("variant", sorted(NET_BUGS))
+def test_violations_across_a_partition_match(variant: str, keep_going: bool) -> None:
+    v = VARIANTS_BY_NAME[variant]
+    cfg = NET_BUGS[variant]
+    connected = explore_fast(ClusterModel(replace(cfg, cut_links=frozenset(), partition_faults=0,
+                                                  partition_later=False), v.rules))
+    assert connected.complete and not connected.violations, "found without the partition"
+    ref = explore(ClusterModel(cfg, v.rules), keep_going=keep_going)
+    fast = explore_fast(ClusterModel(cfg, v.rules), keep_going=keep_going)
+    assert ref.violations, "the variant must break an invariant across the partition"
+    _same(ref, fast)
+
+
+@pytest.mark.parametrize("name", ["2 faults, no drop, faults", "lossy+cut cq"])
+def test_core_successors_equal_the_models_with_a_network(name: str) -> None:
+    from explorer import _fastcore  # type: ignore[attr-defined]
+
+    model = ClusterModel(NET_CONFIGS[name])
+    t = model.core_tables([i.name for i in model.invariants()])
+    core = _fastcore.Core(t, *t.layout, 6, False, False)
+    frontier, seen = list(model.init_states()), set()
+    while frontier and len(seen) < 3000:
+        st = frontier.pop()
+        if st in seen:
+            continue
+        seen.add(st)
+        expected = model.successors(st)
+        got = core.successors(st)
+        assert [s for _, _, s in got] == [s for _, s in expected]
+        assert [t.kind_names[k] for _, k, _ in got] == [a[0] for a, _ in expected]
+        frontier.extend(s for _, s in expected)
+
+
+def test_liveness_runs_make_their_safety_run_on_the_fast_engine() -> None:
+    import json
+
+    def run(*args: str) -> dict:  # type: ignore[type-arg]
+        p = subprocess.run(
+            [sys.executable, "-m", "raftcheck.cli", "explore", "--liveness", "--nodes", "3",
+             "--partition", "3|1,2", "--partition-faults", "1", "--max-term", "2", "--max-msgs",
+             "2", "--json", *args], capture_output=True, text=True, timeout=300)
+        assert "engine: reference" not in p.stderr or args
+        return json.loads(p.stdout)  # type: ignore[no-any-return]
+
+    fast, ref = run(), run("--engine", "reference")
+    assert (fast["engine"], ref["engine"]) == ("fast", "reference")
+    for k in ("distinct_states", "transitions", "action_counts", "invariants", "liveness"):
+        if k == "liveness":
+            strip = ("seconds", "states_per_second", "bytes")
+            fast[k] = {a: b for a, b in fast[k].items() if not a.startswith(strip)}
+            ref[k] = {a: b for a, b in ref[k].items() if not a.startswith(strip)}
+        assert fast[k] == ref[k], k

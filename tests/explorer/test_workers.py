@@ -22,6 +22,7 @@ from explorer.engines import run_search
 from explorer.fast import explore_fast
 from model.cluster import ClusterModel
 from model.config import ClusterConfig
+from model.topology import parse_links, parse_partition
 from model.variants import VARIANTS_BY_NAME
 
 pytest.importorskip("explorer._fastcore", reason="the compiled core is not built")
@@ -76,6 +77,33 @@ def test_violations_and_shortest_traces(variant: str, keep_going: bool) -> None:
         par = _run(cfg, workers, v.rules, symmetry=True, keep_going=keep_going)
         assert _key(par) == _key(one)
         assert [len(t.steps) for t in par.violations] == [len(t.steps) for t in one.violations]
+
+
+# Networks (tests/explorer/test_engines.py holds them against the reference engine).
+NET = {
+    "cut, lossy": replace(PLAIN, max_term=2, check_quorum=True, cut_links=parse_partition("2-3", 3),
+                          lossy_links=parse_links("1-2", 3, "--lossy")),
+    "2 faults later": replace(BASE, partition_faults=2, partition_later=True,
+                              cut_links=parse_partition("3|1,2", 3)),
+}
+
+
+@pytest.mark.parametrize("fingerprint", [False, True], ids=["exact", "fingerprint"])
+@pytest.mark.parametrize("name", sorted(NET))
+def test_workers_give_the_serial_result_with_a_network(name: str, fingerprint: bool) -> None:
+    one = _run(NET[name], 1, fingerprint=fingerprint)
+    assert one.complete and one.distinct_states > 5000
+    par = _run(NET[name], 2, fingerprint=fingerprint)
+    assert _key(par) == _key(one)
+
+
+def test_violation_across_a_partition_with_workers() -> None:
+    v = VARIANTS_BY_NAME["reset-clears-vote"]
+    cfg = replace(PLAIN, max_term=2, drop=False, check_quorum=True,
+                  cut_links=parse_partition("1-3", 3))
+    one = _run(cfg, 1, v.rules)
+    par = _run(cfg, 2, v.rules)
+    assert one.violations and _key(par) == _key(one)
 
 
 def test_violation_without_symmetry_in_fingerprint_mode() -> None:
