@@ -112,6 +112,7 @@ class LivenessOutcome:
     rule_calls: int = 0
     divergent_calls: int = 0
     divergent_inputs: dict[str, list[str]] = field(default_factory=dict)
+    divergent_keys: dict[str, set[Any]] = field(default_factory=dict, repr=False)
 
     @property
     def broken(self) -> list[str]:
@@ -163,7 +164,7 @@ def check_liveness(
         res = LivenessOutcome(ac, g.complete, len(g), time.perf_counter() - t, dict(v.verdicts),
                               base, at=time.perf_counter() - t0, rule_calls=watch.calls,
                               divergent_calls=watch.divergent,
-                              divergent_inputs=watch.rendered())
+                              divergent_inputs=watch.rendered(), divergent_keys=watch.keys)
         for lasso in v.lassos:
             if lasso.prop in res.broken:
                 res.lassos.append((lasso.prop, lasso_trace(model, g, lasso)))

@@ -20,6 +20,8 @@ from audit.configs import (
     extra_configs,
 )
 from audit.diff import Graph, GraphDiff, KeySpace, Witness, abstract_graph, diff_graphs
+from audit.directed import directed_config
+from audit.probe import canonical, probe
 from explorer.bfs import INTERRUPTED, Limits, Violation
 from explorer.engines import run_search
 from model.cluster import ClusterModel
@@ -39,7 +41,8 @@ VERDICTS: tuple[Verdict, ...] = (
 # Distinct differing inputs kept per changed rule and per run (the counts are exact).
 MAX_INPUTS = 20
 
-# Why a catalogue variant shows no observable change under the audit bounds (measured).
+# Why a catalogue variant shows no observable change under the audit bounds (measured). A note
+# only: it explains a `differs-unreached` verdict and never turns it into `no-change`.
 NO_CHANGE_WHY: dict[str, str] = {
     "tally-counts-learners": (
         "no non-voter ever answers a vote request in the model: learners get requests only "
@@ -149,6 +152,8 @@ class Exploration:
     vacuous: str | None = None  # why the run proves its invariants about nothing, if it does
     # changed rule -> the first distinct inputs (rendered) on which it answered differently
     divergent_inputs: dict[str, list[str]] = field(default_factory=dict)
+    # changed rule -> symmetry classes of every differing input this run reached
+    divergent_keys: dict[str, set[Any]] = field(default_factory=dict, repr=False)
 
     @property
     def inert(self) -> bool:
@@ -180,8 +185,8 @@ class AuditReport:
     liveness: list[Any] = field(default_factory=list)  # audit.liveness.LivenessOutcome
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-    # changed rule -> inputs of a small domain on which it differs from the baseline's rule,
-    # probed when no run reached a differing input (see `probe_differences`)
+    # changed rule -> inputs of its bounded domain (audit/probe.py) on which it differs from
+    # the baseline's rule and that no run reached (directed configurations included)
     unreached_inputs: dict[str, list[str]] = field(default_factory=dict)
 
     # -- evidence of difference ----------------------------------------------------------------
@@ -197,6 +202,15 @@ class AuditReport:
                 for text in inputs:
                     if text not in got and len(got) < MAX_INPUTS:
                         got.append(text)
+        return out
+
+    def reached_keys(self) -> dict[str, set[Any]]:
+        """Changed rule -> symmetry classes of the differing inputs some run reached."""
+        out: dict[str, set[Any]] = {}
+        runs: list[Any] = [*self.explorations, *self.liveness]
+        for run in runs:
+            for rule, keys in getattr(run, "divergent_keys", {}).items():
+                out.setdefault(rule, set()).update(keys)
         return out
 
     def reached_divergence(self) -> bool:
@@ -236,9 +250,9 @@ class AuditReport:
             return "liveness-broken"
         if self.changed_diffs():
             return "behaviour-changed"
-        if self.reached_divergence():
-            return "differs-unreached"
-        if self.unreached_inputs and self.subject.name not in NO_CHANGE_WHY:
+        # no-change only when no changed rule differs on any input of its bounded domain
+        # (audit/probe.py) and none differed on an input a run reached
+        if self.reached_divergence() or self.unreached_inputs:
             return "differs-unreached"
         return "no-change"
 
@@ -298,37 +312,26 @@ class AuditReport:
             return None
         if not self.subject.changed:
             return "the rule set is the baseline's (no rule function differs)"
-        known = NO_CHANGE_WHY.get(self.subject.name)
-        if self.explorations and all(e.inert for e in self.explorations):
-            calls = sum(e.rule_calls for e in self.explorations)
-            generic = (
-                f"the changed rules ({', '.join(self.subject.changed)}) returned the "
-                f"baseline's result on every one of their {calls:,} calls in every audited "
-                "configuration, so every run is the baseline's run"
-            )
-        else:
-            generic = (
-                "every obligation and invariant holds and the reachable abstract states and "
-                "transitions equal the baseline's in every diffed configuration"
-            )
-        if self.unreached_inputs:
-            generic += (
-                "; the changed rules differ from the baseline's on inputs no run reached, e.g. "
-                + _examples(self.unreached_inputs)
-            )
-        return f"{known}; {generic}" if known else generic
+        return (
+            f"the changed rules ({', '.join(self.subject.changed)}) answer as the baseline's "
+            "on every input of their bounded domain (audit/probe.py: ids up to symmetry, voter "
+            "sets of up to 9 counted voters, terms 0..5, log indexes 0..6, every message type, "
+            "role and flag), so no run of any configuration within those bounds can differ "
+            "from the baseline's run"
+        )
 
     @property
     def why_differs_unreached(self) -> str | None:
         if self.verdict != "differs-unreached":
             return None
         reached = self.differing_inputs()
+        parts = []
         if reached:
             where = [getattr(r.config, "label", "?") for r in (*self.explorations,
                                                                  *self.liveness)
                      if r.divergent_calls]
             diffed = [d.config.label for d in self.diffs if not d.inert]
-            text = (
+            parts.append(
                 "the changed rules answered differently from the baseline's on inputs the runs "
                 f"reached (in: {'; '.join(where)}), e.g. {_examples(reached)}; yet no invariant, "
                 "obligation or liveness property broke and the behaviour diff found the same "
@@ -337,13 +340,19 @@ class AuditReport:
                    " (no configuration was diffed)")
                 + ": the difference did not reach the observable behaviour within the bounds"
             )
-        else:
-            text = (
-                "no run reached an input on which the changed rules differ, but they differ "
-                f"from the baseline's on inputs of a small domain, e.g. "
-                f"{_examples(self.unreached_inputs)}: no configuration of the audit reaches "
-                "them, and nothing explains why none can"
+        if self.unreached_inputs:
+            directed = [e.config.label for e in self.explorations if e.config.reaches]
+            parts.append(
+                ("no run reached an input on which the changed rules differ, but they differ "
+                 if not reached else "they also differ ")
+                + "from the baseline's on inputs of their bounded domain that no run reached, "
+                f"e.g. {_examples(self.unreached_inputs)}"
+                + (f" (directed configurations run: {'; '.join(directed)})" if directed
+                   else " (no directed configuration can be built for them)")
+                + ": nothing shows these inputs are unreachable, so the audit does not claim "
+                "no-change"
             )
+        text = "; ".join(parts)
         known = NO_CHANGE_WHY.get(self.subject.name)
         return f"{text} (catalogue note: {known})" if known else text
 
@@ -466,15 +475,21 @@ def run_obligation_checks(
 
 class Watch:
     """Counts calls of the changed rules and those whose result differs from the baseline's,
-    and keeps the first MAX_INPUTS distinct differing inputs of each rule."""
+    keeps the first MAX_INPUTS distinct differing inputs of each rule, and the symmetry class
+    (audit/probe.py `canonical`) of every differing input reached."""
 
     def __init__(self) -> None:
         self.calls = 0
         self.divergent = 0
         self.first: str | None = None
         self.inputs: dict[str, dict[Any, str]] = {}
+        self.keys: dict[str, set[Any]] = {}
 
     def record(self, name: str, args: tuple[Any, ...], got: Any, want: Any) -> None:
+        try:
+            self.keys.setdefault(name, set()).add(canonical(name, args))
+        except Exception:  # noqa: BLE001 - an input outside the probed shapes: text only
+            pass
         seen = self.inputs.setdefault(name, {})
         if len(seen) >= MAX_INPUTS:
             return
@@ -631,6 +646,7 @@ def audit_rules(
     liveness: bool = True,
     liveness_cache: Any = None,
     liveness_configs: Any = None,
+    directed: bool = True,
 ) -> AuditReport:
     """Audit `subject` against its baseline.
 
@@ -668,7 +684,7 @@ def audit_rules(
             seen_cfgs.add(c.cfg)
             unique.append(c)
     order = unique
-    for ac in order:
+    def explore_one(ac: AuditConfig) -> Exploration:
         say(f"explore [{ac.label}]")
         watch = Watch()
         model = ClusterModel(ac.cfg, watched(subject.rules, subject.baseline, watch))
@@ -680,13 +696,15 @@ def audit_rules(
             raise KeyboardInterrupt
         cex = [(v.invariant, _violation_trace(model, v)) for v in res.violations]
         vacuous = vacuity_warnings(model, res)
-        report.explorations.append(
-            Exploration(ac, res.complete or (not kill_mode and res.stop_reason is None),
+        e = Exploration(ac, res.complete or (not kill_mode and res.stop_reason is None),
                         res.stop_reason, res.distinct_states, res.seconds, res.invariants, cex,
                         time.perf_counter() - t0, watch.calls, watch.divergent, watch.first,
-                        vacuous[0] if vacuous else None, watch.rendered())
-        )
-        if kill_mode and cex:
+                        vacuous[0] if vacuous else None, watch.rendered(), watch.keys)
+        report.explorations.append(e)
+        return e
+
+    for ac in order:
+        if explore_one(ac).counterexamples and kill_mode:
             return done()
 
     if liveness:
@@ -703,19 +721,49 @@ def audit_rules(
         if kill_mode and report.broken_liveness():
             return done()
 
+    def diff_one(ac: AuditConfig, directed: bool = False) -> GraphDiff:
+        say(f"diff [{ac.label}]")
+        base_g, space = baselines.get(subject.baseline, ac)
+        var_g = abstract_graph(ClusterModel(ac.cfg, subject.rules), diff_time_limit)
+        d = diff_graphs(var_g, base_g, space)
+        report.diffs.append(
+            DiffOutcome(ac, d, [(w.side, _witness_trace(w)) for w in d.witnesses],
+                        time.perf_counter() - t0, directed=directed)
+        )
+        return d
+
+    # Every input of the changed rules' bounded domains on which they differ from the
+    # baseline's (audit/probe.py). For those no run reached, directed configurations built from
+    # the input itself (audit/directed.py) are explored and diffed, smallest input first, until
+    # one shows the difference (or breaks something).
+    differing = probe(subject.rules, subject.baseline, subject.changed)
+    directed_runs: list[AuditConfig] = []
+    if directed:
+        tried = set(seen_cfgs)
+        while len(directed_runs) < MAX_DIRECTED:
+            nxt = _next_directed(differing, report.reached_keys(), tried)
+            if nxt is None:
+                break
+            tried.add(nxt.cfg)
+            directed_runs.append(nxt)
+            e = explore_one(nxt)
+            if e.counterexamples:
+                if kill_mode:
+                    return done()
+                break
+            if not diff:
+                continue
+            if e.inert:  # it did not reach a difference: it is the baseline's run
+                report.diffs.append(DiffOutcome(nxt, GraphDiff.identical(), [],
+                                                time.perf_counter() - t0, inert=True,
+                                                directed=True))
+            elif diff_one(nxt, directed=True).changed:
+                break
+    report.unreached_inputs = _unreached(differing, report.reached_keys())
+    if kill_mode and report.changed_diffs():
+        return done()
+
     if diff:
-
-        def diff_one(ac: AuditConfig, directed: bool = False) -> GraphDiff:
-            say(f"diff [{ac.label}]")
-            base_g, space = baselines.get(subject.baseline, ac)
-            var_g = abstract_graph(ClusterModel(ac.cfg, subject.rules), diff_time_limit)
-            d = diff_graphs(var_g, base_g, space)
-            report.diffs.append(
-                DiffOutcome(ac, d, [(w.side, _witness_trace(w)) for w in d.witnesses],
-                            time.perf_counter() - t0, directed=directed)
-            )
-            return d
-
         default_diffs = extras + [c for c in configs if c.cfg.voters == DIFF_NODES]
         for ac in default_diffs:
             explored = next((e for e in report.explorations if e.config == ac), None)
@@ -729,7 +777,8 @@ def audit_rules(
             # No evidence without a diff: where a changed rule answered differently in a
             # configuration the default diff does not compare (another voter count), diff it.
             for e in report.explorations:
-                if e.divergent_calls and e.config not in default_diffs:
+                if e.divergent_calls and e.config not in default_diffs \
+                        and e.config not in directed_runs:
                     if diff_one(e.config, directed=True).changed and kill_mode:
                         break
         if any(n != DIFF_NODES for n in nodes):
@@ -738,74 +787,52 @@ def audit_rules(
                 "and on any other configuration where a changed rule answered differently "
                 "from the baseline's; the rest are explored for safety only"
             )
-    if report.verdict == "no-change" and not report.reached_divergence():
-        report.unreached_inputs = probe_differences(subject.rules, subject.baseline)
     return done()
 
 
+MAX_DIRECTED = 3  # directed configurations per audit (each is explored and diffed)
+
+
+def _next_directed(
+    differing: dict[str, list[tuple[Any, tuple[Any, ...], str]]],
+    reached: dict[str, set[Any]],
+    tried: set[Any],
+) -> AuditConfig | None:
+    """A new directed configuration for the smallest differing input no run reached yet."""
+    for rule, items in differing.items():
+        got = reached.get(rule, set())
+        for key, args, text in items:
+            if key in got:
+                continue
+            ac = directed_config(rule, args, text)
+            if ac is not None and ac.cfg not in tried:
+                return ac
+    return None
+
+
+def _unreached(
+    differing: dict[str, list[tuple[Any, tuple[Any, ...], str]]],
+    reached: dict[str, set[Any]],
+) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rule, items in differing.items():
+        got = reached.get(rule, set())
+        texts = [text for key, _args, text in items if key not in got][:MAX_INPUTS]
+        if texts:
+            out[rule] = texts
+    return out
+
+
 # -- inputs no run reached -------------------------------------------------------------------
-
-PROBE_LIMIT = 50_000  # inputs per rule; a larger domain is not probed
-_MASKS = tuple(range(0, 32, 2))  # node-id bitmasks over ids 1..4 (bit 0 is never used)
-
-
-def _domain(rule: str, param: str, annotation: Any, baseline: RuleSet) -> tuple[Any, ...]:
-    """A small input domain of one rule parameter: enough ids, terms, indexes and masks for
-    the model's small clusters."""
-    from model.messages import MSG_NAMES
-
-    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
-    if text == "bool":
-        return (False, True)
-    if text.startswith("Callable"):
-        return (baseline.quorum,)
-    if param == "msg_type":
-        return tuple(range(len(MSG_NAMES)))
-    if param in ("voters", "granted", "rejected", "active") and rule != "quorum":
-        return _MASKS
-    if rule == "quorum":
-        return tuple(range(1, 8))
-    if param == "election_timeout":
-        return (1, 2)
-    return (0, 1, 2, 3)
 
 
 def probe_differences(
     rules: RuleSet, baseline: RuleSet, limit: int = MAX_INPUTS
 ) -> dict[str, list[str]]:
-    """Changed rule -> inputs of a small domain (ids, terms and indexes 0..3, every message
-    type, masks over ids 1..4, both booleans) on which it answers differently from the
-    baseline's rule (up to `limit` each). An input that makes either rule raise is skipped."""
-    import inspect
-    from itertools import product
-
-    out: dict[str, list[str]] = {}
-    for name in changed_rules(rules, baseline):
-        fn, base = getattr(rules, name), getattr(baseline, name)
-        try:
-            params = inspect.signature(getattr(RULE_SETS["etcd-3.4"], name)).parameters
-        except (TypeError, ValueError):
-            continue
-        domains = [_domain(name, p, params[p].annotation, baseline) for p in params]
-        size = 1
-        for d in domains:
-            size *= len(d)
-        if size > PROBE_LIMIT:
-            continue
-        found: list[str] = []
-        for args in product(*domains):
-            try:
-                got, want = fn(*args), base(*args)
-                same = bool(got == want)
-            except Exception:  # noqa: BLE001 - outside what the rule accepts: not evidence
-                continue
-            if not same:
-                found.append(describe_input(name, args, got, want))
-                if len(found) >= limit:
-                    break
-        if found:
-            out[name] = found
-    return out
+    """Changed rule -> inputs of its bounded domain (audit/probe.py) on which it answers
+    differently from the baseline's rule (up to `limit` each, smallest clusters first)."""
+    found = probe(rules, baseline, changed_rules(rules, baseline), keep=limit)
+    return {rule: [text for _k, _a, text in items] for rule, items in found.items()}
 
 
 @dataclass
