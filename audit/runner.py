@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from audit import shared
 from audit.configs import (
     DEFAULT_NODES,
     DIFF_NODES,
@@ -19,7 +20,14 @@ from audit.configs import (
     base_configs,
     extra_configs,
 )
-from audit.diff import Graph, GraphDiff, KeySpace, Witness, abstract_graph, diff_graphs
+from audit.diff import (
+    Graph,
+    GraphDiff,
+    KeySpace,
+    Witness,
+    abstract_graph,
+    first_difference,
+)
 from audit.directed import directed_config
 from audit.probe import canonical, probe
 from explorer.bfs import INTERRUPTED, Limits, Violation
@@ -154,6 +162,9 @@ class Exploration:
     divergent_inputs: dict[str, list[str]] = field(default_factory=dict)
     # changed rule -> symmetry classes of every differing input this run reached
     divergent_keys: dict[str, set[Any]] = field(default_factory=dict, repr=False)
+    # not run: the changed rules answer as the baseline's on every input the baseline's run
+    # of this configuration reached, so this is the baseline's recorded run (audit/shared.py)
+    shared: bool = False
 
     @property
     def inert(self) -> bool:
@@ -411,6 +422,9 @@ class ObligationCache:
 
     def baseline(self, rules: RuleSet) -> list[tuple[Any, frozenset[str]]]:
         got = self._base.get(rules.name)
+        key = (rules.name, self.max_voters)
+        if got is None and shared.builtin(rules):
+            got = shared.load("obligations", key)
         if got is None:
             from specs.obligations import OBLIGATIONS
 
@@ -419,7 +433,9 @@ class ObligationCache:
                 used: set[str] = set()
                 (res,) = self.run(_traced(rules, used), [ob.name], self.max_voters)
                 got.append((res, frozenset(used)))
-            self._base[rules.name] = got
+            if shared.builtin(rules):
+                shared.store("obligations", key, got)
+        self._base[rules.name] = got
         return got
 
 
@@ -666,6 +682,11 @@ def audit_rules(
 
     if obligations:
         say("obligations")
+        if obligation_cache is None and shared.builtin(subject.baseline):
+            # the baseline's results are shared between audits (audit/shared.py): only the
+            # obligations that call a changed rule run again
+            run, _problem = _load_obligations()
+            obligation_cache = ObligationCache(run, max_voters) if run is not None else None
         report.obligations = run_obligation_checks(
             subject, t0, max_voters, obligation_cache, kill_mode, report.notes
         )
@@ -685,9 +706,23 @@ def audit_rules(
             unique.append(c)
     order = unique
     def explore_one(ac: AuditConfig) -> Exploration:
+        record = shared.load("explore", (subject.baseline.name, ac.cfg)) \
+            if shared.builtin(subject.baseline) else None
+        if record is not None:
+            checked = shared.agrees(subject.rules, subject.baseline, subject.changed,
+                                    record["inputs"])
+            if checked is not None:
+                say(f"explore [{ac.label}]: the baseline's run (shared)")
+                e = Exploration(ac, True, None, record["distinct_states"], 0.0,
+                                dict(record["invariants"]), [], time.perf_counter() - t0,
+                                checked, 0, None, record["vacuous"], shared=True)
+                report.explorations.append(e)
+                return e
         say(f"explore [{ac.label}]")
         watch = Watch()
-        model = ClusterModel(ac.cfg, watched(subject.rules, subject.baseline, watch))
+        recorder = shared.Recorder()
+        model = ClusterModel(ac.cfg, recorder.rules(
+            watched(subject.rules, subject.baseline, watch)))
         res = run_search(
             model, symmetry=True, keep_going=not kill_mode,
             limits=Limits(time_limit=explore_time_limit),
@@ -701,6 +736,11 @@ def audit_rules(
                         time.perf_counter() - t0, watch.calls, watch.divergent, watch.first,
                         vacuous[0] if vacuous else None, watch.rendered(), watch.keys)
         report.explorations.append(e)
+        if e.inert and res.complete and shared.builtin(subject.baseline):
+            # no changed rule diverged: this was the baseline's run, so it is its record
+            shared.store("explore", (subject.baseline.name, ac.cfg), {
+                "inputs": recorder.inputs, "distinct_states": res.distinct_states,
+                "invariants": dict(res.invariants), "vacuous": e.vacuous})
         return e
 
     for ac in order:
@@ -723,9 +763,9 @@ def audit_rules(
 
     def diff_one(ac: AuditConfig, directed: bool = False) -> GraphDiff:
         say(f"diff [{ac.label}]")
-        base_g, space = baselines.get(subject.baseline, ac)
-        var_g = abstract_graph(ClusterModel(ac.cfg, subject.rules), diff_time_limit)
-        d = diff_graphs(var_g, base_g, space)
+        # lockstep: both sides together, stopping at the first difference (audit/diff.py)
+        d = first_difference(ClusterModel(ac.cfg, subject.rules),
+                             ClusterModel(ac.cfg, subject.baseline), diff_time_limit)
         report.diffs.append(
             DiffOutcome(ac, d, [(w.side, _witness_trace(w)) for w in d.witnesses],
                         time.perf_counter() - t0, directed=directed)
