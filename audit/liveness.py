@@ -152,15 +152,16 @@ class BaselineLiveness:
         return got
 
 
-def _limits() -> Any:
+def _limits(seconds: float | None = 600.0) -> Any:
     from explorer.bfs import Limits
 
-    return Limits(time_limit=600.0)
+    return Limits(time_limit=seconds)
 
 
 def check_liveness(
     subject: Any, t0: float, cache: BaselineLiveness, kill_mode: bool,
     configs: tuple[AuditConfig, ...] = LIVENESS_CONFIGS,
+    time_limit: Any = None,
 ) -> list[LivenessOutcome]:
     from audit import shared
     from audit.runner import Watch, lasso_trace, watched
@@ -185,7 +186,8 @@ def check_liveness(
         recorder = shared.Recorder()
         model, g, v = liveness_graph(
             ac.cfg, LivenessOptions(),
-            recorder.rules(watched(subject.rules, base_rules, watch)), _limits()
+            recorder.rules(watched(subject.rules, base_rules, watch)),
+            _limits() if time_limit is None else _limits(time_limit()),
         )
         inert = g.complete and watch.divergent == 0
         if inert and shared.builtin(base_rules):

@@ -48,6 +48,25 @@ VERDICTS: tuple[Verdict, ...] = (
 )
 # Distinct differing inputs kept per changed rule and per run (the counts are exact).
 MAX_INPUTS = 20
+# The time budget of one audit (seconds from its start) and the cap of each run within it: a
+# change whose runs grow far beyond the baseline's (e.g. a pre-vote that escapes the term bound)
+# gets incomplete runs, reported as such, instead of an audit of many minutes.
+AUDIT_BUDGET = 55.0
+RUN_CAP = 25.0
+MIN_RUN = 2.0
+
+
+def default_budget() -> float | None:
+    """AUDIT_BUDGET, or RAFTCHECK_AUDIT_BUDGET seconds when set (0: no budget)."""
+    import os
+
+    env = os.environ.get("RAFTCHECK_AUDIT_BUDGET")
+    if env is None:
+        return AUDIT_BUDGET
+    try:
+        return float(env) or None
+    except ValueError:
+        return AUDIT_BUDGET
 
 # Why a catalogue variant shows no observable change under the audit bounds (measured). A note
 # only: it explains a `differs-unreached` verdict and never turns it into `no-change`.
@@ -224,6 +243,14 @@ class AuditReport:
                 out.setdefault(rule, set()).update(keys)
         return out
 
+    def runs(self) -> list[Any]:
+        """Every exploration and liveness run (not the diffs)."""
+        return [*self.explorations, *self.liveness]
+
+    def incomplete(self) -> list[Any]:
+        """Runs stopped by a time limit: what they did not find claims nothing."""
+        return [r for r in self.runs() if not r.complete]
+
     def reached_divergence(self) -> bool:
         """Some changed rule answered differently on an input that some run reached."""
         runs: list[Any] = [*self.explorations, *self.liveness]
@@ -269,8 +296,11 @@ class AuditReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.verdict in ("safety-broken", "obligation-failed", "liveness-broken") \
-            else 0
+        """1 for a break; 3 (as `explore` for a PARTIAL run) when nothing broke but some run
+        stopped at a time limit, so the pass claims less than the configurations; else 0."""
+        if self.verdict in ("safety-broken", "obligation-failed", "liveness-broken"):
+            return 1
+        return 3 if self.incomplete() else 0
 
     def _first(self) -> tuple[str | None, float | None, int | None]:
         v = self.verdict
@@ -663,6 +693,7 @@ def audit_rules(
     liveness_cache: Any = None,
     liveness_configs: Any = None,
     directed: bool = True,
+    budget: float | None | Literal["default"] = "default",
 ) -> AuditReport:
     """Audit `subject` against its baseline.
 
@@ -671,6 +702,8 @@ def audit_rules(
     audit stops at the first counterexample (explorations stop at their first violation).
     """
     t0 = time.perf_counter()
+    if budget == "default":
+        budget = default_budget()
     nodes = tuple(nodes)
     report = AuditReport(subject, nodes, "kill" if kill_mode else "full")
     say = progress or (lambda _msg: None)
@@ -678,7 +711,24 @@ def audit_rules(
 
     def done() -> AuditReport:
         report.seconds = time.perf_counter() - t0
+        cut = [r.config.label for r in report.runs() if not r.complete]
+        if cut:
+            report.notes.append(
+                f"{len(cut)} run(s) stopped at a time limit"
+                + (f" (the audit's budget is {budget:.0f} s, {RUN_CAP:.0f} s per run)"
+                   if budget is not None else "")
+                + f": {'; '.join(cut)}; what they found is real, what they did not find "
+                "claims nothing (`audit_rules(budget=None)` runs them to the end)"
+            )
         return report
+
+    def limit(default: float | None) -> float | None:
+        """A run's time limit: its own, within the audit's budget (a run gets at least
+        MIN_RUN seconds, so a late run still starts)."""
+        if budget is None:
+            return default
+        left = max(MIN_RUN, t0 + budget - time.perf_counter())
+        return min(x for x in (default, RUN_CAP, left) if x is not None)
 
     if obligations:
         say("obligations")
@@ -725,7 +775,7 @@ def audit_rules(
             watched(subject.rules, subject.baseline, watch)))
         res = run_search(
             model, symmetry=True, keep_going=not kill_mode,
-            limits=Limits(time_limit=explore_time_limit),
+            limits=Limits(time_limit=limit(explore_time_limit)),
         )
         if res.stop_reason == INTERRUPTED:  # Ctrl-C ends the whole audit, not this run only
             raise KeyboardInterrupt
@@ -756,7 +806,7 @@ def audit_rules(
         report.liveness = check_liveness(
             subject, t0, liveness_cache or BaselineLiveness(), kill_mode,
             liveness_configs_for(subject.changed) if liveness_configs is None
-            else liveness_configs,
+            else liveness_configs, lambda: limit(600.0),
         )
         if kill_mode and report.broken_liveness():
             return done()
@@ -765,7 +815,7 @@ def audit_rules(
         say(f"diff [{ac.label}]")
         # lockstep: both sides together, stopping at the first difference (audit/diff.py)
         d = first_difference(ClusterModel(ac.cfg, subject.rules),
-                             ClusterModel(ac.cfg, subject.baseline), diff_time_limit)
+                             ClusterModel(ac.cfg, subject.baseline), limit(diff_time_limit))
         report.diffs.append(
             DiffOutcome(ac, d, [(w.side, _witness_trace(w)) for w in d.witnesses],
                         time.perf_counter() - t0, directed=directed)
