@@ -248,8 +248,16 @@ class AuditReport:
         return [*self.explorations, *self.liveness]
 
     def incomplete(self) -> list[Any]:
-        """Runs stopped by a time limit: what they did not find claims nothing."""
-        return [r for r in self.runs() if not r.complete]
+        """Runs stopped by a limit (not by a counterexample, as kill mode stops them): what
+        they did not find claims nothing."""
+        out = []
+        for r in self.runs():
+            if isinstance(r, Exploration):
+                if r.stop_reason is not None and not r.counterexamples:
+                    out.append(r)
+            elif not r.complete:
+                out.append(r)
+        return out
 
     def reached_divergence(self) -> bool:
         """Some changed rule answered differently on an input that some run reached."""
@@ -711,7 +719,7 @@ def audit_rules(
 
     def done() -> AuditReport:
         report.seconds = time.perf_counter() - t0
-        cut = [r.config.label for r in report.runs() if not r.complete]
+        cut = [r.config.label for r in report.incomplete()]
         if cut:
             report.notes.append(
                 f"{len(cut)} run(s) stopped at a time limit"
@@ -797,20 +805,6 @@ def audit_rules(
         if explore_one(ac).counterexamples and kill_mode:
             return done()
 
-    if liveness:
-        from audit.liveness import BaselineLiveness, check_liveness
-
-        say("liveness")
-        from audit.liveness import liveness_configs_for
-
-        report.liveness = check_liveness(
-            subject, t0, liveness_cache or BaselineLiveness(), kill_mode,
-            liveness_configs_for(subject.changed) if liveness_configs is None
-            else liveness_configs, lambda: limit(600.0),
-        )
-        if kill_mode and report.broken_liveness():
-            return done()
-
     def diff_one(ac: AuditConfig, directed: bool = False) -> GraphDiff:
         say(f"diff [{ac.label}]")
         # lockstep: both sides together, stopping at the first difference (audit/diff.py)
@@ -852,6 +846,22 @@ def audit_rules(
     report.unreached_inputs = _unreached(differing, report.reached_keys())
     if kill_mode and report.changed_diffs():
         return done()
+
+    if liveness:
+        from audit.liveness import BaselineLiveness, check_liveness
+
+        say("liveness")
+        from audit.liveness import liveness_configs_for
+
+        report.liveness = check_liveness(
+            subject, t0, liveness_cache or BaselineLiveness(), kill_mode,
+            liveness_configs_for(subject.changed) if liveness_configs is None
+            else liveness_configs, lambda: limit(600.0),
+        )
+        if kill_mode and report.broken_liveness():
+            return done()
+
+    report.unreached_inputs = _unreached(differing, report.reached_keys())
 
     if diff:
         default_diffs = extras + [c for c in configs if c.cfg.voters == DIFF_NODES]

@@ -1,9 +1,16 @@
 """Benchmark `raftcheck audit --all`: whole-catalogue time and per-variant time to first kill.
 
     .venv/bin/python bench/audit_bench.py [--nodes 3] [--only a,b] [--json out.json]
+    .venv/bin/python bench/audit_bench.py --full [--only a,b] [--rules-file F ...] [--json out]
 
 Targets (docs/AUDIT.md): every safety-breaking variant caught within 10 s, and the whole
 catalogue for 3 voters under 5 minutes. Exit status 1 when a target is missed.
+
+`--full` times the full default audit of each variant instead (`raftcheck audit NAME`: every
+check, 3 and 4 voters, liveness, the budget of 55 s), one process per audit as a user runs it,
+and reports per variant: verdict, seconds to the first counterexample, total seconds, CPU
+seconds, and the load average; target: each audit within 60 s. Baseline runs are shared on
+disk between audits (audit/shared.py): `--cold` gives every audit an empty cache.
 """
 
 from __future__ import annotations
@@ -26,13 +33,75 @@ SAFETY_TARGET_S = 10.0
 TOTAL_TARGET_S = 300.0
 
 
+FULL_TARGET_S = 60.0
+
+
+def full(names: list[str], rules_files: list[str], cold: bool, out: Path | None) -> int:
+    """The full default audit of each variant (and rules file), one process each."""
+    import os
+    import subprocess
+    import tempfile
+
+    exe = Path(sys.executable).parent / "raftcheck"
+    rows = []
+    targets = [[n] for n in names] + [["--rules-file", f] for f in rules_files]
+    for args in targets:
+        env = dict(os.environ)
+        if cold:
+            env["RAFTCHECK_CACHE_DIR"] = tempfile.mkdtemp(prefix="raftcheck-bench-")
+        load0 = os.getloadavg()[0]
+        before = os.times()
+        t = time.perf_counter()
+        proc = subprocess.run([str(exe), "audit", *args, "--json", "--quiet"], env=env,
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - t
+        usage = os.times()
+        try:
+            data = json.loads(proc.stdout)
+        except json.JSONDecodeError:
+            print(f"{args}: exit {proc.returncode}: {proc.stderr.strip()[:200]}")
+            continue
+        row = {"name": data["name"], "verdict": data["verdict"], "exit": proc.returncode,
+               "caught_by": data["caught_by"],
+               "seconds_to_first_counterexample": data["seconds_to_first_counterexample"],
+               "seconds": round(wall, 2), "audit_seconds": data["seconds"],
+               "cpu_seconds": round(usage.children_user + usage.children_system
+                                    - before.children_user - before.children_system, 2),
+               "load": round(load0, 2),
+               "incomplete_runs": sum(1 for e in data["explorations"] if not e["complete"])
+               + sum(1 for x in data["liveness"] if not x["complete"])}
+        rows.append(row)
+        first = row["seconds_to_first_counterexample"]
+        shown = "-" if first is None else f"{first:.2f}s"
+        print(f"{row['name']:34s} {row['verdict']:18s} first {shown:>7} total {wall:6.1f}s "
+              f"cpu {row['cpu_seconds']:6.1f}s load {load0:4.1f} "
+              f"incomplete {row['incomplete_runs']}", flush=True)
+    slow = [r for r in rows if r["seconds"] > FULL_TARGET_S]
+    for r in slow:
+        print(f"MISSED: {r['name']} took {r['seconds']:.1f}s (target {FULL_TARGET_S:.0f}s)")
+    if out:
+        out.write_text(json.dumps({"python": platform.python_version(), "cold": cold,
+                                   "rows": rows}, indent=2))
+    return 1 if slow else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nodes", default="3")
     ap.add_argument("--only", default=None, help="comma-separated catalogue names")
     ap.add_argument("--jobs", type=int, default=1, help="processes (raftcheck audit --jobs)")
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
+    ap.add_argument("--full", action="store_true",
+                    help="time the full default audit of each variant (one process each)")
+    ap.add_argument("--rules-file", action="append", default=[],
+                    help="with --full: also audit this rules file")
+    ap.add_argument("--cold", action="store_true",
+                    help="with --full: an empty baseline cache for every audit")
     args = ap.parse_args(argv)
+    if args.full:
+        names = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else \
+            [v.name for v in VARIANTS]
+        return full(names, args.rules_file, args.cold, args.json)
     nodes = parse_nodes(args.nodes)
     variants = list(VARIANTS)
     if args.only:
