@@ -51,7 +51,7 @@ MAX_INPUTS = 20
 # The time budget of one audit (seconds from its start) and the cap of each run within it: a
 # change whose runs grow far beyond the baseline's (e.g. a pre-vote that escapes the term bound)
 # gets incomplete runs, reported as such, instead of an audit of many minutes.
-AUDIT_BUDGET = 55.0
+AUDIT_BUDGET = 50.0  # plus start-up (imports, Z3): a minute in all
 RUN_CAP = 25.0
 MIN_RUN = 2.0
 
@@ -250,13 +250,15 @@ class AuditReport:
     def incomplete(self) -> list[Any]:
         """Runs stopped by a limit (not by a counterexample, as kill mode stops them): what
         they did not find claims nothing."""
-        out = []
+        out: list[Any] = []
         for r in self.runs():
             if isinstance(r, Exploration):
                 if r.stop_reason is not None and not r.counterexamples:
                     out.append(r)
             elif not r.complete:
                 out.append(r)
+        # a diff cut short without a difference says nothing about behaviour
+        out += [d for d in self.diffs if not d.diff.complete and not d.diff.changed]
         return out
 
     def reached_divergence(self) -> bool:
@@ -600,8 +602,7 @@ def watched(rules: RuleSet, baseline: RuleSet, watch: Watch) -> RuleSet:
             if not same:
                 watch.divergent += 1
                 if watch.first is None:
-                    args = ", ".join(map(repr, a))
-                    watch.first = f"{name}({args}) = {got!r}, baseline {want!r}"
+                    watch.first = describe_input(name, a, got, want)
                 watch.record(name, a, got, want)
             return got
 

@@ -18,6 +18,7 @@ their functions are part of that source. Only complete runs are shared.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -102,6 +103,7 @@ class Recorder:
         def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             seen = self.inputs.setdefault(name, set())
 
+            @functools.wraps(fn)
             def w(*a: Any) -> Any:
                 seen.add(tuple(x for x in a if not callable(x)))
                 return fn(*a)
