@@ -51,7 +51,7 @@ MAX_INPUTS = 20
 # The time budget of one audit (seconds from its start) and the cap of each run within it: a
 # change whose runs grow far beyond the baseline's (e.g. a pre-vote that escapes the term bound)
 # gets incomplete runs, reported as such, instead of an audit of many minutes.
-AUDIT_BUDGET = 50.0  # plus start-up (imports, Z3): a minute in all
+AUDIT_BUDGET = 45.0  # plus start-up (imports, Z3): a minute in all
 RUN_CAP = 25.0
 MIN_RUN = 2.0
 

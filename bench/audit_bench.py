@@ -7,7 +7,7 @@ Targets (docs/AUDIT.md): every safety-breaking variant caught within 10 s, and t
 catalogue for 3 voters under 5 minutes. Exit status 1 when a target is missed.
 
 `--full` times the full default audit of each variant instead (`raftcheck audit NAME`: every
-check, 3 and 4 voters, liveness, the budget of 50 s), one process per audit as a user runs it,
+check, 3 and 4 voters, liveness, the budget of 45 s), one process per audit as a user runs it,
 and reports per variant: verdict, seconds to the first counterexample, total seconds, CPU
 seconds, and the load average; target: each audit within 60 s. Baseline runs are shared on
 disk between audits (audit/shared.py): `--cold` gives every audit an empty cache.
@@ -69,7 +69,9 @@ def full(names: list[str], rules_files: list[str], cold: bool, out: Path | None)
                                     - before.children_user - before.children_system, 2),
                "load": round(load0, 2),
                "incomplete_runs": sum(1 for e in data["explorations"] if not e["complete"])
-               + sum(1 for x in data["liveness"] if not x["complete"])}
+               + sum(1 for x in data["liveness"] if not x["complete"])
+               + sum(1 for d in data["diff"]
+                     if not d["complete"] and not d["stopped_at_first_difference"])}
         rows.append(row)
         first = row["seconds_to_first_counterexample"]
         shown = "-" if first is None else f"{first:.2f}s"

@@ -123,7 +123,7 @@ def _liveness_list_lines() -> list[str]:
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1,
               help="With --all: audit variants in this many processes.")
 @click.option("--time-budget", type=click.FloatRange(0), default=None,
-              help="Seconds for the whole audit (default 50; 0: none). Runs still going at "
+              help="Seconds for the whole audit (default 45; 0: none). Runs still going at "
               "the end of the budget stop and are reported incomplete.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress on stderr (shown only when stderr is a terminal).")
