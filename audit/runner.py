@@ -832,10 +832,10 @@ def audit_rules(
             tried.add(nxt.cfg)
             directed_runs.append(nxt)
             e = explore_one(nxt)
-            if e.counterexamples:
+            if e.counterexamples:  # full mode goes on: every broken configuration is shown
                 if kill_mode:
                     return done()
-                break
+                continue
             if not diff:
                 continue
             if e.inert:  # it did not reach a difference: it is the baseline's run
