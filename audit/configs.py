@@ -32,6 +32,8 @@ class AuditConfig:
     cfg: ClusterConfig
     purpose: str = ""
     extra: bool = False
+    # A directed configuration (audit/directed.py): the differing input it was built to reach.
+    reaches: str = ""
 
     def bounds_text(self) -> str:
         c = self.cfg
@@ -112,27 +114,15 @@ EXTRAS: dict[str, AuditConfig] = {
         "(tally and quorum rules)",
         True,
     ),
-    "duplicate": AuditConfig(
-        "3 voters, pre-vote, 1 duplicate",
-        replace(_B3, pre_vote=True, duplicates=1),
-        "a duplicated message, so one voter can answer one election twice (vote recording)",
-        True,
-    ),
-    "logs": AuditConfig(
-        "3 voters, divergent initial logs",
-        replace(
-            _B3,
-            init_terms=((1, 1), (2, 2), (3, 1)),
-            init_logs=((1, (1, 1)), (2, (2,)), (3, (1,))),
-        ),
-        "logs that differ in last term and in length (log comparison rules)",
-        True,
-    ),
 }
 
 RULE_EXTRAS: dict[str, tuple[str, ...]] = {
-    "quorum": ("learner", "even"),
-    "is_up_to_date": ("logs",),
+    # Directed configurations (audit/directed.py) replace "logs" (is_up_to_date) and "even"
+    # (quorum, tally_votes) and "duplicate" (record_vote): they are built from the differing
+    # inputs themselves. The extras below stay where a rule's inputs are made of state only
+    # elections create (votes, known leaders, leases) or of no input at all.
+    "quorum": ("learner",),
+    "is_up_to_date": (),
     "can_vote": ("restart",),
     "in_lease": ("transfer",),
     "lease_drops_request": ("transfer",),
@@ -149,8 +139,8 @@ RULE_EXTRAS: dict[str, tuple[str, ...]] = {
     "transfer_forces": ("transfer",),
     "pre_candidate_lead": ("transfer",),
     "learner_answers_votes": ("learner",),
-    "record_vote": ("duplicate", "learner"),
-    "tally_votes": ("learner", "even"),
+    "record_vote": ("learner",),
+    "tally_votes": ("learner",),
     "quorum_active": ("transfer",),
 }
 

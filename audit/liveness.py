@@ -112,6 +112,8 @@ class LivenessOutcome:
     rule_calls: int = 0
     divergent_calls: int = 0
     divergent_inputs: dict[str, list[str]] = field(default_factory=dict)
+    divergent_keys: dict[str, set[Any]] = field(default_factory=dict, repr=False)
+    shared: bool = False  # the baseline's recorded run (audit/shared.py), not run again
 
     @property
     def broken(self) -> list[str]:
@@ -121,49 +123,82 @@ class LivenessOutcome:
 
 
 class BaselineLiveness:
-    """Liveness verdicts of a baseline rule set per configuration, computed once."""
+    """Liveness verdicts of a baseline rule set per configuration, computed once (and shared
+    between audits on disk, audit/shared.py)."""
 
     def __init__(self) -> None:
         self._got: dict[tuple[str, AuditConfig], dict[str, str]] = {}
 
     def get(self, rules: RuleSet, ac: AuditConfig) -> dict[str, str]:
+        from audit import shared
+
         key = (rules.name, ac)
         got = self._got.get(key)
         if got is None:
+            record = shared.load("liveness", (rules.name, ac.cfg)) \
+                if shared.builtin(rules) else None
+            if record is not None:
+                got = self._got[key] = dict(record["verdicts"])
+                return got
             from raftcheck.liveness_run import liveness_graph
 
-            _m, _g, v = liveness_graph(ac.cfg, LivenessOptions(), rules, _limits())
+            recorder = shared.Recorder()
+            _m, g, v = liveness_graph(ac.cfg, LivenessOptions(), recorder.rules(rules),
+                                      _limits())
             got = self._got[key] = dict(v.verdicts)
+            if g.complete and shared.builtin(rules):
+                shared.store("liveness", (rules.name, ac.cfg), {
+                    "inputs": recorder.inputs, "verdicts": got, "states": len(g)})
         return got
 
 
-def _limits() -> Any:
+def _limits(seconds: float | None = 600.0) -> Any:
     from explorer.bfs import Limits
 
-    return Limits(time_limit=600.0)
+    return Limits(time_limit=seconds)
 
 
 def check_liveness(
     subject: Any, t0: float, cache: BaselineLiveness, kill_mode: bool,
     configs: tuple[AuditConfig, ...] = LIVENESS_CONFIGS,
+    time_limit: Any = None,
 ) -> list[LivenessOutcome]:
+    from audit import shared
     from audit.runner import Watch, lasso_trace, watched
     from raftcheck.liveness_run import liveness_graph
 
     out = []
+    base_rules = subject.baseline
     for ac in configs:
-        watch = Watch()
         t = time.perf_counter()
+        record = shared.load("liveness", (base_rules.name, ac.cfg)) \
+            if shared.builtin(base_rules) else None
+        if record is not None:
+            checked = shared.agrees(subject.rules, base_rules, subject.changed,
+                                    record["inputs"])
+            if checked is not None:  # the changed run is the baseline's run
+                verdicts = dict(record["verdicts"])
+                out.append(LivenessOutcome(ac, True, record["states"], 0.0, verdicts,
+                                           dict(verdicts), at=time.perf_counter() - t0,
+                                           rule_calls=checked, shared=True))
+                continue
+        watch = Watch()
+        recorder = shared.Recorder()
         model, g, v = liveness_graph(
-            ac.cfg, LivenessOptions(), watched(subject.rules, subject.baseline, watch), _limits()
+            ac.cfg, LivenessOptions(),
+            recorder.rules(watched(subject.rules, base_rules, watch)),
+            _limits() if time_limit is None else _limits(time_limit()),
         )
         inert = g.complete and watch.divergent == 0
+        if inert and shared.builtin(base_rules):
+            shared.store("liveness", (base_rules.name, ac.cfg), {
+                "inputs": recorder.inputs, "verdicts": dict(v.verdicts), "states": len(g)})
         # An inert run is the baseline's run: same graph, same verdicts.
-        base = dict(v.verdicts) if inert else cache.get(subject.baseline, ac)
+        base = dict(v.verdicts) if inert else cache.get(base_rules, ac)
         res = LivenessOutcome(ac, g.complete, len(g), time.perf_counter() - t, dict(v.verdicts),
                               base, at=time.perf_counter() - t0, rule_calls=watch.calls,
                               divergent_calls=watch.divergent,
-                              divergent_inputs=watch.rendered())
+                              divergent_inputs=watch.rendered(), divergent_keys=watch.keys)
         for lasso in v.lassos:
             if lasso.prop in res.broken:
                 res.lassos.append((lasso.prop, lasso_trace(model, g, lasso)))

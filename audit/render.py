@@ -51,14 +51,18 @@ def report_text(rep: AuditReport) -> list[str]:
     for e in rep.explorations:
         bad = [k for k, v in e.invariants.items() if v == "violated"]
         state = "complete" if e.complete else f"incomplete ({e.stop_reason})"
+        if e.shared:
+            state = "the baseline's run (shared: the changed rules answer alike on its inputs)"
         lines.append(
             f"  [{e.config.label}] {e.distinct_states:,} states {e.seconds:.2f}s {state}; "
             + (f"BROKEN: {', '.join(bad)}" if bad else "all invariants hold")
         )
         lines.append(f"      {e.config.bounds_text()}")
+        if e.config.reaches:
+            lines.append(f"      built to reach: {e.config.reaches}")
         if e.vacuous:
             lines.append(f"      VACUOUS: {e.vacuous}")
-        if e.rule_calls:
+        if e.rule_calls and not e.shared:
             lines.append(
                 f"      changed rules: {e.rule_calls:,} calls, {e.divergent_calls:,} with a "
                 f"result other than the baseline's"
@@ -78,13 +82,23 @@ def report_text(rep: AuditReport) -> list[str]:
                 lines.append(f"  [{d.config.label}] identical: the changed rules returned the "
                              "baseline's result on every call of this configuration's run")
                 continue
+            if g.changed and not g.complete:
+                side = "variant" if g.only_variant_transitions else "baseline"
+                text = (f"differs: after {g.variant_states:,} shared states, a transition "
+                        f"only under the {side} (the diff stops at the first difference)")
+            elif g.changed:
+                text = (f"states {g.variant_states:,} vs {g.baseline_states:,}: "
+                        f"{g.only_variant_states} only in variant, {g.only_baseline_states} "
+                        f"only in baseline; transitions {g.only_variant_transitions} / "
+                        f"{g.only_baseline_transitions} one-sided")
+            else:
+                text = (f"identical: {g.variant_states:,} states on both sides"
+                        + ("" if g.complete else " so far (incomplete: time limit)"))
             lines.append(
-                f"  [{d.config.label}] states {g.variant_states:,} vs {g.baseline_states:,}: "
-                f"{g.only_variant_states} only in variant, {g.only_baseline_states} only in "
-                f"baseline; transitions {g.only_variant_transitions} / "
-                f"{g.only_baseline_transitions} one-sided"
-                + ("" if g.complete else " (incomplete: time limit)")
-                + (" [diffed because a changed rule diverged here]" if d.directed else "")
+                f"  [{d.config.label}] {text}"
+                + (f" [built to reach {d.config.reaches.split(' = ')[0]}]"
+                   if d.config.reaches else
+                   " [diffed because a changed rule diverged here]" if d.directed else "")
             )
         lines.append("")
     if rep.liveness:
@@ -94,7 +108,8 @@ def report_text(rep: AuditReport) -> list[str]:
             bad = lo.broken
             lines.append(
                 f"  [{lo.config.label}] {lo.distinct_states:,} states {lo.seconds:.2f}s"
-                + ("" if lo.complete else " incomplete") + "; "
+                + ("" if lo.complete else " incomplete")
+                + (" (the baseline's run, shared)" if lo.shared else "") + "; "
                 + (f"BROKEN: {', '.join(bad)}" if bad else "no property broken by the change")
             )
             lines.append("      " + " ".join(f"{p}={v}" for p, v in lo.verdicts.items()))
@@ -168,7 +183,8 @@ def report_json(rep: AuditReport) -> dict[str, Any]:
              "complete": e.complete, "stop_reason": e.stop_reason,
              "changed_rule_calls": e.rule_calls, "divergent_calls": e.divergent_calls,
              "first_divergence": e.first_divergence, "vacuous": e.vacuous,
-             "divergent_inputs": e.divergent_inputs,
+             "divergent_inputs": e.divergent_inputs, "shared": e.shared,
+             "reaches": e.config.reaches or None,
              "distinct_states": e.distinct_states, "seconds": round(e.seconds, 3),
              "invariants": e.invariants,
              "counterexamples": [dict(_trace_json(t), invariant=inv)
@@ -178,6 +194,8 @@ def report_json(rep: AuditReport) -> dict[str, Any]:
         "diff": [
             {"config": d.config.label, "bounds": d.config.bounds_text(),
              "complete": d.diff.complete, "inert": d.inert, "directed": d.directed,
+             "reaches": d.config.reaches or None,
+             "stopped_at_first_difference": d.diff.changed and not d.diff.complete,
              "variant_states": d.diff.variant_states,
              "baseline_states": d.diff.baseline_states,
              "only_variant_states": d.diff.only_variant_states,
@@ -194,6 +212,7 @@ def report_json(rep: AuditReport) -> dict[str, Any]:
              "properties": lo.verdicts, "baseline_properties": lo.baseline,
              "broken": lo.broken, "changed_rule_calls": lo.rule_calls,
              "divergent_calls": lo.divergent_calls, "divergent_inputs": lo.divergent_inputs,
+             "shared": lo.shared,
              "counterexamples": [dict(_trace_json(t), invariant=p, kind="liveness")
                                  for p, t in lo.lassos]}
             for lo in rep.liveness
@@ -270,6 +289,8 @@ def check_rows(rep: AuditReport) -> list[tuple[str, str, str, str]]:
         res = (f"{g.only_variant_states} states / {g.only_variant_transitions} transitions "
                f"only in variant; {g.only_baseline_states} / {g.only_baseline_transitions} "
                f"only in baseline" if g.changed else "identical")
+        if g.changed and not g.complete:
+            res = "differs (stopped at the first difference, witness below)"
         if d.inert:
             res = "identical (the changed rules never returned another result)"
         rows.append(("behaviour diff", d.config.label, res, f"{g.seconds:.2f}"))

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from audit import shared
 from audit.configs import (
     DEFAULT_NODES,
     DIFF_NODES,
@@ -19,7 +20,16 @@ from audit.configs import (
     base_configs,
     extra_configs,
 )
-from audit.diff import Graph, GraphDiff, KeySpace, Witness, abstract_graph, diff_graphs
+from audit.diff import (
+    Graph,
+    GraphDiff,
+    KeySpace,
+    Witness,
+    abstract_graph,
+    first_difference,
+)
+from audit.directed import directed_config
+from audit.probe import canonical, probe
 from explorer.bfs import INTERRUPTED, Limits, Violation
 from explorer.engines import run_search
 from model.cluster import ClusterModel
@@ -38,8 +48,31 @@ VERDICTS: tuple[Verdict, ...] = (
 )
 # Distinct differing inputs kept per changed rule and per run (the counts are exact).
 MAX_INPUTS = 20
+# The time budget of one audit (seconds from its start) and the cap of each run within it: a
+# change whose runs grow far beyond the baseline's (e.g. a pre-vote that escapes the term bound)
+# gets incomplete runs, reported as such, instead of an audit of many minutes.
+# The budget is opt-in (--time-budget, or RAFTCHECK_AUDIT_BUDGET): by default every run goes to
+# its end, so a verdict never depends on how loaded the machine is. AUDIT_BUDGET is the figure
+# that keeps a full audit within a minute (bench/audit_bench.py --budget).
+AUDIT_BUDGET = 45.0  # plus start-up (imports, Z3): a minute in all
+RUN_CAP = 25.0
+MIN_RUN = 2.0
 
-# Why a catalogue variant shows no observable change under the audit bounds (measured).
+
+def default_budget() -> float | None:
+    """None (no budget), or RAFTCHECK_AUDIT_BUDGET seconds when set (0: no budget)."""
+    import os
+
+    env = os.environ.get("RAFTCHECK_AUDIT_BUDGET")
+    if env is None:
+        return None
+    try:
+        return float(env) or None
+    except ValueError:
+        return None
+
+# Why a catalogue variant shows no observable change under the audit bounds (measured). A note
+# only: it explains a `differs-unreached` verdict and never turns it into `no-change`.
 NO_CHANGE_WHY: dict[str, str] = {
     "tally-counts-learners": (
         "no non-voter ever answers a vote request in the model: learners get requests only "
@@ -149,6 +182,11 @@ class Exploration:
     vacuous: str | None = None  # why the run proves its invariants about nothing, if it does
     # changed rule -> the first distinct inputs (rendered) on which it answered differently
     divergent_inputs: dict[str, list[str]] = field(default_factory=dict)
+    # changed rule -> symmetry classes of every differing input this run reached
+    divergent_keys: dict[str, set[Any]] = field(default_factory=dict, repr=False)
+    # not run: the changed rules answer as the baseline's on every input the baseline's run
+    # of this configuration reached, so this is the baseline's recorded run (audit/shared.py)
+    shared: bool = False
 
     @property
     def inert(self) -> bool:
@@ -180,8 +218,8 @@ class AuditReport:
     liveness: list[Any] = field(default_factory=list)  # audit.liveness.LivenessOutcome
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-    # changed rule -> inputs of a small domain on which it differs from the baseline's rule,
-    # probed when no run reached a differing input (see `probe_differences`)
+    # changed rule -> inputs of its bounded domain (audit/probe.py) on which it differs from
+    # the baseline's rule and that no run reached (directed configurations included)
     unreached_inputs: dict[str, list[str]] = field(default_factory=dict)
 
     # -- evidence of difference ----------------------------------------------------------------
@@ -197,6 +235,33 @@ class AuditReport:
                 for text in inputs:
                     if text not in got and len(got) < MAX_INPUTS:
                         got.append(text)
+        return out
+
+    def reached_keys(self) -> dict[str, set[Any]]:
+        """Changed rule -> symmetry classes of the differing inputs some run reached."""
+        out: dict[str, set[Any]] = {}
+        runs: list[Any] = [*self.explorations, *self.liveness]
+        for run in runs:
+            for rule, keys in getattr(run, "divergent_keys", {}).items():
+                out.setdefault(rule, set()).update(keys)
+        return out
+
+    def runs(self) -> list[Any]:
+        """Every exploration and liveness run (not the diffs)."""
+        return [*self.explorations, *self.liveness]
+
+    def incomplete(self) -> list[Any]:
+        """Runs stopped by a limit (not by a counterexample, as kill mode stops them): what
+        they did not find claims nothing."""
+        out: list[Any] = []
+        for r in self.runs():
+            if isinstance(r, Exploration):
+                if r.stop_reason is not None and not r.counterexamples:
+                    out.append(r)
+            elif not r.complete:
+                out.append(r)
+        # a diff cut short without a difference says nothing about behaviour
+        out += [d for d in self.diffs if not d.diff.complete and not d.diff.changed]
         return out
 
     def reached_divergence(self) -> bool:
@@ -236,16 +301,19 @@ class AuditReport:
             return "liveness-broken"
         if self.changed_diffs():
             return "behaviour-changed"
-        if self.reached_divergence():
-            return "differs-unreached"
-        if self.unreached_inputs and self.subject.name not in NO_CHANGE_WHY:
+        # no-change only when no changed rule differs on any input of its bounded domain
+        # (audit/probe.py) and none differed on an input a run reached
+        if self.reached_divergence() or self.unreached_inputs:
             return "differs-unreached"
         return "no-change"
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.verdict in ("safety-broken", "obligation-failed", "liveness-broken") \
-            else 0
+        """1 for a break; 3 (as `explore` for a PARTIAL run) when nothing broke but some run
+        stopped at a time limit, so the pass claims less than the configurations; else 0."""
+        if self.verdict in ("safety-broken", "obligation-failed", "liveness-broken"):
+            return 1
+        return 3 if self.incomplete() else 0
 
     def _first(self) -> tuple[str | None, float | None, int | None]:
         v = self.verdict
@@ -298,37 +366,26 @@ class AuditReport:
             return None
         if not self.subject.changed:
             return "the rule set is the baseline's (no rule function differs)"
-        known = NO_CHANGE_WHY.get(self.subject.name)
-        if self.explorations and all(e.inert for e in self.explorations):
-            calls = sum(e.rule_calls for e in self.explorations)
-            generic = (
-                f"the changed rules ({', '.join(self.subject.changed)}) returned the "
-                f"baseline's result on every one of their {calls:,} calls in every audited "
-                "configuration, so every run is the baseline's run"
-            )
-        else:
-            generic = (
-                "every obligation and invariant holds and the reachable abstract states and "
-                "transitions equal the baseline's in every diffed configuration"
-            )
-        if self.unreached_inputs:
-            generic += (
-                "; the changed rules differ from the baseline's on inputs no run reached, e.g. "
-                + _examples(self.unreached_inputs)
-            )
-        return f"{known}; {generic}" if known else generic
+        return (
+            f"the changed rules ({', '.join(self.subject.changed)}) answer as the baseline's "
+            "on every input of their bounded domain (audit/probe.py: ids up to symmetry, voter "
+            "sets of up to 9 counted voters, terms 0..5, log indexes 0..6, every message type, "
+            "role and flag), so no run of any configuration within those bounds can differ "
+            "from the baseline's run"
+        )
 
     @property
     def why_differs_unreached(self) -> str | None:
         if self.verdict != "differs-unreached":
             return None
         reached = self.differing_inputs()
+        parts = []
         if reached:
             where = [getattr(r.config, "label", "?") for r in (*self.explorations,
                                                                  *self.liveness)
                      if r.divergent_calls]
             diffed = [d.config.label for d in self.diffs if not d.inert]
-            text = (
+            parts.append(
                 "the changed rules answered differently from the baseline's on inputs the runs "
                 f"reached (in: {'; '.join(where)}), e.g. {_examples(reached)}; yet no invariant, "
                 "obligation or liveness property broke and the behaviour diff found the same "
@@ -337,13 +394,19 @@ class AuditReport:
                    " (no configuration was diffed)")
                 + ": the difference did not reach the observable behaviour within the bounds"
             )
-        else:
-            text = (
-                "no run reached an input on which the changed rules differ, but they differ "
-                f"from the baseline's on inputs of a small domain, e.g. "
-                f"{_examples(self.unreached_inputs)}: no configuration of the audit reaches "
-                "them, and nothing explains why none can"
+        if self.unreached_inputs:
+            directed = [e.config.label for e in self.explorations if e.config.reaches]
+            parts.append(
+                ("no run reached an input on which the changed rules differ, but they differ "
+                 if not reached else "they also differ ")
+                + "from the baseline's on inputs of their bounded domain that no run reached, "
+                f"e.g. {_examples(self.unreached_inputs)}"
+                + (f" (directed configurations run: {'; '.join(directed)})" if directed
+                   else " (no directed configuration can be built for them)")
+                + ": nothing shows these inputs are unreachable, so the audit does not claim "
+                "no-change"
             )
+        text = "; ".join(parts)
         known = NO_CHANGE_WHY.get(self.subject.name)
         return f"{text} (catalogue note: {known})" if known else text
 
@@ -402,6 +465,9 @@ class ObligationCache:
 
     def baseline(self, rules: RuleSet) -> list[tuple[Any, frozenset[str]]]:
         got = self._base.get(rules.name)
+        key = (rules.name, self.max_voters)
+        if got is None and shared.builtin(rules):
+            got = shared.load("obligations", key)
         if got is None:
             from specs.obligations import OBLIGATIONS
 
@@ -410,7 +476,9 @@ class ObligationCache:
                 used: set[str] = set()
                 (res,) = self.run(_traced(rules, used), [ob.name], self.max_voters)
                 got.append((res, frozenset(used)))
-            self._base[rules.name] = got
+            if shared.builtin(rules):
+                shared.store("obligations", key, got)
+        self._base[rules.name] = got
         return got
 
 
@@ -466,15 +534,21 @@ def run_obligation_checks(
 
 class Watch:
     """Counts calls of the changed rules and those whose result differs from the baseline's,
-    and keeps the first MAX_INPUTS distinct differing inputs of each rule."""
+    keeps the first MAX_INPUTS distinct differing inputs of each rule, and the symmetry class
+    (audit/probe.py `canonical`) of every differing input reached."""
 
     def __init__(self) -> None:
         self.calls = 0
         self.divergent = 0
         self.first: str | None = None
         self.inputs: dict[str, dict[Any, str]] = {}
+        self.keys: dict[str, set[Any]] = {}
 
     def record(self, name: str, args: tuple[Any, ...], got: Any, want: Any) -> None:
+        try:
+            self.keys.setdefault(name, set()).add(canonical(name, args))
+        except Exception:  # noqa: BLE001 - an input outside the probed shapes: text only
+            pass
         seen = self.inputs.setdefault(name, {})
         if len(seen) >= MAX_INPUTS:
             return
@@ -531,8 +605,7 @@ def watched(rules: RuleSet, baseline: RuleSet, watch: Watch) -> RuleSet:
             if not same:
                 watch.divergent += 1
                 if watch.first is None:
-                    args = ", ".join(map(repr, a))
-                    watch.first = f"{name}({args}) = {got!r}, baseline {want!r}"
+                    watch.first = describe_input(name, a, got, want)
                 watch.record(name, a, got, want)
             return got
 
@@ -631,6 +704,8 @@ def audit_rules(
     liveness: bool = True,
     liveness_cache: Any = None,
     liveness_configs: Any = None,
+    directed: bool = True,
+    budget: float | None | Literal["default"] = "default",
 ) -> AuditReport:
     """Audit `subject` against its baseline.
 
@@ -639,6 +714,8 @@ def audit_rules(
     audit stops at the first counterexample (explorations stop at their first violation).
     """
     t0 = time.perf_counter()
+    if budget == "default":
+        budget = default_budget()
     nodes = tuple(nodes)
     report = AuditReport(subject, nodes, "kill" if kill_mode else "full")
     say = progress or (lambda _msg: None)
@@ -646,10 +723,32 @@ def audit_rules(
 
     def done() -> AuditReport:
         report.seconds = time.perf_counter() - t0
+        cut = [r.config.label for r in report.incomplete()]
+        if cut:
+            report.notes.append(
+                f"{len(cut)} run(s) stopped at a time limit"
+                + (f" (the audit's budget is {budget:.0f} s, {RUN_CAP:.0f} s per run)"
+                   if budget is not None else "")
+                + f": {'; '.join(cut)}; what they found is real, what they did not find "
+                "claims nothing (`audit_rules(budget=None)` runs them to the end)"
+            )
         return report
+
+    def limit(default: float | None) -> float | None:
+        """A run's time limit: its own, within the audit's budget (a run gets at least
+        MIN_RUN seconds, so a late run still starts)."""
+        if budget is None:
+            return default
+        left = max(MIN_RUN, t0 + budget - time.perf_counter())
+        return min(x for x in (default, RUN_CAP, left) if x is not None)
 
     if obligations:
         say("obligations")
+        if obligation_cache is None and shared.builtin(subject.baseline):
+            # the baseline's results are shared between audits (audit/shared.py): only the
+            # obligations that call a changed rule run again
+            run, _problem = _load_obligations()
+            obligation_cache = ObligationCache(run, max_voters) if run is not None else None
         report.obligations = run_obligation_checks(
             subject, t0, max_voters, obligation_cache, kill_mode, report.notes
         )
@@ -668,26 +767,89 @@ def audit_rules(
             seen_cfgs.add(c.cfg)
             unique.append(c)
     order = unique
-    for ac in order:
+    def explore_one(ac: AuditConfig) -> Exploration:
+        record = shared.load("explore", (subject.baseline.name, ac.cfg)) \
+            if shared.builtin(subject.baseline) else None
+        if record is not None:
+            checked = shared.agrees(subject.rules, subject.baseline, subject.changed,
+                                    record["inputs"])
+            if checked is not None:
+                say(f"explore [{ac.label}]: the baseline's run (shared)")
+                e = Exploration(ac, True, None, record["distinct_states"], 0.0,
+                                dict(record["invariants"]), [], time.perf_counter() - t0,
+                                checked, 0, None, record["vacuous"], shared=True)
+                report.explorations.append(e)
+                return e
         say(f"explore [{ac.label}]")
         watch = Watch()
-        model = ClusterModel(ac.cfg, watched(subject.rules, subject.baseline, watch))
+        recorder = shared.Recorder()
+        model = ClusterModel(ac.cfg, recorder.rules(
+            watched(subject.rules, subject.baseline, watch)))
         res = run_search(
             model, symmetry=True, keep_going=not kill_mode,
-            limits=Limits(time_limit=explore_time_limit),
+            limits=Limits(time_limit=limit(explore_time_limit)),
         )
         if res.stop_reason == INTERRUPTED:  # Ctrl-C ends the whole audit, not this run only
             raise KeyboardInterrupt
         cex = [(v.invariant, _violation_trace(model, v)) for v in res.violations]
         vacuous = vacuity_warnings(model, res)
-        report.explorations.append(
-            Exploration(ac, res.complete or (not kill_mode and res.stop_reason is None),
+        e = Exploration(ac, res.complete or (not kill_mode and res.stop_reason is None),
                         res.stop_reason, res.distinct_states, res.seconds, res.invariants, cex,
                         time.perf_counter() - t0, watch.calls, watch.divergent, watch.first,
-                        vacuous[0] if vacuous else None, watch.rendered())
-        )
-        if kill_mode and cex:
+                        vacuous[0] if vacuous else None, watch.rendered(), watch.keys)
+        report.explorations.append(e)
+        if e.inert and res.complete and shared.builtin(subject.baseline):
+            # no changed rule diverged: this was the baseline's run, so it is its record
+            shared.store("explore", (subject.baseline.name, ac.cfg), {
+                "inputs": recorder.inputs, "distinct_states": res.distinct_states,
+                "invariants": dict(res.invariants), "vacuous": e.vacuous})
+        return e
+
+    for ac in order:
+        if explore_one(ac).counterexamples and kill_mode:
             return done()
+
+    def diff_one(ac: AuditConfig, directed: bool = False) -> GraphDiff:
+        say(f"diff [{ac.label}]")
+        # lockstep: both sides together, stopping at the first difference (audit/diff.py)
+        d = first_difference(ClusterModel(ac.cfg, subject.rules),
+                             ClusterModel(ac.cfg, subject.baseline), limit(diff_time_limit))
+        report.diffs.append(
+            DiffOutcome(ac, d, [(w.side, _witness_trace(w)) for w in d.witnesses],
+                        time.perf_counter() - t0, directed=directed)
+        )
+        return d
+
+    # Every input of the changed rules' bounded domains on which they differ from the
+    # baseline's (audit/probe.py). For those no run reached, directed configurations built from
+    # the input itself (audit/directed.py) are explored and diffed, smallest input first, until
+    # one shows the difference (or breaks something).
+    differing = probe(subject.rules, subject.baseline, subject.changed)
+    directed_runs: list[AuditConfig] = []
+    if directed:
+        tried = set(seen_cfgs)
+        while len(directed_runs) < MAX_DIRECTED:
+            nxt = _next_directed(differing, report.reached_keys(), tried)
+            if nxt is None:
+                break
+            tried.add(nxt.cfg)
+            directed_runs.append(nxt)
+            e = explore_one(nxt)
+            if e.counterexamples:  # full mode goes on: every broken configuration is shown
+                if kill_mode:
+                    return done()
+                continue
+            if not diff:
+                continue
+            if e.inert:  # it did not reach a difference: it is the baseline's run
+                report.diffs.append(DiffOutcome(nxt, GraphDiff.identical(), [],
+                                                time.perf_counter() - t0, inert=True,
+                                                directed=True))
+            elif diff_one(nxt, directed=True).changed:
+                break
+    report.unreached_inputs = _unreached(differing, report.reached_keys())
+    if kill_mode and report.changed_diffs():
+        return done()
 
     if liveness:
         from audit.liveness import BaselineLiveness, check_liveness
@@ -698,24 +860,14 @@ def audit_rules(
         report.liveness = check_liveness(
             subject, t0, liveness_cache or BaselineLiveness(), kill_mode,
             liveness_configs_for(subject.changed) if liveness_configs is None
-            else liveness_configs,
+            else liveness_configs, lambda: limit(600.0),
         )
         if kill_mode and report.broken_liveness():
             return done()
 
+    report.unreached_inputs = _unreached(differing, report.reached_keys())
+
     if diff:
-
-        def diff_one(ac: AuditConfig, directed: bool = False) -> GraphDiff:
-            say(f"diff [{ac.label}]")
-            base_g, space = baselines.get(subject.baseline, ac)
-            var_g = abstract_graph(ClusterModel(ac.cfg, subject.rules), diff_time_limit)
-            d = diff_graphs(var_g, base_g, space)
-            report.diffs.append(
-                DiffOutcome(ac, d, [(w.side, _witness_trace(w)) for w in d.witnesses],
-                            time.perf_counter() - t0, directed=directed)
-            )
-            return d
-
         default_diffs = extras + [c for c in configs if c.cfg.voters == DIFF_NODES]
         for ac in default_diffs:
             explored = next((e for e in report.explorations if e.config == ac), None)
@@ -729,7 +881,8 @@ def audit_rules(
             # No evidence without a diff: where a changed rule answered differently in a
             # configuration the default diff does not compare (another voter count), diff it.
             for e in report.explorations:
-                if e.divergent_calls and e.config not in default_diffs:
+                if e.divergent_calls and e.config not in default_diffs \
+                        and e.config not in directed_runs:
                     if diff_one(e.config, directed=True).changed and kill_mode:
                         break
         if any(n != DIFF_NODES for n in nodes):
@@ -738,74 +891,52 @@ def audit_rules(
                 "and on any other configuration where a changed rule answered differently "
                 "from the baseline's; the rest are explored for safety only"
             )
-    if report.verdict == "no-change" and not report.reached_divergence():
-        report.unreached_inputs = probe_differences(subject.rules, subject.baseline)
     return done()
 
 
+MAX_DIRECTED = 3  # directed configurations per audit (each is explored and diffed)
+
+
+def _next_directed(
+    differing: dict[str, list[tuple[Any, tuple[Any, ...], str]]],
+    reached: dict[str, set[Any]],
+    tried: set[Any],
+) -> AuditConfig | None:
+    """A new directed configuration for the smallest differing input no run reached yet."""
+    for rule, items in differing.items():
+        got = reached.get(rule, set())
+        for key, args, text in items:
+            if key in got:
+                continue
+            ac = directed_config(rule, args, text)
+            if ac is not None and ac.cfg not in tried:
+                return ac
+    return None
+
+
+def _unreached(
+    differing: dict[str, list[tuple[Any, tuple[Any, ...], str]]],
+    reached: dict[str, set[Any]],
+) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rule, items in differing.items():
+        got = reached.get(rule, set())
+        texts = [text for key, _args, text in items if key not in got][:MAX_INPUTS]
+        if texts:
+            out[rule] = texts
+    return out
+
+
 # -- inputs no run reached -------------------------------------------------------------------
-
-PROBE_LIMIT = 50_000  # inputs per rule; a larger domain is not probed
-_MASKS = tuple(range(0, 32, 2))  # node-id bitmasks over ids 1..4 (bit 0 is never used)
-
-
-def _domain(rule: str, param: str, annotation: Any, baseline: RuleSet) -> tuple[Any, ...]:
-    """A small input domain of one rule parameter: enough ids, terms, indexes and masks for
-    the model's small clusters."""
-    from model.messages import MSG_NAMES
-
-    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
-    if text == "bool":
-        return (False, True)
-    if text.startswith("Callable"):
-        return (baseline.quorum,)
-    if param == "msg_type":
-        return tuple(range(len(MSG_NAMES)))
-    if param in ("voters", "granted", "rejected", "active") and rule != "quorum":
-        return _MASKS
-    if rule == "quorum":
-        return tuple(range(1, 8))
-    if param == "election_timeout":
-        return (1, 2)
-    return (0, 1, 2, 3)
 
 
 def probe_differences(
     rules: RuleSet, baseline: RuleSet, limit: int = MAX_INPUTS
 ) -> dict[str, list[str]]:
-    """Changed rule -> inputs of a small domain (ids, terms and indexes 0..3, every message
-    type, masks over ids 1..4, both booleans) on which it answers differently from the
-    baseline's rule (up to `limit` each). An input that makes either rule raise is skipped."""
-    import inspect
-    from itertools import product
-
-    out: dict[str, list[str]] = {}
-    for name in changed_rules(rules, baseline):
-        fn, base = getattr(rules, name), getattr(baseline, name)
-        try:
-            params = inspect.signature(getattr(RULE_SETS["etcd-3.4"], name)).parameters
-        except (TypeError, ValueError):
-            continue
-        domains = [_domain(name, p, params[p].annotation, baseline) for p in params]
-        size = 1
-        for d in domains:
-            size *= len(d)
-        if size > PROBE_LIMIT:
-            continue
-        found: list[str] = []
-        for args in product(*domains):
-            try:
-                got, want = fn(*args), base(*args)
-                same = bool(got == want)
-            except Exception:  # noqa: BLE001 - outside what the rule accepts: not evidence
-                continue
-            if not same:
-                found.append(describe_input(name, args, got, want))
-                if len(found) >= limit:
-                    break
-        if found:
-            out[name] = found
-    return out
+    """Changed rule -> inputs of its bounded domain (audit/probe.py) on which it answers
+    differently from the baseline's rule (up to `limit` each, smallest clusters first)."""
+    found = probe(rules, baseline, changed_rules(rules, baseline), keep=limit)
+    return {rule: [text for _k, _a, text in items] for rule, items in found.items()}
 
 
 @dataclass

@@ -8,8 +8,16 @@
 and a comment-only patch): each in full mode (verdict, seconds to the first counterexample or
 diff witness, total seconds) and in kill mode (`--stop-at-first`).
 
+    .venv/bin/python bench/audit_bench.py --full [--only a,b] [--rules-file F ...] [--budget S]
+
 Targets (docs/AUDIT.md): every safety-breaking variant caught within 10 s, and the whole
 catalogue for 3 voters under 5 minutes. Exit status 1 when a target is missed.
+
+`--full` times the full default audit of each variant instead (`raftcheck audit NAME`: every
+check, 3 and 4 voters, liveness; `--budget S` passes `--time-budget S`), one process per audit
+as a user runs it, and reports per variant: verdict, seconds to the first counterexample, total
+seconds, CPU seconds, and the load average; target: each audit within 60 s. Baseline runs are
+shared on disk between audits (audit/shared.py): `--cold` gives every audit an empty cache.
 """
 
 from __future__ import annotations
@@ -68,6 +76,62 @@ def bench_patches(kinds: list[str], nodes: tuple[int, ...]) -> list[dict[str, ob
     return rows
 
 
+FULL_TARGET_S = 60.0
+
+
+def full(names: list[str], rules_files: list[str], cold: bool, out: Path | None,
+         budget: float | None = None) -> int:
+    """The full default audit of each variant (and rules file), one process each."""
+    import os
+    import subprocess
+    import tempfile
+
+    exe = Path(sys.executable).parent / "raftcheck"
+    rows = []
+    targets = [[n] for n in names] + [["--rules-file", f] for f in rules_files]
+    for args in targets:
+        env = dict(os.environ)
+        if cold:
+            env["RAFTCHECK_CACHE_DIR"] = tempfile.mkdtemp(prefix="raftcheck-bench-")
+        load0 = os.getloadavg()[0]
+        before = os.times()
+        t = time.perf_counter()
+        extra = [] if budget is None else ["--time-budget", f"{budget:g}"]
+        proc = subprocess.run([str(exe), "audit", *args, *extra, "--json", "--quiet"], env=env,
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - t
+        usage = os.times()
+        try:
+            data = json.loads(proc.stdout)
+        except json.JSONDecodeError:
+            print(f"{args}: exit {proc.returncode}: {proc.stderr.strip()[:200]}")
+            continue
+        row = {"name": data["name"], "verdict": data["verdict"], "exit": proc.returncode,
+               "caught_by": data["caught_by"],
+               "seconds_to_first_counterexample": data["seconds_to_first_counterexample"],
+               "seconds": round(wall, 2), "audit_seconds": data["seconds"],
+               "cpu_seconds": round(usage.children_user + usage.children_system
+                                    - before.children_user - before.children_system, 2),
+               "load": round(load0, 2),
+               "incomplete_runs": sum(1 for e in data["explorations"] if not e["complete"])
+               + sum(1 for x in data["liveness"] if not x["complete"])
+               + sum(1 for d in data["diff"]
+                     if not d["complete"] and not d["stopped_at_first_difference"])}
+        rows.append(row)
+        first = row["seconds_to_first_counterexample"]
+        shown = "-" if first is None else f"{first:.2f}s"
+        print(f"{row['name']:34s} {row['verdict']:18s} first {shown:>7} total {wall:6.1f}s "
+              f"cpu {row['cpu_seconds']:6.1f}s load {load0:4.1f} "
+              f"incomplete {row['incomplete_runs']}", flush=True)
+    slow = [r for r in rows if r["seconds"] > FULL_TARGET_S]
+    for r in slow:
+        print(f"MISSED: {r['name']} took {r['seconds']:.1f}s (target {FULL_TARGET_S:.0f}s)")
+    if out:
+        out.write_text(json.dumps({"python": platform.python_version(), "cold": cold,
+                                   "rows": rows}, indent=2))
+    return 1 if slow else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nodes", default="3")
@@ -77,7 +141,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--patches", default=None,
                     help="also audit the stored patches: impl, etcd or impl,etcd")
     ap.add_argument("--no-catalogue", action="store_true", help="skip the rule catalogue")
+    ap.add_argument("--full", action="store_true",
+                    help="time the full default audit of each variant (one process each)")
+    ap.add_argument("--rules-file", action="append", default=[],
+                    help="with --full: also audit this rules file")
+    ap.add_argument("--cold", action="store_true",
+                    help="with --full: an empty baseline cache for every audit")
+    ap.add_argument("--budget", type=float, default=None,
+                    help="with --full: the audits' --time-budget (default: none)")
     args = ap.parse_args(argv)
+    if args.full:
+        names = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else \
+            [v.name for v in VARIANTS]
+        return full(names, args.rules_file, args.cold, args.json, args.budget)
     nodes = parse_nodes(args.nodes)
     patch_rows = []
     if args.patches:

@@ -2,7 +2,8 @@
 
 Exit codes: 0 no safety or liveness break and no failed obligation (a behaviour diff alone is
 reported), 1 a safety invariant breaks, an obligation fails or a liveness property breaks where
-the baseline holds it (liveness-broken), 2 bad input (one line on stderr).
+the baseline holds it (liveness-broken), 2 bad input (one line on stderr), 3 nothing broke but
+a run stopped at a time limit (the audit's budget, --time-budget), so the pass is PARTIAL.
 docs/AUDIT.md describes the workflow.
 """
 
@@ -121,6 +122,10 @@ def _liveness_list_lines() -> list[str]:
               help="Skip the liveness configurations (partitions, minutes per variant).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1,
               help="With --all: audit variants in this many processes.")
+@click.option("--time-budget", type=click.FloatRange(0), default=None,
+              help="Seconds for the whole audit (default: none, every run to its end; 0: none). "
+              "Runs still going at the end of the budget stop and are reported incomplete "
+              "(exit 3 when nothing broke).")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress on stderr (shown only when stderr is a terminal).")
 @click.option("--impl-patch", type=click.Path(path_type=Path), default=None,
@@ -148,6 +153,7 @@ def audit(
     impl_patch: Path | None = None,
     etcd_patch: Path | None = None,
     all_diffs: bool = False,
+    time_budget: float | None = None,
     html: Path | None = None,
     svg: Path | None = None,
 ) -> None:
@@ -222,7 +228,8 @@ def audit(
     try:
         rep = audit_rules(subject, nodes or DEFAULT_NODES, diff=not no_diff,
                           kill_mode=stop_at_first, progress=progress,
-                          liveness=not no_liveness)
+                          liveness=not no_liveness,
+                          budget="default" if time_budget is None else (time_budget or None))
     except RuleError as exc:
         _usage(str(exc))
     except Exception as exc:

@@ -655,6 +655,26 @@ OBLIGATIONS: tuple[Obligation, ...] = (
     ),
 )
 
+
+
+def _local(name: str, fn: Callable[[RuleSet, int], Counterexample | None]) -> Callable[
+        [RuleSet, int], ObligationResult]:
+    def check(rules: RuleSet, max_voters: int) -> ObligationResult:
+        start = time.perf_counter()
+        return _result(name, start, fn(rules, max_voters))
+
+    return check
+
+
+def _local_obligations() -> tuple[Obligation, ...]:
+    """One obligation per rule where a local property exists (specs/rule_obligations.py)."""
+    from specs.rule_obligations import LOCAL
+
+    return tuple(Obligation(name, f"[{rule}] {statement}", _local(name, fn))
+                 for rule, (name, statement, fn) in LOCAL.items())
+
+
+OBLIGATIONS = OBLIGATIONS + _local_obligations()
 OBLIGATION_NAMES: tuple[str, ...] = tuple(o.name for o in OBLIGATIONS)
 _BY_NAME = {o.name: o for o in OBLIGATIONS}
 

@@ -113,10 +113,11 @@ def test_lease_ignores_vote_breaks_leader_stability_in_the_partial_partition() -
 KILL: dict[str, tuple[str, str]] = {
     "prevote-grant-records-vote": ("obligation-failed", "obligation pre-vote-no-disruption"),
     "candidate-no-self-vote": ("obligation-failed", "obligation pre-vote-no-disruption"),
-    "prevote-current-term": ("behaviour-changed", "diff [3 voters, pre-vote]"),
-    "lease-ignores-prevote": ("behaviour-changed", "diff [3 voters, pre-vote, check-quorum]"),
-    "lease-ignores-vote": ("liveness-broken", f"liveness [{BRIDGE.label}]: LeaderStable"),
-    "transfer-not-forced": ("behaviour-changed", "diff [3 voters, check-quorum, 1 transfer]"),
+    # each rule's own obligation (specs/rule_obligations.py) refutes these first
+    "prevote-current-term": ("obligation-failed", "obligation pre-vote-next-term"),
+    "lease-ignores-prevote": ("obligation-failed", "obligation lease-guards-vote-requests"),
+    "lease-ignores-vote": ("obligation-failed", "obligation lease-guards-vote-requests"),
+    "transfer-not-forced": ("obligation-failed", "obligation only-transfers-force"),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import replace
 from typing import Any
 
@@ -38,3 +40,10 @@ def lasso() -> tuple[Any, Any, Any]:
     found = [x for x in verdicts.lassos if x.cycle]
     assert found
     return model, g, found[0]
+
+# Audits share baseline runs on disk (audit/shared.py): a test session keeps its own records,
+# never the user's ~/.cache, and runs audits without a time budget (a loaded machine must not
+# change a verdict).
+os.environ.setdefault("RAFTCHECK_CACHE_DIR",
+                      os.path.join(tempfile.gettempdir(), f"raftcheck-test-cache-{os.getppid()}"))
+os.environ.setdefault("RAFTCHECK_AUDIT_BUDGET", "0")
