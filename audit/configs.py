@@ -116,6 +116,29 @@ EXTRAS: dict[str, AuditConfig] = {
     ),
 }
 
+# A patch to code has no rule whose differing inputs could direct a configuration, so a patch
+# audit runs every extra, and these two as well: divergent logs (log comparison) and a
+# duplicated message (vote recording), which rule audits now reach by directed configurations.
+PATCH_EXTRAS: dict[str, AuditConfig] = {
+    **EXTRAS,
+    "duplicate": AuditConfig(
+        "3 voters, pre-vote, 1 duplicate",
+        replace(_B3, pre_vote=True, duplicates=1),
+        "a duplicated message, so one voter can answer one election twice (vote recording)",
+        True,
+    ),
+    "logs": AuditConfig(
+        "3 voters, divergent initial logs",
+        replace(
+            _B3,
+            init_terms=((1, 1), (2, 2), (3, 1)),
+            init_logs=((1, (1, 1)), (2, (2,)), (3, (1,))),
+        ),
+        "logs that differ in last term and in length (log comparison rules)",
+        True,
+    ),
+}
+
 RULE_EXTRAS: dict[str, tuple[str, ...]] = {
     # Directed configurations (audit/directed.py) replace "logs" (is_up_to_date) and "even"
     # (quorum, tally_votes) and "duplicate" (record_vote): they are built from the differing

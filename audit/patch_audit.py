@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.configs import DEFAULT_NODES, DIFF_NODES, EXTRAS, AuditConfig, base_configs
+from audit.configs import DEFAULT_NODES, DIFF_NODES, PATCH_EXTRAS, AuditConfig, base_configs
 from audit.diff import Graph, GraphDiff, KeySpace, abstract_graph, diff_graphs
 from audit.impl_explore import ImplClusterModel, ImplLogic
 from audit.patch_apply import PatchedTree, PatchError
@@ -93,7 +93,7 @@ def patch_configs(nodes: Iterable[int]) -> list[AuditConfig]:
     """Every extra configuration (cheap, and a patch may touch any rule), then the base
     configurations, 3 voters first."""
     configs = base_configs(nodes)
-    order = list(EXTRAS.values()) + [c for c in configs if c.cfg.voters <= DIFF_NODES]
+    order = list(PATCH_EXTRAS.values()) + [c for c in configs if c.cfg.voters <= DIFF_NODES]
     order += [c for c in configs if c.cfg.voters > DIFF_NODES]
     seen = set()
     out = []
@@ -105,7 +105,7 @@ def patch_configs(nodes: Iterable[int]) -> list[AuditConfig]:
 
 
 def default_diffs(nodes: Iterable[int]) -> list[AuditConfig]:
-    return list(EXTRAS.values()) + [c for c in base_configs(nodes)
+    return list(PATCH_EXTRAS.values()) + [c for c in base_configs(nodes)
                                     if c.cfg.voters == DIFF_NODES]
 
 

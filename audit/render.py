@@ -45,6 +45,8 @@ def report_text(rep: AuditReport) -> list[str]:
         lines.append("obligations:")
         for o in rep.obligations:
             extra = " (reused: reads no changed rule)" if o.reused else ""
+            if o.advisory:
+                extra += " (advisory: breaks no safety invariant; the runs decide)"
             lines.append(f"  {o.name:<28} {o.status:<8} {o.seconds:6.2f}s{extra}")
         lines.append("")
     lines.append("explorations (symmetry on; bounds per configuration):")
@@ -174,7 +176,7 @@ def report_json(rep: AuditReport) -> dict[str, Any]:
         "obligations": [
             {"name": o.name, "status": o.status, "seconds": round(o.seconds, 4),
              "reused": o.reused, "baseline_status": o.baseline_status,
-             "counterexample": o.counterexample}
+             "advisory": o.advisory, "counterexample": o.counterexample}
             for o in rep.obligations
         ],
         "explorations": [
@@ -275,7 +277,7 @@ def check_rows(rep: AuditReport) -> list[tuple[str, str, str, str]]:
     """The report's table: (check, configuration, result, seconds); results in Markdown."""
     rows = []
     for o in rep.obligations:
-        res = o.status + (" (reused)" if o.reused else "")
+        res = o.status + (" (reused)" if o.reused else "") + (" (advisory)" if o.advisory else "")
         rows.append((f"obligation `{o.name}`", "Z3, up to 9 voters", res, f"{o.seconds:.2f}"))
     for e in rep.explorations:
         bad = [k for k, v in e.invariants.items() if v == "violated"]
@@ -358,9 +360,9 @@ def report_markdown(rep: AuditReport) -> str:
         out.append("")
         out += mermaid(ltr)
         out.append("")
-    failed = rep.failed_obligations()
-    for o in failed:
-        out += [f"### Obligation `{o.name}` failed", "", "```json"]
+    for o in rep.failed_obligations() + rep.advisory_failures():
+        note = " (advisory: breaks no safety invariant)" if o.advisory else ""
+        out += [f"### Obligation `{o.name}` failed{note}", "", "```json"]
         out.append(json.dumps(o.counterexample, indent=2, default=str))
         out += ["```", ""]
     if rep.diffs:

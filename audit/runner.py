@@ -7,6 +7,7 @@ variant stops at its first counterexample, which is what the kill table times).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ VERDICTS: tuple[Verdict, ...] = (
     "safety-broken", "obligation-failed", "liveness-broken", "behaviour-changed",
     "differs-unreached", "no-change",
 )
+# A per-rule obligation's `breaks` that names a safety invariant, e.g. "VoteOnce (safety)".
+_SAFETY_BREAK = re.compile(r"\bsafety\)")
 # Distinct differing inputs kept per changed rule and per run (the counts are exact).
 MAX_INPUTS = 20
 # The time budget of one audit (seconds from its start) and the cap of each run within it: a
@@ -143,6 +146,16 @@ class ObligationOutcome:
     baseline_status: str | None = None
     reused: bool = False
     at: float = 0.0  # seconds since the audit started, when this result was known
+
+    @property
+    def advisory(self) -> bool:
+        """A failed per-rule obligation whose counterexample breaks no safety invariant (its
+        `breaks` names liveness, the lease or the rule's contract): reported with its input,
+        but the verdict comes from the runs, which judge liveness and behaviour themselves."""
+        cex = self.counterexample
+        breaks = cex.get("breaks") if isinstance(cex, dict) else None
+        return self.status == "failed" and isinstance(breaks, str) and \
+            _SAFETY_BREAK.search(breaks) is None
 
 
 @dataclass
@@ -279,7 +292,11 @@ class AuditReport:
         return [e for e in self.explorations if e.vacuous]
 
     def failed_obligations(self) -> list[ObligationOutcome]:
-        return [o for o in self.obligations if o.status == "failed"]
+        """Failed obligations that decide the verdict (advisory ones do not)."""
+        return [o for o in self.obligations if o.status == "failed" and not o.advisory]
+
+    def advisory_failures(self) -> list[ObligationOutcome]:
+        return [o for o in self.obligations if o.advisory]
 
     def changed_diffs(self) -> list[DiffOutcome]:
         return [d for d in self.diffs if d.diff.changed]
@@ -524,7 +541,7 @@ def run_obligation_checks(
                 status, secs, cex = "error", 0.0, {"error": f"{type(exc).__name__}: {exc}"}
             out.append(ObligationOutcome(base_res.name, status, secs, cex, base_res.status,
                                          False, time.perf_counter() - t0))
-        if stop_at_failure and out[-1].status == "failed":
+        if stop_at_failure and out[-1].status == "failed" and not out[-1].advisory:
             break
     return out
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from audit.configs import EXTRAS, AuditConfig, base_config
+from audit.configs import PATCH_EXTRAS, AuditConfig, base_config
 from audit.impl_explore import ImplClusterModel
 from audit.patch_apply import patched_impl, unload
 from audit.patch_audit import STEPS_RULE, audit_impl_patch
@@ -31,8 +31,8 @@ CQ2 = AuditConfig("2 voters, check-quorum", base_config(2, False, True))
 # Voter 3 starts a term ahead: the leader elected by 1 and 2 is behind it.
 PV_AHEAD = AuditConfig("3 voters, pre-vote, voter 3 ahead",
                        replace(base_config(3, True, False), init_terms=((3, 2),)))
-RESTART = EXTRAS["restart"]
-LOGS = EXTRAS["logs"]
+RESTART = PATCH_EXTRAS["restart"]
+LOGS = PATCH_EXTRAS["logs"]
 
 
 def _audit(name: str, configs: list[AuditConfig], **kw: object):  # type: ignore[no-untyped-def]
@@ -42,7 +42,7 @@ def _audit(name: str, configs: list[AuditConfig], **kw: object):  # type: ignore
 # -- the explorer ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("ac", [EXTRAS["learner"], LOGS, CQ2, PV_AHEAD],
+@pytest.mark.parametrize("ac", [PATCH_EXTRAS["learner"], LOGS, CQ2, PV_AHEAD],
                          ids=lambda ac: ac.label)
 def test_unpatched_impl_explores_exactly_the_models_states(ac: AuditConfig) -> None:
     """impl conforms to the model, so impl steps as the transition function give the model's

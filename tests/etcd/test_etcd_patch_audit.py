@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from audit.configs import EXTRAS, AuditConfig, base_config
+from audit.configs import PATCH_EXTRAS, AuditConfig, base_config
 from audit.patch_apply import etcd_raft_dir
 from audit.patch_audit import audit_etcd_patch
 from raftcheck.cli import main as cli
@@ -41,7 +41,7 @@ def _cli(*args: str) -> tuple[int, str, str]:
 def test_reset_clears_vote_reversal_is_safety_broken() -> None:
     before = _digest()
     rep = audit_etcd_patch(PATCHES / "reset-clears-vote.diff", (3,),
-                           configs=[EXTRAS["restart"]], kill_mode=True)
+                           configs=[PATCH_EXTRAS["restart"]], kill_mode=True)
     assert rep.verdict == "safety-broken"
     assert rep.files == ["raft/raft.go"]
     assert _digest() == before  # the system's sources are untouched
@@ -59,7 +59,7 @@ def test_8525_reversal_changes_behaviour() -> None:
 
 
 def test_comment_only_patch_is_no_change() -> None:
-    rep = audit_etcd_patch(PATCHES / "comment-only.diff", (3,), configs=[EXTRAS["logs"], CQ2])
+    rep = audit_etcd_patch(PATCHES / "comment-only.diff", (3,), configs=[PATCH_EXTRAS["logs"], CQ2])
     assert rep.verdict == "no-change"
     assert all(e.rule_calls > 0 and e.divergent_calls == 0 for e in rep.explorations)
 
