@@ -61,7 +61,7 @@ def random_run(backend: Backend, cfg: ClusterConfig, steps: int, rng: random.Ran
                 except Exception:  # noqa: BLE001 - e.g. a response from an unknown peer
                     continue
                 ev: dict[str, Any] = {"node": nid, "step": "receive", "msg": _msg_json(m)}
-            elif r < 0.55 + restart:
+            elif 0.55 <= r < 0.55 + restart:  # (not when nothing is in flight and r < 0.55)
                 nid = rng.randrange(1, cfg.n + 1)
                 sent = backend.act(nodes[nid - 1], ("restart",))
                 ev = {"node": nid, "step": "restart"}

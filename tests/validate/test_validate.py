@@ -51,6 +51,11 @@ def test_traces_of_impl_are_valid(tmp_path: Path, flags: list[str]) -> None:
     assert json.loads(lines[0])["format"] == "raftcheck-trace/1" and len(lines) == 101
     kinds = {json.loads(ln)["step"] for ln in lines[1:]}
     assert {"tick", "receive"} <= kinds
+    # restarts are the occasional fault (1 %), not the common step; runs elect leaders
+    events = [json.loads(ln) for f in sorted(tmp_path.iterdir())
+              for ln in f.read_text().splitlines()[1:]]
+    assert sum(e["step"] == "restart" for e in events) < len(events) // 20
+    assert any(e["state"]["role"] == "leader" for e in events)
 
 
 def _second_vote_event(path: Path, pos: int) -> bool:
