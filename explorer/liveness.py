@@ -24,10 +24,16 @@ Templates (the model names them, `liveness_properties()`, in this order):
 
 The graph is kept as compact arrays (CSR: per state an offset; per edge target, label, key), so
 memory grows by about 10 bytes per transition on top of the explorer's seen set.
+
+The analysis's hot loops (Tarjan's SCCs, the reverse graph, backward reachability) run in the
+compiled explorer/_livecore.c when it is built; the pure-Python functions here (`sccs`,
+`_reverse`, `_backward`) are the reference it must agree with. `USE_CORE` (env
+RAFTCHECK_LIVECORE=0 turns it off) or `analyse(core=...)` chooses.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from array import array
 from collections import deque
@@ -37,6 +43,22 @@ from itertools import chain, compress, repeat
 from typing import Any
 
 from explorer.bfs import Limits, Progress
+
+try:
+    from explorer import _livecore  # type: ignore[attr-defined]
+except ImportError:  # not compiled on this machine
+    _livecore = None  # type: ignore[assignment]
+
+# The compiled analysis where it is built, unless RAFTCHECK_LIVECORE=0 asks for the reference.
+USE_CORE: bool = _livecore is not None and os.environ.get("RAFTCHECK_LIVECORE", "1") != "0"
+
+
+def core_note() -> str | None:
+    """One line saying the analysis runs on the pure-Python reference, and why; None if not."""
+    if _livecore is None:
+        return ("liveness analysis: pure Python (the compiled explorer/_livecore.c is not built; "
+                "pip install could not compile it)")
+    return None
 
 FAULT, UNTIMELY, CHANGE, SHIFT, RACING = 1, 2, 4, 8, 16
 CONNECTED, GOOD, ANCHORED = 1, 2, 4
@@ -377,10 +399,104 @@ def sccs(
     return comp, ncomp
 
 
+# A reverse graph: (offsets by target, source of each kept edge), arrays or int memoryviews.
+Rev = tuple[Any, Any]
+
+
+class _Kernels:
+    """The analysis's hot loops on one graph, in pure Python: the reference."""
+
+    compiled = False
+
+    def __init__(self, g: LiveGraph) -> None:
+        self.g = g
+        self._src: array | None = None
+
+    def reverse(self, keep: bytes) -> Rev:
+        if self._src is None:
+            self._src = _edge_src(self.g)
+        return _reverse(self.g, keep, self._src)
+
+    def backward(self, rev: Rev, seeds: bytes | bytearray) -> bytearray:
+        """States from which a kept path reaches a state whose `seeds` byte is set."""
+        return _backward(self.g, rev, (s for s in range(len(seeds)) if seeds[s]))
+
+    def sources(self, mask: bytes) -> bytearray:
+        """One byte per state: 1 where some edge in `mask` leaves it."""
+        if self._src is None:
+            self._src = _edge_src(self.g)
+        out = bytearray(len(self.g.states))
+        for s in compress(self._src, mask):
+            out[s] = 1
+        return out
+
+    def sccs(self, keep: bytes, state_ok: bytes | bytearray, roots: list[int] | None = None,
+             cyclic: list[list[int]] | None = None) -> tuple[Any, int]:
+        return sccs(self.g, keep, state_ok, roots, cyclic)
+
+
+class _CoreKernels(_Kernels):
+    """The same loops in explorer/_livecore.c (results equal to the reference's)."""
+
+    compiled = True
+
+    def reverse(self, keep: bytes) -> Rev:
+        offs, by = _livecore.reverse(self.g.offsets, self.g.dst, keep)
+        return memoryview(offs).cast("q"), memoryview(by).cast("i")
+
+    def backward(self, rev: Rev, seeds: bytes | bytearray) -> bytearray:
+        return _livecore.backward(rev[0], rev[1], seeds)  # type: ignore[no-any-return]
+
+    def sources(self, mask: bytes) -> bytearray:
+        return _livecore.sources(self.g.offsets, mask)  # type: ignore[no-any-return]
+
+    def sccs(self, keep: bytes, state_ok: bytes | bytearray, roots: list[int] | None = None,
+             cyclic: list[list[int]] | None = None) -> tuple[Any, int]:
+        comp, count, found = _livecore.sccs(self.g.offsets, self.g.dst, keep, state_ok, roots,
+                                            cyclic is not None)
+        if cyclic is not None:
+            cyclic.extend(found)
+        return memoryview(comp).cast("i"), count
+
+
+def kernels(g: LiveGraph, core: bool | None = None) -> _Kernels:
+    """The compiled kernels if `core` (default: USE_CORE) and they are built, else Python."""
+    if core is None:
+        core = USE_CORE
+    return _CoreKernels(g) if core and _livecore is not None else _Kernels(g)
+
+
+def _flag_mask(g: LiveGraph, bit: int) -> bytes:
+    """One byte per state: 1 where its flags have `bit`."""
+    return bytes(g.flags).translate(bytes(int(bool(b & bit)) for b in range(256)))
+
+
+def _mask_of(n: int, states: Iterable[int]) -> bytearray:
+    out = bytearray(n)
+    for s in states:
+        out[s] = 1
+    return out
+
+
+def _int(mask: bytes | bytearray) -> int:
+    """A 0/1 mask as a big integer, so that masks combine with &, |, ~ without a loop per
+    state in Python (back with `_bytes`)."""
+    return int.from_bytes(mask, "little")
+
+
+def _bytes(x: int, n: int) -> bytes:
+    return x.to_bytes(n, "little")
+
+
+def _count(mask: bytes | bytearray) -> int:
+    return len(mask) - mask.count(0)
+
+
 def analyse(
     g: LiveGraph, names: tuple[str, ...],
     witness: Callable[[Any], bool] | None = None,
     strong: Callable[[int], bool] = lambda k: False,
+    core: bool | None = None,
 ) -> LivenessVerdicts:
     """Judge the four templates on an explored graph (names: recoverable, eventually, kept,
     no_fair_cycle).
@@ -388,21 +504,21 @@ def analyse(
     `strong(key)` names the keys under strong fairness. `witness(state)`, if given, may show
     that a state the bounds cut off still makes progress
     (a real path of the unbounded system, outside the graph); it is asked only about states
-    where a bound disabled an action and that reach no GOOD state inside the graph."""
+    where a bound disabled an action and that reach no GOOD state inside the graph.
+    `core`: the compiled kernels (True), the Python reference (False), or USE_CORE (None).
+    A KeyboardInterrupt (Ctrl-C) propagates from either, as from any loop here."""
     t0 = time.perf_counter()
     recoverable, eventually, kept, no_cycle = names
     verdicts: dict[str, str] = {}
     lassos: list[Lasso] = []
     details: dict[str, dict[str, Any]] = {}
     n = len(g.states)
-    flags = g.flags
     if not g.complete:
         for name in names:
             verdicts[name] = "unknown"
             details[name] = {"why": f"the exploration stopped early ({g.stop_reason})"}
         return LivenessVerdicts(verdicts, lassos, details, time.perf_counter() - t0)
-    src = _edge_src(g)
-    ff_mask = _edge_mask(g, FAULT)
+    k = kernels(g, core)
     timely_mask = _edge_mask(g, FAULT | UNTIMELY)
 
     def fault_free(lab: int) -> bool:
@@ -412,48 +528,53 @@ def analyse(
         return not lab & (FAULT | UNTIMELY)
 
     # 1. recoverable
-    rev_ff = _reverse(g, ff_mask, src)
-    good = _backward(g, rev_ff, (s for s in range(n) if flags[s] & GOOD))
+    rev_ff = k.reverse(_edge_mask(g, FAULT))
+    good = k.backward(rev_ff, _flag_mask(g, GOOD))
     witnessed = 0
     if witness is not None:
         extra = [s for s in g.bounded if not good[s] and witness(g.states[s])]
         witnessed = len(extra)
         if extra:
-            more = _backward(g, rev_ff, extra)
-            good = bytearray(a | b for a, b in zip(good, more, strict=True))
-    hit_bound = _backward(g, rev_ff, (s for s in g.bounded if not good[s]))
-    relevant = [s for s in range(n) if flags[s] & CONNECTED]
-    stuck = [s for s in relevant if not good[s] and not hit_bound[s]]
-    unsure = [s for s in relevant if not good[s] and hit_bound[s]]
-    details[recoverable] = {"states_checked": len(relevant), "stuck_states": len(stuck),
-                            "bound_dependent_states": len(unsure),
+            more = k.backward(rev_ff, _mask_of(n, extra))
+            good = bytearray(_bytes(_int(good) | _int(more), n))
+    hit_bound = k.backward(rev_ff, _mask_of(n, (s for s in g.bounded if not good[s])))
+    del rev_ff
+    relevant = _flag_mask(g, CONNECTED)
+    rel, no_good, bnd = _int(relevant), ~_int(good), _int(hit_bound)
+    stuck, unsure = _bytes(rel & no_good & ~bnd, n), _bytes(rel & no_good & bnd, n)
+    n_stuck, n_unsure = _count(stuck), _count(unsure)
+    details[recoverable] = {"states_checked": _count(relevant), "stuck_states": n_stuck,
+                            "bound_dependent_states": n_unsure,
                             "frontier_states_shown_live_beyond_the_bounds": witnessed}
-    if stuck:
+    if n_stuck:
         verdicts[recoverable] = "violated"
-        lassos.append(_trap_lasso(g, recoverable, min(stuck), fault_free))
-    elif unsure:
+        lassos.append(_trap_lasso(g, recoverable, stuck.index(1), fault_free, k))
+    elif n_unsure:
         verdicts[recoverable] = "unknown"
         details[recoverable]["why"] = (
-            f"{len(unsure):,} states reach no stable leader within the bounds but reach a state "
+            f"{n_unsure:,} states reach no stable leader within the bounds but reach a state "
             "where a bound disabled an action")
     else:
         verdicts[recoverable] = "held"
-    if not relevant:
+    if not _count(relevant):
         details[recoverable]["vacuous"] = True
+    del good, hit_bound, relevant, stuck, unsure, rel, no_good, bnd
 
     # 2. kept
     def timely_no_change(lab: int) -> bool:
         return not lab & (FAULT | UNTIMELY | CHANGE)
 
-    change_src = compress(src, _edge_mask(g, FAULT | UNTIMELY, CHANGE))
-    rev_t = _reverse(g, _edge_mask(g, FAULT | UNTIMELY | CHANGE), src)
-    doomed = _backward(g, rev_t, change_src)
-    anchored = [s for s in range(n) if flags[s] & ANCHORED]
-    bad = [s for s in anchored if doomed[s]]
-    details[kept] = {"anchored_states": len(anchored), "deposing_states": len(bad)}
-    if bad:
+    change_src = k.sources(_edge_mask(g, FAULT | UNTIMELY, CHANGE))
+    rev_t = k.reverse(_edge_mask(g, FAULT | UNTIMELY | CHANGE))
+    doomed = k.backward(rev_t, change_src)
+    del rev_t, change_src
+    anchored = _flag_mask(g, ANCHORED)
+    bad = _bytes(_int(anchored) & _int(doomed), n)
+    n_bad = _count(bad)
+    details[kept] = {"anchored_states": _count(anchored), "deposing_states": n_bad}
+    if n_bad:
         verdicts[kept] = "violated"
-        s = min(bad)
+        s = bad.index(1)
         init, prefix = _path_to(g, s)
 
         def is_change(e: int) -> bool:
@@ -464,8 +585,9 @@ def analyse(
                             {"stable": len(prefix), "deposed": len(prefix) + len(tail)}))
     else:
         verdicts[kept] = "held"
-        if not anchored:
+        if not _count(anchored):
             details[kept]["vacuous"] = True
+    del doomed, anchored, bad
 
     # 3. no fair cycle of connected states without an anchored leader
     flag_bytes = bytes(g.flags)
@@ -474,14 +596,14 @@ def analyse(
         flag_bytes.translate(bytes(int(b & CONNECTED and not b & ANCHORED) for b in range(256))),
         False, timely, timely_mask, verdicts, lassos, details,
         "component(s) without a stable leader are unfair only because a bound disabled an "
-        "action in them", strong)
+        "action in them", strong, k)
 
     # 4. no fair cycle that changes leadership
     _fair_cycle_verdict(
         g, no_cycle, flag_bytes.translate(bytes(int(bool(b & CONNECTED)) for b in range(256))),
         True, timely, timely_mask, verdicts, lassos, details,
         "component(s) that change leadership are unfair only because a bound "
-        "disabled an action in them", strong)
+        "disabled an action in them", strong, k)
     return LivenessVerdicts(verdicts, lassos, details, time.perf_counter() - t0)
 
 
@@ -490,6 +612,7 @@ def _fair_cycle_verdict(
     timely: Callable[[int], bool], timely_mask: bytes, verdicts: dict[str, str],
     lassos: list[Lasso],
     details: dict[str, dict[str, Any]], why: str, strong: Callable[[int], bool],
+    k: _Kernels,
 ) -> None:
     """A fair, timely cycle among `state_ok` states (taking a CHANGE edge if `need_change`).
 
@@ -497,7 +620,7 @@ def _fair_cycle_verdict(
     often) for the keys `strong` names. Strong fairness is checked by the usual refinement:
     in a component where a strong key is enabled but never taken, the states enabling it are
     removed and the rest is searched again."""
-    fair = _Fair(g, timely, timely_mask, strong)
+    fair = _Fair(g, timely, timely_mask, strong, k)
     mask = bytearray(state_ok)
     found = fair.search(mask, need_change)
     details[name] = {"components_checked": fair.checked,
@@ -514,8 +637,9 @@ def _fair_cycle_verdict(
 
 class _Fair:
     def __init__(self, g: LiveGraph, timely: Callable[[int], bool], timely_mask: bytes,
-                 strong: Callable[[int], bool]) -> None:
+                 strong: Callable[[int], bool], k: _Kernels) -> None:
         self.g = g
+        self.k = k
         self.timely = timely
         self.timely_mask = timely_mask
         self._interned: dict[frozenset[int], frozenset[int]] = {}
@@ -544,11 +668,17 @@ class _Fair:
         g = self.g
         tk = self.timely_mask
         offs, dst = g.offsets, g.dst
-        work = [mask]
+        n = len(g.states)
+        # A refined search's states, kept as a sorted list until it is searched (a mask per
+        # pending search would cost a byte per state each); roots None: every state in order.
+        work: list[tuple[bytearray | None, list[int] | None]] = [(mask, None)]
         while work:
-            m = work.pop()
+            m, roots = work.pop()
+            if m is None:
+                assert roots is not None
+                m = _mask_of(n, roots)
             cyclic: list[list[int]] = []
-            comp, _ = sccs(g, tk, m, cyclic=cyclic)
+            comp, _ = self.k.sccs(tk, m, roots, cyclic)
             cyclic.sort(key=lambda ss: ss[0])
             for ss in cyclic:
                 c = comp[ss[0]]
@@ -569,12 +699,9 @@ class _Fair:
                 if bad:
                     if bad <= bound_only:
                         self.bound_hits += 1  # removing these states rests on a bound
-                    rest = bytearray(len(g.states))
-                    for v in ss:
-                        if not self.enabled(v)[0] & bad:
-                            rest[v] = 1
-                    if any(rest):
-                        work.append(rest)
+                    rest = [v for v in ss if not self.enabled(v)[0] & bad]
+                    if rest:
+                        work.append((None, rest))
                     continue
                 missing = self._weak_missing(ss, internal, taken)
                 if not missing:
@@ -654,7 +781,7 @@ class _Fair:
 
 def _bottom_lasso(
     g: LiveGraph, name: str, init: int, prefix: list[int], s: int, entry: int,
-    vs: list[int], comp: array, c: int, fault_free: Callable[[int], bool],
+    vs: list[int], comp: Any, c: int, fault_free: Callable[[int], bool],
 ) -> Lasso:
     """Prefix, then the way from stuck state `s` into bottom component `c`, then its loop."""
     to_entry = [] if entry == s else (
@@ -669,7 +796,8 @@ def _bottom_lasso(
     return Lasso(name, init, prefix + to_entry, loop, {"stuck": len(prefix)})
 
 
-def _trap_lasso(g: LiveGraph, name: str, s: int, fault_free: Callable[[int], bool]) -> Lasso:
+def _trap_lasso(g: LiveGraph, name: str, s: int, fault_free: Callable[[int], bool],
+                k: _Kernels) -> Lasso:
     """Path to the first stuck state, then a cycle it cannot leave (or a deadlock)."""
     init, prefix = _path_to(g, s)
     reach: list[int] = []
@@ -685,7 +813,7 @@ def _trap_lasso(g: LiveGraph, name: str, s: int, fault_free: Callable[[int], boo
     in_reach = bytearray(len(g.states))
     for v in seen:
         in_reach[v] = 1
-    comp, _ = sccs(g, _edge_mask(g, FAULT), in_reach, roots=[s])
+    comp, _ = k.sccs(_edge_mask(g, FAULT), in_reach, roots=[s])
     bottoms: dict[int, list[int]] = {}
     for v in reach:
         bottoms.setdefault(comp[v], []).append(v)
