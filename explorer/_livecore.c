@@ -330,6 +330,68 @@ fail:
     return result;
 }
 
+/* component(offsets, dst, keep, comp, label, key, members, c) -> (number of kept edges inside
+ * component c, OR of their labels, set of their keys): the edges from a member (a sequence
+ * of states) to a state of component c (comp: int32 per state) whose keep byte is set. */
+static PyObject *lc_component(PyObject *self, PyObject *args) {
+    PyObject *o_offs, *o_dst, *o_keep, *o_comp, *o_label, *o_key, *o_members;
+    int c;
+    if (!PyArg_ParseTuple(args, "OOOOOOOi:component", &o_offs, &o_dst, &o_keep, &o_comp,
+                          &o_label, &o_key, &o_members, &c))
+        return NULL;
+    Py_buffer b[6];
+    PyObject *objs[6] = {o_offs, o_dst, o_keep, o_comp, o_label, o_key};
+    const Py_ssize_t sizes[6] = {8, 4, 1, 4, 1, 4};
+    const char *what[6] = {"offsets", "dst", "keep", "comp", "label", "key"};
+    Py_ssize_t len[6];
+    int got = 0;
+    PyObject *members = NULL, *keys = NULL, *result = NULL;
+    for (; got < 6; got++) {
+        len[got] = get_buf(objs[got], &b[got], sizes[got], 0, what[got]);
+        if (len[got] < 0) goto done;
+    }
+    Py_ssize_t n = len[0] - 1, m = len[1];
+    if (n < 0 || len[2] != m || len[4] != m || len[5] != m || len[3] != n) {
+        PyErr_SetString(PyExc_ValueError, "component: arrays of mismatched lengths");
+        goto done;
+    }
+    const int64_t *offs = b[0].buf;
+    const int32_t *dst = b[1].buf, *comp = b[3].buf, *key = b[5].buf;
+    const uint8_t *keep = b[2].buf, *label = b[4].buf;
+    members = PySequence_Fast(o_members, "component: members must be a sequence");
+    if (members == NULL || (keys = PySet_New(NULL)) == NULL) goto done;
+    Py_ssize_t count = 0, nm = PySequence_Fast_GET_SIZE(members);
+    unsigned labels = 0;
+    int32_t last = 0;
+    int have_last = 0;
+    for (Py_ssize_t i = 0; i < nm; i++) {
+        Py_ssize_t v = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(members, i));
+        if (v == -1 && PyErr_Occurred()) goto done;
+        if (v < 0 || v >= n) {
+            PyErr_SetString(PyExc_IndexError, "component: state out of range");
+            goto done;
+        }
+        for (int64_t e = offs[v]; e < offs[v + 1]; e++) {
+            if (!keep[e] || comp[dst[e]] != c) continue;
+            count++;
+            labels |= label[e];
+            if (have_last && key[e] == last) continue; /* runs of one key are common */
+            PyObject *k = PyLong_FromLong(key[e]);
+            if (k == NULL || PySet_Add(keys, k) < 0) { Py_XDECREF(k); goto done; }
+            Py_DECREF(k);
+            last = key[e];
+            have_last = 1;
+        }
+        if (poll(i + 1)) goto done;
+    }
+    result = Py_BuildValue("(nIO)", count, labels, keys);
+done:
+    Py_XDECREF(members);
+    Py_XDECREF(keys);
+    for (int i = 0; i < got; i++) PyBuffer_Release(&b[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"reverse", lc_reverse, METH_VARARGS,
      "reverse(offsets, dst, keep) -> (offsets by target, sources): the reverse CSR of kept edges"},
@@ -339,6 +401,8 @@ static PyMethodDef methods[] = {
      "sources(offsets, mask) -> bytearray: states with an edge in mask"},
     {"sccs", lc_sccs, METH_VARARGS,
      "sccs(offsets, dst, keep, state_ok, roots, want_cyclic) -> (comp, count, cyclic or None)"},
+    {"component", lc_component, METH_VARARGS,
+     "component(offsets, dst, keep, comp, label, key, members, c) -> (edges, labels OR, keys)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -434,6 +434,27 @@ class _Kernels:
              cyclic: list[list[int]] | None = None) -> tuple[Any, int]:
         return sccs(self.g, keep, state_ok, roots, cyclic)
 
+    def component(self, keep: bytes, comp: Any, members: list[int], c: int,
+                  ) -> tuple[int, int, set[int]]:
+        """(number, OR of labels, set of keys) of the kept edges inside component c."""
+        g = self.g
+        offs, dst, label, key = g.offsets, g.dst, g.label, g.key
+        count = labels = 0
+        keys: set[int] = set()
+        for v in members:
+            for e in range(offs[v], offs[v + 1]):
+                if keep[e] and comp[dst[e]] == c:
+                    count += 1
+                    labels |= label[e]
+                    keys.add(key[e])
+        return count, labels, keys
+
+    def internal(self, keep: bytes, comp: Any, members: list[int], c: int) -> set[int]:
+        """The kept edges inside component c (the edge ids, for a lasso through it)."""
+        offs, dst = self.g.offsets, self.g.dst
+        return {e for v in members for e in range(offs[v], offs[v + 1])
+                if keep[e] and comp[dst[e]] == c}
+
 
 class _CoreKernels(_Kernels):
     """The same loops in explorer/_livecore.c (results equal to the reference's)."""
@@ -457,6 +478,12 @@ class _CoreKernels(_Kernels):
         if cyclic is not None:
             cyclic.extend(found)
         return memoryview(comp).cast("i"), count
+
+    def component(self, keep: bytes, comp: Any, members: list[int], c: int,
+                  ) -> tuple[int, int, set[int]]:
+        g = self.g
+        return _livecore.component(  # type: ignore[no-any-return]
+            g.offsets, g.dst, keep, comp, g.label, g.key, members, c)
 
 
 def kernels(g: LiveGraph, core: bool | None = None) -> _Kernels:
@@ -537,7 +564,7 @@ def analyse(
         if extra:
             more = k.backward(rev_ff, _mask_of(n, extra))
             good = bytearray(_bytes(_int(good) | _int(more), n))
-    hit_bound = k.backward(rev_ff, _mask_of(n, (s for s in g.bounded if not good[s])))
+    hit_bound = k.backward(rev_ff, _bytes(_int(_mask_of(n, g.bounded)) & ~_int(good), n))
     del rev_ff
     relevant = _flag_mask(g, CONNECTED)
     rel, no_good, bnd = _int(relevant), ~_int(good), _int(hit_bound)
@@ -643,10 +670,18 @@ class _Fair:
         self.timely = timely
         self.timely_mask = timely_mask
         self._interned: dict[frozenset[int], frozenset[int]] = {}
-        self.strong = strong
+        self._strong = strong
+        self._strong_of: dict[int, bool] = {}
         self.checked = 0
         self.bound_hits = 0
         self._enabled: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
+
+    def strong(self, k: int) -> bool:
+        """Whether key k is strongly fair (asked of the model once per key)."""
+        got = self._strong_of.get(k)
+        if got is None:
+            got = self._strong_of[k] = bool(self._strong(k))
+        return got
 
     def enabled(self, s: int) -> tuple[frozenset[int], frozenset[int]]:
         """(keys enabled in s or disabled there by a bound, keys only a bound disabled)."""
@@ -667,7 +702,6 @@ class _Fair:
     def search(self, mask: bytearray, need_change: bool) -> tuple[list[int], set[int]] | None:
         g = self.g
         tk = self.timely_mask
-        offs, dst = g.offsets, g.dst
         n = len(g.states)
         # A refined search's states, kept as a sorted list until it is searched (a mask per
         # pending search would cost a byte per state each); roots None: every state in order.
@@ -682,20 +716,15 @@ class _Fair:
             cyclic.sort(key=lambda ss: ss[0])
             for ss in cyclic:
                 c = comp[ss[0]]
-                internal = {e for v in ss for e in range(offs[v], offs[v + 1])
-                            if tk[e] and comp[dst[e]] == c and m[dst[e]]}
-                if not internal:
+                count, labels, taken = self.k.component(tk, comp, ss, c)
+                if not count:
                     continue
-                if need_change and not any(g.label[e] & CHANGE for e in internal):
+                if need_change and not labels & CHANGE:
                     continue
                 self.checked += 1
-                taken = {g.key[e] for e in internal}
-                bad: set[int] = set()
-                bound_only: set[int] = set()
-                for v in ss:
-                    en, bo = self.enabled(v)
-                    bad |= {k for k in en if self.strong(k) and k not in taken}
-                    bound_only |= bo
+                kinds = {self.enabled(v) for v in ss}  # few distinct (interned) pairs
+                bad = {k for en, _ in kinds for k in en if self.strong(k) and k not in taken}
+                bound_only = set().union(*(bo for _, bo in kinds))
                 if bad:
                     if bad <= bound_only:
                         self.bound_hits += 1  # removing these states rests on a bound
@@ -703,19 +732,17 @@ class _Fair:
                     if rest:
                         work.append((None, rest))
                     continue
-                missing = self._weak_missing(ss, internal, taken)
+                missing = self._weak_missing(ss, bool(labels & SHIFT), taken)
                 if not missing:
-                    return ss, internal
+                    return ss, self.k.internal(tk, comp, ss, c)
                 if all(any(k in self.enabled(v)[1] for v in ss) for k in missing):
                     self.bound_hits += 1
         return None
 
-    def _weak_missing(self, ss: Iterable[int], edges: Iterable[int], taken: set[int]) -> set[int]:
+    def _weak_missing(self, ss: Iterable[int], shifting: bool, taken: set[int]) -> set[int]:
         """Weakly fair keys enabled in every state and never taken. When an edge shifted the
-        state, every message in flight is delivered within finitely many turns (its term would
-        otherwise fall below 1), so delivery keys need no check then."""
-        g = self.g
-        shifting = any(g.label[e] & SHIFT for e in edges)
+        state (`shifting`), every message in flight is delivered within finitely many turns (its
+        term would otherwise fall below 1), so delivery keys need no check then."""
         common: set[int] | None = None
         for v in ss:
             en = self.enabled(v)[0]
@@ -760,7 +787,7 @@ class _Fair:
             taken = {g.key[e] for e in cycle}
             todo = {k for v in visited for k in self.enabled(v)[0]
                     if self.strong(k) and k not in taken}
-            todo |= self._weak_missing(visited, cycle, taken)
+            todo |= self._weak_missing(visited, any(g.label[e] & SHIFT for e in cycle), taken)
             if not todo:
                 break
             for k in sorted(todo):
