@@ -12,6 +12,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define POLL_MASK 0xFFFF /* poll for signals every 65536 steps */
@@ -164,12 +165,17 @@ done:
     return out;
 }
 
+static int cmp_int32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* One frame of the iterative depth-first search: a state and its next edge. */
 typedef struct { int32_t v; int64_t e; } Frame;
 
 /* sccs(offsets, dst, keep, state_ok, roots, want_cyclic) -> (comp: int32[n] as bytearray,
- * number of components, list of cyclic components (sorted member lists, in completion order)
- * or None). roots: None (every state in order) or a sequence of state numbers. The same
+ * number of components, list of cyclic components (their sorted members as int32 bytearrays,
+ * in completion order) or None). roots: None (every state in order) or a sequence of state numbers. The same
  * iterative Tarjan as liveness.sccs, step for step. */
 static PyObject *lc_sccs(PyObject *self, PyObject *args) {
     PyObject *o_offs, *o_dst, *o_keep, *o_ok, *o_roots;
@@ -274,30 +280,24 @@ static PyObject *lc_sccs(PyObject *self, PyObject *args) {
                 while (stack[at] != v) at--;
                 if (cyclic != NULL && (stack[sp - 1] != v || (flagsv[v] & 2))) {
                     Py_ssize_t size = sp - at;
-                    /* members in increasing order: mark, then sweep the component */
-                    PyObject *members = PyList_New(size);
+                    /* members in increasing order, as int32 (4 bytes a member, where a list
+                     * would take 40): mark them, then sweep their range, or sort */
+                    PyObject *members = new_bytes(4 * size, 0);
                     if (members == NULL) goto fail;
+                    int32_t *mem = (int32_t *)PyByteArray_AS_STRING(members);
                     int32_t lo = stack[at], hi = stack[at];
                     for (Py_ssize_t i = at; i < sp; i++) {
                         if (stack[i] < lo) lo = stack[i];
                         if (stack[i] > hi) hi = stack[i];
                         comp[stack[i]] = ncomp;
                     }
-                    Py_ssize_t j = 0;
                     if ((int64_t)(hi - lo) <= 8 * (int64_t)size) {
+                        Py_ssize_t j = 0;
                         for (int32_t x = lo; x <= hi; x++)
-                            if (comp[x] == ncomp && (flagsv[x] & 1)) {
-                                PyObject *val = PyLong_FromLong(x);
-                                if (val == NULL) { Py_DECREF(members); goto fail; }
-                                PyList_SET_ITEM(members, j++, val);
-                            }
+                            if (comp[x] == ncomp) mem[j++] = x;
                     } else {
-                        for (Py_ssize_t i = at; i < sp; i++) {
-                            PyObject *val = PyLong_FromLong(stack[i]);
-                            if (val == NULL) { Py_DECREF(members); goto fail; }
-                            PyList_SET_ITEM(members, j++, val);
-                        }
-                        if (PyList_Sort(members) < 0) { Py_DECREF(members); goto fail; }
+                        memcpy(mem, stack + at, sizeof(int32_t) * (size_t)size);
+                        qsort(mem, (size_t)size, sizeof(int32_t), cmp_int32);
                     }
                     int rc = PyList_Append(cyclic, members);
                     Py_DECREF(members);
@@ -358,18 +358,30 @@ static PyObject *lc_component(PyObject *self, PyObject *args) {
     const int64_t *offs = b[0].buf;
     const int32_t *dst = b[1].buf, *comp = b[3].buf, *key = b[5].buf;
     const uint8_t *keep = b[2].buf, *label = b[4].buf;
-    members = PySequence_Fast(o_members, "component: members must be a sequence");
-    if (members == NULL || (keys = PySet_New(NULL)) == NULL) goto done;
-    Py_ssize_t count = 0, nm = PySequence_Fast_GET_SIZE(members);
+    /* members: int32 items (a component from sccs) or a sequence of ints */
+    Py_buffer bm;
+    const int32_t *mem32 = NULL;
+    Py_ssize_t nm;
+    if (PyObject_CheckBuffer(o_members)) {
+        nm = get_buf(o_members, &bm, 4, 0, "members");
+        if (nm < 0) goto done;
+        mem32 = bm.buf;
+    } else {
+        members = PySequence_Fast(o_members, "component: members must be a sequence");
+        if (members == NULL) goto done;
+        nm = PySequence_Fast_GET_SIZE(members);
+    }
+    if ((keys = PySet_New(NULL)) == NULL) goto release;
+    Py_ssize_t count = 0;
     unsigned labels = 0;
     int32_t last = 0;
     int have_last = 0;
     for (Py_ssize_t i = 0; i < nm; i++) {
-        Py_ssize_t v = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(members, i));
-        if (v == -1 && PyErr_Occurred()) goto done;
+        Py_ssize_t v = mem32 ? mem32[i] : PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(members, i));
+        if (v == -1 && PyErr_Occurred()) goto release;
         if (v < 0 || v >= n) {
             PyErr_SetString(PyExc_IndexError, "component: state out of range");
-            goto done;
+            goto release;
         }
         for (int64_t e = offs[v]; e < offs[v + 1]; e++) {
             if (!keep[e] || comp[dst[e]] != c) continue;
@@ -377,14 +389,16 @@ static PyObject *lc_component(PyObject *self, PyObject *args) {
             labels |= label[e];
             if (have_last && key[e] == last) continue; /* runs of one key are common */
             PyObject *k = PyLong_FromLong(key[e]);
-            if (k == NULL || PySet_Add(keys, k) < 0) { Py_XDECREF(k); goto done; }
+            if (k == NULL || PySet_Add(keys, k) < 0) { Py_XDECREF(k); goto release; }
             Py_DECREF(k);
             last = key[e];
             have_last = 1;
         }
-        if (poll(i + 1)) goto done;
+        if (poll(i + 1)) goto release;
     }
     result = Py_BuildValue("(nIO)", count, labels, keys);
+release:
+    if (mem32 != NULL) PyBuffer_Release(&bm);
 done:
     Py_XDECREF(members);
     Py_XDECREF(keys);

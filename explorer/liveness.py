@@ -37,7 +37,7 @@ import os
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from typing import Any
@@ -325,7 +325,7 @@ def _src_of(g: LiveGraph, e: int) -> int:
 
 def sccs(
     g: LiveGraph, keep: bytes, state_ok: bytes | bytearray, roots: Iterable[int] | None = None,
-    cyclic: list[list[int]] | None = None,
+    cyclic: list[Sequence[int]] | None = None,
 ) -> tuple[array, int]:
     """Tarjan's strongly connected components, iteratively, over the kept edges (`keep`: a
     byte per edge) and states (`state_ok`: a byte per state).
@@ -431,10 +431,10 @@ class _Kernels:
         return out
 
     def sccs(self, keep: bytes, state_ok: bytes | bytearray, roots: list[int] | None = None,
-             cyclic: list[list[int]] | None = None) -> tuple[Any, int]:
+             cyclic: list[Sequence[int]] | None = None) -> tuple[Any, int]:
         return sccs(self.g, keep, state_ok, roots, cyclic)
 
-    def component(self, keep: bytes, comp: Any, members: list[int], c: int,
+    def component(self, keep: bytes, comp: Any, members: Sequence[int], c: int,
                   ) -> tuple[int, int, set[int]]:
         """(number, OR of labels, set of keys) of the kept edges inside component c."""
         g = self.g
@@ -449,7 +449,7 @@ class _Kernels:
                     keys.add(key[e])
         return count, labels, keys
 
-    def internal(self, keep: bytes, comp: Any, members: list[int], c: int) -> set[int]:
+    def internal(self, keep: bytes, comp: Any, members: Sequence[int], c: int) -> set[int]:
         """The kept edges inside component c (the edge ids, for a lasso through it)."""
         offs, dst = self.g.offsets, self.g.dst
         return {e for v in members for e in range(offs[v], offs[v + 1])
@@ -472,14 +472,14 @@ class _CoreKernels(_Kernels):
         return _livecore.sources(self.g.offsets, mask)  # type: ignore[no-any-return]
 
     def sccs(self, keep: bytes, state_ok: bytes | bytearray, roots: list[int] | None = None,
-             cyclic: list[list[int]] | None = None) -> tuple[Any, int]:
+             cyclic: list[Sequence[int]] | None = None) -> tuple[Any, int]:
         comp, count, found = _livecore.sccs(self.g.offsets, self.g.dst, keep, state_ok, roots,
                                             cyclic is not None)
         if cyclic is not None:
-            cyclic.extend(found)
+            cyclic.extend(memoryview(members).cast("i") for members in found)
         return memoryview(comp).cast("i"), count
 
-    def component(self, keep: bytes, comp: Any, members: list[int], c: int,
+    def component(self, keep: bytes, comp: Any, members: Sequence[int], c: int,
                   ) -> tuple[int, int, set[int]]:
         g = self.g
         return _livecore.component(  # type: ignore[no-any-return]
@@ -699,7 +699,7 @@ class _Fair:
             got = self._enabled[s] = (intern(en, en), intern(bo, bo))
         return got
 
-    def search(self, mask: bytearray, need_change: bool) -> tuple[list[int], set[int]] | None:
+    def search(self, mask: bytearray, need_change: bool) -> tuple[Sequence[int], set[int]] | None:
         g = self.g
         tk = self.timely_mask
         n = len(g.states)
@@ -711,7 +711,7 @@ class _Fair:
             if m is None:
                 assert roots is not None
                 m = _mask_of(n, roots)
-            cyclic: list[list[int]] = []
+            cyclic: list[Sequence[int]] = []
             comp, _ = self.k.sccs(tk, m, roots, cyclic)
             cyclic.sort(key=lambda ss: ss[0])
             for ss in cyclic:
@@ -754,7 +754,7 @@ class _Fair:
             missing = {k for k in missing if k < 32}
         return missing
 
-    def lasso(self, name: str, found: tuple[list[int], set[int]], need_change: bool) -> Lasso:
+    def lasso(self, name: str, found: tuple[Sequence[int], set[int]], need_change: bool) -> Lasso:
         """A cycle through the fair component that is fair by itself, with its prefix."""
         g = self.g
         ss, inside = found

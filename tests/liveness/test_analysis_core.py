@@ -4,8 +4,10 @@ the hand-made graphs, on real model graphs and on random graphs; Ctrl-C inside t
 
 from __future__ import annotations
 
+import json
 import signal
 from array import array
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -125,14 +127,17 @@ def kernel_results(g: LiveGraph, keep: bytes, state_ok: bytes, seeds: bytes,
                    core: bool) -> dict[str, Any]:
     k = kernels(g, core)
     assert k.compiled == core
-    cyclic: list[list[int]] = []
+    cyclic: list[Sequence[int]] = []
     comp, count = k.sccs(keep, state_ok, None, cyclic)
     rev = k.reverse(keep)
     summaries = [k.component(keep, comp, ss, comp[ss[0]]) for ss in cyclic]
+    # members as a list too (a refined search hands the kernel a list)
+    assert [k.component(keep, comp, list(ss), comp[ss[0]]) for ss in cyclic] == summaries
     internals = [k.internal(keep, comp, ss, comp[ss[0]]) for ss in cyclic]
     rooted = k.sccs(keep, state_ok, [len(g) - 1, 0])[0]
     return {
-        "comp": list(comp), "count": count, "cyclic": cyclic, "summaries": summaries,
+        "comp": list(comp), "count": count, "cyclic": [list(ss) for ss in cyclic],
+        "summaries": summaries,
         "internals": internals, "rooted": list(rooted),
         "rev": (list(rev[0]), list(rev[1])),
         "backward": bytes(k.backward(rev, seeds)),
@@ -347,3 +352,21 @@ def test_ctrl_c_during_the_analysis_ends_as_before(core: bool,
     assert res.exit_code == 130
     assert "liveness: on" in res.output
     assert "OK" not in res.output and "held" not in res.output
+
+
+def test_a_missing_core_is_one_note_and_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ["explore", "--liveness", "--json", *REAL["lossy"]]
+    with_core = CliRunner().invoke(main, args)
+    monkeypatch.setattr(liveness, "_livecore", None)
+    without = CliRunner().invoke(main, args)
+    assert without.exit_code == with_core.exit_code == 1
+    notes = [line for line in without.stderr.splitlines() if "_livecore" in line]
+    assert len(notes) == 1 and notes[0].startswith("raftcheck: note: liveness analysis")
+    assert "_livecore" not in with_core.stderr
+    drop = ("seconds", "seconds_analyse", "seconds_explore", "states_per_second")
+    a, b = json.loads(with_core.stdout), json.loads(without.stdout)
+    for out in (a, b):
+        for key in drop:
+            out.pop(key, None)
+            out["liveness"].pop(key, None)
+    assert a == b
