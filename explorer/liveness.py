@@ -674,7 +674,11 @@ class _Fair:
         self._strong_of: dict[int, bool] = {}
         self.checked = 0
         self.bound_hits = 0
-        self._enabled: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
+        # Per state the number of its (enabled, bound-only) pair among the few distinct ones:
+        # 4 bytes a state, where a dict entry per state took about a hundred.
+        self._pair_of = array("i", [-1]) * len(g.states)
+        self._pairs: list[tuple[frozenset[int], frozenset[int]]] = []
+        self._pair_ids: dict[tuple[frozenset[int], frozenset[int]], int] = {}
 
     def strong(self, k: int) -> bool:
         """Whether key k is strongly fair (asked of the model once per key)."""
@@ -685,19 +689,24 @@ class _Fair:
 
     def enabled(self, s: int) -> tuple[frozenset[int], frozenset[int]]:
         """(keys enabled in s or disabled there by a bound, keys only a bound disabled)."""
-        got = self._enabled.get(s)
-        if got is None:
+        i = self._pair_of[s]
+        if i < 0:
             g = self.g
-            real = {g.key[e] for e in g.out(s) if g.key[e] >= 0 and (
-                self.timely(g.label[e])
-                or (g.label[e] & RACING and not g.label[e] & FAULT and self.strong(g.key[e])))}
+            tk, key, label = self.timely_mask, g.key, g.label
+            real = {key[e] for e in g.out(s) if key[e] >= 0 and (
+                tk[e] or (label[e] & RACING and not label[e] & FAULT and self.strong(key[e])))}
             marks = g.bounded.get(s, ())
             real |= {-2 - k for k in marks if k <= -2 and self.strong(-2 - k)}
             bound = {k for k in marks if k >= 0}
             intern = self._interned.setdefault
             en, bo = frozenset(real | bound), frozenset(bound - real)
-            got = self._enabled[s] = (intern(en, en), intern(bo, bo))
-        return got
+            pair = (intern(en, en), intern(bo, bo))
+            i = self._pair_ids.get(pair, -1)
+            if i < 0:
+                i = self._pair_ids[pair] = len(self._pairs)
+                self._pairs.append(pair)
+            self._pair_of[s] = i
+        return self._pairs[i]
 
     def search(self, mask: bytearray, need_change: bool) -> tuple[Sequence[int], set[int]] | None:
         g = self.g
