@@ -37,6 +37,26 @@ static PyObject *new_bytes(Py_ssize_t nbytes, int zero) {
     return ba;
 }
 
+/* A CSR graph of n states and m edges: offsets from 0 to m, never decreasing, and (t not
+ * NULL) every target in [0, n). The loops below index by them unchecked. */
+static int csr_ok(const int64_t *offs, Py_ssize_t n, const int32_t *t, Py_ssize_t m) {
+    if (offs[0] != 0 || offs[n] != m) {
+        PyErr_SetString(PyExc_ValueError, "offsets do not span the edges");
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (offs[i + 1] < offs[i]) {
+            PyErr_SetString(PyExc_ValueError, "offsets decrease");
+            return 0;
+        }
+    for (Py_ssize_t e = 0; t != NULL && e < m; e++)
+        if (t[e] < 0 || t[e] >= n) {
+            PyErr_SetString(PyExc_ValueError, "an edge target is not a state of the graph");
+            return 0;
+        }
+    return 1;
+}
+
 static int poll(Py_ssize_t i) { return (i & POLL_MASK) == 0 && PyErr_CheckSignals() < 0; }
 
 /* reverse(offsets, dst, keep) -> (offsets by target: int64[n+1], source per kept edge:
@@ -64,6 +84,7 @@ static PyObject *lc_reverse(PyObject *self, PyObject *args) {
     count = new_bytes(8 * n1, 1);
     if (count == NULL) goto done;
     int64_t *c = (int64_t *)PyByteArray_AS_STRING(count);
+    if (!csr_ok(offs, n, dst, m)) goto done;
     for (Py_ssize_t e = 0; e < m; e++) {
         if (keep[e]) c[dst[e] + 1]++;
         if (poll(e)) goto done;
@@ -111,6 +132,7 @@ static PyObject *lc_backward(PyObject *self, PyObject *args) {
     const int64_t *offs = bo.buf;
     const int32_t *by = bb.buf;
     const uint8_t *seeds = bs.buf;
+    if (!csr_ok(offs, n, by, k)) goto fail;
     seen = new_bytes(n, 1);
     todo = PyMem_Malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
     if (seen == NULL || todo == NULL) { PyErr_NoMemory(); goto fail; }
@@ -148,10 +170,11 @@ static PyObject *lc_sources(PyObject *self, PyObject *args) {
     if (m < 0) { PyBuffer_Release(&bo); return NULL; }
     PyObject *out = NULL;
     const int64_t *offs = bo.buf;
-    if (n1 < 1 || offs[n1 - 1] != m) {
-        PyErr_SetString(PyExc_ValueError, "sources: mask must have a byte per edge");
+    if (n1 < 1) {
+        PyErr_SetString(PyExc_ValueError, "sources: no offsets");
         goto done;
     }
+    if (!csr_ok(offs, n1 - 1, NULL, m)) goto done;
     out = new_bytes(n1 - 1, 1);
     if (out == NULL) goto done;
     uint8_t *o = (uint8_t *)PyByteArray_AS_STRING(out);
@@ -206,6 +229,7 @@ static PyObject *lc_sccs(PyObject *self, PyObject *args) {
     const int64_t *offs = bo.buf;
     const int32_t *dst = bd.buf;
     const uint8_t *keep = bk.buf, *ok = bs.buf;
+    if (!csr_ok(offs, n, dst, m)) goto fail;
     Py_ssize_t nroots = n;
     if (o_roots != Py_None) {
         roots_seq = PySequence_Fast(o_roots, "sccs: roots must be a sequence");
@@ -358,6 +382,7 @@ static PyObject *lc_component(PyObject *self, PyObject *args) {
     const int64_t *offs = b[0].buf;
     const int32_t *dst = b[1].buf, *comp = b[3].buf, *key = b[5].buf;
     const uint8_t *keep = b[2].buf, *label = b[4].buf;
+    if (!csr_ok(offs, n, dst, m)) goto done;
     /* members: int32 items (a component from sccs) or a sequence of ints */
     Py_buffer bm;
     const int32_t *mem32 = NULL;

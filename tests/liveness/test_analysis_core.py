@@ -370,3 +370,18 @@ def test_a_missing_core_is_one_note_and_the_same_result(monkeypatch: pytest.Monk
             out.pop(key, None)
             out["liveness"].pop(key, None)
     assert a == b
+
+
+def test_arrays_that_are_not_a_graph_are_refused() -> None:
+    core = liveness._livecore
+    offsets, dst = array("q", [0, 1, 2]), array("i", [1, 2])  # 2 is not a state
+    with pytest.raises(ValueError):
+        core.sccs(offsets, dst, b"\x01\x01", b"\x01\x01", None, True)
+    with pytest.raises(ValueError):
+        core.reverse(offsets, dst, b"\x01\x01")
+    with pytest.raises(ValueError):
+        core.sources(array("q", [0, 2, 1]), b"\x01\x01")
+    with pytest.raises(TypeError):  # int32 targets expected, not bytes
+        core.reverse(offsets, b"\x01\x00", b"\x01\x01")
+    good = array("i", [1, 0])
+    assert list(memoryview(core.reverse(offsets, good, b"\x01\x01")[1]).cast("i")) == [1, 0]
