@@ -382,7 +382,12 @@ static PyObject *lc_component(PyObject *self, PyObject *args) {
     const int64_t *offs = b[0].buf;
     const int32_t *dst = b[1].buf, *comp = b[3].buf, *key = b[5].buf;
     const uint8_t *keep = b[2].buf, *label = b[4].buf;
-    if (!csr_ok(offs, n, dst, m)) goto done;
+    /* Called once per cyclic component: check only the edges it reads (a whole-graph check
+     * here made the fair search quadratic). */
+    if (offs[n] != m) {
+        PyErr_SetString(PyExc_ValueError, "offsets do not span the edges");
+        goto done;
+    }
     /* members: int32 items (a component from sccs) or a sequence of ints */
     Py_buffer bm;
     const int32_t *mem32 = NULL;
@@ -408,7 +413,15 @@ static PyObject *lc_component(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_IndexError, "component: state out of range");
             goto release;
         }
+        if (offs[v] < 0 || offs[v] > offs[v + 1] || offs[v + 1] > m) {
+            PyErr_SetString(PyExc_ValueError, "component: offsets out of order");
+            goto release;
+        }
         for (int64_t e = offs[v]; e < offs[v + 1]; e++) {
+            if (dst[e] < 0 || dst[e] >= n) {
+                PyErr_SetString(PyExc_ValueError, "an edge target is not a state of the graph");
+                goto release;
+            }
             if (!keep[e] || comp[dst[e]] != c) continue;
             count++;
             labels |= label[e];
