@@ -24,19 +24,41 @@ Templates (the model names them, `liveness_properties()`, in this order):
 
 The graph is kept as compact arrays (CSR: per state an offset; per edge target, label, key), so
 memory grows by about 10 bytes per transition on top of the explorer's seen set.
+
+The analysis's hot loops (Tarjan's SCCs, the reverse graph, backward reachability) run in the
+compiled explorer/_livecore.c when it is built; the pure-Python functions here (`sccs`,
+`_reverse`, `_backward`) are the reference it must agree with. `USE_CORE` (env
+RAFTCHECK_LIVECORE=0 turns it off) or `analyse(core=...)` chooses.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from typing import Any
 
 from explorer.bfs import Limits, Progress
+
+try:
+    from explorer import _livecore  # type: ignore[attr-defined]
+except ImportError:  # not compiled on this machine
+    _livecore = None  # type: ignore[assignment]
+
+# The compiled analysis where it is built, unless RAFTCHECK_LIVECORE=0 asks for the reference.
+USE_CORE: bool = _livecore is not None and os.environ.get("RAFTCHECK_LIVECORE", "1") != "0"
+
+
+def core_note() -> str | None:
+    """One line saying the analysis runs on the pure-Python reference, and why; None if not."""
+    if _livecore is None:
+        return ("liveness analysis: pure Python (the compiled explorer/_livecore.c is not built; "
+                "pip install could not compile it)")
+    return None
 
 FAULT, UNTIMELY, CHANGE, SHIFT, RACING = 1, 2, 4, 8, 16
 CONNECTED, GOOD, ANCHORED = 1, 2, 4
@@ -303,7 +325,7 @@ def _src_of(g: LiveGraph, e: int) -> int:
 
 def sccs(
     g: LiveGraph, keep: bytes, state_ok: bytes | bytearray, roots: Iterable[int] | None = None,
-    cyclic: list[list[int]] | None = None,
+    cyclic: list[Sequence[int]] | None = None,
 ) -> tuple[array, int]:
     """Tarjan's strongly connected components, iteratively, over the kept edges (`keep`: a
     byte per edge) and states (`state_ok`: a byte per state).
@@ -377,10 +399,131 @@ def sccs(
     return comp, ncomp
 
 
+# A reverse graph: (offsets by target, source of each kept edge), arrays or int memoryviews.
+Rev = tuple[Any, Any]
+
+
+class _Kernels:
+    """The analysis's hot loops on one graph, in pure Python: the reference."""
+
+    compiled = False
+
+    def __init__(self, g: LiveGraph) -> None:
+        self.g = g
+        self._src: array | None = None
+
+    def reverse(self, keep: bytes) -> Rev:
+        if self._src is None:
+            self._src = _edge_src(self.g)
+        return _reverse(self.g, keep, self._src)
+
+    def backward(self, rev: Rev, seeds: bytes | bytearray) -> bytearray:
+        """States from which a kept path reaches a state whose `seeds` byte is set."""
+        return _backward(self.g, rev, (s for s in range(len(seeds)) if seeds[s]))
+
+    def sources(self, mask: bytes) -> bytearray:
+        """One byte per state: 1 where some edge in `mask` leaves it."""
+        if self._src is None:
+            self._src = _edge_src(self.g)
+        out = bytearray(len(self.g.states))
+        for s in compress(self._src, mask):
+            out[s] = 1
+        return out
+
+    def sccs(self, keep: bytes, state_ok: bytes | bytearray, roots: list[int] | None = None,
+             cyclic: list[Sequence[int]] | None = None) -> tuple[Any, int]:
+        return sccs(self.g, keep, state_ok, roots, cyclic)
+
+    def component(self, keep: bytes, comp: Any, members: Sequence[int], c: int,
+                  ) -> tuple[int, int, set[int]]:
+        """(number, OR of labels, set of keys) of the kept edges inside component c."""
+        g = self.g
+        offs, dst, label, key = g.offsets, g.dst, g.label, g.key
+        count = labels = 0
+        keys: set[int] = set()
+        for v in members:
+            for e in range(offs[v], offs[v + 1]):
+                if keep[e] and comp[dst[e]] == c:
+                    count += 1
+                    labels |= label[e]
+                    keys.add(key[e])
+        return count, labels, keys
+
+    def internal(self, keep: bytes, comp: Any, members: Sequence[int], c: int) -> set[int]:
+        """The kept edges inside component c (the edge ids, for a lasso through it)."""
+        offs, dst = self.g.offsets, self.g.dst
+        return {e for v in members for e in range(offs[v], offs[v + 1])
+                if keep[e] and comp[dst[e]] == c}
+
+
+class _CoreKernels(_Kernels):
+    """The same loops in explorer/_livecore.c (results equal to the reference's)."""
+
+    compiled = True
+
+    def reverse(self, keep: bytes) -> Rev:
+        offs, by = _livecore.reverse(self.g.offsets, self.g.dst, keep)
+        return memoryview(offs).cast("q"), memoryview(by).cast("i")
+
+    def backward(self, rev: Rev, seeds: bytes | bytearray) -> bytearray:
+        return _livecore.backward(rev[0], rev[1], seeds)  # type: ignore[no-any-return]
+
+    def sources(self, mask: bytes) -> bytearray:
+        return _livecore.sources(self.g.offsets, mask)  # type: ignore[no-any-return]
+
+    def sccs(self, keep: bytes, state_ok: bytes | bytearray, roots: list[int] | None = None,
+             cyclic: list[Sequence[int]] | None = None) -> tuple[Any, int]:
+        comp, count, found = _livecore.sccs(self.g.offsets, self.g.dst, keep, state_ok, roots,
+                                            cyclic is not None)
+        if cyclic is not None:
+            cyclic.extend(memoryview(members).cast("i") for members in found)
+        return memoryview(comp).cast("i"), count
+
+    def component(self, keep: bytes, comp: Any, members: Sequence[int], c: int,
+                  ) -> tuple[int, int, set[int]]:
+        g = self.g
+        return _livecore.component(  # type: ignore[no-any-return]
+            g.offsets, g.dst, keep, comp, g.label, g.key, members, c)
+
+
+def kernels(g: LiveGraph, core: bool | None = None) -> _Kernels:
+    """The compiled kernels if `core` (default: USE_CORE) and they are built, else Python."""
+    if core is None:
+        core = USE_CORE
+    return _CoreKernels(g) if core and _livecore is not None else _Kernels(g)
+
+
+def _flag_mask(g: LiveGraph, bit: int) -> bytes:
+    """One byte per state: 1 where its flags have `bit`."""
+    return bytes(g.flags).translate(bytes(int(bool(b & bit)) for b in range(256)))
+
+
+def _mask_of(n: int, states: Iterable[int]) -> bytearray:
+    out = bytearray(n)
+    for s in states:
+        out[s] = 1
+    return out
+
+
+def _int(mask: bytes | bytearray) -> int:
+    """A 0/1 mask as a big integer, so that masks combine with &, |, ~ without a loop per
+    state in Python (back with `_bytes`)."""
+    return int.from_bytes(mask, "little")
+
+
+def _bytes(x: int, n: int) -> bytes:
+    return x.to_bytes(n, "little")
+
+
+def _count(mask: bytes | bytearray) -> int:
+    return len(mask) - mask.count(0)
+
+
 def analyse(
     g: LiveGraph, names: tuple[str, ...],
     witness: Callable[[Any], bool] | None = None,
     strong: Callable[[int], bool] = lambda k: False,
+    core: bool | None = None,
 ) -> LivenessVerdicts:
     """Judge the four templates on an explored graph (names: recoverable, eventually, kept,
     no_fair_cycle).
@@ -388,21 +531,21 @@ def analyse(
     `strong(key)` names the keys under strong fairness. `witness(state)`, if given, may show
     that a state the bounds cut off still makes progress
     (a real path of the unbounded system, outside the graph); it is asked only about states
-    where a bound disabled an action and that reach no GOOD state inside the graph."""
+    where a bound disabled an action and that reach no GOOD state inside the graph.
+    `core`: the compiled kernels (True), the Python reference (False), or USE_CORE (None).
+    A KeyboardInterrupt (Ctrl-C) propagates from either, as from any loop here."""
     t0 = time.perf_counter()
     recoverable, eventually, kept, no_cycle = names
     verdicts: dict[str, str] = {}
     lassos: list[Lasso] = []
     details: dict[str, dict[str, Any]] = {}
     n = len(g.states)
-    flags = g.flags
     if not g.complete:
         for name in names:
             verdicts[name] = "unknown"
             details[name] = {"why": f"the exploration stopped early ({g.stop_reason})"}
         return LivenessVerdicts(verdicts, lassos, details, time.perf_counter() - t0)
-    src = _edge_src(g)
-    ff_mask = _edge_mask(g, FAULT)
+    k = kernels(g, core)
     timely_mask = _edge_mask(g, FAULT | UNTIMELY)
 
     def fault_free(lab: int) -> bool:
@@ -412,48 +555,53 @@ def analyse(
         return not lab & (FAULT | UNTIMELY)
 
     # 1. recoverable
-    rev_ff = _reverse(g, ff_mask, src)
-    good = _backward(g, rev_ff, (s for s in range(n) if flags[s] & GOOD))
+    rev_ff = k.reverse(_edge_mask(g, FAULT))
+    good = k.backward(rev_ff, _flag_mask(g, GOOD))
     witnessed = 0
     if witness is not None:
         extra = [s for s in g.bounded if not good[s] and witness(g.states[s])]
         witnessed = len(extra)
         if extra:
-            more = _backward(g, rev_ff, extra)
-            good = bytearray(a | b for a, b in zip(good, more, strict=True))
-    hit_bound = _backward(g, rev_ff, (s for s in g.bounded if not good[s]))
-    relevant = [s for s in range(n) if flags[s] & CONNECTED]
-    stuck = [s for s in relevant if not good[s] and not hit_bound[s]]
-    unsure = [s for s in relevant if not good[s] and hit_bound[s]]
-    details[recoverable] = {"states_checked": len(relevant), "stuck_states": len(stuck),
-                            "bound_dependent_states": len(unsure),
+            more = k.backward(rev_ff, _mask_of(n, extra))
+            good = bytearray(_bytes(_int(good) | _int(more), n))
+    hit_bound = k.backward(rev_ff, _bytes(_int(_mask_of(n, g.bounded)) & ~_int(good), n))
+    del rev_ff
+    relevant = _flag_mask(g, CONNECTED)
+    rel, no_good, bnd = _int(relevant), ~_int(good), _int(hit_bound)
+    stuck, unsure = _bytes(rel & no_good & ~bnd, n), _bytes(rel & no_good & bnd, n)
+    n_stuck, n_unsure = _count(stuck), _count(unsure)
+    details[recoverable] = {"states_checked": _count(relevant), "stuck_states": n_stuck,
+                            "bound_dependent_states": n_unsure,
                             "frontier_states_shown_live_beyond_the_bounds": witnessed}
-    if stuck:
+    if n_stuck:
         verdicts[recoverable] = "violated"
-        lassos.append(_trap_lasso(g, recoverable, min(stuck), fault_free))
-    elif unsure:
+        lassos.append(_trap_lasso(g, recoverable, stuck.index(1), fault_free, k))
+    elif n_unsure:
         verdicts[recoverable] = "unknown"
         details[recoverable]["why"] = (
-            f"{len(unsure):,} states reach no stable leader within the bounds but reach a state "
+            f"{n_unsure:,} states reach no stable leader within the bounds but reach a state "
             "where a bound disabled an action")
     else:
         verdicts[recoverable] = "held"
-    if not relevant:
+    if not _count(relevant):
         details[recoverable]["vacuous"] = True
+    del good, hit_bound, relevant, stuck, unsure, rel, no_good, bnd
 
     # 2. kept
     def timely_no_change(lab: int) -> bool:
         return not lab & (FAULT | UNTIMELY | CHANGE)
 
-    change_src = compress(src, _edge_mask(g, FAULT | UNTIMELY, CHANGE))
-    rev_t = _reverse(g, _edge_mask(g, FAULT | UNTIMELY | CHANGE), src)
-    doomed = _backward(g, rev_t, change_src)
-    anchored = [s for s in range(n) if flags[s] & ANCHORED]
-    bad = [s for s in anchored if doomed[s]]
-    details[kept] = {"anchored_states": len(anchored), "deposing_states": len(bad)}
-    if bad:
+    change_src = k.sources(_edge_mask(g, FAULT | UNTIMELY, CHANGE))
+    rev_t = k.reverse(_edge_mask(g, FAULT | UNTIMELY | CHANGE))
+    doomed = k.backward(rev_t, change_src)
+    del rev_t, change_src
+    anchored = _flag_mask(g, ANCHORED)
+    bad = _bytes(_int(anchored) & _int(doomed), n)
+    n_bad = _count(bad)
+    details[kept] = {"anchored_states": _count(anchored), "deposing_states": n_bad}
+    if n_bad:
         verdicts[kept] = "violated"
-        s = min(bad)
+        s = bad.index(1)
         init, prefix = _path_to(g, s)
 
         def is_change(e: int) -> bool:
@@ -464,8 +612,9 @@ def analyse(
                             {"stable": len(prefix), "deposed": len(prefix) + len(tail)}))
     else:
         verdicts[kept] = "held"
-        if not anchored:
+        if not _count(anchored):
             details[kept]["vacuous"] = True
+    del doomed, anchored, bad
 
     # 3. no fair cycle of connected states without an anchored leader
     flag_bytes = bytes(g.flags)
@@ -474,14 +623,14 @@ def analyse(
         flag_bytes.translate(bytes(int(b & CONNECTED and not b & ANCHORED) for b in range(256))),
         False, timely, timely_mask, verdicts, lassos, details,
         "component(s) without a stable leader are unfair only because a bound disabled an "
-        "action in them", strong)
+        "action in them", strong, k)
 
     # 4. no fair cycle that changes leadership
     _fair_cycle_verdict(
         g, no_cycle, flag_bytes.translate(bytes(int(bool(b & CONNECTED)) for b in range(256))),
         True, timely, timely_mask, verdicts, lassos, details,
         "component(s) that change leadership are unfair only because a bound "
-        "disabled an action in them", strong)
+        "disabled an action in them", strong, k)
     return LivenessVerdicts(verdicts, lassos, details, time.perf_counter() - t0)
 
 
@@ -490,6 +639,7 @@ def _fair_cycle_verdict(
     timely: Callable[[int], bool], timely_mask: bytes, verdicts: dict[str, str],
     lassos: list[Lasso],
     details: dict[str, dict[str, Any]], why: str, strong: Callable[[int], bool],
+    k: _Kernels,
 ) -> None:
     """A fair, timely cycle among `state_ok` states (taking a CHANGE edge if `need_change`).
 
@@ -497,7 +647,7 @@ def _fair_cycle_verdict(
     often) for the keys `strong` names. Strong fairness is checked by the usual refinement:
     in a component where a strong key is enabled but never taken, the states enabling it are
     removed and the rest is searched again."""
-    fair = _Fair(g, timely, timely_mask, strong)
+    fair = _Fair(g, timely, timely_mask, strong, k)
     mask = bytearray(state_ok)
     found = fair.search(mask, need_change)
     details[name] = {"components_checked": fair.checked,
@@ -514,81 +664,94 @@ def _fair_cycle_verdict(
 
 class _Fair:
     def __init__(self, g: LiveGraph, timely: Callable[[int], bool], timely_mask: bytes,
-                 strong: Callable[[int], bool]) -> None:
+                 strong: Callable[[int], bool], k: _Kernels) -> None:
         self.g = g
+        self.k = k
         self.timely = timely
         self.timely_mask = timely_mask
         self._interned: dict[frozenset[int], frozenset[int]] = {}
-        self.strong = strong
+        self._strong = strong
+        self._strong_of: dict[int, bool] = {}
         self.checked = 0
         self.bound_hits = 0
-        self._enabled: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
+        # Per state the number of its (enabled, bound-only) pair among the few distinct ones:
+        # 4 bytes a state, where a dict entry per state took about a hundred.
+        self._pair_of = array("i", [-1]) * len(g.states)
+        self._pairs: list[tuple[frozenset[int], frozenset[int]]] = []
+        self._pair_ids: dict[tuple[frozenset[int], frozenset[int]], int] = {}
+
+    def strong(self, k: int) -> bool:
+        """Whether key k is strongly fair (asked of the model once per key)."""
+        got = self._strong_of.get(k)
+        if got is None:
+            got = self._strong_of[k] = bool(self._strong(k))
+        return got
 
     def enabled(self, s: int) -> tuple[frozenset[int], frozenset[int]]:
         """(keys enabled in s or disabled there by a bound, keys only a bound disabled)."""
-        got = self._enabled.get(s)
-        if got is None:
+        i = self._pair_of[s]
+        if i < 0:
             g = self.g
-            real = {g.key[e] for e in g.out(s) if g.key[e] >= 0 and (
-                self.timely(g.label[e])
-                or (g.label[e] & RACING and not g.label[e] & FAULT and self.strong(g.key[e])))}
+            tk, key, label = self.timely_mask, g.key, g.label
+            real = {key[e] for e in g.out(s) if key[e] >= 0 and (
+                tk[e] or (label[e] & RACING and not label[e] & FAULT and self.strong(key[e])))}
             marks = g.bounded.get(s, ())
             real |= {-2 - k for k in marks if k <= -2 and self.strong(-2 - k)}
             bound = {k for k in marks if k >= 0}
             intern = self._interned.setdefault
             en, bo = frozenset(real | bound), frozenset(bound - real)
-            got = self._enabled[s] = (intern(en, en), intern(bo, bo))
-        return got
+            pair = (intern(en, en), intern(bo, bo))
+            i = self._pair_ids.get(pair, -1)
+            if i < 0:
+                i = self._pair_ids[pair] = len(self._pairs)
+                self._pairs.append(pair)
+            self._pair_of[s] = i
+        return self._pairs[i]
 
-    def search(self, mask: bytearray, need_change: bool) -> tuple[list[int], set[int]] | None:
+    def search(self, mask: bytearray, need_change: bool) -> tuple[Sequence[int], set[int]] | None:
         g = self.g
         tk = self.timely_mask
-        offs, dst = g.offsets, g.dst
-        work = [mask]
+        n = len(g.states)
+        # A refined search's states, kept as a sorted list until it is searched (a mask per
+        # pending search would cost a byte per state each); roots None: every state in order.
+        work: list[tuple[bytearray | None, list[int] | None]] = [(mask, None)]
         while work:
-            m = work.pop()
-            cyclic: list[list[int]] = []
-            comp, _ = sccs(g, tk, m, cyclic=cyclic)
+            m, roots = work.pop()
+            if m is None:
+                assert roots is not None
+                m = _mask_of(n, roots)
+            cyclic: list[Sequence[int]] = []
+            comp, _ = self.k.sccs(tk, m, roots, cyclic)
             cyclic.sort(key=lambda ss: ss[0])
             for ss in cyclic:
                 c = comp[ss[0]]
-                internal = {e for v in ss for e in range(offs[v], offs[v + 1])
-                            if tk[e] and comp[dst[e]] == c and m[dst[e]]}
-                if not internal:
+                count, labels, taken = self.k.component(tk, comp, ss, c)
+                if not count:
                     continue
-                if need_change and not any(g.label[e] & CHANGE for e in internal):
+                if need_change and not labels & CHANGE:
                     continue
                 self.checked += 1
-                taken = {g.key[e] for e in internal}
-                bad: set[int] = set()
-                bound_only: set[int] = set()
-                for v in ss:
-                    en, bo = self.enabled(v)
-                    bad |= {k for k in en if self.strong(k) and k not in taken}
-                    bound_only |= bo
+                kinds = {self.enabled(v) for v in ss}  # few distinct (interned) pairs
+                bad = {k for en, _ in kinds for k in en if self.strong(k) and k not in taken}
+                bound_only = set().union(*(bo for _, bo in kinds))
                 if bad:
                     if bad <= bound_only:
                         self.bound_hits += 1  # removing these states rests on a bound
-                    rest = bytearray(len(g.states))
-                    for v in ss:
-                        if not self.enabled(v)[0] & bad:
-                            rest[v] = 1
-                    if any(rest):
-                        work.append(rest)
+                    rest = [v for v in ss if not self.enabled(v)[0] & bad]
+                    if rest:
+                        work.append((None, rest))
                     continue
-                missing = self._weak_missing(ss, internal, taken)
+                missing = self._weak_missing(ss, bool(labels & SHIFT), taken)
                 if not missing:
-                    return ss, internal
+                    return ss, self.k.internal(tk, comp, ss, c)
                 if all(any(k in self.enabled(v)[1] for v in ss) for k in missing):
                     self.bound_hits += 1
         return None
 
-    def _weak_missing(self, ss: Iterable[int], edges: Iterable[int], taken: set[int]) -> set[int]:
+    def _weak_missing(self, ss: Iterable[int], shifting: bool, taken: set[int]) -> set[int]:
         """Weakly fair keys enabled in every state and never taken. When an edge shifted the
-        state, every message in flight is delivered within finitely many turns (its term would
-        otherwise fall below 1), so delivery keys need no check then."""
-        g = self.g
-        shifting = any(g.label[e] & SHIFT for e in edges)
+        state (`shifting`), every message in flight is delivered within finitely many turns (its
+        term would otherwise fall below 1), so delivery keys need no check then."""
         common: set[int] | None = None
         for v in ss:
             en = self.enabled(v)[0]
@@ -600,7 +763,7 @@ class _Fair:
             missing = {k for k in missing if k < 32}
         return missing
 
-    def lasso(self, name: str, found: tuple[list[int], set[int]], need_change: bool) -> Lasso:
+    def lasso(self, name: str, found: tuple[Sequence[int], set[int]], need_change: bool) -> Lasso:
         """A cycle through the fair component that is fair by itself, with its prefix."""
         g = self.g
         ss, inside = found
@@ -633,7 +796,7 @@ class _Fair:
             taken = {g.key[e] for e in cycle}
             todo = {k for v in visited for k in self.enabled(v)[0]
                     if self.strong(k) and k not in taken}
-            todo |= self._weak_missing(visited, cycle, taken)
+            todo |= self._weak_missing(visited, any(g.label[e] & SHIFT for e in cycle), taken)
             if not todo:
                 break
             for k in sorted(todo):
@@ -654,7 +817,7 @@ class _Fair:
 
 def _bottom_lasso(
     g: LiveGraph, name: str, init: int, prefix: list[int], s: int, entry: int,
-    vs: list[int], comp: array, c: int, fault_free: Callable[[int], bool],
+    vs: list[int], comp: Any, c: int, fault_free: Callable[[int], bool],
 ) -> Lasso:
     """Prefix, then the way from stuck state `s` into bottom component `c`, then its loop."""
     to_entry = [] if entry == s else (
@@ -669,7 +832,8 @@ def _bottom_lasso(
     return Lasso(name, init, prefix + to_entry, loop, {"stuck": len(prefix)})
 
 
-def _trap_lasso(g: LiveGraph, name: str, s: int, fault_free: Callable[[int], bool]) -> Lasso:
+def _trap_lasso(g: LiveGraph, name: str, s: int, fault_free: Callable[[int], bool],
+                k: _Kernels) -> Lasso:
     """Path to the first stuck state, then a cycle it cannot leave (or a deadlock)."""
     init, prefix = _path_to(g, s)
     reach: list[int] = []
@@ -685,7 +849,7 @@ def _trap_lasso(g: LiveGraph, name: str, s: int, fault_free: Callable[[int], boo
     in_reach = bytearray(len(g.states))
     for v in seen:
         in_reach[v] = 1
-    comp, _ = sccs(g, _edge_mask(g, FAULT), in_reach, roots=[s])
+    comp, _ = k.sccs(_edge_mask(g, FAULT), in_reach, roots=[s])
     bottoms: dict[int, list[int]] = {}
     for v in reach:
         bottoms.setdefault(comp[v], []).append(v)

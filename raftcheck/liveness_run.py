@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from explorer.bfs import INTERRUPTED, Limits, Progress
-from explorer.liveness import LiveGraph, LivenessVerdicts, analyse, explore_graph
+from explorer.liveness import LiveGraph, LivenessVerdicts, analyse, core_note, explore_graph
 from model.cluster import ClusterModel
 from model.config import ClusterConfig, ConfigError
 from model.liveness import Liveness, LivenessOptions
@@ -95,6 +95,9 @@ def run_liveness_exploration(
                    + (", ".join(options.names()) or "none (weak fairness only)"))
         if rules is not None and rules.name != cfg.rules:
             click.echo(f"rules changed: {rules.name} (on top of {cfg.rules})")
+    note = core_note()
+    if note is not None:
+        click.echo(f"raftcheck: note: {note}", err=True)
     code, smodel, sres = run_exploration(
         cfg, rules=rules, symmetry=symmetry, limits=limits, keep_going=True, as_json=False,
         quiet=True, **engine_opts,
