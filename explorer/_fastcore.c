@@ -985,6 +985,7 @@ static PyObject *Core_run(Core *c, PyObject *args) {
         else c->table32 = calloc(c->tcap, 4);
         if (!c->table64 && !c->table32) { free(succ); free(kinds); return PyErr_NoMemory(); }
     }
+    const int resumed = c->started;   /* a continued search (checkpoint, pause) */
     PyObject *seq = c->started ? NULL : PySequence_Fast(inits, "core: inits must be a list");
     if (!seq && !c->started) goto error;
     for (Py_ssize_t j = 0; !c->started && j < PySequence_Fast_GET_SIZE(seq); j++) {
@@ -1006,8 +1007,10 @@ static PyObject *Core_run(Core *c, PyObject *args) {
     const uint64_t entry_head = head;
     int stop = nfound > 0 && !keep_going;
     took_sigint = take_sigint(&old_sigint);
-    /* a resumed search that already holds max_states states stops before finding another */
-    if (!stop && head < c->count && max_states >= 0 && (long long)c->count >= max_states) {
+    /* a resumed search that already holds max_states states stops before finding another (a
+     * fresh one expands its first state whatever the limit, as the reference engine does) */
+    if (resumed && !stop && head < c->count && max_states >= 0 &&
+        (long long)c->count >= max_states) {
         snprintf(reason_buf, sizeof reason_buf, "state limit %lld reached", max_states);
         stop_reason = reason_buf;
         stop = 1;
