@@ -79,7 +79,7 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _is_empty(text: str) -> bool:
-    """No file section at all (an empty or comment-only patch): nothing to apply."""
+    """No file section at all: an empty patch (nothing to apply) or not a patch."""
     return not any(line.startswith(("--- ", "+++ ", "diff ", "@@", "Binary files"))
                    for line in text.splitlines())
 
@@ -127,6 +127,10 @@ def apply_patch(patch: Path, source: Path, package: str) -> PatchedTree:
     shutil.copytree(source, pkg, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     tree = PatchedTree(patch.resolve(), root, pkg, label=str(patch))
     if _is_empty(text):
+        if text.strip():  # text, but not a diff: a wrong file, not "nothing changed"
+            tree.cleanup()
+            raise PatchError(f"{patch}: not a patch: no file section (a `git diff` has "
+                             f"'--- a/FILE', '+++ b/FILE' and '@@' hunks)")
         tree.empty = True
         return tree
     try:

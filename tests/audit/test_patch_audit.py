@@ -119,6 +119,16 @@ def test_comment_only_patch_is_no_change(configs: list[AuditConfig]) -> None:
     assert rep.why_no_change and "unpatched" in rep.why_no_change
 
 
+def test_text_that_is_no_patch_is_refused(tmp_path: Path) -> None:
+    from raftcheck.cli import main
+
+    wrong = tmp_path / "notes.diff"
+    wrong.write_text("this is the review comment, not the diff\n")
+    res = CliRunner().invoke(main, ["audit", "--impl-patch", str(wrong)])
+    assert res.exit_code == 2
+    assert res.stderr.strip().count("\n") == 0 and "not a patch: no file section" in res.stderr
+
+
 def test_empty_patch_is_no_change(tmp_path: Path) -> None:
     empty = tmp_path / "empty.diff"
     empty.write_text("")
