@@ -33,8 +33,8 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from conformance.abstraction import NEVER, AbstractionError, abstract_message, abstract_node
-from conformance.nodes import Backend, HarnessFailure, Local
+from conformance.abstraction import abstract_message, abstract_node
+from conformance.nodes import Backend, HarnessFailure, Local, act_on_rawnode
 from explorer.protocol import Invariant
 from model.cluster import _NOOP, INVARIANTS, ClusterModel, State
 from model.config import ClusterConfig
@@ -86,28 +86,7 @@ class PatchedPythonBackend(Backend):
         return got
 
     def act(self, node: Any, local: Local) -> list[Any]:
-        kind = local[0]
-        if kind == "step":
-            node.step(self._message(local[1]))
-        elif kind == "tick":
-            node.raft.randomized_election_timeout = NEVER
-            node.tick()
-        elif kind == "timeout":
-            r = node.raft
-            r.randomized_election_timeout = r.election_elapsed + 1
-            node.tick()
-        elif kind == "heartbeat":
-            node.beat()
-        elif kind == "restart":
-            node.restart()
-            node.raft.randomized_election_timeout = NEVER
-        elif kind == "transfer":
-            node.transfer_leader(local[1])
-        elif kind == "append":
-            node.propose(b"")
-        else:
-            raise AbstractionError(f"unknown action {kind!r}")
-        return list(node.ready())
+        return act_on_rawnode(node, local, message=self._message)
 
     def fork_act(self, node: Any, local: Local) -> tuple[Any, list[Any]]:
         rn = copy.deepcopy(node)

@@ -120,6 +120,37 @@ class Backend:
         `act` calls then return their results in order (only an optimisation)."""
 
 
+def act_on_rawnode(node: Any, local: Local, message: Callable[[Any], Any] | None = None,
+                   elapsed: Callable[[Any], int] | None = None) -> list[Any]:
+    """One model action's node-local step on a node with impl's RawNode API (impl/, a patched
+    copy of it, a `module:` factory's node), then its `ready()` messages. The timing is the
+    module's (see above): `tick` with the timeout pinned far away, `timeout` pinned to the next
+    tick. `message` converts a message for the node's own package; `elapsed` reads the
+    election timer (default: `node.raft.election_elapsed`)."""
+    kind = local[0]
+    if kind == "step":
+        node.step(local[1] if message is None else message(local[1]))
+    elif kind == "tick":
+        node.raft.randomized_election_timeout = NEVER
+        node.tick()
+    elif kind == "timeout":
+        now = node.raft.election_elapsed if elapsed is None else elapsed(node)
+        node.raft.randomized_election_timeout = now + 1
+        node.tick()
+    elif kind == "heartbeat":
+        node.beat()
+    elif kind == "restart":
+        node.restart()
+        node.raft.randomized_election_timeout = NEVER
+    elif kind == "transfer":
+        node.transfer_leader(local[1])
+    elif kind == "append":
+        node.propose(b"")
+    else:
+        raise AbstractionError(f"unknown action {kind!r}")
+    return list(node.ready())
+
+
 class PythonBackend(Backend):
     name = "python"
 
@@ -127,28 +158,7 @@ class PythonBackend(Backend):
         return RawNode(impl_config(cfg, nid))
 
     def act(self, node: RawNode, local: Local) -> list[Message]:
-        kind = local[0]
-        if kind == "step":
-            node.step(local[1])
-        elif kind == "tick":
-            node.raft.randomized_election_timeout = NEVER
-            node.tick()
-        elif kind == "timeout":
-            r = node.raft
-            r.randomized_election_timeout = r.election_elapsed + 1
-            node.tick()
-        elif kind == "heartbeat":
-            node.beat()
-        elif kind == "restart":
-            node.restart()
-            node.raft.randomized_election_timeout = NEVER
-        elif kind == "transfer":
-            node.transfer_leader(local[1])
-        elif kind == "append":
-            node.propose(b"")
-        else:
-            raise AbstractionError(f"unknown action {kind!r}")
-        return node.ready()
+        return act_on_rawnode(node, local)
 
     def fork_act(self, node: RawNode, local: Local) -> tuple[RawNode, list[Message]]:
         rn = copy.deepcopy(node)

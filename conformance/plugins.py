@@ -27,13 +27,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from conformance.abstraction import NEVER, AbstractionError, abstract_node_via_status, impl_config
+from conformance.abstraction import abstract_node_via_status, impl_config
 from conformance.nodes import (
     ETCD_RULES,
     Backend,
     BackendUnavailable,
     EtcdBackend,
     Local,
+    act_on_rawnode,
 )
 from impl import Message
 from model.config import ClusterConfig
@@ -136,27 +137,9 @@ class ModuleBackend(Backend):
         return self.factory(impl_config(cfg, nid))
 
     def act(self, node: Any, local: Local) -> list[Message]:
-        kind = local[0]
-        if kind == "step":
-            node.step(local[1])
-        elif kind == "tick":
-            node.raft.randomized_election_timeout = NEVER
-            node.tick()
-        elif kind == "timeout":
-            node.raft.randomized_election_timeout = node.status().election_elapsed + 1
-            node.tick()
-        elif kind == "heartbeat":
-            node.beat()
-        elif kind == "restart":
-            node.restart()
-            node.raft.randomized_election_timeout = NEVER
-        elif kind == "transfer":
-            node.transfer_leader(local[1])
-        elif kind == "append":
-            node.propose(b"")
-        else:
-            raise AbstractionError(f"unknown action {kind!r}")
-        return list(node.ready())
+        # a factory's node promises the RawNode API, not impl's raft internals: the timer is
+        # read through status()
+        return act_on_rawnode(node, local, elapsed=lambda n: n.status().election_elapsed)
 
     def fork_act(self, node: Any, local: Local) -> tuple[Any, list[Message]]:
         rn = copy.deepcopy(node)
