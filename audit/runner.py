@@ -30,7 +30,7 @@ from audit.diff import (
     first_difference,
 )
 from audit.directed import directed_config
-from audit.probe import canonical, probe
+from audit.probe import canonical, describe, probe
 from explorer.bfs import INTERRUPTED, Limits, Violation
 from explorer.engines import run_search
 from model.cluster import ClusterModel
@@ -583,24 +583,7 @@ class Watch:
         return {name: list(seen.values()) for name, seen in self.inputs.items() if seen}
 
 
-def describe_input(name: str, args: tuple[Any, ...], got: Any, want: Any) -> str:
-    """`rule(param=value, ...) = result, baseline result` with the model's parameter names."""
-    import inspect
-
-    try:
-        params = list(inspect.signature(getattr(RULE_SETS["etcd-3.4"], name)).parameters)
-    except (AttributeError, TypeError, ValueError):
-        params = []
-
-    def show(v: Any) -> str:
-        if callable(v) and not isinstance(v, int):
-            return getattr(v, "__name__", "a function")
-        return repr(v)
-
-    shown = ", ".join(
-        f"{params[i]}={show(a)}" if i < len(params) else show(a) for i, a in enumerate(args)
-    )
-    return f"{name}({shown}) = {got!r}, baseline {want!r}"
+describe_input = describe  # audit/probe.py: the same wording for reached and probed inputs
 
 
 def watched(rules: RuleSet, baseline: RuleSet, watch: Watch) -> RuleSet:
