@@ -360,8 +360,7 @@ class EtcdBackend(Backend):
                 out.append(e)
         return out
 
-    @staticmethod
-    def _raise(op: str, r: dict[str, Any]) -> None:
+    def _raise(self, op: str, r: dict[str, Any]) -> None:
         from etcdharness.client import HarnessRequestError
         from impl.raft import ErrProposalDropped
         from impl.rawnode import ErrStepLocalMsg, ErrStepPeerNotFound
@@ -374,7 +373,7 @@ class EtcdBackend(Backend):
         }
         if kind in errs:
             raise errs[kind](r["error"])
-        raise HarnessRequestError(op, r["error"], kind)
+        raise HarnessRequestError(op, r["error"], kind, self.harness.label)
 
     # -- Backend
 

@@ -63,8 +63,9 @@ class HarnessRequestError(RuntimeError):
     FINDINGS.md), else ``"error"``; etcd's step/proposal refusals are raised as
     impl's exceptions."""
 
-    def __init__(self, op: str, error: str, kind: str = "error") -> None:
-        super().__init__(f"etcd harness: {op}: {error}")
+    def __init__(self, op: str, error: str, kind: str = "error",
+                 label: str = "etcd harness") -> None:
+        super().__init__(f"{label}: {op}: {error}")
         self.op = op
         self.error = error
         self.kind = kind
@@ -455,7 +456,7 @@ class Harness:
                 raise ErrStepPeerNotFound(res["error"])
             if kind == "proposal_dropped":
                 raise ErrProposalDropped(res["error"])
-            raise HarnessRequestError(op, res["error"], kind)
+            raise HarnessRequestError(op, res["error"], kind, self.label)
         return res
 
     def batch(self, requests: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ claimed, and no process left behind (running or unreaped)."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -118,3 +119,15 @@ def test_replay_with_a_crashing_harness(
 def test_kit_with_a_missing_program(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     line = run_bad(["conform", "--impl", f"cmd:{tmp_path}/nope", "--kit"], monkeypatch)
     assert "cannot run" in line
+
+
+def test_a_refused_request_names_the_plug_in_harness_not_etcd() -> None:
+    from etcdharness.client import PROTOCOL_VERSION, Harness, HarnessRequestError
+
+    exe = sys.executable
+    pyh = str(Path(__file__).resolve().parent / "pyharness.py")
+    with Harness(argv=[exe, pyh], label=f"harness {exe}", protocol=PROTOCOL_VERSION) as h:
+        with pytest.raises(HarnessRequestError) as got:
+            h.request("no-such-op")
+    assert str(got.value).startswith(f"harness {exe}: no-such-op: ")
+    assert "etcd" not in str(got.value)
