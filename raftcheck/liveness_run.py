@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -108,7 +109,14 @@ def run_liveness_exploration(
     def on_progress(p: Progress) -> None:
         click.echo("\r" + render.progress_line(p, limits.time_limit), err=True, nl=False)
 
-    model, g, v = liveness_graph(cfg, options, rules, limits, on_progress if show else None)
+    # One time limit for the whole run: the liveness graph gets what the safety run left (the
+    # analysis of what was explored then runs to its end).
+    live_limits = limits
+    if limits.time_limit is not None:
+        live_limits = replace(limits, time_limit=max(limits.time_limit - sres.seconds, 1e-3))
+    model, g, v = liveness_graph(cfg, options, rules, live_limits, on_progress if show else None)
+    if live_limits is not limits and (g.stop_reason or "").startswith("time limit"):
+        g.stop_reason = f"time limit {limits.time_limit:g}s reached"  # the run's, not the rest
     if show:
         click.echo("", err=True)
     from raftcheck.vacuity import vacuity_warnings
