@@ -114,7 +114,13 @@ def run_liveness_exploration(
     live_limits = limits
     if limits.time_limit is not None:
         live_limits = replace(limits, time_limit=max(limits.time_limit - sres.seconds, 1e-3))
-    model, g, v = liveness_graph(cfg, options, rules, live_limits, on_progress if show else None)
+    try:
+        model, g, v = liveness_graph(cfg, options, rules, live_limits,
+                                     on_progress if show else None)
+    except KeyboardInterrupt:
+        if show:
+            click.echo("", err=True)
+        return interrupted_liveness_run(smodel, sres, symmetry, limits, as_json)
     if live_limits is not limits and (g.stop_reason or "").startswith("time limit"):
         g.stop_reason = f"time limit {limits.time_limit:g}s reached"  # the run's, not the rest
     if show:
@@ -201,6 +207,46 @@ def interrupted_safety_run(
             click.echo("  " + line)
         click.echo("")
         click.echo(render.verdict_line(sres))
+    return EXIT_INTERRUPTED
+
+
+def interrupted_liveness_run(
+    smodel: ClusterModel, sres: Any, symmetry: bool, limits: Limits, as_json: bool
+) -> int:
+    """Ctrl-C while the liveness graph was built or analysed: the safety run's report, and
+    every liveness property unknown (a partial graph decides nothing)."""
+    from model.liveness import PROPERTIES
+    from raftcheck.cli import EXIT_INTERRUPTED
+
+    unknown = {p.name: "unknown" for p in PROPERTIES}
+    if as_json:
+        out = render.result_json(smodel, sres, symmetry, {
+            "max_states": limits.max_states, "max_depth": limits.max_depth,
+            "time_limit": limits.time_limit})
+        out["config"]["liveness"] = True
+        out["complete"] = False
+        out["invariants"] = dict(out["invariants"]) | unknown
+        out["liveness"] = {"complete": False, "stop_reason": INTERRUPTED,
+                           "properties": {name: {} for name in unknown}}
+        click.echo(json.dumps(out, indent=2))
+    else:
+        for violation in sres.violations:
+            click.echo("")
+            for line in render.trace_lines(smodel, violation):
+                click.echo(line)
+        click.echo("")
+        click.echo("safety run:")
+        for line in render.summary_table(sres, smodel):
+            click.echo("  " + line)
+        click.echo("")
+        click.echo("liveness run: interrupted (Ctrl-C); " + ", ".join(unknown) + ": unknown")
+        click.echo("")
+        if sres.violations:
+            names = ", ".join(x.invariant for x in sres.violations)
+            click.echo(f"VIOLATED: {names} (then the liveness run was interrupted)")
+        else:
+            click.echo("INTERRUPTED: the safety run found no violation; the liveness run was "
+                       "cut short, so its properties are unknown")
     return EXIT_INTERRUPTED
 
 

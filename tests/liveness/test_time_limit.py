@@ -1,9 +1,11 @@
-"""`explore --liveness --time-limit S`: one limit for the whole run, not one per phase."""
+"""`explore --liveness --time-limit S`: one limit for the whole run, not one per phase; Ctrl-C
+during the liveness run reports the safety run and leaves the liveness properties unknown."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from raftcheck.cli import main
@@ -23,3 +25,36 @@ def test_the_liveness_graph_gets_only_what_the_safety_run_left() -> None:
     # the run's own accounting: both explorations together stay within the limit
     assert out["seconds"] + live["seconds_explore"] <= 2.0 + 0.5
     assert "held" not in out["invariants"].values()
+
+
+def _interrupted(*args: object, **kwargs: object) -> object:
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_the_liveness_graph_is_built_reports_the_safety_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from raftcheck import liveness_run
+
+    monkeypatch.setattr(liveness_run, "liveness_graph", _interrupted)
+    res = CliRunner().invoke(main, ["explore", "--liveness", "--nodes", "2", "--json"])
+    assert res.exit_code == 130
+    out = json.loads(res.stdout)
+    assert out["complete"] is False
+    assert out["liveness"]["complete"] is False and out["liveness"]["stop_reason"] == "interrupted"
+    for name in ("LeaderElectable", "EventuallyLeader", "LeaderStable", "NoLivelock"):
+        assert out["invariants"][name] == "unknown"
+    assert out["invariants"]["OneLeaderPerTerm"] == "held"  # the safety run was complete
+
+
+def test_ctrl_c_after_a_safety_violation_still_reports_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from raftcheck import liveness_run
+
+    monkeypatch.setattr(liveness_run, "liveness_graph", _interrupted)
+    res = CliRunner().invoke(main, ["explore", "--liveness", "--nodes", "3",
+                                    "--variant", "quorum-half"])
+    assert res.exit_code == 130
+    assert "VIOLATED: " in res.output and "then the liveness run was interrupted" in res.output
+    assert "Shortest trace" in res.output and "  1: tick node" in res.output
