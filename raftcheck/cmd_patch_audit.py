@@ -1,8 +1,9 @@
 """`raftcheck audit --impl-patch FILE` / `--etcd-patch FILE` (called from cmd_audit).
 
-Exit codes as the rules audit: 1 safety-broken, 0 behaviour-changed / differs-unreached /
-no-change, 2 bad input (a missing file, a patch that does not apply, import or build, no Go
-for an etcd patch: one line on stderr).
+Exit codes as the rules audit: 1 safety-broken or liveness-broken, 0 behaviour-changed /
+differs-unreached / no-change, 2 bad input (a missing file, a patch that does not apply,
+import or build, no Go for an etcd patch, a patched step that does not finish within its
+time: one line on stderr).
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ def patch_report_text(rep: PatchReport) -> list[str]:
         for old, new in (("only in variant", "only patched"),
                          ("only in baseline", "only unpatched"),
                          ("reachable only under the variant", "reachable only with the patch"),
-                         ("reachable only under the baseline", "reachable only without it")):
+                         ("reachable only under the baseline", "reachable only without it"),
+                         # patch liveness graphs keep absolute terms (audit/patch_liveness.py)
+                         ("(terms shifted): the cycle", "(the same state): the cycle"),
+                         ("holds it):", "holds it; absolute terms):")):
             line = line.replace(old, new)
         out.append(line)
     return out
@@ -106,13 +110,14 @@ def run_patch_audit(
     write: Callable[[Path, str], None],
     all_diffs: bool = False,
     pages: Callable[[PatchReport, Callable[[str], str]], None] | None = None,
+    liveness: bool = True,
 ) -> NoReturn:
     from audit.configs import DEFAULT_NODES
 
     if impl_patch is not None and etcd_patch is not None:
         _usage("give either --impl-patch or --etcd-patch, not both")
     kw: dict[str, Any] = {"kill_mode": stop_at_first, "diff": not no_diff,
-                          "progress": progress, "all_diffs": all_diffs}
+                          "progress": progress, "all_diffs": all_diffs, "liveness": liveness}
     try:
         if impl_patch is not None:
             rep = audit_impl_patch(impl_patch, nodes or DEFAULT_NODES, **kw)
