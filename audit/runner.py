@@ -885,6 +885,14 @@ def audit_rules(
                         and e.config not in directed_runs:
                     if diff_one(e.config, directed=True).changed and kill_mode:
                         break
+        # A liveness configuration where a changed rule diverged (partitions, learners, initial
+        # terms the safety runs lack) is diffed too, as a safety configuration: the plain
+        # graph, absolute terms up to its max_term.
+        for lo in report.liveness:
+            if kill_mode and report.changed_diffs():
+                break
+            if lo.divergent_calls and lo.config not in {d.config for d in report.diffs}:
+                diff_one(lo.config, directed=True)
         if any(n != DIFF_NODES for n in nodes):
             report.notes.append(
                 f"the behaviour diff runs on the {DIFF_NODES}-voter and extra configurations, "
