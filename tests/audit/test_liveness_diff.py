@@ -78,3 +78,22 @@ def test_a_liveness_configuration_without_divergence_is_not_diffed(small: None) 
                       liveness_configs=[AHEAD])
     assert rep.verdict == "no-change"
     assert all(d.config != AHEAD for d in rep.diffs)
+
+
+def test_a_liveness_configuration_with_cut_links_is_diffed_without_symmetry(small: None
+                                                                            ) -> None:
+    """Learners that never answer votes diverge in the learner configuration with voter 2
+    cut off; its diff runs without symmetry (which does not permute links) and its witness
+    replays."""
+    from audit.liveness import LEARNER_CUT
+    from model.rules import RULE_SETS
+
+    rules = RULE_SETS["seed"]
+    rep = audit_rules(Subject("seed", rules, ETCD_34), (3,), obligations=False,
+                      liveness_configs=[LEARNER_CUT])
+    (lo,) = rep.liveness
+    assert lo.divergent_calls > 0
+    (d,) = [d for d in rep.diffs if d.config == LEARNER_CUT]
+    assert d.directed and d.diff.changed and d.witnesses
+    _side, witness = d.witnesses[0]
+    assert len(witness) >= 1
