@@ -254,14 +254,16 @@ def audit_backends(
         # Where steps differed in a configuration the diff does not compare by default.
         todo += [(e.config, True) for e in report.explorations
                  if e.divergent_calls and e.config not in diffs]
-        # ... and in a liveness configuration (diffed as a safety configuration: its graph
-        # with absolute terms, partitions and initial terms as configured).
-        todo += [(lo.config, True) for lo in report.liveness
-                 if lo.divergent_calls and lo.config not in diffs]
         # Smallest first; one configuration that changed settles the verdict, so the rest
         # (pure-Python graphs without symmetry: minutes) are diffed only with all_diffs.
-        sizes = {r.config: r.distinct_states for r in report.runs()}
-        todo.sort(key=lambda x: sizes.get(x[0], 0))
+        todo.sort(key=lambda x: explored[x[0]].distinct_states if x[0] in explored else 0)
+        # Last, a liveness configuration where steps differed (diffed as a safety
+        # configuration: no normalisation, no drops, so its graph can be larger than the
+        # liveness graph's size suggests).
+        todo += sorted(((lo.config, True) for lo in report.liveness
+                        if lo.divergent_calls and lo.config not in diffs),
+                       key=lambda x: next(lo.distinct_states for lo in report.liveness
+                                          if lo.config == x[0]))
         for k, (ac, directed) in enumerate(todo):
             if diff_one(ac, directed).changed and not all_diffs:
                 rest = [c.label for c, _ in todo[k + 1:]]
