@@ -21,6 +21,9 @@ from audit.patch_audit import STEPS_RULE, PatchReport, audit_etcd_patch, audit_i
 from conformance.nodes import BackendUnavailable, HarnessFailure
 
 EXIT_USAGE = 2
+# A patch's liveness graph keeps absolute terms (audit/patch_liveness.py): a lasso's cycle
+# returns to the very state it started from.
+SHIFTED, SAME = "(terms shifted)", "(the same state)"
 
 
 def _usage(message: str) -> NoReturn:
@@ -58,7 +61,7 @@ def patch_report_text(rep: PatchReport) -> list[str]:
                          ("reachable only under the variant", "reachable only with the patch"),
                          ("reachable only under the baseline", "reachable only without it"),
                          # patch liveness graphs keep absolute terms (audit/patch_liveness.py)
-                         ("(terms shifted): the cycle", "(the same state): the cycle"),
+                         (SHIFTED, SAME),
                          ("holds it):", "holds it; absolute terms):")):
             line = line.replace(old, new)
         out.append(line)
@@ -76,7 +79,7 @@ def patch_markdown(rep: PatchReport, text: str) -> str:
             line = f"Changed files: {', '.join(rep.files) or '(none)'}"
         elif line.startswith("Extra configurations run for the changed rules"):
             line = "Extra configurations (every one runs for a patch):"
-        out.append(line)
+        out.append(line.replace(SHIFTED, SAME))
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
 
 
@@ -138,7 +141,8 @@ def run_patch_audit(
         # --html / --svg: the rules audit's page, its title naming the unpatched code.
         base = rep.subject.baseline.name
         pages(rep, lambda page: page.replace(f"{rep.patch_file} against {base}",
-                                             f"{rep.patch_file} against the unpatched code"))
+                                             f"{rep.patch_file} against the unpatched code")
+              .replace(SHIFTED, SAME))
     if as_json:
         click.echo(json.dumps(patch_report_json(rep), indent=2, default=str))
     else:

@@ -121,10 +121,10 @@ def test_lease_reversal_is_liveness_broken_in_the_partial_partition() -> None:
     assert prop == "LeaderStable" and tr is not None
 
 
-def test_cli_json_has_the_lasso() -> None:
+def _small_cli(*args: str):  # type: ignore[no-untyped-def]
+    """The CLI on the dropped-pre-vote patch, kept to the stale-term liveness configuration."""
     from audit import patch_audit
 
-    # The CLI runs the audit's configurations; this one keeps it to the liveness one.
     orig = patch_audit.audit_backends
 
     def small(*a, **kw):  # type: ignore[no-untyped-def]
@@ -134,11 +134,26 @@ def test_cli_json_has_the_lasso() -> None:
     mp = pytest.MonkeyPatch()
     mp.setattr(patch_audit, "audit_backends", small)
     try:
-        r = CliRunner().invoke(cli, ["audit", "--impl-patch",
-                                     str(PATCHES / "lower-term-prevote-dropped.diff"),
-                                     "--json", "--no-diff"])
+        return CliRunner().invoke(cli, ["audit", "--impl-patch",
+                                        str(PATCHES / "lower-term-prevote-dropped.diff"),
+                                        *args])
     finally:
         mp.undo()
+
+
+def test_cli_text_and_markdown_show_the_lasso(tmp_path: Path) -> None:
+    md = tmp_path / "pr.md"
+    r = _small_cli("--no-diff", "--markdown", str(md))
+    assert r.exit_code == 1, r.output
+    out = r.stdout
+    assert "verdict: liveness-broken" in out and "<<< start of cycle >>>" in out
+    assert "(the same state): the cycle repeats forever" in out
+    assert "terms shifted" not in out and "terms shifted" not in md.read_text()
+    assert "liveness-broken" in md.read_text()
+
+
+def test_cli_json_has_the_lasso() -> None:
+    r = _small_cli("--json", "--no-diff")
     assert r.exit_code == 1, r.output
     data = json.loads(r.stdout)
     assert data["verdict"] == "liveness-broken"
