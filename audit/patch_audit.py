@@ -172,10 +172,11 @@ def audit_backends(
     baselines = baselines or BaselineImplGraphs(baseline, diff_time_limit)
     order = configs if configs is not None else patch_configs(nodes)
     models: dict[AuditConfig, ImplClusterModel] = {}
+    live_models: list[ImplClusterModel] = []
 
     def done() -> PatchReport:
         report.seconds = time.perf_counter() - t0
-        report.impl_steps = sum(m.impl.steps for m in models.values())
+        report.impl_steps = sum(m.impl.steps for m in [*models.values(), *live_models])
         return report
 
     report.notes.append(
@@ -223,7 +224,8 @@ def audit_backends(
             liveness_configs = [] if configs is not None else list(PATCH_LIVENESS_CONFIGS)
         report.liveness = check_patch_liveness(
             patched, liveness_baselines or BaselineImplLiveness(baseline, explore_time_limit),
-            rules, t0, kill_mode, liveness_configs, lambda: explore_time_limit, say)
+            rules, t0, kill_mode, liveness_configs, lambda: explore_time_limit, say,
+            live_models)
         if kill_mode and report.broken_liveness():
             return done()
 

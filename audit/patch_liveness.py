@@ -118,9 +118,11 @@ def check_patch_liveness(
     configs: Iterable[AuditConfig] = PATCH_LIVENESS_CONFIGS,
     time_limit: Callable[[], float | None] = lambda: 600.0,
     progress: Callable[[str], None] | None = None,
+    models: list[ImplClusterModel] | None = None,
 ) -> list[LivenessOutcome]:
     """Each configuration's verdicts for the patched implementation, next to the unpatched
-    one's, with a lasso for every property only the patched one violates."""
+    one's, with a lasso for every property only the patched one violates. `models` receives
+    each patched model (its implementation steps are counted in the report)."""
     from audit.runner import lasso_trace
 
     say = progress or (lambda _msg: None)
@@ -129,6 +131,8 @@ def check_patch_liveness(
         say(f"liveness [{ac.label}]")
         t = time.perf_counter()
         model = impl_liveness_model(ac, patched, rules, watch_backend=baselines.backend)
+        if models is not None:
+            models.append(model)
         g, v = absolute_graph(model, time_limit())
         watch = model.watch
         assert watch is not None

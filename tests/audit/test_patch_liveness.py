@@ -73,6 +73,7 @@ def test_lower_term_prevote_dropped_patch_is_liveness_broken_with_a_lasso() -> N
     pre-campaign against each other forever (etcd issue #8501)."""
     rep = _audit("lower-term-prevote-dropped", [STALE_TERM], diff=False)
     assert rep.verdict == "liveness-broken" and rep.exit_code == 1
+    assert rep.impl_steps > 0  # the liveness runs' implementation steps are counted
     (lo, prop, tr), = rep.broken_liveness()
     assert prop == "EventuallyLeader"
     assert lo.verdicts[prop] == "violated" and lo.baseline[prop] == "held"
