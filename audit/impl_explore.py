@@ -30,9 +30,13 @@ History events (the model's "vote" and "leader" records) are read off each step:
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from audit.patch_apply import PatchError
 from conformance.abstraction import abstract_message, abstract_node
 from conformance.nodes import Backend, HarnessFailure, Local, act_on_rawnode
 from explorer.protocol import Invariant
@@ -49,18 +53,56 @@ IMPL_INVARIANT = Invariant(
 )
 
 
+# Seconds one step of a patched impl may take: a patch can add an endless loop, and
+# in-process Python cannot be interrupted otherwise (the etcd harness has its own per-request
+# timeout, etcdharness/client.py). Unpatched steps take well under a millisecond.
+STEP_TIMEOUT = 10.0
+
+
+class StepTimeout(PatchError):
+    """A patched step did not finish within its time: the audit stops (one line, exit 2)."""
+
+
+class _Expired(BaseException):
+    """Raised by the alarm inside the step (a BaseException: patched code that catches
+    Exception cannot swallow it)."""
+
+
+def _expire(_signum: int, _frame: Any) -> None:
+    raise _Expired
+
+
+@contextmanager
+def step_deadline(seconds: float | None) -> Iterator[None]:
+    """Raise StepTimeout if the body runs longer than `seconds` (SIGALRM: the main thread
+    only; elsewhere, or with None, no deadline)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Expired:
+        raise StepTimeout(f"did not finish within {seconds:g} s (an endless loop?)") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 class PatchedPythonBackend(Backend):
     """impl's node API from a (patched) copy of impl/ loaded under a private name."""
 
     name = "python-patched"
 
-    def __init__(self, modules: dict[str, Any]) -> None:
+    def __init__(self, modules: dict[str, Any], step_timeout: float | None = None) -> None:
+        self.step_timeout = STEP_TIMEOUT if step_timeout is None else step_timeout
         self.raftpb = modules["raftpb"]
         self.rawnode = modules["rawnode"]
         self.config = modules["config"]
         self._msgs: dict[Any, Any] = {}
 
-    def new(self, cfg: ClusterConfig, nid: int) -> Any:
+    def _new(self, cfg: ClusterConfig, nid: int) -> Any:
         import dataclasses
 
         from conformance.abstraction import impl_config
@@ -90,10 +132,16 @@ class PatchedPythonBackend(Backend):
 
     def fork_act(self, node: Any, local: Local) -> tuple[Any, list[Any]]:
         rn = copy.deepcopy(node)
-        return rn, self.act(rn, local)
+        with step_deadline(self.step_timeout):
+            return rn, self.act(rn, local)
 
     def abstract(self, node: Any, et: int, check_quorum: bool) -> Node:
-        return abstract_node(node, et, check_quorum)
+        with step_deadline(self.step_timeout):
+            return abstract_node(node, et, check_quorum)
+
+    def new(self, cfg: ClusterConfig, nid: int) -> Any:
+        with step_deadline(self.step_timeout):
+            return self._new(cfg, nid)
 
 
 def step_events(
@@ -187,6 +235,9 @@ class ImplLogic:
             new_rep, sent = self.backend.fork_act(rep, local)
         except HarnessFailure:
             raise
+        except StepTimeout as exc:
+            raise StepTimeout(f"the patched impl's step {self._what(nid, node, local, delivered)}"
+                              f" {exc}") from None
         except Exception as exc:  # noqa: BLE001 - a failing step is a finding
             return self._failed(nid, node, local, exc)
         try:
@@ -194,6 +245,9 @@ class ImplLogic:
             outs = tuple(abstract_message(m) for m in sent)
         except HarnessFailure:
             raise
+        except StepTimeout as exc:
+            raise StepTimeout(f"reading the patched impl's node after the step "
+                              f"{self._what(nid, node, local, delivered)} {exc}") from None
         except Exception as exc:  # noqa: BLE001
             self.backend.discard(new_rep)
             return self._failed(nid, node, local, exc)
@@ -205,6 +259,16 @@ class ImplLogic:
         if self.watch is not None:
             self.watch.compare(nid, node, local, delivered, res)
         return res
+
+    @staticmethod
+    def _what(nid: int, node: Node, local: Local, delivered: Message | None) -> str:
+        from model.messages import describe
+        from model.node_state import FIELD_NAMES, describe_field
+
+        what = f"deliver {describe(delivered)}" if delivered is not None else " ".join(
+            str(x) for x in local)
+        state = ", ".join(f"{FIELD_NAMES[f]} {describe_field(f, v)}" for f, v in enumerate(node))
+        return f"(node {nid}: {what}; node state {state})"
 
     def _failed(self, nid: int, node: Node, local: Local, exc: Exception) -> StepResult:
         if len(self.errors) < 5:
@@ -226,6 +290,10 @@ class ImplLogic:
 
     def heartbeat_step(self, nid: int, node: Node) -> StepResult:
         return self._with_node(nid, node, ("heartbeat",))
+
+    def heartbeat(self, nid: int, node: Node) -> tuple[Message, ...]:
+        """The heartbeat's messages (NodeLogic's signature: traces' charts ask for it)."""
+        return self.heartbeat_step(nid, node)[1]
 
     def transfer(self, nid: int, node: Node, to: int) -> StepResult:
         return self._with_node(nid, node, ("transfer", to))
@@ -303,10 +371,13 @@ class ImplClusterModel(ClusterModel):
     """The cluster model with implementation steps (see the module docstring)."""
 
     def __init__(self, cfg: ClusterConfig, backend: Backend | None, rules: RuleSet | None = None,
-                 watch_backend: Backend | None = None, logic: ImplLogic | None = None) -> None:
+                 watch_backend: Backend | None = None, logic: ImplLogic | None = None,
+                 liveness: Any = None) -> None:
         """`logic`: reuse another model's implementation nodes and step results (the same
-        implementation and configuration) instead of a `backend`."""
-        super().__init__(cfg, rules)
+        implementation and configuration) instead of a `backend`. `liveness`: a
+        model.liveness.Liveness for the liveness graph (audit/patch_liveness.py keeps terms
+        absolute: implementation nodes exist only for reached states)."""
+        super().__init__(cfg, rules, liveness=liveness)
         self.watch: ImplWatch | None = None
         if watch_backend is not None:
             other = ImplLogic(cfg, self.rules, watch_backend)

@@ -14,10 +14,13 @@ implementation:
   configuration where a step differed, each one-sided state or transition with its shortest
   witness.
 
+The liveness configurations run on the patched and the unpatched implementation with absolute
+terms (audit/patch_liveness.py says why): `liveness-broken` when the patched one violates a
+property the unpatched one holds.
+
 Verdicts, report and exit codes are the rules audit's (audit/runner.py); obligations (Z3, on
-rule functions) and the liveness configurations (partitions; the reference engine) are not
-run on code. The unpatched implementation is the checkout's impl/ (impl patches) or etcd
-3.4.23 from the system's sources (etcd patches).
+rule functions) are not run on code. The unpatched implementation is the checkout's impl/
+(impl patches) or etcd 3.4.23 from the system's sources (etcd patches).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from audit.configs import DEFAULT_NODES, DIFF_NODES, PATCH_EXTRAS, AuditConfig, 
 from audit.diff import Graph, GraphDiff, KeySpace, abstract_graph, diff_graphs
 from audit.impl_explore import ImplClusterModel, ImplLogic
 from audit.patch_apply import PatchedTree, PatchError
+from audit.patch_liveness import BaselineImplLiveness
 from audit.runner import (
     AuditReport,
     DiffOutcome,
@@ -71,7 +75,7 @@ class PatchReport(AuditReport):
         return self._inert_text()
 
     def _inert_text(self) -> str:
-        calls = sum(e.rule_calls for e in self.explorations)
+        calls = sum(e.rule_calls for e in self.runs())
         return (f"each of the {calls:,} distinct implementation steps the runs took gave the "
                 f"unpatched {self.kind}'s result (run on both), in every audited "
                 "configuration, so every run is the unpatched implementation's run")
@@ -80,7 +84,7 @@ class PatchReport(AuditReport):
     def why_differs_unreached(self) -> str | None:
         if self.verdict != "differs-unreached":
             return None
-        where = [e.config.label for e in self.explorations if e.divergent_calls]
+        where = [e.config.label for e in self.runs() if e.divergent_calls]
         shown = self.differing_inputs().get(STEPS_RULE, [])[:3]
         return (f"the patched {self.kind} took steps whose results differ from the unpatched "
                 f"one's (in: {'; '.join(where)}), e.g. {'; '.join(shown)}; yet no invariant "
@@ -143,9 +147,13 @@ def audit_backends(
     progress: Callable[[str], None] | None = None,
     baselines: BaselineImplGraphs | None = None,
     all_diffs: bool = False,
+    liveness: bool = True,
+    liveness_configs: list[AuditConfig] | None = None,
+    liveness_baselines: BaselineImplLiveness | None = None,
 ) -> PatchReport:
     """Explore the `patched` implementation and diff it against `baseline` (see the module
-    docstring). `configs` replaces the audit's configurations (tests use small ones)."""
+    docstring). `configs` replaces the audit's configurations (tests use small ones; then no
+    liveness configuration runs unless `liveness_configs` names some)."""
     t0 = time.perf_counter()
     nodes = tuple(nodes)
     rules = RULE_SETS["etcd-3.4"]
@@ -164,16 +172,18 @@ def audit_backends(
     baselines = baselines or BaselineImplGraphs(baseline, diff_time_limit)
     order = configs if configs is not None else patch_configs(nodes)
     models: dict[AuditConfig, ImplClusterModel] = {}
+    live_models: list[ImplClusterModel] = []
 
     def done() -> PatchReport:
         report.seconds = time.perf_counter() - t0
-        report.impl_steps = sum(m.impl.steps for m in models.values())
+        report.impl_steps = sum(m.impl.steps for m in [*models.values(), *live_models])
         return report
 
     report.notes.append(
         "patch audits explore the implementation without symmetry reduction (its nodes "
-        "carry their ids); Z3 obligations (rule functions) and the liveness configurations "
-        "are not run on code"
+        "carry their ids); Z3 obligations (rule functions) are not run on code"
+        + ("; the liveness configurations run with absolute terms (a cycle that needs the "
+           "terms to climb past max_term ends unknown)" if liveness else "")
     )
     for ac in order:
         say(f"explore [{ac.label}]")
@@ -207,6 +217,18 @@ def audit_backends(
         if kill_mode and cex:
             return done()
 
+    if liveness:
+        from audit.patch_liveness import PATCH_LIVENESS_CONFIGS, check_patch_liveness
+
+        if liveness_configs is None:
+            liveness_configs = [] if configs is not None else list(PATCH_LIVENESS_CONFIGS)
+        report.liveness = check_patch_liveness(
+            patched, liveness_baselines or BaselineImplLiveness(baseline, explore_time_limit),
+            rules, t0, kill_mode, liveness_configs, lambda: explore_time_limit, say,
+            live_models)
+        if kill_mode and report.broken_liveness():
+            return done()
+
     if diff:
         diffs = configs if configs is not None else default_diffs(nodes)
 
@@ -237,6 +259,13 @@ def audit_backends(
         # Smallest first; one configuration that changed settles the verdict, so the rest
         # (pure-Python graphs without symmetry: minutes) are diffed only with all_diffs.
         todo.sort(key=lambda x: explored[x[0]].distinct_states if x[0] in explored else 0)
+        # Last, a liveness configuration where steps differed (diffed as a safety
+        # configuration: no normalisation, no drops, so its graph can be larger than the
+        # liveness graph's size suggests).
+        todo += sorted(((lo.config, True) for lo in report.liveness
+                        if lo.divergent_calls and lo.config not in diffs),
+                       key=lambda x: next(lo.distinct_states for lo in report.liveness
+                                          if lo.config == x[0]))
         for k, (ac, directed) in enumerate(todo):
             if diff_one(ac, directed).changed and not all_diffs:
                 rest = [c.label for c, _ in todo[k + 1:]]
@@ -253,7 +282,7 @@ def audit_backends(
 def audit_impl_patch(patch: Path, nodes: Iterable[int] = DEFAULT_NODES, **kw: Any
                      ) -> PatchReport:
     """Apply `patch` to a copy of impl/, import it privately and audit it (PatchError)."""
-    from audit.impl_explore import PatchedPythonBackend
+    from audit.impl_explore import PatchedPythonBackend, StepTimeout
     from audit.patch_apply import patched_impl, unload
     from conformance.nodes import PYTHON
 
@@ -261,6 +290,8 @@ def audit_impl_patch(patch: Path, nodes: Iterable[int] = DEFAULT_NODES, **kw: An
     try:
         return audit_backends(patch.name, "impl", PatchedPythonBackend(p.modules), PYTHON,
                               nodes, tree=p.tree, **kw)
+    except StepTimeout as exc:
+        raise StepTimeout(f"{patch.name}: {exc}") from None
     finally:
         unload(p)
         p.tree.cleanup()

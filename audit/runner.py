@@ -812,8 +812,8 @@ def audit_rules(
     def diff_one(ac: AuditConfig, directed: bool = False) -> GraphDiff:
         say(f"diff [{ac.label}]")
         # lockstep: both sides together, stopping at the first difference (audit/diff.py)
-        d = first_difference(ClusterModel(ac.cfg, subject.rules),
-                             ClusterModel(ac.cfg, subject.baseline), limit(diff_time_limit))
+        d = first_difference(_diff_model(ac, subject.rules), _diff_model(ac, subject.baseline),
+                             limit(diff_time_limit))
         report.diffs.append(
             DiffOutcome(ac, d, [(w.side, _witness_trace(w)) for w in d.witnesses],
                         time.perf_counter() - t0, directed=directed)
@@ -885,6 +885,14 @@ def audit_rules(
                         and e.config not in directed_runs:
                     if diff_one(e.config, directed=True).changed and kill_mode:
                         break
+        # A liveness configuration where a changed rule diverged (partitions, learners, initial
+        # terms the safety runs lack) is diffed too, as a safety configuration: the plain
+        # graph, absolute terms up to its max_term.
+        for lo in report.liveness:
+            if kill_mode and report.changed_diffs():
+                break
+            if lo.divergent_calls and lo.config not in {d.config for d in report.diffs}:
+                diff_one(lo.config, directed=True)
         if any(n != DIFF_NODES for n in nodes):
             report.notes.append(
                 f"the behaviour diff runs on the {DIFF_NODES}-voter and extra configurations, "
@@ -895,6 +903,19 @@ def audit_rules(
 
 
 MAX_DIRECTED = 3  # directed configurations per audit (each is explored and diffed)
+
+
+def _diff_model(ac: AuditConfig, rules: RuleSet) -> ClusterModel:
+    """The model a behaviour diff explores; without symmetry where links are cut or lossy
+    (a liveness configuration: the symmetry reduction does not permute links)."""
+    model = ClusterModel(ac.cfg, rules)
+    if ac.cfg.has_network:
+        model.canonical = _same  # type: ignore[method-assign]
+    return model
+
+
+def _same(st: Any) -> Any:
+    return st
 
 
 def _next_directed(

@@ -191,7 +191,7 @@ def audit(
         run_patch_audit(impl_patch, etcd_patch, nodes, stop_at_first=stop_at_first,
                         no_diff=no_diff, as_json=as_json, markdown=markdown,
                         progress=progress, write=_write, all_diffs=all_diffs,
-                        pages=lambda rep, head: _write_pages(
+                        liveness=not no_liveness, pages=lambda rep, head: _write_pages(
                             charts, lambda: head(report_html(rep)),
                             lambda: report_charts(rep)))
 

@@ -1,8 +1,9 @@
 """`raftcheck audit --impl-patch FILE` / `--etcd-patch FILE` (called from cmd_audit).
 
-Exit codes as the rules audit: 1 safety-broken, 0 behaviour-changed / differs-unreached /
-no-change, 2 bad input (a missing file, a patch that does not apply, import or build, no Go
-for an etcd patch: one line on stderr).
+Exit codes as the rules audit: 1 safety-broken or liveness-broken, 0 behaviour-changed /
+differs-unreached / no-change, 2 bad input (a missing file, a patch that does not apply,
+import or build, no Go for an etcd patch, a patched step that does not finish within its
+time: one line on stderr).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from audit.patch_audit import STEPS_RULE, PatchReport, audit_etcd_patch, audit_i
 from conformance.nodes import BackendUnavailable, HarnessFailure
 
 EXIT_USAGE = 2
+# A patch's liveness graph keeps absolute terms (audit/patch_liveness.py): a lasso's cycle
+# returns to the very state it started from.
+SHIFTED, SAME = "(terms shifted)", "(the same state)"
 
 
 def _usage(message: str) -> NoReturn:
@@ -55,7 +59,10 @@ def patch_report_text(rep: PatchReport) -> list[str]:
         for old, new in (("only in variant", "only patched"),
                          ("only in baseline", "only unpatched"),
                          ("reachable only under the variant", "reachable only with the patch"),
-                         ("reachable only under the baseline", "reachable only without it")):
+                         ("reachable only under the baseline", "reachable only without it"),
+                         # patch liveness graphs keep absolute terms (audit/patch_liveness.py)
+                         (SHIFTED, SAME),
+                         ("holds it):", "holds it; absolute terms):")):
             line = line.replace(old, new)
         out.append(line)
     return out
@@ -72,7 +79,7 @@ def patch_markdown(rep: PatchReport, text: str) -> str:
             line = f"Changed files: {', '.join(rep.files) or '(none)'}"
         elif line.startswith("Extra configurations run for the changed rules"):
             line = "Extra configurations (every one runs for a patch):"
-        out.append(line)
+        out.append(line.replace(SHIFTED, SAME))
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
 
 
@@ -106,13 +113,14 @@ def run_patch_audit(
     write: Callable[[Path, str], None],
     all_diffs: bool = False,
     pages: Callable[[PatchReport, Callable[[str], str]], None] | None = None,
+    liveness: bool = True,
 ) -> NoReturn:
     from audit.configs import DEFAULT_NODES
 
     if impl_patch is not None and etcd_patch is not None:
         _usage("give either --impl-patch or --etcd-patch, not both")
     kw: dict[str, Any] = {"kill_mode": stop_at_first, "diff": not no_diff,
-                          "progress": progress, "all_diffs": all_diffs}
+                          "progress": progress, "all_diffs": all_diffs, "liveness": liveness}
     try:
         if impl_patch is not None:
             rep = audit_impl_patch(impl_patch, nodes or DEFAULT_NODES, **kw)
@@ -133,7 +141,8 @@ def run_patch_audit(
         # --html / --svg: the rules audit's page, its title naming the unpatched code.
         base = rep.subject.baseline.name
         pages(rep, lambda page: page.replace(f"{rep.patch_file} against {base}",
-                                             f"{rep.patch_file} against the unpatched code"))
+                                             f"{rep.patch_file} against the unpatched code")
+              .replace(SHIFTED, SAME))
     if as_json:
         click.echo(json.dumps(patch_report_json(rep), indent=2, default=str))
     else:

@@ -257,16 +257,19 @@ def test_cli_text_report() -> None:
 @pytest.mark.parametrize("name,verdict", [
     ("comment-only", "no-change"),
     ("reset-clears-vote", "safety-broken"),
-    ("no-lease", "behaviour-changed"),
+    # the lease of ed3d491 removed: its partial partition deposes a stable leader
+    ("no-lease", "liveness-broken"),
     ("lower-term-appresp-check-quorum-only", "behaviour-changed"),
+    ("lower-term-prevote-dropped", "liveness-broken"),
 ])
 def test_full_audit_verdicts(name: str, verdict: str) -> None:
-    """The audit's own configurations (3 voters and the extras), all checks."""
+    """The audit's own configurations (3 voters and the extras), all checks, liveness
+    configurations included."""
     code, out, _err = _cli("--impl-patch", str(PATCHES / f"{name}.diff"), "--nodes", "3",
                            "--json")
     data = json.loads(out)
     assert data["verdict"] == verdict
-    assert code == (1 if verdict == "safety-broken" else 0)
+    assert code == (1 if verdict in ("safety-broken", "liveness-broken") else 0)
 
 
 def test_etcd_patch_without_etcd_sources(monkeypatch: pytest.MonkeyPatch,

@@ -58,6 +58,8 @@ SLOW: dict[str, str] = {
         "a full patch audit: a minute or more",
     "audit --impl-patch audit/patches/impl/no-lease.diff --nodes 3":
         "a full patch audit: a minute or more",
+    "audit --impl-patch audit/patches/impl/lower-term-prevote-dropped.diff --nodes 3":
+        "a full patch audit: a minute or more",
     "audit --impl-patch audit/patches/impl/no-lease.diff --nodes 3 --stop-at-first":
         "a patch audit: a minute",
     "audit --etcd-patch audit/patches/etcd/no-lease.diff --nodes 3 --json": ETCD,

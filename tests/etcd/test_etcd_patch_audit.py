@@ -95,3 +95,27 @@ def test_patch_that_does_not_apply(tmp_path: Path) -> None:
     assert code == 2 and out == ""
     (line,) = err.strip().splitlines()
     assert "does not apply to raft/raft.go" in line and "hunk 2" in line
+
+
+# -- liveness (audit/patch_liveness.py: absolute terms, the patched and the unpatched harness) --
+
+
+def test_8525_prevote_reversal_is_liveness_broken() -> None:
+    """A lower-term MsgPreVote dropped instead of rejected (PR 8525 reversed in raft.go)."""
+    from audit.liveness import STALE_TERM
+
+    rep = audit_etcd_patch(PATCHES / "lower-term-prevote-dropped.diff", (3,), configs=[],
+                           liveness_configs=[STALE_TERM], diff=False)
+    assert rep.verdict == "liveness-broken" and rep.exit_code == 1
+    (lo, prop, tr), = rep.broken_liveness()
+    assert prop == "EventuallyLeader" and lo.baseline[prop] == "held"
+    assert tr is not None and tr.cycle_start is not None
+
+
+def test_comment_only_patch_keeps_the_liveness_verdicts() -> None:
+    from audit.liveness import LEARNER_CUT, STALE_TERM
+
+    rep = audit_etcd_patch(PATCHES / "comment-only.diff", (3,), configs=[],
+                           liveness_configs=[STALE_TERM, LEARNER_CUT])
+    assert rep.verdict == "no-change"
+    assert all(lo.divergent_calls == 0 and lo.verdicts == lo.baseline for lo in rep.liveness)
