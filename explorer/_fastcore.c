@@ -2145,6 +2145,30 @@ error:
     return NULL;
 }
 
+/* insert() with the state's hash computed already (dist_absorb prefetches the slots) */
+static int insert_hashed(Core *c, const uint32_t *st, uint64_t h, uint32_t parent, uint16_t ord) {
+    if ((c->count + 1) * 2 > c->tcap && grow_table(c) < 0) return -1;
+    size_t mask = c->tcap - 1, i = (size_t)h & mask;
+    if (c->fp_mode) {
+        while (c->table64[i]) {
+            if (c->table64[i] == h) return 0;
+            i = (i + 1) & mask;
+        }
+        if (arena_push(c, st, parent, ord) < 0) return -1;
+        c->table64[i] = h;
+        return 1;
+    }
+    while (c->table32[i]) {
+        if (memcmp(state_at(c, c->table32[i] - 1), st, (size_t)c->W * 4) == 0) return 0;
+        i = (i + 1) & mask;
+    }
+    if (arena_push(c, st, parent, ord) < 0) return -1;
+    c->table32[i] = (uint32_t)c->count;   /* index + 1 */
+    return 1;
+}
+
+#define ABSORB_AHEAD 16   /* records whose set slots are fetched ahead of their look-up */
+
 /* dist_absorb(records) -> (new states, {invariant bit: index of its first violating new
  * state}): the records' states that are new join the set with their parent links, and the
  * invariants are checked on them (their history ids must be interned here already) */
@@ -2164,9 +2188,30 @@ static PyObject *Core_dist_absorb(Core *c, PyObject *args) {
     const uint64_t before = c->count;
     PyObject *found = PyDict_New();
     if (!found) { PyBuffer_Release(&buf); return NULL; }
+    /* the records come in no useful order: every look-up is a cache miss in a set of
+     * hundreds of MB, so each record's set slot is fetched ABSORB_AHEAD records before its
+     * look-up, and (exact set) the state that slot names half as many records before */
+    uint64_t hs[ABSORB_AHEAD];
+    for (size_t r = 0; r < nrec && r < ABSORB_AHEAD; r++) {
+        hs[r] = hash_state(recs + r * rw, W);
+        if (c->fp_mode) __builtin_prefetch(&c->table64[(size_t)hs[r] & (c->tcap - 1)]);
+        else __builtin_prefetch(&c->table32[(size_t)hs[r] & (c->tcap - 1)]);
+    }
     for (size_t r = 0; r < nrec; r++) {
         const uint32_t *rec = recs + r * rw;
-        int added = insert(c, rec, rec[W], (uint16_t)rec[W + 1]);
+        const uint64_t h = hs[r % ABSORB_AHEAD];
+        if (!c->fp_mode && r + ABSORB_AHEAD / 2 < nrec) {
+            uint32_t e = c->table32[(size_t)hs[(r + ABSORB_AHEAD / 2) % ABSORB_AHEAD] &
+                                    (c->tcap - 1)];
+            if (e) __builtin_prefetch(state_at(c, e - 1));
+        }
+        if (r + ABSORB_AHEAD < nrec) {
+            uint64_t hn = hash_state(recs + (r + ABSORB_AHEAD) * rw, W);
+            hs[r % ABSORB_AHEAD] = hn;
+            if (c->fp_mode) __builtin_prefetch(&c->table64[(size_t)hn & (c->tcap - 1)]);
+            else __builtin_prefetch(&c->table32[(size_t)hn & (c->tcap - 1)]);
+        }
+        int added = insert_hashed(c, rec, h, rec[W], (uint16_t)rec[W + 1]);
         if (added < 0) goto error;
         if (!added) continue;
         int32_t f;
