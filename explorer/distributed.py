@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,8 @@ EXTRA_HINT = "pip install 'raftcheck[distributed]' (or pip install -e '.[distrib
 # millisecond) is small beside the core's work, small enough that a round's routed
 # batches stay tens of MB and the limits, progress and Ctrl-C are seen often
 ROUND_STATES = 1 << 15
+# rounds a worker may expand ahead of the round being absorbed (each holds a round's batches)
+ROUNDS_AHEAD = 2
 # states remembered per worker as routed already (a few MB): a successor found there is not
 # routed again; most successors are states seen before (a cache, as in PReach and TLC)
 CACHE_SLOTS = 1 << 16
@@ -104,6 +107,11 @@ class RayInfo:
 
 class _SharedIdsActor(SharedIdsServer):
     """The shared numbering, held by one actor that serves it on a TCP port of its node."""
+
+    def __init__(self) -> None:
+        import ray
+
+        super().__init__(_node_ip(ray))
 
 
 class _Worker:
@@ -292,8 +300,7 @@ def _explore(
     info = RayInfo(address=address, workers=nworkers)
     # one CPU each, or a share when more workers than CPUs are asked for (tests, small clusters)
     per_worker = min(1.0, cpus / nworkers)
-    # the shared numbering lives on the driver's node, served on its address there
-    shared = ray.remote(num_cpus=0)(_SharedIdsActor).remote(_node_ip(ray))
+    shared = ray.remote(num_cpus=0)(_SharedIdsActor).remote()
     # the driver's model numbers values as the workers do: traces are replayed on it
     share_ids(model, socket_client(ray.get(shared.where.remote())))
     spec = {"cfg": model.cfg, "rules": model.rules, "names": names,
@@ -361,15 +368,17 @@ def _explore(
             if depth > 0 and limits.max_depth is not None and depth >= limits.max_depth:
                 stop_reason = f"depth limit {limits.max_depth} reached"
                 break
-            # Rounds are queued one ahead: a worker expands round r+1 while the others finish
-            # round r, before it absorbs round r (actors run calls in the order sent).
+            # Expansions are queued ROUNDS_AHEAD rounds ahead of absorptions (actors run calls
+            # in the order sent): a worker that is ahead, or scheduled more often on a shared
+            # machine, expands its next slices instead of waiting for the slowest one.
             nrounds = -(-max(sizes_now) // round_states)
-            outs = expand_round()
+            queued = deque(expand_round() for _ in range(min(nrounds, ROUNDS_AHEAD + 1)))
             for r in range(nrounds):
-                ahead = expand_round() if r + 1 < nrounds else None
+                outs = queued.popleft()
                 stats = ray.get([o[nworkers] for o in outs])
                 new = absorb_round([o[:nworkers] for o in outs])
-                outs = ahead  # type: ignore[assignment]
+                if r + ROUNDS_AHEAD + 1 < nrounds:
+                    queued.append(expand_round())
                 rounds += 1
                 info.rounds = rounds
                 for w, (trans, kc, done, _left, sizes) in enumerate(stats):
