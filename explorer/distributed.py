@@ -41,7 +41,7 @@ from explorer.bfs import (
     verdicts_of,
 )
 from explorer.fast import collision_probability, unavailable_reason
-from explorer.shared_ids import SharedIdsServer, share_ids, socket_client
+from explorer.shared_ids import SharedIdsServer, share_ids, socket_client, unshare_ids
 
 EXTRA_HINT = "pip install 'raftcheck[distributed]' (or pip install -e '.[distributed]')"
 # states each worker expands per round: big enough that Ray's per-call cost (about a
@@ -281,6 +281,7 @@ def explore_ray(
                         progress, progress_interval, fingerprint, max_memory, round_states,
                         on_start, after_round)
     finally:
+        unshare_ids(model)  # the shared table is gone: the model interns on its own again
         if started:
             ray.shutdown()
 

@@ -123,6 +123,13 @@ def share_ids(model: Any, client: SharedClient) -> Callable[[], None]:
     return sync
 
 
+def unshare_ids(model: Any) -> None:
+    """Back to the model's own interning (its tables keep the shared numbering so far): for
+    after the run, when the shared table is gone."""
+    for kind in KINDS:
+        model.__dict__.pop(_METHOD[kind], None)
+
+
 # ---- a plain socket to the shared table: a Ray actor call costs 1-3 ms on a loaded machine,
 # a request on an open TCP connection about a tenth of that, and a search of millions of
 # states makes thousands of them (each value new to a worker is one) -------------------------

@@ -308,7 +308,9 @@ def run_exploration(
             result, ray_json = run_ray(
                 model, address=ray_address, ray_workers=ray_workers, symmetry=symmetry,
                 limits=limits, keep_going=keep_going, state_set=state_set,
-                max_memory=default_max_memory() if max_memory is None else max_memory << 20,
+                # the default budget is this machine's: it bounds a cluster on this machine only
+                max_memory=(max_memory << 20 if max_memory is not None
+                            else default_max_memory() if ray_address == "auto" else None),
                 progress=on_progress if show_progress else None,
                 note=lambda text: on_note(("\n" if show_progress else "") + text))
         else:

@@ -98,6 +98,8 @@ def test_planted_bug_gives_a_shortest_counterexample(symmetry: bool) -> None:
         cur = model.next_state(cur, step.action)
         assert cur == step.state
     assert dv.invariant in model.violations(cur)
+    # after the run the model interns on its own again (the shared table is gone)
+    assert "node_id" not in vars(model) and "msg_id" not in vars(model)
 
 
 @pytest.mark.slow  # explores the variant's whole space twice (about 10 s)
