@@ -151,3 +151,18 @@ def test_cli_ray_json_has_the_local_keys_and_ray_info() -> None:
                 "action_counts", "config"):
         assert b[key] == a[key]
     assert b["engine"] == "ray"
+
+
+def test_fingerprint_mode_counts_and_traces_as_one_process() -> None:
+    v = VARIANTS_BY_NAME["reset-clears-vote"]
+    cfg = replace(BASE, max_msgs=3, rules=v.baseline)
+    local = explore_fast(ClusterModel(cfg, v.rules), symmetry=True, fingerprint=True)
+    dist, _ = explore_ray(ClusterModel(cfg, v.rules), workers=2, symmetry=True,
+                          fingerprint=True, round_states=1024)
+    assert local.violations and dist.violations
+    assert [len(x.steps) for x in dist.violations] == [len(x.steps) for x in local.violations]
+    clean = replace(BASE, max_term=1)
+    a = explore_fast(ClusterModel(clean), fingerprint=True)
+    b, _ = explore_ray(ClusterModel(clean), workers=2, fingerprint=True, round_states=512)
+    same_counts(a, b)
+    assert b.fingerprint_collision is not None
