@@ -409,18 +409,20 @@ def _explore(
             depth += 1
     except KeyboardInterrupt:
         stop_reason = INTERRUPTED
-    except ray.exceptions.RayActorError as exc:
+    except (ray.exceptions.RayError, ConnectionError) as exc:  # a worker, or the cluster
         info.lost_worker = _first_line(exc)
         stop_reason = "a Ray worker was lost; the search stopped"
     seconds = time.monotonic() - start
     traces: list[Violation] = []
     if info.lost_worker is None and stop_reason != INTERRUPTED:
-        for name in sorted(found, key=lambda n: (found[n], n)):
-            traces.append(_trace(ray, actors, model, canon, inits, found[name], name))
         try:
+            for name in sorted(found, key=lambda n: (found[n], n)):
+                traces.append(_trace(ray, actors, model, canon, inits, found[name], name))
             info.worker_timings = ray.get([a.timings.remote() for a in actors])
-        except ray.exceptions.RayActorError:
-            pass
+        except (ray.exceptions.RayError, ConnectionError) as exc:  # lost while tracing
+            info.lost_worker = _first_line(exc)
+            stop_reason = "a Ray worker was lost; the search stopped"
+            traces = []
     _stop_actors(ray, actors + [shared])
     complete = stop_reason is None and not found and info.lost_worker is None
     if found and not keep_going and stop_reason is None:
