@@ -770,7 +770,8 @@ def prepare_exploration(
     options or None); `check` uses it on the project file's explore settings too."""
     variant, rules_file = kw.pop("variant"), kw.pop("rules_file")
     ChartOutputs.pop(kw)  # explore_cmd has taken them already; `check` has none to write
-    for key in ("checkpoint", "resume", "checkpoint_interval"):  # explore_cmd's, too
+    for key in ("checkpoint", "resume", "checkpoint_interval",  # explore_cmd's, too
+                "ray_address", "ray_workers"):
         kw.pop(key, None)
     assume = kw.pop("assume")
     if assume is not None and not kw["liveness"]:
