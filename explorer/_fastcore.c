@@ -1992,6 +1992,276 @@ static int Core_init(Core *c, PyObject *args, PyObject *kw) {
     return 0;
 }
 
+/* ---- distributed search (explorer/distributed.py): expand, route and absorb batches --------
+ * Each worker of a distributed search owns the states whose hash falls in its partition. A
+ * routed record is W state words, the parent's index in its owner's set, and the successor
+ * ordinal (the initial state's index for an initial state, whose parent is NO_PARENT). */
+
+static inline uint32_t owner_of(const uint32_t *st, int W, uint32_t nparts) {
+    /* the hash's high half: the set's slots use the low bits */
+    return (uint32_t)(hash_state(st, W) >> 32) % nparts;
+}
+
+typedef struct { uint32_t *v; size_t len, cap; } UVec;
+
+static int uvec_put(UVec *a, const uint32_t *words, size_t k) {
+    if (a->len + k > a->cap) {
+        size_t cap = a->cap ? a->cap : 4096;
+        while (cap < a->len + k) cap *= 2;
+        uint32_t *v = realloc(a->v, cap * 4);
+        if (!v) { PyErr_NoMemory(); return -1; }
+        a->v = v; a->cap = cap;
+    }
+    memcpy(a->v + a->len, words, k * 4);
+    a->len += k;
+    return 0;
+}
+
+static int dist_table(Core *c) {
+    if (c->tcap) return 0;
+    c->tcap = 1 << 16;
+    if (c->fp_mode) c->table64 = calloc(c->tcap, 8);
+    else c->table32 = calloc(c->tcap, 4);
+    if (!c->table64 && !c->table32) { PyErr_NoMemory(); return -1; }
+    return 0;
+}
+
+static void uvecs_free(UVec *outs, uint32_t nparts) {
+    for (uint32_t p = 0; p < nparts; p++) free(outs[p].v);
+    free(outs);
+}
+
+static PyObject *routed_lists(UVec *outs, uint32_t nparts) {
+    PyObject *lst = PyList_New(nparts);
+    for (uint32_t p = 0; lst && p < nparts; p++) {
+        PyObject *b = PyBytes_FromStringAndSize((const char *)outs[p].v,
+                                                (Py_ssize_t)outs[p].len * 4);
+        if (!b) { Py_DECREF(lst); lst = NULL; break; }
+        PyList_SET_ITEM(lst, p, b);
+    }
+    uvecs_free(outs, nparts);
+    return lst;
+}
+
+/* dist_pack(states, nparts) -> [bytes per owner]: the initial states (canonical under
+ * symmetry) as records, the j-th distinct one with ordinal j */
+static PyObject *Core_dist_pack(Core *c, PyObject *args) {
+    PyObject *states;
+    unsigned int nparts;
+    if (!PyArg_ParseTuple(args, "OI", &states, &nparts)) return NULL;
+    if (nparts < 1) { PyErr_SetString(PyExc_ValueError, "core: no partitions"); return NULL; }
+    PyObject *seq = PySequence_Fast(states, "core: states must be a list");
+    if (!seq) return NULL;
+    const int W = c->W;
+    Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
+    uint32_t *seen = malloc(((size_t)k + 1) * (size_t)W * 4);
+    UVec *outs = calloc(nparts, sizeof(UVec));
+    uint32_t rec[MAXW + 2];
+    size_t nseen = 0;
+    if (!seen || !outs) { free(seen); free(outs); Py_DECREF(seq); return PyErr_NoMemory(); }
+    for (Py_ssize_t j = 0; j < k; j++) {
+        if (to_words(c, PySequence_Fast_GET_ITEM(seq, j), rec) < 0) goto error;
+        if (c->symmetry && canonicalise(c, rec) < 0) goto error;
+        int dup = 0;
+        for (size_t i = 0; i < nseen && !dup; i++)
+            dup = memcmp(seen + i * (size_t)W, rec, (size_t)W * 4) == 0;
+        if (dup) continue;
+        memcpy(seen + nseen * (size_t)W, rec, (size_t)W * 4);
+        rec[W] = NO_PARENT;
+        rec[W + 1] = (uint32_t)nseen++;
+        if (uvec_put(&outs[owner_of(rec, W, nparts)], rec, (size_t)W + 2) < 0) goto error;
+    }
+    free(seen);
+    Py_DECREF(seq);
+    return routed_lists(outs, nparts);
+error:
+    free(seen);
+    Py_DECREF(seq);
+    uvecs_free(outs, nparts);
+    return NULL;
+}
+
+/* dist_expand(lo, hi, nparts, cache) -> ([bytes per owner], transitions, [count per kind]):
+ * every successor of the held states lo..hi-1 (canonical under symmetry), routed to its owner,
+ * except those found in `cache`: a writable buffer of a power of two of W-word slots (all
+ * 0xFF at first), direct-mapped by hash, of states this worker has routed before. Their owner
+ * has them already or gets them this round, so skipping them loses nothing; it saves most
+ * of the records, as most successors are states seen before. */
+static PyObject *Core_dist_expand(Core *c, PyObject *args) {
+    unsigned long long lo, hi;
+    unsigned int nparts;
+    Py_buffer cbuf;
+    if (!PyArg_ParseTuple(args, "KKIw*", &lo, &hi, &nparts, &cbuf)) return NULL;
+    const size_t slot_bytes = (size_t)c->W * 4;
+    size_t nslots = (size_t)cbuf.len / slot_bytes;
+    uint32_t *cache = cbuf.buf;
+    PyBuffer_Release(&cbuf);   /* the caller keeps the buffer alive during the call */
+    if (nslots == 0 || (nslots & (nslots - 1)) || (size_t)cbuf.len % slot_bytes) {
+        PyErr_SetString(PyExc_ValueError, "core: the cache is not a power of two of states");
+        return NULL;
+    }
+    if (nparts < 1 || lo < c->base || hi > c->count || lo > hi) {
+        PyErr_SetString(PyExc_IndexError, "core: states not kept");
+        return NULL;
+    }
+    compact(c, lo);   /* fingerprint mode: drop the expanded prefix now and then */
+    const int W = c->W;
+    uint32_t *succ = malloc((size_t)MAXSUCC * (size_t)W * 4);
+    uint8_t *kinds = malloc(MAXSUCC);
+    UVec *outs = calloc(nparts, sizeof(UVec));
+    long long transitions = 0, kc[NKINDS] = {0};
+    uint32_t cur[MAXW];
+    if (!succ || !kinds || !outs) { free(succ); free(kinds); free(outs); return PyErr_NoMemory(); }
+    for (uint64_t idx = lo; idx < hi; idx++) {
+        memcpy(cur, state_at(c, idx), (size_t)W * 4);
+        int ns = successors(c, cur, succ, kinds);
+        if (ns < 0) goto error;
+        transitions += ns;
+        for (int s = 0; s < ns; s++) {
+            uint32_t *nxt = succ + (size_t)s * W;
+            kc[kinds[s]]++;
+            if (c->symmetry && canonicalise(c, nxt) < 0) goto error;
+            uint64_t h = hash_state(nxt, W);
+            uint32_t *slot = cache + ((size_t)(h >> 7) & (nslots - 1)) * (size_t)W;
+            if (memcmp(slot, nxt, slot_bytes) == 0) continue;   /* routed before */
+            memcpy(slot, nxt, slot_bytes);
+            UVec *o = &outs[(uint32_t)(h >> 32) % nparts];
+            uint32_t link[2] = {(uint32_t)idx, (uint32_t)s};
+            if (uvec_put(o, nxt, (size_t)W) < 0 || uvec_put(o, link, 2) < 0) goto error;
+        }
+    }
+    free(succ);
+    free(kinds);
+    PyObject *lst = routed_lists(outs, nparts);
+    if (!lst) return NULL;
+    PyObject *kl = PyList_New(NKINDS);
+    if (!kl) { Py_DECREF(lst); return NULL; }
+    for (int j = 0; j < NKINDS; j++) PyList_SET_ITEM(kl, j, PyLong_FromLongLong(kc[j]));
+    return Py_BuildValue("NLN", lst, transitions, kl);
+error:
+    free(succ);
+    free(kinds);
+    uvecs_free(outs, nparts);
+    return NULL;
+}
+
+/* insert() with the state's hash computed already (dist_absorb prefetches the slots) */
+static int insert_hashed(Core *c, const uint32_t *st, uint64_t h, uint32_t parent, uint16_t ord) {
+    if ((c->count + 1) * 2 > c->tcap && grow_table(c) < 0) return -1;
+    size_t mask = c->tcap - 1, i = (size_t)h & mask;
+    if (c->fp_mode) {
+        while (c->table64[i]) {
+            if (c->table64[i] == h) return 0;
+            i = (i + 1) & mask;
+        }
+        if (arena_push(c, st, parent, ord) < 0) return -1;
+        c->table64[i] = h;
+        return 1;
+    }
+    while (c->table32[i]) {
+        if (memcmp(state_at(c, c->table32[i] - 1), st, (size_t)c->W * 4) == 0) return 0;
+        i = (i + 1) & mask;
+    }
+    if (arena_push(c, st, parent, ord) < 0) return -1;
+    c->table32[i] = (uint32_t)c->count;   /* index + 1 */
+    return 1;
+}
+
+#define ABSORB_AHEAD 16   /* records whose set slots are fetched ahead of their look-up */
+
+/* dist_absorb(records) -> (new states, {invariant bit: index of its first violating new
+ * state}): the records' states that are new join the set with their parent links, and the
+ * invariants are checked on them (their history ids must be interned here already) */
+static PyObject *Core_dist_absorb(Core *c, PyObject *args) {
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "y*", &buf)) return NULL;
+    const int W = c->W;
+    const size_t rw = (size_t)W + 2;
+    if (buf.len % (Py_ssize_t)(rw * 4)) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_ValueError, "core: records do not fit the layout");
+        return NULL;
+    }
+    if (dist_table(c) < 0) { PyBuffer_Release(&buf); return NULL; }
+    const size_t nrec = (size_t)buf.len / (rw * 4);
+    const uint32_t *recs = buf.buf;
+    const uint64_t before = c->count;
+    PyObject *found = PyDict_New();
+    if (!found) { PyBuffer_Release(&buf); return NULL; }
+    /* the records come in no useful order: every look-up is a cache miss in a set of
+     * hundreds of MB, so each record's set slot is fetched ABSORB_AHEAD records before its
+     * look-up, and (exact set) the state that slot names half as many records before */
+    uint64_t hs[ABSORB_AHEAD];
+    for (size_t r = 0; r < nrec && r < ABSORB_AHEAD; r++) {
+        hs[r] = hash_state(recs + r * rw, W);
+        if (c->fp_mode) __builtin_prefetch(&c->table64[(size_t)hs[r] & (c->tcap - 1)]);
+        else __builtin_prefetch(&c->table32[(size_t)hs[r] & (c->tcap - 1)]);
+    }
+    for (size_t r = 0; r < nrec; r++) {
+        const uint32_t *rec = recs + r * rw;
+        const uint64_t h = hs[r % ABSORB_AHEAD];
+        if (!c->fp_mode && r + ABSORB_AHEAD / 2 < nrec) {
+            uint32_t e = c->table32[(size_t)hs[(r + ABSORB_AHEAD / 2) % ABSORB_AHEAD] &
+                                    (c->tcap - 1)];
+            if (e) __builtin_prefetch(state_at(c, e - 1));
+        }
+        if (r + ABSORB_AHEAD < nrec) {
+            uint64_t hn = hash_state(recs + (r + ABSORB_AHEAD) * rw, W);
+            hs[r % ABSORB_AHEAD] = hn;
+            if (c->fp_mode) __builtin_prefetch(&c->table64[(size_t)hn & (c->tcap - 1)]);
+            else __builtin_prefetch(&c->table32[(size_t)hn & (c->tcap - 1)]);
+        }
+        int added = insert_hashed(c, rec, h, rec[W], (uint16_t)rec[W + 1]);
+        if (added < 0) goto error;
+        if (!added) continue;
+        int32_t f;
+        if (flags_of(c, rec[c->hp], &f) < 0) goto error;
+        for (int b = 0; f && b < c->nnames; b++) {
+            if (!((f >> b) & 1)) continue;
+            PyObject *key = PyLong_FromLong(b);
+            if (!key) goto error;
+            int has = PyDict_Contains(found, key);
+            PyObject *v = has ? NULL : PyLong_FromUnsignedLongLong(c->count - 1);
+            if (has < 0 || (!has && (!v || PyDict_SetItem(found, key, v) < 0))) {
+                Py_DECREF(key); Py_XDECREF(v); goto error;
+            }
+            Py_DECREF(key); Py_XDECREF(v);
+        }
+    }
+    PyBuffer_Release(&buf);
+    return Py_BuildValue("KN", (unsigned long long)(c->count - before), found);
+error:
+    PyBuffer_Release(&buf);
+    Py_DECREF(found);
+    return NULL;
+}
+
+/* dist_info() -> (states held, bytes of the core's structures) */
+static PyObject *Core_dist_info(Core *c, PyObject *args) {
+    (void)args;
+    return Py_BuildValue("Kn", (unsigned long long)c->count, (Py_ssize_t)core_bytes(c));
+}
+
+/* dist_link(idx) -> (parent's index in its owner's set, or -1; successor ordinal) */
+static PyObject *Core_dist_link(Core *c, PyObject *args) {
+    unsigned long long idx;
+    if (!PyArg_ParseTuple(args, "K", &idx)) return NULL;
+    if (idx >= c->count) { PyErr_SetString(PyExc_IndexError, "core: no such state"); return NULL; }
+    long long parent = c->parent[idx] == NO_PARENT ? -1 : (long long)c->parent[idx];
+    return Py_BuildValue("Li", parent, (int)c->ord[idx]);
+}
+
+/* dist_owner(state, nparts) -> the worker that owns the (packed as given) state */
+static PyObject *Core_dist_owner(Core *c, PyObject *args) {
+    PyObject *tup;
+    unsigned int nparts;
+    uint32_t st[MAXW];
+    if (!PyArg_ParseTuple(args, "OI", &tup, &nparts)) return NULL;
+    if (nparts < 1) { PyErr_SetString(PyExc_ValueError, "core: no partitions"); return NULL; }
+    if (to_words(c, tup, st) < 0) return NULL;
+    return PyLong_FromUnsignedLong(owner_of(st, c->W, nparts));
+}
+
 static PyMethodDef Core_methods[] = {
     {"run", (PyCFunction)Core_run, METH_VARARGS, "Breadth-first search from the given states."},
     {"run_parallel", (PyCFunction)Core_run_parallel, METH_VARARGS,
@@ -2001,6 +2271,15 @@ static PyMethodDef Core_methods[] = {
     {"successors", (PyCFunction)Core_successors, METH_VARARGS, "The core's successors of a state."},
     {"dump", (PyCFunction)Core_dump, METH_VARARGS, "Save the search to a file (checkpoints)."},
     {"load", (PyCFunction)Core_load, METH_VARARGS, "Restore a saved search into a new core."},
+    /* the distributed search's steps (explorer/distributed.py) */
+    {"dist_pack", (PyCFunction)Core_dist_pack, METH_VARARGS, "Initial states as routed records."},
+    {"dist_expand", (PyCFunction)Core_dist_expand, METH_VARARGS,
+     "Successors of held states, routed to their owners."},
+    {"dist_absorb", (PyCFunction)Core_dist_absorb, METH_VARARGS,
+     "Add routed records; the new states and first violations."},
+    {"dist_info", (PyCFunction)Core_dist_info, METH_NOARGS, "(states held, bytes)."},
+    {"dist_link", (PyCFunction)Core_dist_link, METH_VARARGS, "A state's parent link."},
+    {"dist_owner", (PyCFunction)Core_dist_owner, METH_VARARGS, "The owner of a state."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -29,6 +29,13 @@ from raftcheck import render
 from raftcheck.chart.output import ChartOutputs, chart_options, require_writable, write_explore
 from raftcheck.check_settings import CHECK_SEED
 from raftcheck.defaults import default_config, liveness_config
+from raftcheck.ray_run import (
+    RayUsageError,
+    check_ray_options,
+    ray_options,
+    ray_progress_line,
+    run_ray,
+)
 from raftcheck.vacuity import VacuousConfiguration, refuse_if_vacuous
 
 GRAPH_STATE_CAP = 200_000
@@ -242,8 +249,16 @@ def run_exploration(
     max_memory: int | None = None,
     checkpoint: Checkpointing | None = None,
     workers: int = 1,
+    ray_address: str | None = None,
+    ray_workers: int | None = None,
 ) -> tuple[int, ClusterModel, Result]:
     """Explore, print the report, and return the exit code."""
+    try:
+        check_ray_options(ray_address, ray_workers, workers=workers, engine=engine,
+                          checkpointing=checkpoint is not None,
+                          export_graph=export_graph is not None, liveness=False)
+    except RayUsageError as exc:
+        raise UsageError(str(exc)) from None
     model = ClusterModel(cfg, rules)
     capped = export_graph is not None and limits.max_states is None
     if export_graph is not None:
@@ -277,7 +292,9 @@ def run_exploration(
     shown_limit = None if limits.time_limit is None else limits.time_limit + prior_seconds
 
     def on_progress(p: Progress) -> None:
-        click.echo("\r" + render.progress_line(p, shown_limit), err=True, nl=False)
+        line = (render.progress_line(p, shown_limit) if ray_address is None
+                else ray_progress_line(p, shown_limit, ray_workers))
+        click.echo("\r" + line, err=True, nl=False)
 
     def on_note(text: str) -> None:
         if not quiet:
@@ -285,22 +302,33 @@ def run_exploration(
 
     if checkpoint is not None:
         checkpoint.note = (lambda text: on_note(("\n" if show_progress else "") + text))
+    ray_json: dict[str, Any] | None = None
     try:
-        result = run_search(
-            model,
-            engine=engine,
-            state_set=state_set,
-            max_memory=default_max_memory() if max_memory is None else max_memory << 20,
-            symmetry=symmetry,
-            limits=limits,
-            keep_going=keep_going,
-            record_graph=export_graph is not None,
-            progress=on_progress if show_progress else None,
-            note=on_note,
-            checkpoint=checkpoint,
-            workers=workers,
-        )
-    except CheckpointError as exc:
+        if ray_address is not None:
+            result, ray_json = run_ray(
+                model, address=ray_address, ray_workers=ray_workers, symmetry=symmetry,
+                limits=limits, keep_going=keep_going, state_set=state_set,
+                # the default budget is this machine's: it bounds a cluster on this machine only
+                max_memory=(max_memory << 20 if max_memory is not None
+                            else default_max_memory() if ray_address == "auto" else None),
+                progress=on_progress if show_progress else None,
+                note=lambda text: on_note(("\n" if show_progress else "") + text))
+        else:
+            result = run_search(
+                model,
+                engine=engine,
+                state_set=state_set,
+                max_memory=default_max_memory() if max_memory is None else max_memory << 20,
+                symmetry=symmetry,
+                limits=limits,
+                keep_going=keep_going,
+                record_graph=export_graph is not None,
+                progress=on_progress if show_progress else None,
+                note=on_note,
+                checkpoint=checkpoint,
+                workers=workers,
+            )
+    except (CheckpointError, RayUsageError) as exc:
         if show_progress:
             click.echo("", err=True)
         raise UsageError(str(exc)) from None
@@ -337,6 +365,8 @@ def run_exploration(
         out = render.result_json(model, result, symmetry, limits_json)
         out["config"]["rule_changes"] = None if rules is None else rules.name
         out["warnings"] = warnings
+        if ray_json is not None:
+            out["ray"] = ray_json
         if checkpoint is not None:
             out["checkpoint"] = {
                 "directory": str(checkpoint.directory),
@@ -702,6 +732,7 @@ def limit_options(f: Any) -> Any:
     help="Timing assumptions of --liveness: heartbeats,solo-campaigns (default), or none.",
 )
 @checkpoint_options
+@ray_options
 @chart_options()
 def explore_cmd(**kw: Any) -> None:
     """Explore every reachable state of a cluster and check the safety invariants
@@ -713,7 +744,11 @@ def explore_cmd(**kw: Any) -> None:
     charts = ChartOutputs.pop(kw)
     require_writable(charts)  # before a run that may take minutes
     checkpoint = _checkpointing(kw, kw.get("rules_file"), bool(kw.get("liveness")))
+    ray_address, ray_workers = kw.pop("ray_address"), kw.pop("ray_workers")
     cfg, limits, rest, rules, live_opts = prepare_exploration(kw)
+    if live_opts is not None and (ray_address is not None or ray_workers is not None):
+        raise UsageError("--ray does not apply with --liveness (the liveness graph is built on "
+                         "one machine)")
     if live_opts is not None:
         from raftcheck.liveness_run import run_liveness_exploration
 
@@ -721,6 +756,7 @@ def explore_cmd(**kw: Any) -> None:
                                         charts=charts if charts.wanted() else None, **rest)
         sys.exit(code)
     code, model, result = run_exploration(cfg, rules=rules, limits=limits, checkpoint=checkpoint,
+                                          ray_address=ray_address, ray_workers=ray_workers,
                                           **rest)
     if charts.wanted():
         write_explore(charts, model, result, symmetry=rest["symmetry"], quiet=rest["as_json"])
@@ -734,7 +770,8 @@ def prepare_exploration(
     options or None); `check` uses it on the project file's explore settings too."""
     variant, rules_file = kw.pop("variant"), kw.pop("rules_file")
     ChartOutputs.pop(kw)  # explore_cmd has taken them already; `check` has none to write
-    for key in ("checkpoint", "resume", "checkpoint_interval"):  # explore_cmd's, too
+    for key in ("checkpoint", "resume", "checkpoint_interval",  # explore_cmd's, too
+                "ray_address", "ray_workers"):
         kw.pop(key, None)
     assume = kw.pop("assume")
     if assume is not None and not kw["liveness"]:
