@@ -59,6 +59,7 @@ MAX_INPUTS = 20
 # that keeps a full audit within a minute (bench/audit_bench.py --budget).
 AUDIT_BUDGET = 45.0  # plus start-up (imports, Z3): a minute in all
 RUN_CAP = 25.0
+VIOLATED = "invariant violated"  # explorer's stop reason for a run stopped at its first violation
 MIN_RUN = 2.0
 
 
@@ -723,6 +724,14 @@ def audit_rules(
 
     def done() -> AuditReport:
         report.seconds = time.perf_counter() - t0
+        first_only = [e.config.label for e in report.explorations
+                      if not kill_mode and e.stop_reason == VIOLATED]
+        if first_only:
+            report.notes.append(
+                f"{len(first_only)} run(s) stopped at their first violation, as an earlier run "
+                f"had already broken an invariant: {'; '.join(first_only)}; their other "
+                "invariants are unknown"
+            )
         cut = [r.config.label for r in report.incomplete()]
         if cut:
             report.notes.append(
@@ -767,6 +776,17 @@ def audit_rules(
             seen_cfgs.add(c.cfg)
             unique.append(c)
     order = unique
+    def keeps_going(ac: AuditConfig) -> bool:
+        """Whether a run goes on past its first violation to find every broken invariant.
+        Kill mode never does. In full mode a run with more voters than the diffed ones stops
+        at its first violation once an earlier run broke an invariant: the verdict is then
+        safety-broken whatever else it finds, and going on through the violating states can
+        cost minutes (`prevote-grant-records-vote`, 4 voters with pre-vote: its first violation
+        after 9 states, every invariant decided after millions)."""
+        if kill_mode:
+            return False
+        return not (ac.cfg.voters > DIFF_NODES and report.broken())
+
     def explore_one(ac: AuditConfig) -> Exploration:
         record = shared.load("explore", (subject.baseline.name, ac.cfg)) \
             if shared.builtin(subject.baseline) else None
@@ -786,7 +806,7 @@ def audit_rules(
         model = ClusterModel(ac.cfg, recorder.rules(
             watched(subject.rules, subject.baseline, watch)))
         res = run_search(
-            model, symmetry=True, keep_going=not kill_mode,
+            model, symmetry=True, keep_going=keeps_going(ac),
             limits=Limits(time_limit=limit(explore_time_limit)),
         )
         if res.stop_reason == INTERRUPTED:  # Ctrl-C ends the whole audit, not this run only
