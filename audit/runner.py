@@ -707,11 +707,14 @@ def audit_rules(
     liveness_configs: Any = None,
     directed: bool = True,
     budget: float | None | Literal["default"] = "default",
+    settled_runs_stop: bool = True,
 ) -> AuditReport:
     """Audit `subject` against its baseline.
 
     Full mode (default): every check runs, explorations keep going to report every broken
-    invariant with its shortest counterexample. Kill mode: checks run cheapest first and the
+    invariant with its shortest counterexample (except, with `settled_runs_stop`, runs of more
+    voters than the diffed ones once an earlier run broke an invariant: they stop at their
+    first violation, which cannot change the verdict). Kill mode: checks run cheapest first and the
     audit stops at the first counterexample (explorations stop at their first violation).
     """
     t0 = time.perf_counter()
@@ -785,7 +788,7 @@ def audit_rules(
         after 9 states, every invariant decided after millions)."""
         if kill_mode:
             return False
-        return not (ac.cfg.voters > DIFF_NODES and report.broken())
+        return not (settled_runs_stop and ac.cfg.voters > DIFF_NODES and report.broken())
 
     def explore_one(ac: AuditConfig) -> Exploration:
         record = shared.load("explore", (subject.baseline.name, ac.cfg)) \
