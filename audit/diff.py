@@ -277,7 +277,10 @@ def step_agreement(variant: ClusterModel, baseline: ClusterModel) -> Any:
     state, message) and compared as plain tuples; where all agree the successors of the state
     are the same on both sides (the model is deterministic in the steps' results: the cluster
     only places them), so the lockstep diff need not compute the baseline's. None where the
-    model's successors are not built from those steps alone (networks, liveness mode)."""
+    model's successors are not built from those steps alone (networks, liveness mode, a
+    subclass that takes its steps elsewhere, such as the patch audit's implementation)."""
+    if type(variant) is not ClusterModel or type(baseline) is not ClusterModel:
+        return None
     if variant.net or variant.live is not None or variant.cfg != baseline.cfg:
         return None
     n, hp = variant.n, variant.hist_pos
