@@ -204,6 +204,7 @@ def report_json(rep: AuditReport) -> dict[str, Any]:
              "only_baseline_states": d.diff.only_baseline_states,
              "only_variant_transitions": d.diff.only_variant_transitions,
              "only_baseline_transitions": d.diff.only_baseline_transitions,
+             "seconds": round(d.diff.seconds, 3),
              "witnesses": [dict(_trace_json(t), side=side) for side, t in d.witnesses]}
             for d in rep.diffs
         ],

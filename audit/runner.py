@@ -59,6 +59,7 @@ MAX_INPUTS = 20
 # that keeps a full audit within a minute (bench/audit_bench.py --budget).
 AUDIT_BUDGET = 45.0  # plus start-up (imports, Z3): a minute in all
 RUN_CAP = 25.0
+VIOLATED = "invariant violated"  # explorer's stop reason for a run stopped at its first violation
 MIN_RUN = 2.0
 
 
@@ -706,11 +707,14 @@ def audit_rules(
     liveness_configs: Any = None,
     directed: bool = True,
     budget: float | None | Literal["default"] = "default",
+    settled_runs_stop: bool = True,
 ) -> AuditReport:
     """Audit `subject` against its baseline.
 
     Full mode (default): every check runs, explorations keep going to report every broken
-    invariant with its shortest counterexample. Kill mode: checks run cheapest first and the
+    invariant with its shortest counterexample (except, with `settled_runs_stop`, runs of more
+    voters than the diffed ones once an earlier run broke an invariant: they stop at their
+    first violation, which cannot change the verdict). Kill mode: checks run cheapest first and the
     audit stops at the first counterexample (explorations stop at their first violation).
     """
     t0 = time.perf_counter()
@@ -723,6 +727,14 @@ def audit_rules(
 
     def done() -> AuditReport:
         report.seconds = time.perf_counter() - t0
+        first_only = [e.config.label for e in report.explorations
+                      if not kill_mode and e.stop_reason == VIOLATED]
+        if first_only:
+            report.notes.append(
+                f"{len(first_only)} run(s) stopped at their first violation, as an earlier run "
+                f"had already broken an invariant: {'; '.join(first_only)}; their other "
+                "invariants are unknown"
+            )
         cut = [r.config.label for r in report.incomplete()]
         if cut:
             report.notes.append(
@@ -767,6 +779,17 @@ def audit_rules(
             seen_cfgs.add(c.cfg)
             unique.append(c)
     order = unique
+    def keeps_going(ac: AuditConfig) -> bool:
+        """Whether a run goes on past its first violation to find every broken invariant.
+        Kill mode never does. In full mode a run with more voters than the diffed ones stops
+        at its first violation once an earlier run broke an invariant: the verdict is then
+        safety-broken whatever else it finds, and going on through the violating states can
+        cost minutes (`prevote-grant-records-vote`, 4 voters with pre-vote: its first violation
+        after 9 states, every invariant decided after millions)."""
+        if kill_mode:
+            return False
+        return not (settled_runs_stop and ac.cfg.voters > DIFF_NODES and report.broken())
+
     def explore_one(ac: AuditConfig) -> Exploration:
         record = shared.load("explore", (subject.baseline.name, ac.cfg)) \
             if shared.builtin(subject.baseline) else None
@@ -786,7 +809,7 @@ def audit_rules(
         model = ClusterModel(ac.cfg, recorder.rules(
             watched(subject.rules, subject.baseline, watch)))
         res = run_search(
-            model, symmetry=True, keep_going=not kill_mode,
+            model, symmetry=True, keep_going=keeps_going(ac),
             limits=Limits(time_limit=limit(explore_time_limit)),
         )
         if res.stop_reason == INTERRUPTED:  # Ctrl-C ends the whole audit, not this run only

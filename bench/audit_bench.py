@@ -16,8 +16,11 @@ catalogue for 3 voters under 5 minutes. Exit status 1 when a target is missed.
 `--full` times the full default audit of each variant instead (`raftcheck audit NAME`: every
 check, 3 and 4 voters, liveness; `--budget S` passes `--time-budget S`), one process per audit
 as a user runs it, and reports per variant: verdict, seconds to the first counterexample, total
-seconds, CPU seconds, and the load average; target: each audit within 60 s. Baseline runs are
+seconds, CPU seconds, the load average and the seconds per phase (obligations, explorations
+of the base, extra and directed configurations, liveness, diff, the rest); target: each audit
+within 60 s of CPU (the machine is shared: wall seconds follow the load). Baseline runs are
 shared on disk between audits (audit/shared.py): `--cold` gives every audit an empty cache.
+`--timeout S` stops an audit after S wall seconds (a TIMEOUT row, counted as missed).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -79,8 +83,22 @@ def bench_patches(kinds: list[str], nodes: tuple[int, ...]) -> list[dict[str, ob
 FULL_TARGET_S = 60.0
 
 
+def phases(data: dict[str, Any]) -> dict[str, float]:
+    """Seconds per phase of one audit's JSON: obligations, explorations (base, extra,
+    directed), liveness, and the rest (behaviour diffs, probing, start-up within the audit)."""
+    out = {"obligations": sum(o["seconds"] for o in data["obligations"] if not o["reused"]),
+           "explore": 0.0, "extra": 0.0, "directed": 0.0,
+           "liveness": sum(x["seconds"] for x in data["liveness"])}
+    for e in data["explorations"]:
+        kind = "directed" if e.get("reaches") else "extra" if e["extra"] else "explore"
+        out[kind] += e["seconds"]
+    out["diff"] = sum(d.get("seconds", 0.0) for d in data["diff"])
+    out["other"] = max(0.0, data["seconds"] - sum(out.values()))
+    return {k: round(v, 2) for k, v in out.items()}
+
+
 def full(names: list[str], rules_files: list[str], cold: bool, out: Path | None,
-         budget: float | None = None) -> int:
+         budget: float | None = None, timeout: float | None = None) -> int:
     """The full default audit of each variant (and rules file), one process each."""
     import os
     import subprocess
@@ -97,8 +115,18 @@ def full(names: list[str], rules_files: list[str], cold: bool, out: Path | None,
         before = os.times()
         t = time.perf_counter()
         extra = [] if budget is None else ["--time-budget", f"{budget:g}"]
-        proc = subprocess.run([str(exe), "audit", *args, *extra, "--json", "--quiet"], env=env,
-                              capture_output=True, text=True)
+        try:
+            proc = subprocess.run([str(exe), "audit", *args, *extra, "--json", "--quiet"],
+                                  env=env, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            usage = os.times()
+            cpu = usage.children_user + usage.children_system - before.children_user \
+                - before.children_system
+            print(f"{' '.join(args):34s} TIMEOUT after {timeout:g}s wall "
+                  f"(cpu {cpu:.1f}s, load {load0:4.1f})", flush=True)
+            rows.append({"name": args[-1], "verdict": None, "timeout": timeout,
+                         "seconds": round(time.perf_counter() - t, 2), "load": round(load0, 2)})
+            continue
         wall = time.perf_counter() - t
         usage = os.times()
         try:
@@ -113,19 +141,25 @@ def full(names: list[str], rules_files: list[str], cold: bool, out: Path | None,
                "cpu_seconds": round(usage.children_user + usage.children_system
                                     - before.children_user - before.children_system, 2),
                "load": round(load0, 2),
-               "incomplete_runs": sum(1 for e in data["explorations"] if not e["complete"])
+               # runs stopped by a limit (not those stopped at their first violation once the
+               # verdict was settled: docs/AUDIT.md, "Speed")
+               "incomplete_runs": sum(1 for e in data["explorations"] if not e["complete"]
+                                      and e["stop_reason"] != "invariant violated")
                + sum(1 for x in data["liveness"] if not x["complete"])
                + sum(1 for d in data["diff"]
-                     if not d["complete"] and not d["stopped_at_first_difference"])}
+                     if not d["complete"] and not d["stopped_at_first_difference"]),
+               "phases": phases(data)}
         rows.append(row)
         first = row["seconds_to_first_counterexample"]
         shown = "-" if first is None else f"{first:.2f}s"
         print(f"{row['name']:34s} {row['verdict']:18s} first {shown:>7} total {wall:6.1f}s "
               f"cpu {row['cpu_seconds']:6.1f}s load {load0:4.1f} "
-              f"incomplete {row['incomplete_runs']}", flush=True)
-    slow = [r for r in rows if r["seconds"] > FULL_TARGET_S]
+              f"incomplete {row['incomplete_runs']} "
+              f"{' '.join(f'{k}={v:g}' for k, v in row['phases'].items() if v)}", flush=True)
+    slow = [r for r in rows if r.get("timeout") or r["cpu_seconds"] > FULL_TARGET_S]
     for r in slow:
-        print(f"MISSED: {r['name']} took {r['seconds']:.1f}s (target {FULL_TARGET_S:.0f}s)")
+        print(f"MISSED: {r['name']} took {r.get('cpu_seconds', '?')} s of CPU, "
+              f"{r['seconds']:.1f} s wall (target {FULL_TARGET_S:.0f} s of CPU)")
     if out:
         out.write_text(json.dumps({"python": platform.python_version(), "cold": cold,
                                    "rows": rows}, indent=2))
@@ -147,13 +181,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --full: also audit this rules file")
     ap.add_argument("--cold", action="store_true",
                     help="with --full: an empty baseline cache for every audit")
+    ap.add_argument("--timeout", type=float, default=None,
+                    help="with --full: stop an audit after this many wall seconds (a row "
+                    "marked TIMEOUT)")
     ap.add_argument("--budget", type=float, default=None,
                     help="with --full: the audits' --time-budget (default: none)")
     args = ap.parse_args(argv)
     if args.full:
         names = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else \
             [v.name for v in VARIANTS]
-        return full(names, args.rules_file, args.cold, args.json, args.budget)
+        return full(names, args.rules_file, args.cold, args.json, args.budget, args.timeout)
     nodes = parse_nodes(args.nodes)
     patch_rows = []
     if args.patches:

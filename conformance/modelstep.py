@@ -104,7 +104,7 @@ def model_step(model: ClusterModel, st: State, action: Action) -> State | None:
             return None
         return _land(model, st, i, res, msgs, budgets)
     if kind == "timeout":
-        if not logic.can_time_out(nid, nd):
+        if not logic.can_time_out(nid, nd) or model._campaign_beyond_bound(nid, nd):
             return None
         res = model._finish(nd, logic.timeout(nid, nd))
         if res is None or res is _NOOP or len(res[1]) > room:

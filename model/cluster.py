@@ -259,6 +259,14 @@ class ClusterModel:
         out_ids = tuple(self.msg_id(m) for m in outs)
         return (self.node_id(new), out_ids, events, new[TERM] != old[TERM])
 
+    def _campaign_beyond_bound(self, nid: int, nd: Node) -> bool:
+        """The term bound is on elections: a timeout starts a campaign for term + 1 (a
+        pre-vote campaign too, whose requests etcd sends for r.Term + 1), so a node at the bound
+        cannot campaign, whatever term a changed `pre_vote_term` puts in its requests. With
+        etcd's rules such a campaign is already out of bounds (its requests or its election
+        carry term + 1); without this a pre-vote at the current term would escape the bound."""
+        return nd[TERM] >= self.term_cap and self.logic.campaigns_on_timeout(nid)
+
     def _local_steps(self, nid: int, nix: int) -> tuple[Any, Any, Any, Any]:
         """Every action node `nid` can take on its own from state `nix`, computed once.
 
@@ -274,7 +282,7 @@ class ClusterModel:
         tick = enabled(self._finish(nd, logic.tick(nid, nd)))
         timeout = (
             enabled(self._finish(nd, logic.timeout(nid, nd)))
-            if logic.can_time_out(nid, nd)
+            if logic.can_time_out(nid, nd) and not self._campaign_beyond_bound(nid, nd)
             else None
         )
         leader = None

@@ -299,13 +299,18 @@ class NodeLogic:
     def can_time_out(self, nid: int, node: Node) -> bool:
         return self.promotable(nid) and node[ROLE] != LEADER and node[ELAPSED] >= self.et
 
+    def campaigns_on_timeout(self, nid: int) -> bool:
+        """Whether a timeout of `nid` starts a campaign (a node with a pending configuration
+        change only resets its timer)."""
+        return nid not in self.cfg.pending_conf
+
     def timeout(self, nid: int, node: Node) -> StepResult:
         """raft.go tickElection firing: electionElapsed = 0, then Step(MsgHup)."""
         s = list(node)
         s[ELAPSED] = 0
         outs: list[Message] = []
         events: list[Event] = []
-        if nid not in self.cfg.pending_conf:
+        if self.campaigns_on_timeout(nid):
             kind = CAMPAIGN_PRE_ELECTION if self.cfg.pre_vote else CAMPAIGN_ELECTION
             self._campaign(nid, s, kind, outs, events)
         return tuple(s), tuple(outs), tuple(events)  # type: ignore[return-value]
