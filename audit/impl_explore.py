@@ -206,6 +206,9 @@ class ImplLogic:
     def can_time_out(self, nid: int, node: Node) -> bool:
         return self.base.can_time_out(nid, node)
 
+    def campaigns_on_timeout(self, nid: int) -> bool:
+        return self.base.campaigns_on_timeout(nid)
+
     def initial_nodes(self) -> list[Node]:
         """The implementation's own initial nodes (abstracted), recorded as representatives."""
         out = []
@@ -410,7 +413,8 @@ class ImplClusterModel(ClusterModel):
         tick = enabled(self._finish(nd, logic.tick(nid, nd)))
         timeout = (
             enabled(self._finish(nd, logic.timeout(nid, nd)))
-            if logic.can_time_out(nid, nd)
+            # the model's term bound on campaigns (a patch may pre-vote at the current term)
+            if logic.can_time_out(nid, nd) and not self._campaign_beyond_bound(nid, nd)
             else None
         )
         leader = None

@@ -50,7 +50,8 @@ def test_safety_breaking_variant_is_killed(name: str) -> None:
     assert rep.verdict == "safety-broken"
     assert rep.exit_code == 1
     assert rep.seconds_to_first_counterexample is not None
-    assert rep.seconds_to_first_counterexample < 10
+    # (rounded to ms) within the run; how fast: bench/audit_bench.py
+    assert 0 <= rep.seconds_to_first_counterexample <= rep.seconds + 0.001
     broken = {inv for _e, inv, _t in rep.broken()}
     assert broken and broken <= SAFETY_BREAKING[name]
     assert rep.counterexample_length and rep.counterexample_length > 0

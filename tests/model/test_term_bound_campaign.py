@@ -57,3 +57,17 @@ def test_variant_stays_within_the_baseline_bound_on_both_engines() -> None:
     fast3 = run_search(ClusterModel(small, CURRENT_TERM), symmetry=True, keep_going=True)
     assert ref.complete and fast3.complete
     assert ref.distinct_states == fast3.distinct_states == 60_218
+
+
+def test_an_explored_implementation_keeps_the_same_bound() -> None:
+    # A patched implementation is explored through the model's enabledness (audit patches),
+    # now with the campaign bound too; for the unpatched implementation nothing changes.
+    from audit.impl_explore import ImplClusterModel
+    from conformance.nodes import PYTHON
+
+    for pre_vote in (False, True):
+        model = ClusterModel(_cfg(3, pre_vote), ETCD_34)
+        impl = run_search(ImplClusterModel(_cfg(3, pre_vote), PYTHON), symmetry=False,
+                          keep_going=True)
+        ref = run_search(model, symmetry=False, keep_going=True)
+        assert impl.complete and impl.distinct_states == ref.distinct_states
