@@ -132,9 +132,7 @@ def run_liveness_exploration(
     unknown = not sres.complete or "unknown" in v.verdicts.values()
     invariants = dict(sres.invariants) | v.verdicts
     if as_json:
-        out = render.result_json(smodel, sres, symmetry, {
-            "max_states": limits.max_states, "max_depth": limits.max_depth,
-            "time_limit": limits.time_limit})
+        out = _safety_json(smodel, sres, symmetry, limits)
         out["config"]["rule_changes"] = None if rules is None else rules.name
         out["config"]["liveness"] = True
         out["config"]["assume"] = options.names()
@@ -144,18 +142,12 @@ def run_liveness_exploration(
         out["warnings"] = warnings
         click.echo(json.dumps(out, indent=2))
     else:
-        for violation in sres.violations:
-            click.echo("")
-            for line in render.trace_lines(smodel, violation):
-                click.echo(line)
+        _echo_traces(smodel, sres)
         for lasso in v.lassos:
             click.echo("")
             for line in lasso_lines(model, g, lasso):
                 click.echo(line)
-        click.echo("")
-        click.echo("safety run:")
-        for line in render.summary_table(sres, smodel):
-            click.echo("  " + line)
+        _echo_summary("safety run:", smodel, sres)
         click.echo("")
         click.echo("liveness run:")
         for line in liveness_table(model, g, v):
@@ -195,16 +187,11 @@ def interrupted_safety_run(
     from raftcheck.cli import EXIT_INTERRUPTED
 
     if as_json:
-        out = render.result_json(smodel, sres, symmetry, {
-            "max_states": limits.max_states, "max_depth": limits.max_depth,
-            "time_limit": limits.time_limit})
+        out = _safety_json(smodel, sres, symmetry, limits)
         out["liveness"] = None
         click.echo(json.dumps(out, indent=2))
     else:
-        click.echo("")
-        click.echo("safety run (interrupted; the liveness run did not start):")
-        for line in render.summary_table(sres, smodel):
-            click.echo("  " + line)
+        _echo_summary("safety run (interrupted; the liveness run did not start):", smodel, sres)
         click.echo("")
         click.echo(render.verdict_line(sres))
     return EXIT_INTERRUPTED
@@ -220,9 +207,7 @@ def interrupted_liveness_run(
 
     unknown = {p.name: "unknown" for p in PROPERTIES}
     if as_json:
-        out = render.result_json(smodel, sres, symmetry, {
-            "max_states": limits.max_states, "max_depth": limits.max_depth,
-            "time_limit": limits.time_limit})
+        out = _safety_json(smodel, sres, symmetry, limits)
         out["config"]["liveness"] = True
         out["complete"] = False
         out["invariants"] = dict(out["invariants"]) | unknown
@@ -230,14 +215,8 @@ def interrupted_liveness_run(
                            "properties": {name: {} for name in unknown}}
         click.echo(json.dumps(out, indent=2))
     else:
-        for violation in sres.violations:
-            click.echo("")
-            for line in render.trace_lines(smodel, violation):
-                click.echo(line)
-        click.echo("")
-        click.echo("safety run:")
-        for line in render.summary_table(sres, smodel):
-            click.echo("  " + line)
+        _echo_traces(smodel, sres)
+        _echo_summary("safety run:", smodel, sres)
         click.echo("")
         click.echo("liveness run: interrupted (Ctrl-C); " + ", ".join(unknown) + ": unknown")
         click.echo("")
@@ -248,6 +227,26 @@ def interrupted_liveness_run(
             click.echo("INTERRUPTED: the safety run found no violation; the liveness run was "
                        "cut short, so its properties are unknown")
     return EXIT_INTERRUPTED
+
+
+def _safety_json(smodel: ClusterModel, sres: Any, symmetry: bool, limits: Limits) -> Any:
+    return render.result_json(smodel, sres, symmetry, {
+        "max_states": limits.max_states, "max_depth": limits.max_depth,
+        "time_limit": limits.time_limit})
+
+
+def _echo_traces(smodel: ClusterModel, sres: Any) -> None:
+    for violation in sres.violations:
+        click.echo("")
+        for line in render.trace_lines(smodel, violation):
+            click.echo(line)
+
+
+def _echo_summary(title: str, smodel: ClusterModel, sres: Any) -> None:
+    click.echo("")
+    click.echo(title)
+    for line in render.summary_table(sres, smodel):
+        click.echo("  " + line)
 
 
 def liveness_json(g: LiveGraph, v: LivenessVerdicts) -> dict[str, Any]:
