@@ -82,6 +82,8 @@ class LiveGraph:
     seconds: float
     max_depth: int
     action_counts: dict[str, int] = field(default_factory=dict)
+    # the compiled builder's counters (explorer/livegraph.py); empty for the reference
+    builder_stats: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.states)
