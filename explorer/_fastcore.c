@@ -1884,7 +1884,13 @@ typedef struct {
     IVec tpool;       /* per entry: n tick labels (-1: not asked yet), n timeout labels */
     KMap norm;        /* raw successor -> offset in npool */
     IVec npool;       /* per entry: W words of the normal form, its highest term, shifted */
-    long long rebase_calls, norm_hits, known_hits;
+    long long rebase_calls, norm_hits, known_hits, normal_hits;
+    /* the normal-form test (live_is_normal): per node id an offset in `logs` ([len, entry
+     * terms...]); per message id an offset in `msgs` ([class, term, log term, index, len,
+     * entry terms...]; class bit 1: MsgApp, bit 2: a vote or pre-vote request) */
+    IVec node_log, logs, msg_info, minfo;
+    int splits;       /* a lasting cut splits the nodes into groups (normalised apart) */
+    int verify;       /* ask Python anyway and compare (tests) */
     /* the successors of the state being expanded */
     uint32_t *succ; int8_t *lab; int32_t *key; uint8_t *kind; int k;
     IVec bounded;
@@ -2032,12 +2038,137 @@ static int64_t live_insert(Core *c, const uint32_t *st, uint32_t parent, int *is
     return (int64_t)c->count - 1;
 }
 
+/* Fill per-id offsets from a Python list of int tuples (node_logs / msg_norm). */
+static int live_fill_rows(Live *L, IVec *offs, IVec *pool, const char *method) {
+    PyObject *lst = PyObject_CallMethod(L->live, method, "n", (Py_ssize_t)offs->len);
+    if (!lst) return -1;
+    PyObject *seq = PySequence_Fast(lst, "live: expected a list");
+    Py_DECREF(lst);
+    if (!seq) return -1;
+    Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
+    if (ivec_reserve(offs, offs->len + (size_t)k) < 0) { Py_DECREF(seq); return -1; }
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *row = PySequence_Fast(PySequence_Fast_GET_ITEM(seq, j), "live: a row");
+        if (!row) { Py_DECREF(seq); return -1; }
+        Py_ssize_t w = PySequence_Fast_GET_SIZE(row);
+        if (ivec_reserve(pool, pool->len + (size_t)w) < 0) { Py_DECREF(row); Py_DECREF(seq); return -1; }
+        offs->v[offs->len + (size_t)j] = (int32_t)pool->len;
+        for (Py_ssize_t q = 0; q < w; q++)
+            pool->v[pool->len + (size_t)q] = (int32_t)PyLong_AsLong(PySequence_Fast_GET_ITEM(row, q));
+        pool->len += (size_t)w;
+        Py_DECREF(row);
+    }
+    offs->len += (size_t)k;
+    Py_DECREF(seq);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static inline int live_log(Live *L, uint32_t nix, const int32_t **row) {
+    if (nix >= L->node_log.len && live_fill_rows(L, &L->node_log, &L->logs, "node_logs") < 0)
+        return -1;
+    if (nix >= L->node_log.len) { PyErr_SetString(PyExc_IndexError, "live: unknown node id"); return -1; }
+    *row = L->logs.v + L->node_log.v[nix];
+    return 0;
+}
+
+static inline int live_minfo(Live *L, uint32_t mid, const int32_t **row) {
+    if (mid >= L->msg_info.len && live_fill_rows(L, &L->msg_info, &L->minfo, "msg_norm") < 0)
+        return -1;
+    if (mid >= L->msg_info.len) { PyErr_SetString(PyExc_IndexError, "live: unknown message id"); return -1; }
+    *row = L->minfo.v + L->msg_info.v[mid];
+    return 0;
+}
+
+/* model/liveness.py's `_common`: the shared prefix of a and b, at most `limit`. */
+static inline int live_common(const int32_t *a, const int32_t *b, int blen, int limit) {
+    int k = limit < blen ? limit : blen, i = 0;
+    while (i < k && a[i] == b[i]) i++;
+    return i;
+}
+
+/* Whether `rebase` would hand `st` back unchanged (then *high is its highest term): the test
+ * that opens Liveness.rebase, in the same steps, for the common case of a successor that is
+ * already normal (most new states are). 1: normal; 0: not, or not decided here (a lasting
+ * cut into groups, an index shift, many entry terms): Python normalises it; -1: error. */
+static int live_is_normal(Live *L, const uint32_t *st, int *high) {
+    Core *c = L->c;
+    const int n = c->n;
+    if (c->net && L->splits && st[n + c->net_b] == 0 && st[n + c->cut_b]) return 0;
+    const int nm = nmsgs_of(c, st);
+    const int32_t BIG = 1 << 30;
+    int32_t tmin = BIG, hi = 0, min_req = BIG, t;
+    int has_app = 0;
+    for (int i = 0; i < n; i++) {
+        if (term_of(c, st[i], &t) < 0) return -1;
+        if (t < tmin) tmin = t;
+        if (t > hi) hi = t;
+    }
+    const int32_t *mi[MAXW];
+    for (int j = 0; j < nm; j++) {
+        if (live_minfo(L, st[c->hp + 1 + j], &mi[j]) < 0) return -1;
+        t = mi[j][1];
+        if (t < tmin) tmin = t;
+        if (t > hi) hi = t;
+        if (mi[j][0] & 1) has_app = 1;
+        else if ((mi[j][0] & 2) && mi[j][3] < min_req) min_req = mi[j][3];
+    }
+    if (tmin == 0) { *high = hi; return 1; }
+    const int32_t *lg[MAXN];
+    for (int i = 0; i < n; i++)
+        if (live_log(L, st[i], &lg[i]) < 0) return -1;
+    /* the index shift: all but the last of the entries every log and MsgApp shares */
+    const int32_t *first = lg[0] + 1;
+    int p = lg[0][0];
+    int d = 0;
+    if (p >= 2 && min_req >= 1) {
+        for (int i = 1; i < n; i++) {
+            p = live_common(first, lg[i] + 1, lg[i][0], p);
+            if (p < 2) break;
+        }
+        if (p >= 2 && has_app)
+            for (int j = 0; j < nm; j++)
+                if (mi[j][0] & 1) p = live_common(first, mi[j] + 5, mi[j][4], p);
+        d = p - 1 < min_req ? p - 1 : min_req;
+        if (d < 0) d = 0;
+    }
+    if (d) return 0;
+    /* entry terms below every node term: distinct values, kept small */
+    int32_t below[64];
+    int nb = 0;
+#define BELOW(v) do { int32_t v_ = (v); int q_ = 0; while (q_ < nb && below[q_] != v_) q_++; \
+                      if (q_ == nb) { if (nb == 64) return 0; below[nb++] = v_; } } while (0)
+    for (int i = 0; i < n; i++)
+        for (int q = 0; q < lg[i][0]; q++) {
+            if (lg[i][1 + q] >= tmin) break;
+            BELOW(lg[i][1 + q]);
+        }
+    for (int j = 0; j < nm; j++) {
+        if (0 < mi[j][2] && mi[j][2] < tmin) BELOW(mi[j][2]);
+        for (int q = 0; q < mi[j][4]; q++) {
+            if (mi[j][5 + q] >= tmin) break;
+            BELOW(mi[j][5 + q]);
+        }
+    }
+#undef BELOW
+    int32_t base = tmin - nb, lowest = BIG;
+    for (int q = 0; q < nb; q++) if (below[q] < lowest) lowest = below[q];
+    if (base - 1 == 0 && (nb == 0 || lowest == base)) { *high = hi; return 1; }
+    return 0;
+}
+
 /* The normal form of a raw successor (in place): its highest term and whether it moved. */
 static int live_rebase(Live *L, uint32_t *st, int *high, int *shifted) {
     Core *c = L->c;
     const int W = c->W;
     int32_t off;
-    if (kmap_get(&L->norm, st, &off)) {
+    int normal = live_is_normal(L, st, high);
+    if (normal < 0) return -1;
+    if (normal && !L->verify) {
+        L->normal_hits++;
+        *shifted = 0;
+        return 0;
+    }
+    if (!normal && kmap_get(&L->norm, st, &off)) {
         L->norm_hits++;
     } else {
         L->rebase_calls++;
@@ -2064,6 +2195,15 @@ static int live_rebase(Live *L, uint32_t *st, int *high, int *shifted) {
         if (kmap_put(&L->norm, st, off) < 0) return -1;
     }
     const int32_t *v = L->npool.v + off;
+    if (normal) {   /* verifying: Python must agree that st is normal */
+        L->normal_hits++;
+        if (memcmp(st, v, (size_t)W * 4) != 0 || v[W] != *high || v[W + 1]) {
+            PyErr_SetString(PyExc_AssertionError, "live: the normal-form test disagrees with rebase");
+            return -1;
+        }
+        *shifted = 0;
+        return 0;
+    }
     memcpy(st, v, (size_t)W * 4);
     *high = v[W];
     *shifted = v[W + 1];
@@ -2320,6 +2460,7 @@ static int live_successors(Live *L, const uint32_t *st) {
 static void live_free(Live *L) {
     free(L->leader.v); free(L->msg_live.v); free(L->tpool.v); free(L->npool.v);
     free(L->bounded.v);
+    free(L->node_log.v); free(L->logs.v); free(L->msg_info.v); free(L->minfo.v);
     kmap_free(&L->flags); kmap_free(&L->timing); kmap_free(&L->norm);
     free(L->succ); free(L->lab); free(L->key); free(L->kind);
 }
@@ -2332,7 +2473,7 @@ static PyObject *lbuf_bytes(LBuf *b) {
 }
 
 /* live_graph(live, inits, consts, max_term, use_known, max_states, max_depth, time_limit,
- *            progress, interval) -> dict of the graph's arrays (as bytes) and the search's
+ *            progress, interval[, splits, verify]) -> dict of the graph's arrays (as bytes) and the search's
  * outcome. `consts` = (FAULT, UNTIMELY, CHANGE, SHIFT, RACING, KEY_TICK, KEY_TIMEOUT,
  * KEY_HEARTBEAT, KEY_DELIVER); limits < 0 are off. A fresh core only (it keeps the states:
  * state(i) decodes them afterwards). Ctrl-C raises KeyboardInterrupt, as the reference does. */
@@ -2343,10 +2484,10 @@ static PyObject *Core_live_graph(Core *c, PyObject *args) {
     int max_term, use_known;
     Live L;
     memset(&L, 0, sizeof L);
-    if (!PyArg_ParseTuple(args, "OO(iiiiiiiii)ipLLdOd", &live, &inits, &L.fault, &L.untimely,
+    if (!PyArg_ParseTuple(args, "OO(iiiiiiiii)ipLLdOd|pp", &live, &inits, &L.fault, &L.untimely,
                           &L.change, &L.shift, &L.racing, &L.key_tick, &L.key_timeout,
                           &L.key_beat, &L.key_deliver, &max_term, &use_known, &max_states,
-                          &max_depth, &time_limit, &progress, &interval))
+                          &max_depth, &time_limit, &progress, &interval, &L.splits, &L.verify))
         return NULL;
     if (c->started || c->count) {
         PyErr_SetString(PyExc_RuntimeError, "live: the core has already searched");
@@ -2481,14 +2622,14 @@ static PyObject *Core_live_graph(Core *c, PyObject *args) {
         PyObject *parent = PyBytes_FromStringAndSize((const char *)c->parent,
                                                      (Py_ssize_t)c->count * 4);
         PyObject *out = Py_BuildValue(
-            "{s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:z,s:L,s:K,s:d,s:L,s:L,s:L,s:n}",
+            "{s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:z,s:L,s:K,s:d,s:L,s:L,s:L,s:L,s:n}",
             "offsets", lbuf_bytes(&offsets), "dst", lbuf_bytes(&dst),
             "label", lbuf_bytes(&label), "key", lbuf_bytes(&key), "flags", lbuf_bytes(&flags),
             "parent", parent, "bounded", bounded, "kinds", kinds_l,
             "stop_reason", stop_reason, "max_depth", max_depth_seen,
             "distinct", (unsigned long long)c->count, "seconds", seconds,
             "rebase_calls", L.rebase_calls, "norm_hits", L.norm_hits,
-            "known_hits", L.known_hits, "core_bytes", (Py_ssize_t)core_bytes(c));
+            "known_hits", L.known_hits, "normal_hits", L.normal_hits, "core_bytes", (Py_ssize_t)core_bytes(c));
         live_free(&L);
         return out;
     }

@@ -112,8 +112,13 @@ def compiled_graph(
     limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
     progress_interval: float = 0.5,
+    verify: bool | None = None,
 ) -> LiveGraph:
-    """`explore_graph`'s graph, built by the compiled core (same BFS order, same numbers)."""
+    """`explore_graph`'s graph, built by the compiled core (same BFS order, same numbers).
+    `verify` (default: env RAFTCHECK_LIVEGRAPH_VERIFY=1) checks the core's normal-form test
+    against `rebase` on every successor it decides (for tests; slower)."""
+    if verify is None:
+        verify = os.environ.get("RAFTCHECK_LIVEGRAPH_VERIFY", "0") == "1"
     if _fastcore is None:
         raise RuntimeError("the compiled core is not built")
     start = time.perf_counter()
@@ -136,7 +141,8 @@ def compiled_graph(
     out = core.live_graph(
         tables, inits, consts, tables.max_term, use_known, limit(limits.max_states),
         limit(limits.max_depth), float(limit(limits.time_limit)),
-        on_progress if progress is not None else None, progress_interval)
+        on_progress if progress is not None else None, progress_interval,
+        tables.partition_splits(), verify)
     count = int(out["distinct"])
     states = PackedStates(core, count)
     states._core_bytes = int(out["core_bytes"])
@@ -150,7 +156,7 @@ def compiled_graph(
         dict(sorted((KIND_ORDER[k], c) for k, c in enumerate(out["kinds"]) if c)),
     )
     graph.builder_stats = {k: int(out[k]) for k in ("rebase_calls", "norm_hits", "known_hits",
-                                                  "core_bytes")}
+                                                  "normal_hits", "core_bytes")}
     return graph
 
 

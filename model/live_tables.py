@@ -14,7 +14,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from model.core_tables import CoreTables
-from model.node_state import LEADER, ROLE
+from model.messages import (
+    M_ENTRIES,
+    M_INDEX,
+    M_LOG_TERM,
+    M_TERM,
+    M_TYPE,
+    MSG_APP,
+    MSG_PRE_VOTE,
+    MSG_VOTE,
+)
+from model.node_state import LEADER, LOG, ROLE
 
 if TYPE_CHECKING:
     from model.cluster import ClusterModel, State
@@ -60,6 +70,27 @@ class LiveTables(CoreTables):
             return [0] * (len(m.msg_tab) - start)
         return [1 if msg[0] in election and link else 0
                 for msg, link in zip(m.msg_tab[start:], m.msg_link[start:], strict=True)]
+
+    def node_logs(self, start: int) -> list[tuple[int, ...]]:
+        """Per node id: (log length, entry terms...), for the core's normal-form test."""
+        return [(len(nd[LOG]), *nd[LOG]) for nd in self.model.node_tab[start:]]
+
+    def msg_norm(self, start: int) -> list[tuple[int, ...]]:
+        """Per message id what normalisation reads: (class: 1 MsgApp, 2 a vote or pre-vote
+        request, else 0; term, log term, index, entry count, entry terms...)."""
+        out = []
+        for msg in self.model.msg_tab[start:]:
+            kind = msg[M_TYPE]
+            cls = 1 if kind == MSG_APP else 2 if kind in (MSG_VOTE, MSG_PRE_VOTE) else 0
+            ents = msg[M_ENTRIES]
+            out.append((cls, msg[M_TERM], msg[M_LOG_TERM], msg[M_INDEX], len(ents), *ents))
+        return out
+
+    def partition_splits(self) -> bool:
+        """Whether a lasting cut splits the nodes into groups that `rebase` normalises apart
+        (the core's normal-form test leaves such states to `rebase`)."""
+        m = self.model
+        return bool(m.net and m.partition and len(self.live._groups(m.partition)) > 1)
 
     def flags(self, st: State) -> int:
         return self.live.flags(st)
