@@ -22,6 +22,9 @@
 #include <unistd.h>
 #include <signal.h>
 #include <pthread.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 /* Set in a thread that expands states while the search runs in parallel (explore --workers):
  * there the caches are read-only, and a look-up that would have to ask Python (or raise a
@@ -1868,7 +1871,9 @@ static inline int lbuf_put(LBuf *b, const void *v, size_t sz) {
     return 0;
 }
 
-#define LIVE_NORM_CAP (1u << 21)   /* raw successors whose normal form is kept, then cleared */
+/* raw successors whose normal form is kept, then the cache is cleared: few repeat (most
+ * successors are explored states or already normal), so it stays small */
+#define LIVE_NORM_CAP (1u << 16)
 
 typedef struct {
     Core *c;
@@ -2465,6 +2470,18 @@ static void live_free(Live *L) {
     free(L->succ); free(L->lab); free(L->key); free(L->kind);
 }
 
+/* The search is over: the arena and parent links need no room to grow (state(i) reads them). */
+static void live_shrink(Core *c) {
+    if (c->count == 0) return;
+    uint32_t *a = realloc(c->arena, (size_t)c->count * (size_t)c->W * 4);
+    if (a) { c->arena = a; c->arena_cap = c->count; }
+    uint32_t *p = realloc(c->parent, (size_t)c->count * 4);
+    uint16_t *o = realloc(c->ord, (size_t)c->count * 2);
+    if (p) c->parent = p;
+    if (o) c->ord = o;
+    if (p && o) c->pcap = c->count;
+}
+
 static PyObject *lbuf_bytes(LBuf *b) {
     PyObject *r = PyBytes_FromStringAndSize(b->p ? b->p : "", (Py_ssize_t)b->len);
     free(b->p);
@@ -2503,13 +2520,14 @@ static PyObject *Core_live_graph(Core *c, PyObject *args) {
     const double start = now_s();
     double last = start;
     LBuf offsets = {0}, dst = {0}, label = {0}, key = {0}, flags = {0};
-    PyObject *bounded = PyList_New(0);
+    LBuf bstates = {0}, boffs = {0}, bvals = {0};
+    int32_t zero = 0;
     const char *stop_reason = NULL;
     char reason_buf[96];
     long long counts[NKINDS] = {0};
     int64_t off0 = 0;
     uint32_t cur[MAXW];
-    if (!bounded) return NULL;
+    if (lbuf_put(&boffs, &zero, 4) < 0) return NULL;
     L.succ = malloc((size_t)MAXSUCC * (size_t)W * 4);
     L.lab = malloc(MAXSUCC); L.key = malloc(MAXSUCC * 4); L.kind = malloc(MAXSUCC);
     if (!L.succ || !L.lab || !L.key || !L.kind) { PyErr_NoMemory(); goto error; }
@@ -2569,14 +2587,12 @@ static PyObject *Core_live_graph(Core *c, PyObject *args) {
         memcpy(cur, state_at(c, head), (size_t)W * 4);
         int ns = live_successors(&L, cur);
         if (ns < 0) goto error;
-        if (L.bounded.len) {
-            PyObject *tup = PyTuple_New((Py_ssize_t)L.bounded.len);
-            if (!tup) goto error;
-            for (size_t j = 0; j < L.bounded.len; j++)
-                PyTuple_SET_ITEM(tup, (Py_ssize_t)j, PyLong_FromLong(L.bounded.v[j]));
-            PyObject *pair = Py_BuildValue("KN", (unsigned long long)head, tup);
-            if (!pair || PyList_Append(bounded, pair) < 0) { Py_XDECREF(pair); goto error; }
-            Py_DECREF(pair);
+        if (L.bounded.len) {   /* CSR: bound state numbers, offsets, keys */
+            int32_t h32 = (int32_t)head, end;
+            if (lbuf_put(&bstates, &h32, 4) < 0 ||
+                lbuf_put(&bvals, L.bounded.v, L.bounded.len * 4) < 0) goto error;
+            end = (int32_t)(bvals.len / 4);
+            if (lbuf_put(&boffs, &end, 4) < 0) goto error;
         }
         for (int s = 0; s < ns; s++) {
             int is_new;
@@ -2621,21 +2637,27 @@ static PyObject *Core_live_graph(Core *c, PyObject *args) {
         for (int j = 0; j < NKINDS; j++) PyList_SET_ITEM(kinds_l, j, PyLong_FromLongLong(counts[j]));
         PyObject *parent = PyBytes_FromStringAndSize((const char *)c->parent,
                                                      (Py_ssize_t)c->count * 4);
+        live_shrink(c);
         PyObject *out = Py_BuildValue(
             "{s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:z,s:L,s:K,s:d,s:L,s:L,s:L,s:L,s:n}",
             "offsets", lbuf_bytes(&offsets), "dst", lbuf_bytes(&dst),
             "label", lbuf_bytes(&label), "key", lbuf_bytes(&key), "flags", lbuf_bytes(&flags),
-            "parent", parent, "bounded", bounded, "kinds", kinds_l,
+            "parent", parent, "bounded", Py_BuildValue("NNN", lbuf_bytes(&bstates),
+                                                       lbuf_bytes(&boffs), lbuf_bytes(&bvals)),
+            "kinds", kinds_l,
             "stop_reason", stop_reason, "max_depth", max_depth_seen,
             "distinct", (unsigned long long)c->count, "seconds", seconds,
             "rebase_calls", L.rebase_calls, "norm_hits", L.norm_hits,
             "known_hits", L.known_hits, "normal_hits", L.normal_hits, "core_bytes", (Py_ssize_t)core_bytes(c));
         live_free(&L);
+#ifdef __GLIBC__
+        malloc_trim(0);   /* hand the growth buffers' freed pages back (they were large) */
+#endif
         return out;
     }
 error:
     live_free(&L);
-    Py_XDECREF(bounded);
+    free(bstates.p); free(boffs.p); free(bvals.p);
     free(offsets.p); free(dst.p); free(label.p); free(key.p); free(flags.p);
     return NULL;
 }

@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 import time
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
 from explorer.bfs import Limits, Progress
@@ -76,6 +77,29 @@ class PackedStates(Sequence[Any]):
         return int(self._core_bytes)
 
     _core_bytes = 0
+
+
+class PackedBounded(Mapping[int, tuple[int, ...]]):
+    """LiveGraph.bounded as three arrays (bound states in increasing order, offsets, keys):
+    most states of a large graph are bound states, and a dict of tuples cost ~200 B each."""
+
+    def __init__(self, states: array, offsets: array, keys: array) -> None:
+        self._states, self._offsets, self._keys = states, offsets, keys
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._states)
+
+    def __getitem__(self, s: int) -> tuple[int, ...]:
+        i = bisect_left(self._states, s)
+        if i == len(self._states) or self._states[i] != s:
+            raise KeyError(s)
+        return tuple(self._keys[self._offsets[i] : self._offsets[i + 1]])
+
+    def nbytes(self) -> int:
+        return sum(a.itemsize * len(a) for a in (self._states, self._offsets, self._keys))
 
 
 def compiled_available(model: Any) -> bool:
@@ -148,9 +172,11 @@ def compiled_graph(
     states._core_bytes = int(out["core_bytes"])
     graph = LiveGraph(
         states,  # type: ignore[arg-type]
-        _array("i", out["parent"]), _array("q", out["offsets"]), _array("i", out["dst"]),
-        _array("b", out["label"]), _array("i", out["key"]), _array("b", out["flags"]),
-        {int(s): tuple(b) for s, b in out["bounded"]},
+        # popped one by one: each bytes object goes as soon as its array is made
+        _array("i", out.pop("parent")), _array("q", out.pop("offsets")),
+        _array("i", out.pop("dst")), _array("b", out.pop("label")),
+        _array("i", out.pop("key")), _array("b", out.pop("flags")),
+        PackedBounded(*(_array("i", b) for b in out.pop("bounded"))),
         out["stop_reason"] is None, out["stop_reason"], time.perf_counter() - start,
         int(out["max_depth"]),
         dict(sorted((KIND_ORDER[k], c) for k, c in enumerate(out["kinds"]) if c)),

@@ -37,7 +37,7 @@ import os
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from typing import Any
@@ -76,7 +76,7 @@ class LiveGraph:
     label: array
     key: array
     flags: array
-    bounded: dict[int, tuple[int, ...]]
+    bounded: Mapping[int, tuple[int, ...]]  # a dict, or explorer/livegraph.py's PackedBounded
     complete: bool
     stop_reason: str | None
     seconds: float

@@ -92,18 +92,19 @@ class LiveTables(CoreTables):
         m = self.model
         return bool(m.net and m.partition and len(self.live._groups(m.partition)) > 1)
 
+    # The core keeps flags and labels per key itself: Liveness's memos would only double them.
     def flags(self, st: State) -> int:
-        return self.live.flags(st)
+        return self.live.flags(st, memo=False)
 
     def timeout_labels(self, st: State) -> list[int]:
-        timing = self.live.timing(st)
+        timing = self.live.timing(st, memo=False)
         return [timing.timeout(i) for i in range(self.model.n)]
 
     def tick_label(self, st: State, i: int) -> int:
         """Node i's tick label (its local steps are cached by then: see the core)."""
         m = self.model
         tick = m._local[st[i] * 16 + i + 1][0]
-        return self.live.timing(st).tick(i, tick)
+        return self.live.timing(st, memo=False).tick(i, tick)
 
     def rebase(self, st: State) -> tuple[Any, int, bool]:
         return self.live.rebase(st)
