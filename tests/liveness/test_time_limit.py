@@ -8,7 +8,6 @@ import pytest
 from click.testing import CliRunner
 
 import explorer.livegraph as livegraph
-
 from raftcheck.cli import main
 
 # Howard & Abraham's second 5-node case: its safety run alone takes many minutes
