@@ -22,6 +22,9 @@
 #include <unistd.h>
 #include <signal.h>
 #include <pthread.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 /* Set in a thread that expands states while the search runs in parallel (explore --workers):
  * there the caches are read-only, and a look-up that would have to ask Python (or raise a
@@ -1779,6 +1782,887 @@ static PyObject *Core_successors(Core *c, PyObject *args) {
     return out;
 }
 
+/* ==== the liveness graph (explore --liveness) ==================================================
+ *
+ * `live_graph` builds explorer/liveness.py's LiveGraph on this core: the same breadth-first
+ * search as `explore_graph` over model/network.py's `net_successors` in liveness mode, with
+ * every transition's label and fairness key, the keys a bound disabled, and per state the flags.
+ * As for the safety search, no rule is evaluated here. What is asked of Python (the `live`
+ * object, model/live_tables.py) and cached by interned ids or exact keys:
+ *   - node-local steps and deliveries, as for the safety search (`local`, `deliver`);
+ *   - per node id whether it is a leader (the CHANGE label compares roles and terms);
+ *   - per message id whether it is campaign traffic on a link (the solo-campaigns timing);
+ *   - the timing labels per (node ids, cut links, traffic) and the state flags per (node ids,
+ *     cut links): model/liveness.py memoises them by exactly these keys;
+ *   - normalisation (`rebase`) of a successor that is not an explored state (an explored state
+ *     is its own normal form), cached by the raw successor, the cache bounded.
+ * The successors are generated in model/network.py's order and each one is normalised at the
+ * point where Python would normalise it, so that values are interned in the same order and the
+ * ids, hence the states and their numbering, equal those of the reference builder. */
+
+/* exact-key map: K words -> int32, open addressing (keys compared in full, never hashed away) */
+typedef struct { uint32_t *keys; int32_t *vals; uint8_t *used; size_t cap, len; int K; } KMap;
+
+static int kmap_init(KMap *m, int K, size_t cap) {
+    m->K = K; m->cap = cap; m->len = 0;
+    m->keys = malloc(cap * (size_t)K * 4);
+    m->vals = malloc(cap * sizeof(int32_t));
+    m->used = calloc(cap, 1);
+    if (!m->keys || !m->vals || !m->used) { PyErr_NoMemory(); return -1; }
+    return 0;
+}
+
+static void kmap_free(KMap *m) {
+    free(m->keys); free(m->vals); free(m->used);
+    m->keys = NULL; m->vals = NULL; m->used = NULL; m->cap = m->len = 0;
+}
+
+static void kmap_clear(KMap *m) { memset(m->used, 0, m->cap); m->len = 0; }
+
+static inline size_t kmap_slot(const KMap *m, const uint32_t *key) {
+    size_t mask = m->cap - 1, i = (size_t)hash_state(key, m->K) & mask;
+    while (m->used[i] && memcmp(m->keys + i * (size_t)m->K, key, (size_t)m->K * 4) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static inline int kmap_get(const KMap *m, const uint32_t *key, int32_t *out) {
+    size_t i = kmap_slot(m, key);
+    if (!m->used[i]) return 0;
+    *out = m->vals[i];
+    return 1;
+}
+
+static int kmap_put(KMap *m, const uint32_t *key, int32_t val) {
+    if ((m->len + 1) * 2 > m->cap) {
+        KMap bigger;
+        if (kmap_init(&bigger, m->K, m->cap * 2) < 0) return -1;
+        for (size_t j = 0; j < m->cap; j++) {
+            if (!m->used[j]) continue;
+            size_t i = kmap_slot(&bigger, m->keys + j * (size_t)m->K);
+            memcpy(bigger.keys + i * (size_t)m->K, m->keys + j * (size_t)m->K, (size_t)m->K * 4);
+            bigger.vals[i] = m->vals[j]; bigger.used[i] = 1; bigger.len++;
+        }
+        kmap_free(m);
+        *m = bigger;
+    }
+    size_t i = kmap_slot(m, key);
+    if (!m->used[i]) {
+        m->used[i] = 1; m->len++;
+        memcpy(m->keys + i * (size_t)m->K, key, (size_t)m->K * 4);
+    }
+    m->vals[i] = val;
+    return 0;
+}
+
+/* growable byte buffer (the graph's arrays) */
+typedef struct { char *p; size_t len, cap; } LBuf;
+
+static inline int lbuf_put(LBuf *b, const void *v, size_t sz) {
+    if (b->len + sz > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (cap < b->len + sz) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) { PyErr_NoMemory(); return -1; }
+        b->p = p; b->cap = cap;
+    }
+    memcpy(b->p + b->len, v, sz);
+    b->len += sz;
+    return 0;
+}
+
+/* raw successors whose normal form is kept, then the cache is cleared: few repeat (most
+ * successors are explored states or already normal), so it stays small */
+#define LIVE_NORM_CAP (1u << 16)
+
+typedef struct {
+    Core *c;
+    PyObject *live;
+    /* model/network.py's and explorer/liveness.py's numbering, handed over by Python */
+    int fault, untimely, change, shift, racing;
+    int key_tick, key_timeout, key_beat, key_deliver;
+    int max_term, use_known;
+    IVec leader;      /* node id -> 1 if a leader */
+    IVec msg_live;    /* message id -> 1 if campaign traffic on a link between two nodes */
+    KMap flags;       /* node ids + cut -> state flags */
+    KMap timing;      /* node ids + cut + traffic -> offset in tpool */
+    IVec tpool;       /* per entry: n tick labels (-1: not asked yet), n timeout labels */
+    KMap norm;        /* raw successor -> offset in npool */
+    IVec npool;       /* per entry: W words of the normal form, its highest term, shifted */
+    long long rebase_calls, norm_hits, known_hits, normal_hits;
+    /* the normal-form test (live_is_normal): per node id an offset in `logs` ([len, entry
+     * terms...]); per message id an offset in `msgs` ([class, term, log term, index, len,
+     * entry terms...]; class bit 1: MsgApp, bit 2: a vote or pre-vote request) */
+    IVec node_log, logs, msg_info, minfo;
+    int splits;       /* a lasting cut splits the nodes into groups (normalised apart) */
+    int verify;       /* ask Python anyway and compare (tests) */
+    /* the successors of the state being expanded */
+    uint32_t *succ; int8_t *lab; int32_t *key; uint8_t *kind; int k;
+    IVec bounded;
+} Live;
+
+static int live_fill(Live *L, IVec *v, const char *method) {
+    PyObject *lst = PyObject_CallMethod(L->live, method, "n", (Py_ssize_t)v->len);
+    if (!lst) return -1;
+    PyObject *seq = PySequence_Fast(lst, "live: expected a list");
+    Py_DECREF(lst);
+    if (!seq) return -1;
+    Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
+    if (ivec_reserve(v, v->len + (size_t)k) < 0) { Py_DECREF(seq); return -1; }
+    for (Py_ssize_t j = 0; j < k; j++)
+        v->v[v->len + (size_t)j] = (int32_t)PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, j));
+    v->len += (size_t)k;
+    Py_DECREF(seq);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static inline int live_leader(Live *L, uint32_t nix, int *out) {
+    if (nix >= L->leader.len && live_fill(L, &L->leader, "node_leader") < 0) return -1;
+    if (nix >= L->leader.len) { PyErr_SetString(PyExc_IndexError, "live: unknown node id"); return -1; }
+    *out = L->leader.v[nix];
+    return 0;
+}
+
+static inline int live_msg(Live *L, uint32_t mid, int *out) {
+    if (mid >= L->msg_live.len && live_fill(L, &L->msg_live, "msg_traffic") < 0) return -1;
+    if (mid >= L->msg_live.len) { PyErr_SetString(PyExc_IndexError, "live: unknown message id"); return -1; }
+    *out = L->msg_live.v[mid];
+    return 0;
+}
+
+/* Call live.<method>(state) and read an int, or a sequence of ints into out[0..want). */
+static int live_ask(Live *L, const char *method, const uint32_t *st, int32_t *out, int want) {
+    PyObject *t = from_words(L->c, st);
+    if (!t) return -1;
+    PyObject *r = PyObject_CallMethod(L->live, method, "(O)", t);
+    Py_DECREF(t);
+    if (!r) return -1;
+    if (want == 0) {
+        out[0] = (int32_t)PyLong_AsLong(r);
+    } else {
+        PyObject *seq = PySequence_Fast(r, "live: expected a sequence");
+        if (!seq) { Py_DECREF(r); return -1; }
+        if (PySequence_Fast_GET_SIZE(seq) != want) {
+            Py_DECREF(seq); Py_DECREF(r);
+            PyErr_SetString(PyExc_ValueError, "live: wrong number of labels");
+            return -1;
+        }
+        for (int j = 0; j < want; j++)
+            out[j] = (int32_t)PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, j));
+        Py_DECREF(seq);
+    }
+    Py_DECREF(r);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static int live_flags(Live *L, const uint32_t *st, int32_t *out) {
+    Core *c = L->c;
+    uint32_t key[MAXN + 1];
+    memcpy(key, st, (size_t)c->n * 4);
+    key[c->n] = c->net ? st[c->n + c->cut_b] : 0;
+    if (kmap_get(&L->flags, key, out)) return 0;
+    if (live_ask(L, "flags", st, out, 0) < 0) return -1;
+    return kmap_put(&L->flags, key, *out);
+}
+
+/* The timing labels of st's transitions: n tick labels, then n timeout labels. */
+static int32_t *live_timing(Live *L, const uint32_t *st, int nm) {
+    Core *c = L->c;
+    const int n = c->n;
+    const int cut = c->net ? st[n + c->cut_b] != 0 : 0;
+    int traffic = 0;
+    for (int j = 0; j < nm && !traffic; j++) {
+        uint32_t mid = st[c->hp + 1 + j];
+        int e;
+        int32_t f;
+        if (live_msg(L, mid, &e) < 0 || msg_net_of(c, mid, &f) < 0) return NULL;
+        if (e && !(f & NET_LOSSY) && !(cut && (f & NET_PART))) traffic = 1;
+    }
+    uint32_t key[MAXN + 2];
+    memcpy(key, st, (size_t)n * 4);
+    key[n] = (uint32_t)cut;
+    key[n + 1] = (uint32_t)traffic;
+    int32_t off;
+    if (kmap_get(&L->timing, key, &off)) return L->tpool.v + off;
+    off = (int32_t)L->tpool.len;
+    if (ivec_reserve(&L->tpool, L->tpool.len + 2 * (size_t)n) < 0) return NULL;
+    for (int i = 0; i < n; i++) L->tpool.v[off + i] = -1;
+    if (live_ask(L, "timeout_labels", st, L->tpool.v + off + n, n) < 0) return NULL;
+    L->tpool.len += 2 * (size_t)n;
+    if (kmap_put(&L->timing, key, off) < 0) return NULL;
+    return L->tpool.v + off;
+}
+
+/* Node i's tick label: asked once node i's local steps are known (asking earlier would intern
+ * them earlier than the reference does). */
+static int live_tick_label(Live *L, const uint32_t *st, int32_t *row, int i) {
+    if (row[i] >= 0) return row[i];
+    PyObject *t = from_words(L->c, st);
+    if (!t) return -1;
+    PyObject *r = PyObject_CallMethod(L->live, "tick_label", "Oi", t, i);
+    Py_DECREF(t);
+    if (!r) return -1;
+    long v = PyLong_AsLong(r);
+    Py_DECREF(r);
+    if (v < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "live: negative tick label");
+        return -1;
+    }
+    row[i] = (int32_t)v;
+    return (int)v;
+}
+
+/* An explored state's index, or -1. */
+static int64_t live_find(Core *c, const uint32_t *st) {
+    uint64_t h = hash_state(st, c->W);
+    size_t mask = c->tcap - 1, i = (size_t)h & mask;
+    while (c->table32[i]) {
+        if (memcmp(state_at(c, c->table32[i] - 1), st, (size_t)c->W * 4) == 0)
+            return (int64_t)c->table32[i] - 1;
+        i = (i + 1) & mask;
+    }
+    return -1;
+}
+
+/* The index of `st`, added (with its parent) if new; *is_new says which. -1 on error. */
+static int64_t live_insert(Core *c, const uint32_t *st, uint32_t parent, int *is_new) {
+    if ((c->count + 1) * 2 > c->tcap && grow_table(c) < 0) return -1;
+    uint64_t h = hash_state(st, c->W);
+    size_t mask = c->tcap - 1, i = (size_t)h & mask;
+    while (c->table32[i]) {
+        if (memcmp(state_at(c, c->table32[i] - 1), st, (size_t)c->W * 4) == 0) {
+            *is_new = 0;
+            return (int64_t)c->table32[i] - 1;
+        }
+        i = (i + 1) & mask;
+    }
+    if (c->count >= 0xFFFFFFF0u) { PyErr_SetString(PyExc_OverflowError, "live: too many states"); return -1; }
+    if (arena_push(c, st, parent, 0) < 0) return -1;
+    c->table32[i] = (uint32_t)c->count;
+    *is_new = 1;
+    return (int64_t)c->count - 1;
+}
+
+/* Fill per-id offsets from a Python list of int tuples (node_logs / msg_norm). */
+static int live_fill_rows(Live *L, IVec *offs, IVec *pool, const char *method) {
+    PyObject *lst = PyObject_CallMethod(L->live, method, "n", (Py_ssize_t)offs->len);
+    if (!lst) return -1;
+    PyObject *seq = PySequence_Fast(lst, "live: expected a list");
+    Py_DECREF(lst);
+    if (!seq) return -1;
+    Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
+    if (ivec_reserve(offs, offs->len + (size_t)k) < 0) { Py_DECREF(seq); return -1; }
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *row = PySequence_Fast(PySequence_Fast_GET_ITEM(seq, j), "live: a row");
+        if (!row) { Py_DECREF(seq); return -1; }
+        Py_ssize_t w = PySequence_Fast_GET_SIZE(row);
+        if (ivec_reserve(pool, pool->len + (size_t)w) < 0) { Py_DECREF(row); Py_DECREF(seq); return -1; }
+        offs->v[offs->len + (size_t)j] = (int32_t)pool->len;
+        for (Py_ssize_t q = 0; q < w; q++)
+            pool->v[pool->len + (size_t)q] = (int32_t)PyLong_AsLong(PySequence_Fast_GET_ITEM(row, q));
+        pool->len += (size_t)w;
+        Py_DECREF(row);
+    }
+    offs->len += (size_t)k;
+    Py_DECREF(seq);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static inline int live_log(Live *L, uint32_t nix, const int32_t **row) {
+    if (nix >= L->node_log.len && live_fill_rows(L, &L->node_log, &L->logs, "node_logs") < 0)
+        return -1;
+    if (nix >= L->node_log.len) { PyErr_SetString(PyExc_IndexError, "live: unknown node id"); return -1; }
+    *row = L->logs.v + L->node_log.v[nix];
+    return 0;
+}
+
+static inline int live_minfo(Live *L, uint32_t mid, const int32_t **row) {
+    if (mid >= L->msg_info.len && live_fill_rows(L, &L->msg_info, &L->minfo, "msg_norm") < 0)
+        return -1;
+    if (mid >= L->msg_info.len) { PyErr_SetString(PyExc_IndexError, "live: unknown message id"); return -1; }
+    *row = L->minfo.v + L->msg_info.v[mid];
+    return 0;
+}
+
+/* model/liveness.py's `_common`: the shared prefix of a and b, at most `limit`. */
+static inline int live_common(const int32_t *a, const int32_t *b, int blen, int limit) {
+    int k = limit < blen ? limit : blen, i = 0;
+    while (i < k && a[i] == b[i]) i++;
+    return i;
+}
+
+/* Whether `rebase` would hand `st` back unchanged (then *high is its highest term): the test
+ * that opens Liveness.rebase, in the same steps, for the common case of a successor that is
+ * already normal (most new states are). 1: normal; 0: not, or not decided here (a lasting
+ * cut into groups, an index shift, many entry terms): Python normalises it; -1: error. */
+static int live_is_normal(Live *L, const uint32_t *st, int *high) {
+    Core *c = L->c;
+    const int n = c->n;
+    if (c->net && L->splits && st[n + c->net_b] == 0 && st[n + c->cut_b]) return 0;
+    const int nm = nmsgs_of(c, st);
+    const int32_t BIG = 1 << 30;
+    int32_t tmin = BIG, hi = 0, min_req = BIG, t;
+    int has_app = 0;
+    for (int i = 0; i < n; i++) {
+        if (term_of(c, st[i], &t) < 0) return -1;
+        if (t < tmin) tmin = t;
+        if (t > hi) hi = t;
+    }
+    const int32_t *mi[MAXW];
+    for (int j = 0; j < nm; j++) {
+        if (live_minfo(L, st[c->hp + 1 + j], &mi[j]) < 0) return -1;
+        t = mi[j][1];
+        if (t < tmin) tmin = t;
+        if (t > hi) hi = t;
+        if (mi[j][0] & 1) has_app = 1;
+        else if ((mi[j][0] & 2) && mi[j][3] < min_req) min_req = mi[j][3];
+    }
+    if (tmin == 0) { *high = hi; return 1; }
+    const int32_t *lg[MAXN];
+    for (int i = 0; i < n; i++)
+        if (live_log(L, st[i], &lg[i]) < 0) return -1;
+    /* the index shift: all but the last of the entries every log and MsgApp shares */
+    const int32_t *first = lg[0] + 1;
+    int p = lg[0][0];
+    int d = 0;
+    if (p >= 2 && min_req >= 1) {
+        for (int i = 1; i < n; i++) {
+            p = live_common(first, lg[i] + 1, lg[i][0], p);
+            if (p < 2) break;
+        }
+        if (p >= 2 && has_app)
+            for (int j = 0; j < nm; j++)
+                if (mi[j][0] & 1) p = live_common(first, mi[j] + 5, mi[j][4], p);
+        d = p - 1 < min_req ? p - 1 : min_req;
+        if (d < 0) d = 0;
+    }
+    if (d) return 0;
+    /* entry terms below every node term: distinct values, kept small */
+    int32_t below[64];
+    int nb = 0;
+#define BELOW(v) do { int32_t v_ = (v); int q_ = 0; while (q_ < nb && below[q_] != v_) q_++; \
+                      if (q_ == nb) { if (nb == 64) return 0; below[nb++] = v_; } } while (0)
+    for (int i = 0; i < n; i++)
+        for (int q = 0; q < lg[i][0]; q++) {
+            if (lg[i][1 + q] >= tmin) break;
+            BELOW(lg[i][1 + q]);
+        }
+    for (int j = 0; j < nm; j++) {
+        if (0 < mi[j][2] && mi[j][2] < tmin) BELOW(mi[j][2]);
+        for (int q = 0; q < mi[j][4]; q++) {
+            if (mi[j][5 + q] >= tmin) break;
+            BELOW(mi[j][5 + q]);
+        }
+    }
+#undef BELOW
+    int32_t base = tmin - nb, lowest = BIG;
+    for (int q = 0; q < nb; q++) if (below[q] < lowest) lowest = below[q];
+    if (base - 1 == 0 && (nb == 0 || lowest == base)) { *high = hi; return 1; }
+    return 0;
+}
+
+/* The normal form of a raw successor (in place): its highest term and whether it moved. */
+static int live_rebase(Live *L, uint32_t *st, int *high, int *shifted) {
+    Core *c = L->c;
+    const int W = c->W;
+    int32_t off;
+    int normal = live_is_normal(L, st, high);
+    if (normal < 0) return -1;
+    if (normal && !L->verify) {
+        L->normal_hits++;
+        *shifted = 0;
+        return 0;
+    }
+    if (!normal && kmap_get(&L->norm, st, &off)) {
+        L->norm_hits++;
+    } else {
+        L->rebase_calls++;
+        PyObject *t = from_words(c, st);
+        if (!t) return -1;
+        PyObject *r = PyObject_CallMethod(L->live, "rebase", "(O)", t);
+        Py_DECREF(t);
+        if (!r) return -1;
+        if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 3) {
+            Py_DECREF(r);
+            PyErr_SetString(PyExc_TypeError, "live: rebase must return a 3-tuple");
+            return -1;
+        }
+        if (L->norm.len >= LIVE_NORM_CAP) { kmap_clear(&L->norm); L->npool.len = 0; }
+        off = (int32_t)L->npool.len;
+        if (ivec_reserve(&L->npool, L->npool.len + (size_t)W + 2) < 0) { Py_DECREF(r); return -1; }
+        int32_t *v = L->npool.v + off;
+        if (to_words(c, PyTuple_GET_ITEM(r, 0), (uint32_t *)v) < 0) { Py_DECREF(r); return -1; }
+        v[W] = (int32_t)PyLong_AsLong(PyTuple_GET_ITEM(r, 1));
+        v[W + 1] = PyObject_IsTrue(PyTuple_GET_ITEM(r, 2));
+        Py_DECREF(r);
+        if (PyErr_Occurred() || v[W + 1] < 0) return -1;
+        L->npool.len += (size_t)W + 2;
+        if (kmap_put(&L->norm, st, off) < 0) return -1;
+    }
+    const int32_t *v = L->npool.v + off;
+    if (normal) {   /* verifying: Python must agree that st is normal */
+        L->normal_hits++;
+        if (memcmp(st, v, (size_t)W * 4) != 0 || v[W] != *high || v[W + 1]) {
+            PyErr_SetString(PyExc_AssertionError, "live: the normal-form test disagrees with rebase");
+            return -1;
+        }
+        *shifted = 0;
+        return 0;
+    }
+    memcpy(st, v, (size_t)W * 4);
+    *high = v[W];
+    *shifted = v[W + 1];
+    return 0;
+}
+
+/* model/network.py's over_room: an action a bound disabled, reported by its key. */
+static int live_over_room(Live *L, int key, int label) {
+    if (label & L->fault) return 0;
+    int32_t v;
+    if (!(label & L->untimely)) v = key;
+    else if (label & L->racing) v = -2 - key;
+    else return 0;
+    if (ivec_reserve(&L->bounded, L->bounded.len + 1) < 0) return -1;
+    L->bounded.v[L->bounded.len++] = v;
+    return 0;
+}
+
+static inline int live_room_for_edge(Live *L) {
+    if (L->k >= MAXSUCC) {
+        PyErr_SetString(PyExc_RuntimeError, "live: too many successors");
+        return -1;
+    }
+    return 0;
+}
+
+/* model/network.py's `emit`: node i takes step `res` (no history in liveness mode). */
+static int live_emit(Live *L, const uint32_t *st, int i, int32_t res, const uint32_t *sent,
+                     int nsent, const uint32_t *rest, int nrest, const uint32_t *budgets,
+                     int label, int key, int kind, int top) {
+    Core *c = L->c;
+    if (live_room_for_edge(L) < 0) return -1;
+    uint32_t *out = L->succ + (size_t)L->k * (size_t)c->W;
+    const int32_t *r = c->pool.v + res;
+    uint32_t new_ix = (uint32_t)r[0];
+    int32_t moved = r[2];
+    memcpy(out, st, (size_t)c->n * 4);
+    out[i] = new_ix;
+    memcpy(out + c->n, budgets, (size_t)c->nb * 4);
+    int32_t h = (int32_t)st[c->hp];
+    if (moved && h) {
+        int32_t low, t;
+        if (term_of(c, new_ix, &low) < 0) return -1;
+        for (int j = 0; j < c->n; j++) {
+            if (j == i) continue;
+            if (term_of(c, st[j], &t) < 0) return -1;
+            if (t < low) low = t;
+        }
+        if (cached_pair(c, &c->forget, "forget", (uint32_t)h, (uint32_t)low, &h) < 0) return -1;
+    }
+    out[c->hp] = (uint32_t)h;
+    uint32_t outs[MAXN * 2];
+    for (int j = 0; j < nsent; j++) {
+        uint32_t v = sent[j];
+        int k = j;
+        while (k > 0 && outs[k - 1] > v) { outs[k] = outs[k - 1]; k--; }
+        outs[k] = v;
+    }
+    uint32_t *m = out + c->hp + 1;
+    int a = 0, b = 0, w = 0;
+    while (a < nrest || b < nsent) {
+        if (b >= nsent || (a < nrest && rest[a] <= outs[b])) m[w++] = rest[a++];
+        else m[w++] = outs[b++];
+    }
+    while (w < c->max_msgs) m[w++] = EMPTY;
+    /* CHANGE: the highest-term leader steps down, or a leader above it is elected */
+    int old_lead, new_lead;
+    int32_t old_t, new_t;
+    if (live_leader(L, st[i], &old_lead) < 0 || live_leader(L, new_ix, &new_lead) < 0 ||
+        term_of(c, st[i], &old_t) < 0 || term_of(c, new_ix, &new_t) < 0)
+        return -1;
+    if (old_lead && old_t == top && !new_lead) label |= L->change;
+    else if (new_lead && !old_lead && new_t > top) label |= L->change;
+    if (!(L->use_known && live_find(c, out) >= 0)) {
+        int high, shifted;
+        if (live_rebase(L, out, &high, &shifted) < 0) return -1;
+        if (high > L->max_term) return live_over_room(L, key, label);
+        if (shifted) label |= L->shift;
+    } else {
+        L->known_hits++;
+    }
+    L->lab[L->k] = (int8_t)label; L->key[L->k] = key; L->kind[L->k] = (uint8_t)kind;
+    L->k++;
+    return 0;
+}
+
+/* model/network.py's `_land_plain`: no node changes, only the messages and budgets. */
+static int live_plain(Live *L, const uint32_t *st, const uint32_t *budgets, const uint32_t *msgs,
+                      int nm, int label, int key, int kind) {
+    Core *c = L->c;
+    if (live_room_for_edge(L) < 0) return -1;
+    uint32_t *o = L->succ + (size_t)L->k * (size_t)c->W;
+    land_plain(c, st, budgets, msgs, nm, o);
+    if (!(L->use_known && live_find(c, o) >= 0)) {
+        int high, shifted;
+        if (live_rebase(L, o, &high, &shifted) < 0) return -1;
+        if (shifted) label |= L->shift;
+    } else {
+        L->known_hits++;
+    }
+    L->lab[L->k] = (int8_t)label; L->key[L->k] = key; L->kind[L->k] = (uint8_t)kind;
+    L->k++;
+    return 0;
+}
+
+/* model/network.py's net_successors in liveness mode, in its order. */
+static int live_successors(Live *L, const uint32_t *st) {
+    Core *c = L->c;
+    const int n = c->n;
+    const uint32_t *msgs = st + c->hp + 1;
+    const int nm = nmsgs_of(c, st);
+    const int room = c->max_msgs - nm;
+    const uint32_t *budgets = st + n;
+    const int cut = c->net ? budgets[c->cut_b] != 0 : 0;
+    const int NO_KEY = -1;
+    uint32_t b2[8], sent[MAXN * 2];
+    int ns;
+    L->k = 0;
+    L->bounded.len = 0;
+    /* an offset, not a pointer: tpool may move while this state is expanded */
+    const int32_t *row0 = live_timing(L, st, nm);
+    if (!row0) return -1;
+    const size_t trow = (size_t)(row0 - L->tpool.v);
+    int top = -1;
+    for (int i = 0; i < n; i++) {
+        int lead;
+        int32_t t;
+        if (live_leader(L, st[i], &lead) < 0 || term_of(c, st[i], &t) < 0) return -1;
+        if (lead && t > top) top = t;
+    }
+    for (int i = 0; i < n; i++) {
+        const int nid = i + 1;
+        Local *Lc = local_of(c, st[i], i);
+        if (!Lc) return -1;
+        if (Lc->tick >= 0) {
+            int label = live_tick_label(L, st, L->tpool.v + trow, i);
+            if (label < 0) return -1;
+            if (live_emit(L, st, i, Lc->tick, sent, 0, msgs, nm, budgets, label,
+                          L->key_tick + nid, K_TICK, top) < 0) return -1;
+        }
+        if (Lc->timeout >= 0) {
+            if (alive(c, Lc->timeout, cut, sent, &ns) < 0) return -1;
+            int label = L->tpool.v[trow + (size_t)n + (size_t)i];
+            if (ns <= room) {
+                if (live_emit(L, st, i, Lc->timeout, sent, ns, msgs, nm, budgets, label,
+                              L->key_timeout + nid, K_TIMEOUT, top) < 0) return -1;
+            } else if (live_over_room(L, L->key_timeout + nid, label) < 0) {
+                return -1;
+            }
+        }
+        if (Lc->beat >= 0) {
+            if (n > 1) {
+                if (alive(c, Lc->beat, cut, sent, &ns) < 0) return -1;
+                if (ns <= room) {
+                    if (live_emit(L, st, i, Lc->beat, sent, ns, msgs, nm, budgets, 0,
+                                  L->key_beat + nid, K_HEARTBEAT, top) < 0) return -1;
+                } else if (live_over_room(L, L->key_beat + nid, 0) < 0) {
+                    return -1;
+                }
+            }
+            if (budgets[B_TRANSFER] > 0 && room >= 1) {
+                memcpy(b2, budgets, (size_t)c->nb * 4);
+                b2[B_TRANSFER]--;
+                for (int t = 0; t < Lc->ntr; t++) {
+                    int32_t res = c->pool.v[Lc->tr_off + 2 * t + 1];
+                    if (res == RES_NONE) continue;
+                    if (res < 0) {
+                        PyErr_SetString(PyExc_RuntimeError, "live: transfer changes nothing");
+                        return -1;
+                    }
+                    if (alive(c, res, cut, sent, &ns) < 0) return -1;
+                    if (live_emit(L, st, i, res, sent, ns, msgs, nm, b2, L->fault, NO_KEY,
+                                  K_TRANSFER, top) < 0) return -1;
+                }
+            }
+            if (budgets[B_APPEND] > 0 && Lc->append != RES_NONE) {
+                if (Lc->append < 0) {
+                    PyErr_SetString(PyExc_RuntimeError, "live: client append changes nothing");
+                    return -1;
+                }
+                if (alive(c, Lc->append, cut, sent, &ns) < 0) return -1;
+                if (ns <= room) {
+                    memcpy(b2, budgets, (size_t)c->nb * 4);
+                    b2[B_APPEND]--;
+                    if (live_emit(L, st, i, Lc->append, sent, ns, msgs, nm, b2, 0, NO_KEY,
+                                  K_APPEND, top) < 0) return -1;
+                } else if (live_over_room(L, NO_KEY, 0) < 0) {
+                    return -1;
+                }
+            }
+        }
+        if (Lc->restart >= 0 && budgets[B_RESTART] > 0) {
+            memcpy(b2, budgets, (size_t)c->nb * 4);
+            b2[B_RESTART]--;
+            if (live_emit(L, st, i, Lc->restart, sent, 0, msgs, nm, b2, L->fault, NO_KEY,
+                          K_RESTART, top) < 0) return -1;
+        }
+    }
+    uint32_t rest[MAXW];
+    uint32_t prev = EMPTY;
+    const int dup = budgets[B_DUP] > 0;
+    for (int j = 0; j < nm; j++) {
+        uint32_t mid = msgs[j];
+        if (mid == prev) continue;
+        prev = mid;
+        memcpy(rest, msgs, (size_t)j * 4);
+        memcpy(rest + j, msgs + j + 1, (size_t)(nm - j - 1) * 4);
+        int32_t link, to, res;
+        if (msg_net_of(c, mid, &link) < 0) return -1;
+        const int lossy = (link & NET_LOSSY) != 0;
+        if (lossy || c->drop) {
+            if (live_plain(L, st, budgets, rest, nm - 1, lossy ? 0 : L->fault, NO_KEY,
+                           K_DROP) < 0) return -1;
+        }
+        if (msg_to_of(c, mid, &to) < 0) return -1;
+        int i = to - 1;
+        if (deliver_of(c, st[i], mid, &res) < 0) return -1;
+        const int fkey = lossy ? NO_KEY : L->key_deliver + (int)mid;
+        if (res == RES_NONE) continue;
+        if (res == RES_NOOP) {
+            if (live_plain(L, st, budgets, rest, nm - 1, 0, fkey, K_DELIVER) < 0) return -1;
+            continue;
+        }
+        if (alive(c, res, cut, sent, &ns) < 0) return -1;
+        if (ns <= room + 1) {
+            if (live_emit(L, st, i, res, sent, ns, rest, nm - 1, budgets, 0, fkey, K_DELIVER,
+                          top) < 0) return -1;
+        } else if (live_over_room(L, fkey, 0) < 0) {
+            return -1;
+        }
+        if (dup && ns <= room) {
+            memcpy(b2, budgets, (size_t)c->nb * 4);
+            b2[B_DUP]--;
+            if (live_emit(L, st, i, res, sent, ns, msgs, nm, b2, L->fault, NO_KEY, K_DUPLICATE,
+                          top) < 0) return -1;
+        }
+    }
+    if (c->net && budgets[c->net_b] > 0 && (cut || c->has_part)) {
+        memcpy(b2, budgets, (size_t)c->nb * 4);
+        b2[c->net_b]--;
+        b2[c->cut_b] = !cut;
+        int kept = 0;
+        for (int j = 0; j < nm; j++) {
+            int32_t link = 0;
+            if (!cut && msg_net_of(c, msgs[j], &link) < 0) return -1;
+            if (cut || !(link & NET_PART)) rest[kept++] = msgs[j];
+        }
+        if (live_plain(L, st, b2, rest, kept, L->fault, NO_KEY, cut ? K_HEAL : K_SPLIT) < 0)
+            return -1;
+    }
+    return L->k;
+}
+
+static void live_free(Live *L) {
+    free(L->leader.v); free(L->msg_live.v); free(L->tpool.v); free(L->npool.v);
+    free(L->bounded.v);
+    free(L->node_log.v); free(L->logs.v); free(L->msg_info.v); free(L->minfo.v);
+    kmap_free(&L->flags); kmap_free(&L->timing); kmap_free(&L->norm);
+    free(L->succ); free(L->lab); free(L->key); free(L->kind);
+}
+
+/* The search is over: the arena and parent links need no room to grow (state(i) reads them). */
+static void live_shrink(Core *c) {
+    if (c->count == 0) return;
+    uint32_t *a = realloc(c->arena, (size_t)c->count * (size_t)c->W * 4);
+    if (a) { c->arena = a; c->arena_cap = c->count; }
+    uint32_t *p = realloc(c->parent, (size_t)c->count * 4);
+    uint16_t *o = realloc(c->ord, (size_t)c->count * 2);
+    if (p) c->parent = p;
+    if (o) c->ord = o;
+    if (p && o) c->pcap = c->count;
+}
+
+static PyObject *lbuf_bytes(LBuf *b) {
+    PyObject *r = PyBytes_FromStringAndSize(b->p ? b->p : "", (Py_ssize_t)b->len);
+    free(b->p);
+    b->p = NULL; b->len = b->cap = 0;
+    return r;
+}
+
+/* live_graph(live, inits, consts, max_term, use_known, max_states, max_depth, time_limit,
+ *            progress, interval[, splits, verify]) -> dict of the graph's arrays (as bytes) and the search's
+ * outcome. `consts` = (FAULT, UNTIMELY, CHANGE, SHIFT, RACING, KEY_TICK, KEY_TIMEOUT,
+ * KEY_HEARTBEAT, KEY_DELIVER); limits < 0 are off. A fresh core only (it keeps the states:
+ * state(i) decodes them afterwards). Ctrl-C raises KeyboardInterrupt, as the reference does. */
+static PyObject *Core_live_graph(Core *c, PyObject *args) {
+    PyObject *live, *inits, *progress;
+    long long max_states, max_depth;
+    double time_limit, interval;
+    int max_term, use_known;
+    Live L;
+    memset(&L, 0, sizeof L);
+    if (!PyArg_ParseTuple(args, "OO(iiiiiiiii)ipLLdOd|pp", &live, &inits, &L.fault, &L.untimely,
+                          &L.change, &L.shift, &L.racing, &L.key_tick, &L.key_timeout,
+                          &L.key_beat, &L.key_deliver, &max_term, &use_known, &max_states,
+                          &max_depth, &time_limit, &progress, &interval, &L.splits, &L.verify))
+        return NULL;
+    if (c->started || c->count) {
+        PyErr_SetString(PyExc_RuntimeError, "live: the core has already searched");
+        return NULL;
+    }
+    if (c->symmetry || c->fp_mode) {
+        PyErr_SetString(PyExc_ValueError, "live: needs an exact core without symmetry");
+        return NULL;
+    }
+    c->started = 1;
+    L.c = c; L.live = live; L.max_term = max_term; L.use_known = use_known;
+    const int W = c->W, n = c->n;
+    const double start = now_s();
+    double last = start;
+    LBuf offsets = {0}, dst = {0}, label = {0}, key = {0}, flags = {0};
+    LBuf bstates = {0}, boffs = {0}, bvals = {0};
+    int32_t zero = 0;
+    const char *stop_reason = NULL;
+    char reason_buf[96];
+    long long counts[NKINDS] = {0};
+    int64_t off0 = 0;
+    uint32_t cur[MAXW];
+    if (lbuf_put(&boffs, &zero, 4) < 0) return NULL;
+    L.succ = malloc((size_t)MAXSUCC * (size_t)W * 4);
+    L.lab = malloc(MAXSUCC); L.key = malloc(MAXSUCC * 4); L.kind = malloc(MAXSUCC);
+    if (!L.succ || !L.lab || !L.key || !L.kind) { PyErr_NoMemory(); goto error; }
+    if (kmap_init(&L.flags, n + 1, 1 << 12) < 0 || kmap_init(&L.timing, n + 2, 1 << 12) < 0 ||
+        kmap_init(&L.norm, W, 1 << 16) < 0)
+        goto error;
+    if (!c->tcap) {
+        c->tcap = 1 << 16;
+        c->table32 = calloc(c->tcap, 4);
+        if (!c->table32) { PyErr_NoMemory(); goto error; }
+    }
+    if (lbuf_put(&offsets, &off0, 8) < 0) goto error;
+    {
+        PyObject *seq = PySequence_Fast(inits, "live: inits must be a list");
+        if (!seq) goto error;
+        for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(seq); j++) {
+            int is_new;
+            int32_t f;
+            if (to_words(c, PySequence_Fast_GET_ITEM(seq, j), cur) < 0 ||
+                live_insert(c, cur, NO_PARENT, &is_new) < 0) { Py_DECREF(seq); goto error; }
+            if (!is_new) continue;
+            if (live_flags(&L, cur, &f) < 0) { Py_DECREF(seq); goto error; }
+            int8_t fb = (int8_t)f;
+            if (lbuf_put(&flags, &fb, 1) < 0) { Py_DECREF(seq); goto error; }
+        }
+        Py_DECREF(seq);
+    }
+    uint64_t head = 0, level_end = c->count;
+    long long depth = 0, max_depth_seen = 0, transitions = 0;
+    while (head < c->count) {
+        if (head == level_end) {
+            depth++;
+            level_end = c->count;
+            if (max_depth >= 0 && depth >= max_depth) {
+                snprintf(reason_buf, sizeof reason_buf, "depth limit %lld reached", max_depth);
+                stop_reason = reason_buf;
+                break;
+            }
+        }
+        if (head % 256 == 0 && head) {
+            if (PyErr_CheckSignals() < 0) goto error;
+            double now = now_s();
+            if (time_limit >= 0 && now - start >= time_limit) {
+                snprintf(reason_buf, sizeof reason_buf, "time limit %gs reached", time_limit);
+                stop_reason = reason_buf;
+                break;
+            }
+            if (progress != Py_None && now - last >= interval) {
+                last = now;
+                PyObject *r = PyObject_CallFunction(progress, "KLKLd",
+                    (unsigned long long)c->count, transitions,
+                    (unsigned long long)(c->count - head), depth, now - start);
+                if (!r) goto error;
+                Py_DECREF(r);
+            }
+        }
+        memcpy(cur, state_at(c, head), (size_t)W * 4);
+        int ns = live_successors(&L, cur);
+        if (ns < 0) goto error;
+        if (L.bounded.len) {   /* CSR: bound state numbers, offsets, keys */
+            int32_t h32 = (int32_t)head, end;
+            if (lbuf_put(&bstates, &h32, 4) < 0 ||
+                lbuf_put(&bvals, L.bounded.v, L.bounded.len * 4) < 0) goto error;
+            end = (int32_t)(bvals.len / 4);
+            if (lbuf_put(&boffs, &end, 4) < 0) goto error;
+        }
+        for (int s = 0; s < ns; s++) {
+            int is_new;
+            int64_t idx = live_insert(c, L.succ + (size_t)s * W, (uint32_t)head, &is_new);
+            if (idx < 0) goto error;
+            if (is_new) {
+                int32_t f;
+                if (live_flags(&L, L.succ + (size_t)s * W, &f) < 0) goto error;
+                int8_t fb = (int8_t)f;
+                if (lbuf_put(&flags, &fb, 1) < 0) goto error;
+                max_depth_seen = depth + 1;
+            }
+            int32_t d = (int32_t)idx;
+            if (lbuf_put(&dst, &d, 4) < 0 || lbuf_put(&label, &L.lab[s], 1) < 0 ||
+                lbuf_put(&key, &L.key[s], 4) < 0) goto error;
+            counts[L.kind[s]]++;
+        }
+        transitions += ns;
+        int64_t end = transitions;
+        if (lbuf_put(&offsets, &end, 8) < 0) goto error;
+        head++;
+        if (max_states >= 0 && (long long)c->count >= max_states && head < c->count) {
+            snprintf(reason_buf, sizeof reason_buf, "state limit %lld reached", max_states);
+            stop_reason = reason_buf;
+            break;
+        }
+    }
+    {
+        double seconds = now_s() - start;
+        if (progress != Py_None) {
+            PyObject *r = PyObject_CallFunction(progress, "KLKLd", (unsigned long long)c->count,
+                transitions, (unsigned long long)(c->count - head), max_depth_seen, seconds);
+            if (!r) goto error;
+            Py_DECREF(r);
+        }
+        /* states never expanded keep an empty edge list (the run is incomplete then) */
+        int64_t end = transitions;
+        for (uint64_t s = head; s < c->count; s++)
+            if (lbuf_put(&offsets, &end, 8) < 0) goto error;
+        PyObject *kinds_l = PyList_New(NKINDS);
+        if (!kinds_l) goto error;
+        for (int j = 0; j < NKINDS; j++) PyList_SET_ITEM(kinds_l, j, PyLong_FromLongLong(counts[j]));
+        PyObject *parent = PyBytes_FromStringAndSize((const char *)c->parent,
+                                                     (Py_ssize_t)c->count * 4);
+        live_shrink(c);
+        PyObject *out = Py_BuildValue(
+            "{s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:z,s:L,s:K,s:d,s:L,s:L,s:L,s:L,s:n}",
+            "offsets", lbuf_bytes(&offsets), "dst", lbuf_bytes(&dst),
+            "label", lbuf_bytes(&label), "key", lbuf_bytes(&key), "flags", lbuf_bytes(&flags),
+            "parent", parent, "bounded", Py_BuildValue("NNN", lbuf_bytes(&bstates),
+                                                       lbuf_bytes(&boffs), lbuf_bytes(&bvals)),
+            "kinds", kinds_l,
+            "stop_reason", stop_reason, "max_depth", max_depth_seen,
+            "distinct", (unsigned long long)c->count, "seconds", seconds,
+            "rebase_calls", L.rebase_calls, "norm_hits", L.norm_hits,
+            "known_hits", L.known_hits, "normal_hits", L.normal_hits, "core_bytes", (Py_ssize_t)core_bytes(c));
+        live_free(&L);
+#ifdef __GLIBC__
+        malloc_trim(0);   /* hand the growth buffers' freed pages back (they were large) */
+#endif
+        return out;
+    }
+error:
+    live_free(&L);
+    free(bstates.p); free(boffs.p); free(bvals.p);
+    free(offsets.p); free(dst.p); free(label.p); free(key.p); free(flags.p);
+    return NULL;
+}
+/* ==== end of the liveness graph ============================================================ */
+
 /* ---- checkpoints: the state set and the search's progress, to a file and back ------------ */
 #define DUMP_MAGIC "raftcheck-core\n"   /* 16 bytes with its NUL */
 #define DUMP_VERSION 2   /* 2: heal and split counted (NKINDS 11); the network in the header */
@@ -2269,6 +3153,9 @@ static PyMethodDef Core_methods[] = {
     {"path", (PyCFunction)Core_path, METH_VARARGS, "Successor ordinals from an initial state."},
     {"state", (PyCFunction)Core_state, METH_VARARGS, "A kept state, decoded."},
     {"successors", (PyCFunction)Core_successors, METH_VARARGS, "The core's successors of a state."},
+    /* the liveness graph (its own section above) */
+    {"live_graph", (PyCFunction)Core_live_graph, METH_VARARGS,
+     "Build the labelled, normalised liveness graph (explorer/livegraph.py)."},
     {"dump", (PyCFunction)Core_dump, METH_VARARGS, "Save the search to a file (checkpoints)."},
     {"load", (PyCFunction)Core_load, METH_VARARGS, "Restore a saved search into a new core."},
     /* the distributed search's steps (explorer/distributed.py) */

@@ -37,7 +37,7 @@ import os
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from typing import Any
@@ -76,12 +76,14 @@ class LiveGraph:
     label: array
     key: array
     flags: array
-    bounded: dict[int, tuple[int, ...]]
+    bounded: Mapping[int, tuple[int, ...]]  # a dict, or explorer/livegraph.py's PackedBounded
     complete: bool
     stop_reason: str | None
     seconds: float
     max_depth: int
     action_counts: dict[str, int] = field(default_factory=dict)
+    # the compiled builder's counters (explorer/livegraph.py); empty for the reference
+    builder_stats: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.states)

@@ -203,6 +203,12 @@ class ClusterModel:
             return "the liveness graph runs on the reference engine"
         return None
 
+    def live_tables(self) -> Any:
+        """What the compiled liveness-graph builder asks this model (model/live_tables.py)."""
+        from model.live_tables import LiveTables
+
+        return LiveTables(self)
+
     def cut_mask(self, st: State) -> int:
         return st[self.n + NET_CUT] if self.net else 0
 

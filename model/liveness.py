@@ -131,6 +131,7 @@ class Liveness:
         self._timing: dict[Any, _TimingBase] = {}
         self._election_msg: dict[int, bool] = {}
         self._flags: dict[Any, int] = {}
+        self._last_timing: tuple[Any, _TimingBase] | None = None
         self._settled: dict[Any, Any] = {}
         self._group_cache: dict[int, list[list[int]]] = {}
         check_shift_invariance(model.rules)
@@ -462,15 +463,24 @@ class Liveness:
 
     # -- timing -------------------------------------------------------------------------------
 
-    def timing(self, st: State) -> Timing:
+    def timing(self, st: State, memo: bool = True) -> Timing:
         """The timing labels of `st`'s transitions. What depends on the nodes and the links
         only is computed once per (nodes, cut links) and kept; what depends on the messages in
-        flight (campaign traffic) once per state."""
+        flight (campaign traffic) once per state. `memo=False` keeps only the last one (for a
+        caller that keeps the labels itself: the compiled graph builder)."""
         m = self.model
         assert m is not None
         n = m.n
         key = (st[:n], st[self._cut_at] if self._cut_at >= 0 else 0)
-        base = self._timing.get(key)
+        if not memo:
+            last = self._last_timing
+            if last is not None and last[0] == key:
+                base = last[1]
+            else:
+                base = _TimingBase(self, st)
+                self._last_timing = (key, base)
+        else:
+            base = self._timing.get(key)  # type: ignore[assignment]
         if base is None:
             if len(self._timing) >= _MEMO_CAP:
                 self._timing.clear()
@@ -497,10 +507,13 @@ class Liveness:
 
     # -- state flags --------------------------------------------------------------------------
 
-    def flags(self, st: State) -> int:
-        """The flags read only the nodes and the links: kept per (nodes, cut links)."""
+    def flags(self, st: State, memo: bool = True) -> int:
+        """The flags read only the nodes and the links: kept per (nodes, cut links) (not with
+        `memo=False`, for a caller that keeps them itself)."""
         m = self.model
         assert m is not None
+        if not memo:
+            return self._flags_of(st)
         key = (st[: m.n], st[self._cut_at] if self._cut_at >= 0 else 0)
         got = self._flags.get(key)
         if got is None:

@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from explorer.bfs import INTERRUPTED, Limits, Progress
-from explorer.liveness import LiveGraph, LivenessVerdicts, analyse, core_note, explore_graph
+from explorer.livegraph import build_graph, builder_note
+from explorer.liveness import LiveGraph, LivenessVerdicts, analyse, core_note
 from model.cluster import ClusterModel
 from model.config import ClusterConfig, ConfigError
 from model.liveness import Liveness, LivenessOptions
@@ -45,13 +46,12 @@ def check_topology(cfg: ClusterConfig) -> None:
 
 def liveness_graph(
     cfg: ClusterConfig, options: LivenessOptions, rules: RuleSet | None, limits: Limits,
-    progress: Any = None,
+    progress: Any = None, *, core: bool | None = None,
 ) -> tuple[ClusterModel, LiveGraph, LivenessVerdicts]:
+    """`core`: build the graph on the compiled core (True), with the reference (False), or
+    the compiled one where it is built (None; explorer/livegraph.py)."""
     model = ClusterModel(cfg, rules, liveness=Liveness(options))
-    index: dict[Any, int] = {}
-    model.live.use_known(index)  # type: ignore[union-attr]
-    g = explore_graph(model, limits=limits, progress=progress, index=index)
-    model.live.use_known(None)  # type: ignore[union-attr]
+    g = build_graph(model, limits=limits, progress=progress, core=core)
     names = tuple(p.name for p in model.liveness_properties())
     live = model.live
     verdicts = analyse(g, names, live.progress_witness, live.strong_fair)
@@ -96,9 +96,9 @@ def run_liveness_exploration(
                    + (", ".join(options.names()) or "none (weak fairness only)"))
         if rules is not None and rules.name != cfg.rules:
             click.echo(f"rules changed: {rules.name} (on top of {cfg.rules})")
-    note = core_note()
-    if note is not None:
-        click.echo(f"raftcheck: note: {note}", err=True)
+    for note in (core_note(), builder_note()):
+        if note is not None:
+            click.echo(f"raftcheck: note: {note}", err=True)
     code, smodel, sres = run_exploration(
         cfg, rules=rules, symmetry=symmetry, limits=limits, keep_going=True, as_json=False,
         quiet=True, **engine_opts,

@@ -8,6 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+import explorer.livegraph as livegraph
 from raftcheck.cli import main
 
 # Howard & Abraham's second 5-node case: its safety run alone takes many minutes
@@ -15,7 +16,11 @@ HA2 = ["explore", "--liveness", "--nodes", "5", "--partition", "1-5,2-5,3-5,4-5,
        "--pre-vote", "--json"]
 
 
-def test_the_liveness_graph_gets_only_what_the_safety_run_left() -> None:
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled-builder", "python-builder"])
+def test_the_liveness_graph_gets_only_what_the_safety_run_left(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(livegraph, "USE_CORE", compiled)
     res = CliRunner().invoke(main, [*HA2, "--time-limit", "2"])
     assert res.exit_code == 3, res.output
     out = json.loads(res.stdout)
