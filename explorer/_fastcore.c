@@ -812,10 +812,10 @@ static int arena_push(Core *c, const uint32_t *st, uint32_t parent, uint16_t ord
     return 0;
 }
 
-/* 1 if new (and added), 0 if seen, -1 on error. */
-static int insert(Core *c, const uint32_t *st, uint32_t parent, uint16_t ord) {
+/* 1 if new (and added), 0 if seen, -1 on error; `h` is the state's hash (dist_absorb computes it
+   ahead to prefetch the slots). */
+static int insert_hashed(Core *c, const uint32_t *st, uint64_t h, uint32_t parent, uint16_t ord) {
     if ((c->count + 1) * 2 > c->tcap && grow_table(c) < 0) return -1;
-    uint64_t h = hash_state(st, c->W);
     size_t mask = c->tcap - 1, i = (size_t)h & mask;
     if (c->fp_mode) {
         while (c->table64[i]) {
@@ -833,6 +833,11 @@ static int insert(Core *c, const uint32_t *st, uint32_t parent, uint16_t ord) {
     if (arena_push(c, st, parent, ord) < 0) return -1;
     c->table32[i] = (uint32_t)c->count;   /* index + 1 */
     return 1;
+}
+
+/* 1 if new (and added), 0 if seen, -1 on error. */
+static int insert(Core *c, const uint32_t *st, uint32_t parent, uint16_t ord) {
+    return insert_hashed(c, st, hash_state(st, c->W), parent, ord);
 }
 
 /* Fingerprint mode keeps only the unexpanded states: drop the expanded prefix now and then. */
@@ -3027,28 +3032,6 @@ error:
     free(kinds);
     uvecs_free(outs, nparts);
     return NULL;
-}
-
-/* insert() with the state's hash computed already (dist_absorb prefetches the slots) */
-static int insert_hashed(Core *c, const uint32_t *st, uint64_t h, uint32_t parent, uint16_t ord) {
-    if ((c->count + 1) * 2 > c->tcap && grow_table(c) < 0) return -1;
-    size_t mask = c->tcap - 1, i = (size_t)h & mask;
-    if (c->fp_mode) {
-        while (c->table64[i]) {
-            if (c->table64[i] == h) return 0;
-            i = (i + 1) & mask;
-        }
-        if (arena_push(c, st, parent, ord) < 0) return -1;
-        c->table64[i] = h;
-        return 1;
-    }
-    while (c->table32[i]) {
-        if (memcmp(state_at(c, c->table32[i] - 1), st, (size_t)c->W * 4) == 0) return 0;
-        i = (i + 1) & mask;
-    }
-    if (arena_push(c, st, parent, ord) < 0) return -1;
-    c->table32[i] = (uint32_t)c->count;   /* index + 1 */
-    return 1;
 }
 
 #define ABSORB_AHEAD 16   /* records whose set slots are fetched ahead of their look-up */
