@@ -329,21 +329,15 @@ static inline int nmsgs_of(const Core *c, const uint32_t *st) {
     return k;
 }
 
-/* Write the state reached when node i takes local step `res` sending `sent` (nsent ids, in any
- * order), with messages `rest` (sorted, nrest of them) and the given budgets. Mirrors
- * ClusterModel.successors' `land` (and model/network.py's `emit` outside liveness mode). */
-static int land_sent(Core *c, const uint32_t *st, int i, int32_t res, const uint32_t *sent,
-                     int nsent, const uint32_t *rest, int nrest, const uint32_t *budgets,
-                     uint32_t *out) {
-    const int32_t *r = c->pool.v + res;
-    uint32_t new_ix = (uint32_t)r[0];
-    int32_t ev = r[1], moved = r[2], nouts = nsent;
+/* The state after node i moved to `new_ix` (its term changed if `moved`) with history `h`,
+ * sending `sent` (nsent ids, in any order), with messages `rest` (sorted, nrest of them) and
+ * the given budgets: history terms below every node's term forgotten, messages merged. */
+static int compose_landed(Core *c, const uint32_t *st, int i, uint32_t new_ix, int32_t moved,
+                          int32_t h, const uint32_t *sent, int nsent, const uint32_t *rest,
+                          int nrest, const uint32_t *budgets, uint32_t *out) {
     memcpy(out, st, (size_t)c->n * 4);
     out[i] = new_ix;
     memcpy(out + c->n, budgets, (size_t)c->nb * 4);
-    int32_t h = (int32_t)st[c->hp];
-    if (ev >= 0 && cached_pair(c, &c->hist_after, "hist_after", (uint32_t)h, (uint32_t)ev, &h) < 0)
-        return -1;
     if (moved && h) {
         int32_t low, t;
         if (term_of(c, new_ix, &low) < 0) return -1;
@@ -357,7 +351,7 @@ static int land_sent(Core *c, const uint32_t *st, int i, int32_t res, const uint
     out[c->hp] = (uint32_t)h;
     /* merge the sorted rest with the (small) outs, sorted by insertion */
     uint32_t outs[MAXN * 2];
-    for (int j = 0; j < nouts; j++) {
+    for (int j = 0; j < nsent; j++) {
         uint32_t v = sent[j];
         int k = j;
         while (k > 0 && outs[k - 1] > v) { outs[k] = outs[k - 1]; k--; }
@@ -365,12 +359,26 @@ static int land_sent(Core *c, const uint32_t *st, int i, int32_t res, const uint
     }
     uint32_t *m = out + c->hp + 1;
     int a = 0, b = 0, w = 0;
-    while (a < nrest || b < nouts) {
-        if (b >= nouts || (a < nrest && rest[a] <= outs[b])) m[w++] = rest[a++];
+    while (a < nrest || b < nsent) {
+        if (b >= nsent || (a < nrest && rest[a] <= outs[b])) m[w++] = rest[a++];
         else m[w++] = outs[b++];
     }
     while (w < c->max_msgs) m[w++] = EMPTY;
     return 0;
+}
+
+/* Write the state reached when node i takes local step `res` sending `sent` (nsent ids, in any
+ * order), with messages `rest` (sorted, nrest of them) and the given budgets. Mirrors
+ * ClusterModel.successors' `land` (and model/network.py's `emit` outside liveness mode). */
+static int land_sent(Core *c, const uint32_t *st, int i, int32_t res, const uint32_t *sent,
+                     int nsent, const uint32_t *rest, int nrest, const uint32_t *budgets,
+                     uint32_t *out) {
+    const int32_t *r = c->pool.v + res;
+    int32_t ev = r[1], h = (int32_t)st[c->hp];
+    if (ev >= 0 && cached_pair(c, &c->hist_after, "hist_after", (uint32_t)h, (uint32_t)ev, &h) < 0)
+        return -1;
+    return compose_landed(c, st, i, (uint32_t)r[0], r[2], h, sent, nsent, rest, nrest, budgets,
+                          out);
 }
 
 static int land(Core *c, const uint32_t *st, int i, int32_t res, const uint32_t *rest, int nrest,
@@ -2249,36 +2257,9 @@ static int live_emit(Live *L, const uint32_t *st, int i, int32_t res, const uint
     uint32_t *out = L->succ + (size_t)L->k * (size_t)c->W;
     const int32_t *r = c->pool.v + res;
     uint32_t new_ix = (uint32_t)r[0];
-    int32_t moved = r[2];
-    memcpy(out, st, (size_t)c->n * 4);
-    out[i] = new_ix;
-    memcpy(out + c->n, budgets, (size_t)c->nb * 4);
-    int32_t h = (int32_t)st[c->hp];
-    if (moved && h) {
-        int32_t low, t;
-        if (term_of(c, new_ix, &low) < 0) return -1;
-        for (int j = 0; j < c->n; j++) {
-            if (j == i) continue;
-            if (term_of(c, st[j], &t) < 0) return -1;
-            if (t < low) low = t;
-        }
-        if (cached_pair(c, &c->forget, "forget", (uint32_t)h, (uint32_t)low, &h) < 0) return -1;
-    }
-    out[c->hp] = (uint32_t)h;
-    uint32_t outs[MAXN * 2];
-    for (int j = 0; j < nsent; j++) {
-        uint32_t v = sent[j];
-        int k = j;
-        while (k > 0 && outs[k - 1] > v) { outs[k] = outs[k - 1]; k--; }
-        outs[k] = v;
-    }
-    uint32_t *m = out + c->hp + 1;
-    int a = 0, b = 0, w = 0;
-    while (a < nrest || b < nsent) {
-        if (b >= nsent || (a < nrest && rest[a] <= outs[b])) m[w++] = rest[a++];
-        else m[w++] = outs[b++];
-    }
-    while (w < c->max_msgs) m[w++] = EMPTY;
+    if (compose_landed(c, st, i, new_ix, r[2], (int32_t)st[c->hp], sent, nsent, rest, nrest,
+                       budgets, out) < 0)
+        return -1;
     /* CHANGE: the highest-term leader steps down, or a leader above it is elected */
     int old_lead, new_lead;
     int32_t old_t, new_t;
