@@ -181,8 +181,9 @@ static int32_t push_result(Core *c, PyObject *res) {
     return (int32_t)off;
 }
 
-static int fill_ivec(Core *c, IVec *v, const char *method) {
-    PyObject *lst = PyObject_CallMethod(c->tables, method, "n", (Py_ssize_t)v->len);
+/* Append obj.method(len(v)) (a list of ints: the table's entries from there on) to v. */
+static int fill_from(PyObject *obj, IVec *v, const char *method) {
+    PyObject *lst = PyObject_CallMethod(obj, method, "n", (Py_ssize_t)v->len);
     if (!lst) return -1;
     PyObject *seq = PySequence_Fast(lst, "core: expected a list");
     Py_DECREF(lst);
@@ -194,6 +195,10 @@ static int fill_ivec(Core *c, IVec *v, const char *method) {
     v->len += (size_t)k;
     Py_DECREF(seq);
     return PyErr_Occurred() ? -1 : 0;
+}
+
+static int fill_ivec(Core *c, IVec *v, const char *method) {
+    return fill_from(c->tables, v, method);
 }
 
 static inline int term_of(Core *c, uint32_t nix, int32_t *out) {
@@ -1915,18 +1920,7 @@ typedef struct {
 } Live;
 
 static int live_fill(Live *L, IVec *v, const char *method) {
-    PyObject *lst = PyObject_CallMethod(L->live, method, "n", (Py_ssize_t)v->len);
-    if (!lst) return -1;
-    PyObject *seq = PySequence_Fast(lst, "live: expected a list");
-    Py_DECREF(lst);
-    if (!seq) return -1;
-    Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
-    if (ivec_reserve(v, v->len + (size_t)k) < 0) { Py_DECREF(seq); return -1; }
-    for (Py_ssize_t j = 0; j < k; j++)
-        v->v[v->len + (size_t)j] = (int32_t)PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, j));
-    v->len += (size_t)k;
-    Py_DECREF(seq);
-    return PyErr_Occurred() ? -1 : 0;
+    return fill_from(L->live, v, method);
 }
 
 static inline int live_leader(Live *L, uint32_t nix, int *out) {

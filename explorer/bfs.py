@@ -93,6 +93,27 @@ class Result:
         return self.distinct_states / self.seconds if self.seconds > 0 else 0.0
 
 
+
+def invariant_names(model: Any, only: Collection[str] | None) -> list[str]:
+    """The model's invariants an exploration checks (all, or `only`, which must name some)."""
+    names = [inv.name for inv in model.invariants() if only is None or inv.name in only]
+    if only is not None:
+        unknown = set(only) - set(names)
+        if unknown:
+            raise ValueError(f"unknown invariant(s): {', '.join(sorted(unknown))}")
+    return names
+
+
+def initial_states(model: Any, canon: Callable[[Any], Any] | None) -> list[Any]:
+    """The model's initial states (their symmetry representatives), each once, in order."""
+    out: list[Any] = []
+    for init in model.init_states():
+        c = canon(init) if canon else init
+        if c not in out:
+            out.append(c)
+    return out
+
+
 def explore(
     model: Model[Any, Any],
     *,
@@ -113,11 +134,8 @@ def explore(
     """
     start = time.perf_counter()
     canon: Callable[[Any], Any] | None = model.canonical if symmetry else None
-    names = [inv.name for inv in model.invariants() if only is None or inv.name in only]
+    names = invariant_names(model, only)
     if only is not None:
-        unknown = set(only) - set(names)
-        if unknown:
-            raise ValueError(f"unknown invariant(s): {', '.join(sorted(unknown))}")
         wanted = frozenset(only)
         all_violations = model.violations
 
@@ -142,10 +160,7 @@ def explore(
         via.append(action)
         return idx
 
-    for init in model.init_states():
-        c = canon(init) if canon else init
-        if c in index:
-            continue
+    for c in initial_states(model, canon):
         idx = add(c, -1, None)
         for name in violations_of(c):
             found.setdefault(name, idx)

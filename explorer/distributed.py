@@ -37,6 +37,8 @@ from explorer.bfs import (
     Result,
     Step,
     Violation,
+    initial_states,
+    invariant_names,
     replay_concrete,
     verdicts_of,
 )
@@ -270,11 +272,7 @@ def explore_ray(
         raise DistributedUnavailable(f"--ray needs the compiled core: {reason}")
     if symmetry and getattr(model, "net", False):
         raise ValueError("symmetry does not apply with a network (links keep nodes apart)")
-    names = [inv.name for inv in model.invariants() if only is None or inv.name in only]
-    if only is not None:
-        unknown = set(only) - set(names)
-        if unknown:
-            raise ValueError(f"unknown invariant(s): {', '.join(sorted(unknown))}")
+    names = invariant_names(model, only)
     ray, started = connect(address)
     try:
         return _explore(ray, model, address, workers, names, symmetry, limits, keep_going,
@@ -309,11 +307,7 @@ def _explore(
     actor = ray.remote(num_cpus=per_worker, max_restarts=0)(_Worker)
     actors = [actor.remote(spec, w, nworkers, shared) for w in range(nworkers)]
     canon: Callable[[Any], Any] | None = model.canonical if symmetry else None
-    inits: list[Any] = []
-    for init in model.init_states():
-        c = canon(init) if canon else init
-        if c not in inits:
-            inits.append(c)
+    inits = initial_states(model, canon)
     try:
         ray.get([a.ping.remote() for a in actors])  # every worker is up (or this raises)
     except ray.exceptions.RayActorError as exc:

@@ -16,7 +16,17 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from explorer.bfs import Limits, Progress, Result, Step, Violation, replay_concrete, verdicts_of
+from explorer.bfs import (
+    Limits,
+    Progress,
+    Result,
+    Step,
+    Violation,
+    initial_states,
+    invariant_names,
+    replay_concrete,
+    verdicts_of,
+)
 from explorer.checkpoint import (
     DEFAULT_INTERVAL,
     STRETCH,
@@ -143,11 +153,7 @@ def explore_fast(
         raise EngineUnavailable(reason)
     if symmetry and getattr(model, "net", False):
         raise ValueError("symmetry does not apply with a network (links keep nodes apart)")
-    names = [inv.name for inv in model.invariants() if only is None or inv.name in only]
-    if only is not None:
-        unknown = set(only) - set(names)
-        if unknown:
-            raise ValueError(f"unknown invariant(s): {', '.join(sorted(unknown))}")
+    names = invariant_names(model, only)
     tables = model.core_tables(names)  # type: ignore[attr-defined]
     n, nb, max_msgs, drop = tables.layout
     core = _fastcore.Core(tables, n, nb, max_msgs, drop, len(names), fingerprint, symmetry)
@@ -169,11 +175,7 @@ def explore_fast(
                     f"states, {prior_seconds:,.1f}s explored before"
                 )
     canon: Callable[[Any], Any] | None = model.canonical if symmetry else None
-    inits: list[Any] = []
-    for init in model.init_states():
-        c = canon(init) if canon else init
-        if c not in inits:
-            inits.append(c)
+    inits = initial_states(model, canon)
 
     session = 0.0  # seconds of this session's calls of core.run before the current one
     last_write = 0.0  # seconds the last checkpoint took to write
