@@ -63,7 +63,7 @@ def bench_patches(kinds: list[str], nodes: tuple[int, ...]) -> list[dict[str, ob
             t0 = time.perf_counter()
             kill = run(patch, nodes, kill_mode=True)
             kill_s = time.perf_counter() - t0
-            row = {
+            row: dict[str, object] = {
                 "patch": f"{kind}/{patch.name}", "verdict": full.verdict,
                 "caught_by": full.caught_by,
                 "seconds_to_first_counterexample": full.seconds_to_first_counterexample,
@@ -105,7 +105,7 @@ def full(names: list[str], rules_files: list[str], cold: bool, out: Path | None,
     import tempfile
 
     exe = Path(sys.executable).parent / "raftcheck"
-    rows = []
+    rows: list[dict[str, Any]] = []
     targets = [[n] for n in names] + [["--rules-file", f] for f in rules_files]
     for args in targets:
         env = dict(os.environ)
