@@ -610,6 +610,8 @@ def _explore(
                     break
                 if depth > 0 and limits.max_depth is not None and depth >= limits.max_depth:
                     stop_reason = f"depth limit {limits.max_depth} reached"
+                    if saving is not None:  # nothing in flight: the level is about to start
+                        save(stop_reason)
                     break
                 # Expansions are queued ROUNDS_AHEAD rounds ahead of absorptions (actors run
                 # calls in the order sent): a worker that is ahead, or scheduled more often on
