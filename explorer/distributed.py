@@ -81,6 +81,8 @@ ROUNDS_AHEAD = 2
 # states remembered per worker as routed already (a few MB): a successor found there is not
 # routed again; most successors are states seen before (a cache, as in PReach and TLC)
 CACHE_SLOTS = 1 << 16
+# the names model/rules_file.py gives the modules of rules files
+RULES_FILE_MODULES = "raftcheck_rules_"
 
 
 class DistributedUnavailable(Exception):
@@ -462,6 +464,7 @@ def _explore(
     sync = share_ids(model, client)
     spec = {"cfg": model.cfg, "rules": model.rules, "names": names,
             "fingerprint": fingerprint, "symmetry": symmetry, "observers": observers}
+    _rules_files_by_value(ray)
     actor = ray.remote(num_cpus=per_worker, max_restarts=0)(_Worker)
     actors = [actor.remote(spec, w, nworkers, shared) for w in range(nworkers)]
     canon: Callable[[Any], Any] | None = model.canonical if symmetry else None
@@ -493,9 +496,9 @@ def _explore(
     kinds = [0] * len(tables.kind_names)
     for k, c in enumerate(prior.get("kinds", [])):
         kinds[k] = int(c)
-    # invariant -> (owner, index) of a shortest violation
-    found: dict[str, tuple[int, int]] = {
-        str(n): (int(at[0]), int(at[1])) for n, at in prior.get("found", {}).items()}
+    # invariant -> (depth, owner, index) of a shortest violation
+    found: dict[str, tuple[int, int, int]] = {
+        str(n): (int(at[0]), int(at[1]), int(at[2])) for n, at in prior.get("found", {}).items()}
     info.rounds = rounds
     info.bytes_routed = int(prior.get("bytes_routed", 0))
     info.bytes_local = int(prior.get("bytes_local", 0))
@@ -510,13 +513,14 @@ def _explore(
         return [a.expand.options(num_returns=nworkers + 1).remote(round_states)
                 for a in actors]
 
-    def absorb_round(batches: list[list[Any]]) -> int:
-        """Hand owner j batch j of every sender; record what they found. New states."""
+    def absorb_round(batches: list[list[Any]], level: int) -> int:
+        """Hand owner j batch j of every sender (the new states are at depth `level`);
+        record what they found. New states."""
         nonlocal distinct
         replies = ray.get([actors[j].absorb.remote(*[b[j] for b in batches])
                            for j in range(nworkers)])
         new = 0
-        hits_now: dict[str, tuple[int, int]] = {}
+        hits_now: dict[str, tuple[int, int, int]] = {}
         info.worker_states = [0] * nworkers
         for j, (added, hits, count, nbytes, misses) in enumerate(replies):
             new += added
@@ -524,7 +528,8 @@ def _explore(
             info.worker_states[j] = count
             info.shared_id_misses = max(info.shared_id_misses, misses)
             for bit, idx in hits.items():  # all at this level's depth: any is a shortest one
-                hits_now[names[bit]] = min(hits_now.get(names[bit], (j, idx)), (j, idx))
+                at = (level, j, idx)
+                hits_now[names[bit]] = min(hits_now.get(names[bit], at), at)
         for name, at in hits_now.items():
             found.setdefault(name, at)  # an earlier round's is no deeper
         distinct += new
@@ -534,7 +539,7 @@ def _explore(
         """Absorb one expanded round and count it."""
         nonlocal rounds, transitions, expanded, max_depth
         stats = ray.get([o[nworkers] for o in outs])
-        new = absorb_round([o[:nworkers] for o in outs])
+        new = absorb_round([o[:nworkers] for o in outs], depth + 1)
         rounds += 1
         info.rounds = rounds
         for w, (trans, kc, done, _left, sizes) in enumerate(stats):
@@ -595,7 +600,7 @@ def _explore(
             if not resumed:
                 packed = ray.get(actors[0].pack_inits.remote())
                 absorb_round([[packed[j] if w == 0 else b"" for j in range(nworkers)]
-                              for w in range(nworkers)])
+                              for w in range(nworkers)], 0)
             mid_level = resumed  # a resumed run first finishes the level it was saved in
             while stop_reason is None:
                 sizes_now = ray.get([a.next_level.remote(not mid_level) for a in actors])
@@ -665,8 +670,8 @@ def _explore(
     traces: list[Violation] = []
     if info.lost_worker is None and stop_reason != INTERRUPTED:
         try:
-            for name in sorted(found, key=lambda n: (found[n], n)):
-                traces.append(_trace(ray, actors, model, canon, inits, found[name], name))
+            for name in sorted(found, key=lambda n: (found[n], n)):  # shortest first
+                traces.append(_trace(ray, actors, model, canon, inits, found[name][1:], name))
             info.worker_timings = ray.get([a.timings.remote() for a in actors])
             sync()  # the driver's model knows every value interned (e.g. for vacuity checks)
             if observers:  # what the rules recorded in each worker, merged into ours
@@ -735,6 +740,18 @@ class _deferred_sigint:  # noqa: N801 - used as a context manager, like contextl
     def __exit__(self, *exc: object) -> None:
         if self.on:
             signal.signal(signal.SIGINT, self.previous)
+
+
+def _rules_files_by_value(ray: Any) -> None:
+    """Rules loaded from a file (model/rules_file.py) live in a module the workers cannot
+    import by name: their code travels with the rules instead."""
+    import sys
+
+    from ray import cloudpickle
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith(RULES_FILE_MODULES) and module is not None:
+            cloudpickle.register_pickle_by_value(module)
 
 
 def _lost_worker(ray: Any, actors: list[Any], shared: Any, pids: list[int],
