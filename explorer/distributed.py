@@ -354,7 +354,8 @@ def explore_ray(
     before exploring, for one that does not fit). `observers`: objects the model's rules
     record into (audit/runner.py's watches); each worker's copies are merged back into them
     at the end (`merge(other)`). `after_round(actors, round)` is for tests (it may kill a
-    worker)."""
+    worker): it is called after each round absorbed in the pipeline's course, not for the
+    rounds in flight absorbed before a checkpoint."""
     limits = limits or Limits()
     reason = unavailable_reason(model)
     if reason is not None:
