@@ -30,6 +30,7 @@ from audit.diff import (
     first_difference,
 )
 from audit.directed import directed_config
+from audit.on_ray import RayTarget, explore_on_ray
 from audit.probe import canonical, describe, probe
 from explorer.bfs import INTERRUPTED, Limits, Violation
 from explorer.engines import run_search
@@ -583,6 +584,22 @@ class Watch:
     def rendered(self) -> dict[str, list[str]]:
         return {name: list(seen.values()) for name, seen in self.inputs.items() if seen}
 
+    def merge(self, other: Watch) -> None:
+        """Add what another copy watched (a Ray worker's, audit/on_ray.py): counts add up (an
+        input met by two workers counts twice), the kept inputs stay capped."""
+        self.calls += other.calls
+        self.divergent += other.divergent
+        if self.first is None:
+            self.first = other.first
+        for name, keys in other.keys.items():
+            self.keys.setdefault(name, set()).update(keys)
+        for name, seen in other.inputs.items():
+            mine = self.inputs.setdefault(name, {})
+            for key, text in seen.items():
+                if len(mine) >= MAX_INPUTS:
+                    break
+                mine.setdefault(key, text)
+
 
 describe_input = describe  # audit/probe.py: the same wording for reached and probed inputs
 
@@ -708,6 +725,7 @@ def audit_rules(
     directed: bool = True,
     budget: float | None | Literal["default"] = "default",
     settled_runs_stop: bool = True,
+    ray: RayTarget | None = None,
 ) -> AuditReport:
     """Audit `subject` against its baseline.
 
@@ -716,6 +734,7 @@ def audit_rules(
     voters than the diffed ones once an earlier run broke an invariant: they stop at their
     first violation, which cannot change the verdict). Kill mode: checks run cheapest first and the
     audit stops at the first counterexample (explorations stop at their first violation).
+    `ray`: the explorations run on that Ray cluster (audit/on_ray.py), the rest here.
     """
     t0 = time.perf_counter()
     if budget == "default":
@@ -808,10 +827,20 @@ def audit_rules(
         recorder = shared.Recorder()
         model = ClusterModel(ac.cfg, recorder.rules(
             watched(subject.rules, subject.baseline, watch)))
-        res = run_search(
-            model, symmetry=True, keep_going=keeps_going(ac),
-            limits=Limits(time_limit=limit(explore_time_limit)),
-        )
+        if ray is None:
+            res = run_search(
+                model, symmetry=True, keep_going=keeps_going(ac),
+                limits=Limits(time_limit=limit(explore_time_limit)),
+            )
+        else:
+            res, lost = explore_on_ray(
+                model, ray, keep_going=keeps_going(ac),
+                limits=Limits(time_limit=limit(explore_time_limit)),
+                observers=[watch, recorder],
+            )
+            if lost is not None:
+                report.notes.append(f"explore [{ac.label}]: a Ray worker was lost ({lost}); "
+                                    "the run is incomplete")
         if res.stop_reason == INTERRUPTED:  # Ctrl-C ends the whole audit, not this run only
             raise KeyboardInterrupt
         cex = [(v.invariant, _violation_trace(model, v)) for v in res.violations]
@@ -1021,7 +1050,8 @@ def kill_row(report: AuditReport) -> KillRow:
 _WORKER: dict[str, Any] = {}
 
 
-def _audit_one(name: str, nodes: tuple[int, ...], against: str | None, max_voters: int) -> KillRow:
+def _audit_one(name: str, nodes: tuple[int, ...], against: str | None, max_voters: int,
+               ray: RayTarget | None = None) -> KillRow:
     """Kill-mode audit of one catalogue variant, with per-process caches."""
     if "baselines" not in _WORKER:
         run, _problem = _load_obligations()
@@ -1036,6 +1066,7 @@ def _audit_one(name: str, nodes: tuple[int, ...], against: str | None, max_voter
         subject_from_variant(v, against), nodes, kill_mode=True, max_voters=max_voters,
         obligation_cache=_WORKER["cache"], baselines=_WORKER["baselines"],
         liveness=_WORKER.get("liveness_on", True), liveness_cache=_WORKER["liveness"],
+        ray=ray,
     )
     row = kill_row(rep)
     row.cpu_seconds = time.process_time() - cpu0
@@ -1051,12 +1082,17 @@ def audit_catalogue(
     jobs: int = 1,
     progress: Callable[[str], None] | None = None,
     liveness: bool = True,
+    ray: RayTarget | None = None,
 ) -> tuple[list[KillRow], float]:
     """Every variant in kill mode; obligations reused where the changed rules are not read.
 
     With jobs > 1 the variants are split over that many processes (each builds its own
-    baseline caches); a variant's seconds are measured inside its process.
+    baseline caches); a variant's seconds are measured inside its process. With `ray` the
+    variants go one after the other, each exploring on that cluster (jobs must be 1).
     """
+    if ray is not None and jobs > 1:
+        raise ValueError("jobs > 1 splits the catalogue over processes of this machine; "
+                         "with Ray the variants go one at a time")
     t0 = time.perf_counter()
     nodes = tuple(nodes)
     names = [v.name for v in variants]
@@ -1066,7 +1102,7 @@ def audit_catalogue(
         for name in names:
             if progress:
                 progress(name)
-            rows.append(_audit_one(name, nodes, against, max_voters))
+            rows.append(_audit_one(name, nodes, against, max_voters, ray))
         return rows, time.perf_counter() - t0
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

@@ -99,6 +99,12 @@ class Recorder:
 
     inputs: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict)
 
+    def merge(self, other: Recorder) -> None:
+        """Add the inputs another copy recorded (a Ray worker's, audit/on_ray.py); the sets
+        are updated in place, as the rules' wrappers hold them."""
+        for name, seen in other.inputs.items():
+            self.inputs.setdefault(name, set()).update(seen)
+
     def rules(self, rules: RuleSet) -> RuleSet:
         def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             seen = self.inputs.setdefault(name, set())

@@ -13,6 +13,11 @@ A new checkpoint goes to a fresh `.state-N.tmp` directory, is renamed to `state-
 then does meta.json (replaced atomically) name it; older `state-*` directories are removed
 after that. A crash or a second Ctrl-C while writing leaves the previous checkpoint intact.
 
+A distributed run's checkpoint (explorer/distributed.py) has the same meta.json, plus a "ray"
+object (its worker count), and in `state-N/` one core dump and one JSON file per worker
+(`worker-W.core`, `worker-W.json`, written by the worker itself), the shared interning and the
+driver's progress (`driver.json`). Either kind is refused where the other is expected.
+
 meta.json records the format version, the raftcheck version, the settings that decide what is
 explored (the model's configuration and rule set, the invariants, symmetry, state set, engine,
 keep-going; plus whatever the caller adds, e.g. the digest of a rules file) and their digest,
@@ -44,6 +49,12 @@ STRETCH = 20.0
 META = "meta.json"
 CORE_FILE = "core.bin"
 INTERNING_FILE = "interning.pickle"
+DRIVER_FILE = "driver.json"  # a distributed run's progress (explorer/distributed.py)
+
+
+def worker_files(workers: int) -> list[str]:
+    """The files a distributed checkpoint holds for its workers (each writes its own)."""
+    return [f"worker-{w}.{ext}" for w in range(workers) for ext in ("core", "json")]
 
 
 class CheckpointError(Exception):
@@ -116,8 +127,9 @@ class Saved:
         return float(self.meta["progress"]["seconds"])
 
 
-def open_checkpoint(directory: Path) -> Saved:
-    """Read and check DIR/meta.json: a one-line CheckpointError for anything wrong."""
+def open_checkpoint(directory: Path, *, ray: bool = False) -> Saved:
+    """Read and check DIR/meta.json: a one-line CheckpointError for anything wrong. `ray`:
+    the run resuming it is distributed (its checkpoints have a "ray" object)."""
     if not directory.exists():
         raise CheckpointError(f"--resume {directory}: no such directory")
     if not directory.is_dir():
@@ -158,7 +170,23 @@ def open_checkpoint(directory: Path) -> Saved:
             f"{meta.get('raftcheck_version')}, this is raftcheck {version}"
         )
     saved = Saved(directory, meta)
-    for name in (CORE_FILE, INTERNING_FILE):
+    files = [CORE_FILE, INTERNING_FILE]
+    ray_meta = meta.get("ray")
+    if ray_meta is not None and not ray:
+        raise CheckpointError(
+            f"--resume {directory}: a checkpoint of a distributed run: resume it with --ray"
+        )
+    if ray:
+        if ray_meta is None:
+            raise CheckpointError(
+                f"--resume {directory}: a checkpoint of a run on one machine: resume it "
+                "without --ray"
+            )
+        workers = ray_meta.get("workers") if isinstance(ray_meta, dict) else None
+        if not isinstance(workers, int) or workers < 1:
+            raise CheckpointError(f"--resume {directory}: {META} is damaged (ray.workers)")
+        files = [INTERNING_FILE, DRIVER_FILE, *worker_files(workers)]
+    for name in files:
         if not (saved.data / name).is_file():
             raise CheckpointError(
                 f"--resume {directory}: checkpoint incomplete ({data}/{name} missing)"
@@ -213,17 +241,41 @@ def write_checkpoint(
 ) -> tuple[float, int]:
     """Save the core and the tables' interning; returns (seconds taken, bytes written)."""
     started = time.monotonic()
+    name, tmp = begin_write(directory)
+    core.dump(str(tmp / CORE_FILE))
+    write_interning(tmp, tables.interning())
+    size = commit(directory, name, tmp, settings, progress)
+    return time.monotonic() - started, size
+
+
+def begin_write(directory: Path) -> tuple[str, Path]:
+    """A fresh, empty `.state-N.tmp` for the next checkpoint's data: (state-N, its path)."""
     directory.mkdir(parents=True, exist_ok=True)
-    seq = _sequence(directory)
-    name = f"state-{seq}"
+    name = f"state-{_sequence(directory)}"
     tmp = directory / f".{name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    core.dump(str(tmp / CORE_FILE))
+    return name, tmp
+
+
+def write_interning(tmp: Path, interning: dict[str, list[Any]]) -> None:
+    """The interned values (plain tuples, in id order), synced to disk."""
     with open(tmp / INTERNING_FILE, "wb") as f:
-        pickle.dump(tables.interning(), f, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(interning, f, protocol=pickle.HIGHEST_PROTOCOL)
         f.flush()
         os.fsync(f.fileno())
+
+
+def commit(
+    directory: Path,
+    name: str,
+    tmp: Path,
+    settings: dict[str, str],
+    progress: dict[str, Any],
+    extra_meta: dict[str, Any] | None = None,
+) -> int:
+    """Make the data in `tmp` the checkpoint: rename it to `name`, then replace meta.json
+    (atomically), then remove the older data. Returns the bytes of the data."""
     _fsync_dir(tmp)
     os.rename(tmp, directory / name)
     meta = {
@@ -235,6 +287,7 @@ def write_checkpoint(
         "digest": settings_digest(settings),
         "settings": settings,
         "progress": progress,
+        **(extra_meta or {}),
     }
     meta_tmp = directory / f".{META}.tmp"
     with open(meta_tmp, "w", encoding="utf-8") as f:
@@ -249,8 +302,7 @@ def write_checkpoint(
         old = p.name.startswith("state-") or tmp_left
         if old and p.name != name and p.is_dir():
             shutil.rmtree(p, ignore_errors=True)
-    size = sum(p.stat().st_size for p in (directory / name).iterdir())
-    return time.monotonic() - started, size
+    return sum(p.stat().st_size for p in (directory / name).iterdir())
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -263,8 +315,8 @@ class _PlainUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refused {module}.{name}")
 
 
-def load_checkpoint(saved: Saved, core: Any, tables: Any) -> None:
-    """Restore the interning into the (fresh) model, then the core's search."""
+def read_interning(saved: Saved) -> dict[str, list[Any]]:
+    """The saved interned values (a one-line CheckpointError when the file is damaged)."""
     where = f"--resume {saved.directory}"
     try:
         raw = (saved.data / INTERNING_FILE).read_bytes()
@@ -277,12 +329,23 @@ def load_checkpoint(saved: Saved, core: Any, tables: Any) -> None:
         raise CheckpointError(f"{where}: cannot read {INTERNING_FILE} ({exc.strerror})") from None
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means a damaged file
         raise CheckpointError(f"{where}: {INTERNING_FILE} is damaged ({exc})") from None
+    return interning
+
+
+def restore_interning(saved: Saved, tables: Any, interning: dict[str, list[Any]]) -> None:
+    """Intern the saved values into the (fresh) model, in id order."""
     try:
         tables.restore_interning(interning)
     except Exception as exc:  # noqa: BLE001 - values the model cannot take: not its checkpoint
         raise CheckpointError(
-            f"{where}: {INTERNING_FILE} does not fit this model ({exc})"
+            f"--resume {saved.directory}: {INTERNING_FILE} does not fit this model ({exc})"
         ) from None
+
+
+def load_checkpoint(saved: Saved, core: Any, tables: Any) -> None:
+    """Restore the interning into the (fresh) model, then the core's search."""
+    where = f"--resume {saved.directory}"
+    restore_interning(saved, tables, read_interning(saved))
     try:
         core.load(str(saved.data / CORE_FILE))
     except OSError as exc:

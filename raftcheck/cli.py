@@ -273,7 +273,8 @@ def run_exploration(
     if checkpoint is not None:  # before a run that may take hours
         prior_seconds = _check_checkpointing(
             model, checkpoint, engine=engine, state_set=state_set, symmetry=symmetry,
-            keep_going=keep_going, record_graph=export_graph is not None)
+            keep_going=keep_going, record_graph=export_graph is not None,
+            ray=ray_address is not None, ray_workers=ray_workers)
     if capped:
         limits = replace(limits, max_states=GRAPH_STATE_CAP)
     show_progress = not as_json and not quiet and sys.stderr.isatty()
@@ -312,7 +313,8 @@ def run_exploration(
                 max_memory=(max_memory << 20 if max_memory is not None
                             else default_max_memory() if ray_address == "auto" else None),
                 progress=on_progress if show_progress else None,
-                note=lambda text: on_note(("\n" if show_progress else "") + text))
+                note=lambda text: on_note(("\n" if show_progress else "") + text),
+                checkpoint=checkpoint)
         else:
             result = run_search(
                 model,
@@ -406,10 +408,13 @@ def _check_checkpointing(
     symmetry: bool,
     keep_going: bool,
     record_graph: bool,
+    ray: bool = False,
+    ray_workers: int | None = None,
 ) -> float:
     """Bad input (one line, exit 2) before exploring: the run must be on the fast engine, the
-    checkpoint to resume must be one of this exploration, the directory writable. Returns the
-    seconds the resumed run has already taken."""
+    checkpoint to resume must be one of this exploration (with `ray`, of a distributed run with
+    as many workers), the directory writable. Returns the seconds the resumed run has already
+    taken."""
     import os
 
     from explorer.fast import exploration_settings, unavailable_reason
@@ -423,12 +428,20 @@ def _check_checkpointing(
     prior = 0.0
     try:
         if checkpoint.resume_from is not None:
-            saved = open_checkpoint(checkpoint.resume_from)
+            saved = open_checkpoint(checkpoint.resume_from, ray=ray)
             names = [inv.name for inv in model.invariants()]
             settings = exploration_settings(
                 model.core_tables(names), names, symmetry=symmetry,
                 fingerprint=state_set == "fingerprint", keep_going=keep_going,
                 extra=checkpoint.extra_settings)
+            if ray:
+                settings["engine"] = "ray"
+                saved_workers = saved.meta["ray"]["workers"]
+                if ray_workers is not None and ray_workers != saved_workers:
+                    raise CheckpointError(
+                        f"--resume {checkpoint.resume_from}: the checkpoint was written by "
+                        f"{saved_workers} Ray workers, this run asks for {ray_workers} (resume "
+                        f"with --ray-workers {saved_workers}: the set is partitioned by worker)")
             check_settings(saved, settings)
             prior = saved.seconds
         same = checkpoint.resume_from is not None and (

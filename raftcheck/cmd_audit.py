@@ -24,6 +24,7 @@ except ModuleNotFoundError:  # an editable install made before audit/ existed
 
 from audit.configs import AUDIT_BOUNDS, DEFAULT_NODES, DIFF_NODES, EXTRAS, parse_nodes
 from audit.html_report import kill_charts, kill_html, report_charts, report_html
+from audit.on_ray import LOCAL_NOTE, RayTarget
 from audit.render import (
     kill_json,
     kill_markdown,
@@ -44,6 +45,7 @@ from model.rules import RULE_SETS
 from model.rules_file import RulesFileError, load_rules_file
 from model.variants import VARIANTS, VARIANTS_BY_NAME
 from raftcheck.chart.output import ChartOutputs, chart_options
+from raftcheck.ray_run import RayUsageError, check_ray_options, ray_options
 
 EXIT_USAGE = 2
 
@@ -135,6 +137,7 @@ def _liveness_list_lines() -> list[str]:
 @click.option("--all-diffs", is_flag=True,
               help="With a patch: diff every configuration, not only up to the first change.")
 @chart_options(markdown=False)
+@ray_options
 def audit(
     variant: str | None,
     rules_file: Path | None,
@@ -156,6 +159,8 @@ def audit(
     time_budget: float | None = None,
     html: Path | None = None,
     svg: Path | None = None,
+    ray_address: str | None = None,
+    ray_workers: int | None = None,
 ) -> None:
     """Audit a rule change: obligations, exhaustive runs, behaviour diff against a baseline.
 
@@ -177,6 +182,9 @@ def audit(
     except ValueError as exc:
         _usage(str(exc))
 
+    patch = impl_patch is not None or etcd_patch is not None
+    ray = _ray_target(ray_address, ray_workers, patch=patch, jobs=jobs if run_all else 1,
+                      quiet=quiet)
     show = not quiet and not as_json and sys.stderr.isatty()
 
     def progress(msg: str) -> None:
@@ -208,7 +216,7 @@ def audit(
             chosen = [VARIANTS_BY_NAME[x] for x in names]
         rows, seconds = audit_catalogue(
             chosen, nodes or (DIFF_NODES,), against=against, jobs=jobs, progress=progress,
-            liveness=not no_liveness,
+            liveness=not no_liveness, ray=ray,
         )
         if markdown is not None:
             _write(markdown, kill_markdown(rows, seconds))
@@ -229,7 +237,8 @@ def audit(
         rep = audit_rules(subject, nodes or DEFAULT_NODES, diff=not no_diff,
                           kill_mode=stop_at_first, progress=progress,
                           liveness=not no_liveness,
-                          budget="default" if time_budget is None else (time_budget or None))
+                          budget="default" if time_budget is None else (time_budget or None),
+                          ray=ray)
     except RuleError as exc:
         _usage(str(exc))
     except Exception as exc:
@@ -254,6 +263,36 @@ def audit(
     else:
         click.echo("\n".join(report_text(rep)))
     sys.exit(rep.exit_code)
+
+
+def _ray_target(address: str | None, workers: int | None, *, patch: bool, jobs: int,
+                quiet: bool) -> RayTarget | None:
+    """--ray / --ray-workers: bad input (exit 2) where they do not apply; else the cluster,
+    joined (or started) once for the whole audit, and one note on what stays local."""
+    try:
+        check_ray_options(address, workers, workers=1, engine="fast", checkpointing=False,
+                          export_graph=False, liveness=False)
+    except RayUsageError as exc:
+        _usage(str(exc))
+    if address is None:
+        return None
+    if patch:
+        _usage("--ray does not apply to patch audits (the patched implementation is explored "
+               "on this machine)")
+    if jobs > 1:
+        _usage("--jobs splits the catalogue over processes of this machine; with --ray the "
+               "variants go one at a time (drop --jobs)")
+    from explorer.distributed import DistributedUnavailable, connect
+
+    try:
+        ray, started = connect(address)
+    except DistributedUnavailable as exc:
+        _usage(str(exc))
+    if started:  # a cluster started here stops with the command
+        click.get_current_context().call_on_close(ray.shutdown)
+    if not quiet:
+        click.echo(LOCAL_NOTE, err=True)
+    return RayTarget(address, workers)
 
 
 def _write_pages(

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from explorer.bfs import Limits, Progress, Result
+from explorer.checkpoint import Checkpointing
 from raftcheck import render
 
 
@@ -46,7 +47,8 @@ def ray_options(f: Any) -> Any:
 def check_ray_options(address: str | None, ray_workers: int | None, *, workers: int,
                       engine: str, checkpointing: bool, export_graph: bool,
                       liveness: bool) -> None:
-    """RayUsageError for options that do not go with --ray (or --ray-workers without it)."""
+    """RayUsageError for options that do not go with --ray (or --ray-workers without it).
+    Checkpoints go with --ray (`checkpointing` is kept for callers; it refuses nothing)."""
     if address is None:
         if ray_workers is not None:
             raise RayUsageError("--ray-workers needs --ray auto|ADDRESS")
@@ -56,9 +58,6 @@ def check_ray_options(address: str | None, ray_workers: int | None, *, workers: 
     if liveness:
         raise RayUsageError("--ray does not apply with --liveness (the liveness graph is "
                             "built on one machine)")
-    if checkpointing:
-        raise RayUsageError("checkpoints are not supported with --ray yet (drop --checkpoint/"
-                            "--resume, or run on one machine)")
     if workers > 1:
         raise RayUsageError("--workers sets the threads of one process; with --ray, "
                             "--ray-workers sets the number of workers")
@@ -79,8 +78,10 @@ def run_ray(
     model: Any, *, address: str, ray_workers: int | None, symmetry: bool, limits: Limits,
     keep_going: bool, state_set: str, max_memory: int | None,
     progress: Callable[[Progress], None] | None, note: Callable[[str], None],
+    checkpoint: Checkpointing | None = None,
 ) -> tuple[Result, dict[str, Any]]:
-    """The distributed search; (result, the JSON's "ray" object)."""
+    """The distributed search; (result, the JSON's "ray" object). A checkpoint that does
+    not fit raises CheckpointError (one line) before exploring."""
     from explorer.distributed import DistributedUnavailable, explore_ray
 
     def started(info: Any) -> None:
@@ -90,13 +91,15 @@ def run_ray(
         result, info = explore_ray(
             model, address=address, workers=ray_workers, symmetry=symmetry, limits=limits,
             keep_going=keep_going, progress=progress, fingerprint=state_set == "fingerprint",
-            max_memory=max_memory, on_start=started,
+            max_memory=max_memory, on_start=started, checkpoint=checkpoint,
         )
     except DistributedUnavailable as exc:
         raise RayUsageError(str(exc)) from None
     if info.lost_worker is not None:
+        resume = (f"; resume with --resume {info.checkpoint}" if info.checkpoint is not None
+                  else " (no checkpoint: run with --checkpoint DIR to be able to resume)")
         note(f"raftcheck: a Ray worker was lost ({info.lost_worker}); the search stopped "
-             "and is reported as partial")
+             f"and is reported as partial{resume}")
     return result, info.as_json(result.distinct_states)
 
 

@@ -2,15 +2,14 @@
 the same distinct states, transitions, depth, action counts and verdicts; a shortest
 counterexample of the same length on a planted bug; a killed worker stops the run as partial.
 
-One local Ray cluster for the module (loopback, 2 CPUs, no dashboard): starting it costs
-5-10 s. Without the `distributed` extra these tests are skipped, except where
-RAFTCHECK_REQUIRE_RAY=1 (CI), where its absence fails them.
+One local Ray cluster for the session (conftest.py: loopback, 2 CPUs, no dashboard).
+Without the `distributed` extra these tests are skipped, except where RAFTCHECK_REQUIRE_RAY=1
+(CI), where its absence fails them.
 """
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -32,15 +31,9 @@ else:
 
 from explorer.distributed import explore_ray  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("ray_cluster")
+
 BASE = ClusterConfig(voters=3, max_term=2, max_msgs=2)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def cluster() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
-             log_to_driver=False, logging_level="ERROR")
-    yield
-    ray.shutdown()
 
 
 def same_counts(local: Result, dist: Result) -> None:

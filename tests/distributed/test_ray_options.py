@@ -33,10 +33,15 @@ def test_options_that_do_not_combine_with_ray(args: list[str], says: str) -> Non
     assert says in err and len(err.strip().splitlines()) == 1, err
 
 
-def test_checkpoints_with_ray_are_refused(tmp_path: Path) -> None:
-    code, err = run(["--ray", "auto", "--checkpoint", str(tmp_path / "ck")])
-    assert code == 2 and "checkpoints are not supported with --ray" in err
-    assert len(err.strip().splitlines()) == 1
+def test_a_single_machine_checkpoint_is_not_resumed_on_ray(tmp_path: Path) -> None:
+    ck = tmp_path / "ck"
+    code, _ = run(["--max-term", "2", "--checkpoint", str(ck), "--max-states", "3000"])
+    assert code == 3 and (ck / "meta.json").exists()
+    code, err = run(["--max-term", "2", "--ray", "auto", "--resume", str(ck)])
+    assert code == 2 and "a checkpoint of a run on one machine: resume it without --ray" in err
+    assert len(err.strip().splitlines()) == 1, err
+    code, err = run(["--ray", "auto", "--resume", str(tmp_path / "none")])
+    assert code == 2 and "no such directory" in err and len(err.strip().splitlines()) == 1
 
 
 def test_without_the_extra_ray_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
