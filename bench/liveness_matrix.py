@@ -30,7 +30,8 @@ SCENARIOS: dict[str, tuple[str, list[str]]] = {
 }
 FLAGS = {"none": [], "pv": ["--pre-vote"], "cq": ["--check-quorum"],
          "both": ["--pre-vote", "--check-quorum"]}
-PROPS = ("LeaderElectable", "EventuallyLeader", "LeaderStable", "NoLivelock")
+PROPS = ("LeaderElectable", "EventuallyLeader", "LeaderStable", "NoLivelock",
+         "SettledLeaderStable")
 
 
 def run_cell(scenario: str, flags: str, time_limit: float | None, extra: list[str],
@@ -112,8 +113,10 @@ def cell_text(c: dict) -> str:
         return "error"
     marks = {"held": "ok", "violated": "V", "unknown": "?"}
     short = {"LeaderElectable": "E", "EventuallyLeader": "A", "LeaderStable": "S",
-             "NoLivelock": "L"}
-    return " ".join(f"{short[p]}:{marks[c['verdicts'][p]]}" for p in PROPS) + \
+             "NoLivelock": "L", "SettledLeaderStable": "T"}
+    # a run made before SettledLeaderStable existed has no verdict for it
+    return " ".join(f"{short[p]}:{marks[c['verdicts'][p]]}" for p in PROPS
+                    if p in c["verdicts"]) + \
         f" ({c['seconds']:.0f}s)"
 
 

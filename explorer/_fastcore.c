@@ -1811,7 +1811,8 @@ static PyObject *Core_successors(Core *c, PyObject *args) {
  *   - per node id whether it is a leader (the CHANGE label compares roles and terms);
  *   - per message id whether it is campaign traffic on a link (the solo-campaigns timing);
  *   - the timing labels per (node ids, cut links, traffic) and the state flags per (node ids,
- *     cut links): model/liveness.py memoises them by exactly these keys;
+ *     cut links): model/liveness.py memoises them by exactly these keys; per message id the
+ *     flags a message in flight takes away (`msg_unsettling`), cleared from the state's;
  *   - normalisation (`rebase`) of a successor that is not an explored state (an explored state
  *     is its own normal form), cached by the raw successor, the cache bounded.
  * The successors are generated in model/network.py's order and each one is normalised at the
@@ -1902,6 +1903,7 @@ typedef struct {
     int max_term, use_known;
     IVec leader;      /* node id -> 1 if a leader */
     IVec msg_live;    /* message id -> 1 if campaign traffic on a link between two nodes */
+    IVec msg_clear;   /* message id -> the state flags it takes away while in flight */
     KMap flags;       /* node ids + cut -> state flags */
     KMap timing;      /* node ids + cut + traffic -> offset in tpool */
     IVec tpool;       /* per entry: n tick labels (-1: not asked yet), n timeout labels */
@@ -1962,14 +1964,29 @@ static int live_ask(Live *L, const char *method, const uint32_t *st, int32_t *ou
     return PyErr_Occurred() ? -1 : 0;
 }
 
+/* The state's flags: those of its node ids and cut links (asked once per key), less what each
+ * message in flight takes away (asked once per message id). */
 static int live_flags(Live *L, const uint32_t *st, int32_t *out) {
     Core *c = L->c;
     uint32_t key[MAXN + 1];
     memcpy(key, st, (size_t)c->n * 4);
     key[c->n] = c->net ? st[c->n + c->cut_b] : 0;
-    if (kmap_get(&L->flags, key, out)) return 0;
-    if (live_ask(L, "flags", st, out, 0) < 0) return -1;
-    return kmap_put(&L->flags, key, *out);
+    if (!kmap_get(&L->flags, key, out)) {
+        if (live_ask(L, "flags", st, out, 0) < 0) return -1;
+        if (kmap_put(&L->flags, key, *out) < 0) return -1;
+    }
+    const int nm = nmsgs_of(c, st);
+    for (int j = 0; j < nm && *out; j++) {
+        uint32_t mid = st[c->hp + 1 + j];
+        if (mid >= L->msg_clear.len && live_fill(L, &L->msg_clear, "msg_unsettling") < 0)
+            return -1;
+        if (mid >= L->msg_clear.len) {
+            PyErr_SetString(PyExc_IndexError, "live: unknown message id");
+            return -1;
+        }
+        *out &= ~L->msg_clear.v[mid];
+    }
+    return 0;
 }
 
 /* The timing labels of st's transitions: n tick labels, then n timeout labels. */
@@ -2443,7 +2460,8 @@ static int live_successors(Live *L, const uint32_t *st) {
 }
 
 static void live_free(Live *L) {
-    free(L->leader.v); free(L->msg_live.v); free(L->tpool.v); free(L->npool.v);
+    free(L->leader.v); free(L->msg_live.v); free(L->msg_clear.v); free(L->tpool.v);
+    free(L->npool.v);
     free(L->bounded.v);
     free(L->node_log.v); free(L->logs.v); free(L->msg_info.v); free(L->minfo.v);
     kmap_free(&L->flags); kmap_free(&L->timing); kmap_free(&L->norm);

@@ -14,13 +14,16 @@ Generic like the safety explorer: it knows nothing of Raft. A model in liveness 
   a cycle that avoids them only because of the bound is not called fair); -1 for an action
   without a key, and -2 - key for a RACING edge (enabled, whatever the bound);
 - flags: CONNECTED (the environment allows progress), GOOD (progress has been made), ANCHORED
-  (a GOOD state whose progress must be kept).
+  (a GOOD state whose progress must be kept), SETTLED (an ANCHORED state with nothing left
+  over from the way there, whose progress must be kept in any case).
 
 Templates (the model names them, `liveness_properties()`, in this order):
 1. `recoverable`: from every CONNECTED state a fault-free path reaches a GOOD state;
 2. `eventually`: no fair, timely cycle of CONNECTED states avoids every ANCHORED state;
 3. `kept`: from an ANCHORED state no fault-free, timely path takes a CHANGE edge;
-4. `no_fair_cycle`: no fair, timely cycle of CONNECTED states takes a CHANGE edge.
+4. `no_fair_cycle`: no fair, timely cycle of CONNECTED states takes a CHANGE edge;
+5. `settled_kept` (optional): from a SETTLED state no fault-free, timely path takes a CHANGE
+   edge (`kept` from fewer states).
 
 The graph is kept as compact arrays (CSR: per state an offset; per edge target, label, key), so
 memory grows by about 10 bytes per transition on top of the explorer's seen set.
@@ -61,7 +64,7 @@ def core_note() -> str | None:
     return None
 
 FAULT, UNTIMELY, CHANGE, SHIFT, RACING = 1, 2, 4, 8, 16
-CONNECTED, GOOD, ANCHORED = 1, 2, 4
+CONNECTED, GOOD, ANCHORED, SETTLED = 1, 2, 4, 8
 _CLOCK_EVERY = 256
 
 
@@ -527,8 +530,8 @@ def analyse(
     strong: Callable[[int], bool] = lambda k: False,
     core: bool | None = None,
 ) -> LivenessVerdicts:
-    """Judge the four templates on an explored graph (names: recoverable, eventually, kept,
-    no_fair_cycle).
+    """Judge the templates on an explored graph (names: recoverable, eventually, kept,
+    no_fair_cycle, and optionally settled_kept).
 
     `strong(key)` names the keys under strong fairness. `witness(state)`, if given, may show
     that a state the bounds cut off still makes progress
@@ -537,7 +540,8 @@ def analyse(
     `core`: the compiled kernels (True), the Python reference (False), or USE_CORE (None).
     A KeyboardInterrupt (Ctrl-C) propagates from either, as from any loop here."""
     t0 = time.perf_counter()
-    recoverable, eventually, kept, no_cycle = names
+    recoverable, eventually, kept, no_cycle = names[:4]
+    settled_kept: str | None = names[4] if len(names) > 4 else None
     verdicts: dict[str, str] = {}
     lassos: list[Lasso] = []
     details: dict[str, dict[str, Any]] = {}
@@ -597,26 +601,34 @@ def analyse(
     rev_t = k.reverse(_edge_mask(g, FAULT | UNTIMELY | CHANGE))
     doomed = k.backward(rev_t, change_src)
     del rev_t, change_src
-    anchored = _flag_mask(g, ANCHORED)
-    bad = _bytes(_int(anchored) & _int(doomed), n)
-    n_bad = _count(bad)
-    details[kept] = {"anchored_states": _count(anchored), "deposing_states": n_bad}
-    if n_bad:
-        verdicts[kept] = "violated"
-        s = bad.index(1)
-        init, prefix = _path_to(g, s)
 
-        def is_change(e: int) -> bool:
-            return bool(g.label[e] & CHANGE) and timely(g.label[e])
+    def is_change(e: int) -> bool:
+        return bool(g.label[e] & CHANGE) and timely(g.label[e])
 
-        tail = _bfs_path(g, s, is_change, lambda e: timely_no_change(g.label[e])) or []
-        lassos.append(Lasso(kept, init, prefix + tail, [],
-                            {"stable": len(prefix), "deposed": len(prefix) + len(tail)}))
-    else:
-        verdicts[kept] = "held"
-        if not _count(anchored):
-            details[kept]["vacuous"] = True
-    del doomed, anchored, bad
+    # kept, then settled_kept: the same question asked from ANCHORED, then SETTLED states
+    protect: list[tuple[str | None, int, str, str]] = [
+        (kept, ANCHORED, "anchored_states", "stable"),
+        (settled_kept, SETTLED, "settled_states", "settled")]
+    for prop, bit, count_key, mark in protect:
+        if prop is None:
+            continue
+        protected = _flag_mask(g, bit)
+        bad = _bytes(_int(protected) & _int(doomed), n)
+        n_bad = _count(bad)
+        details[prop] = {count_key: _count(protected), "deposing_states": n_bad}
+        if n_bad:
+            verdicts[prop] = "violated"
+            s = bad.index(1)
+            init, prefix = _path_to(g, s)
+            tail = _bfs_path(g, s, is_change, lambda e: timely_no_change(g.label[e])) or []
+            lassos.append(Lasso(prop, init, prefix + tail, [],
+                                {mark: len(prefix), "deposed": len(prefix) + len(tail)}))
+        else:
+            verdicts[prop] = "held"
+            if not _count(protected):
+                details[prop]["vacuous"] = True
+        del protected, bad
+    del doomed
 
     # 3. no fair cycle of connected states without an anchored leader
     flag_bytes = bytes(g.flags)

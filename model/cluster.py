@@ -220,8 +220,9 @@ class ClusterModel:
         return net_successors(self, st)
 
     def state_flags(self, st: State) -> int:
-        """CONNECTED / GOOD / ANCHORED bits (model/liveness.py); liveness mode only."""
-        return self.live.flags(st)  # type: ignore[no-any-return]
+        """CONNECTED / GOOD / ANCHORED / SETTLED bits (model/liveness.py); liveness mode
+        only."""
+        return self.live.state_flags(st)  # type: ignore[no-any-return]
 
     def liveness_properties(self) -> Sequence[Invariant]:
         from model.liveness import PROPERTIES

@@ -5,7 +5,8 @@ liveness-mode successors from cached steps, as it does for the safety search. Ev
 depends on a rule or on the liveness semantics is asked here, once per key, and answered by
 the same code the reference builder runs (model/liveness.py, model/network.py): whether a
 node state is a leader, whether a message is campaign traffic, the timing labels, the state
-flags and the normal form of a successor.
+flags (of the nodes and links, and per message the flags it takes away) and the normal form
+of a successor.
 """
 
 from __future__ import annotations
@@ -71,6 +72,12 @@ class LiveTables(CoreTables):
         return [1 if msg[0] in election and link else 0
                 for msg, link in zip(m.msg_tab[start:], m.msg_link[start:], strict=True)]
 
+    def msg_unsettling(self, start: int) -> list[int]:
+        """Per message id: the state flags it takes away while in flight
+        (`Liveness.unsettling`); the core clears them from the flags of the nodes and links."""
+        live = self.live
+        return [live.unsettling(mid) for mid in range(start, len(self.model.msg_tab))]
+
     def node_logs(self, start: int) -> list[tuple[int, ...]]:
         """Per node id: (log length, entry terms...), for the core's normal-form test."""
         return [(len(nd[LOG]), *nd[LOG]) for nd in self.model.node_tab[start:]]
@@ -94,6 +101,7 @@ class LiveTables(CoreTables):
 
     # The core keeps flags and labels per key itself: Liveness's memos would only double them.
     def flags(self, st: State) -> int:
+        """The flags of the nodes and links (the core then applies `msg_unsettling`)."""
         return self.live.flags(st, memo=False)
 
     def timeout_labels(self, st: State) -> list[int]:

@@ -24,7 +24,9 @@ Three things (specs/SEMANTICS.md, "Liveness"):
 - **State flags** that the properties are written in: CONNECTED (some quorum of voters is
   pairwise joined by healthy links), GOOD (a stable leader: a leader followed by a quorum of
   voters in its term), ANCHORED (a stable leader with healthy links to a quorum, followed by
-  every voter it reaches, each with its timer running: what its heartbeats maintain).
+  every voter it reaches, each with its timer running: what its heartbeats maintain),
+  SETTLED (ANCHORED, no node that can ever talk to the leader's side at a higher term, and no
+  campaign message in flight: the cluster has settled on that leader).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from itertools import product
 from typing import TYPE_CHECKING, Any
 
-from explorer.liveness import ANCHORED, CONNECTED, GOOD, RACING, UNTIMELY
+from explorer.liveness import ANCHORED, CONNECTED, GOOD, RACING, SETTLED, UNTIMELY
 from explorer.protocol import Invariant
 from model.config import ConfigError
 from model.messages import (
@@ -51,7 +53,8 @@ if TYPE_CHECKING:
     from model.cluster import ClusterModel, State
 
 ASSUMPTIONS = ("heartbeats", "solo-campaigns", "random-timers")
-__all__ = ["ANCHORED", "CONNECTED", "GOOD", "Liveness", "LivenessOptions", "PROPERTIES"]
+__all__ = ["ANCHORED", "CONNECTED", "GOOD", "Liveness", "LivenessOptions", "PROPERTIES",
+           "SETTLED"]
 _BIG = 1 << 30
 _MEMO_CAP = 1 << 20  # entries of a memo keyed by (nodes, links) before it is cleared
 _RAW_CACHE = 20_000  # raw successor lists the progress witness keeps (cleared when full)
@@ -76,6 +79,13 @@ PROPERTIES: tuple[Invariant, ...] = (
     Invariant(
         "NoLivelock",
         "no fair, timely cycle changes leadership forever while a quorum is connected",
+    ),
+    # Last, because explorer/liveness.py's `analyse` takes the templates in this order.
+    Invariant(
+        "SettledLeaderStable",
+        "a settled leader (stable, followed by every voter it reaches, no node it can reach at "
+        "a higher term, no campaign message in flight) is never deposed by a fault-free, "
+        "timely run",
     ),
 )
 
@@ -130,6 +140,7 @@ class Liveness:
         self._raw: dict[Any, list[Any]] = {}
         self._timing: dict[Any, _TimingBase] = {}
         self._election_msg: dict[int, bool] = {}
+        self._unsettling: dict[int, int] = {}
         self._flags: dict[Any, int] = {}
         self._last_timing: tuple[Any, _TimingBase] | None = None
         self._settled: dict[Any, Any] = {}
@@ -522,6 +533,29 @@ class Liveness:
             got = self._flags[key] = self._flags_of(st)
         return got
 
+    def state_flags(self, st: State) -> int:
+        """All flags of `st`: those of its nodes and links (`flags`), SETTLED taken away while a
+        campaign message is in flight (`unsettling`, per message id)."""
+        m = self.model
+        assert m is not None
+        out = self.flags(st)
+        if out & SETTLED:
+            for mid in st[m.hist_pos + 1 :]:
+                out &= ~self.unsettling(mid)
+        return out
+
+    def unsettling(self, mid: int) -> int:
+        """The flags a message in flight takes away from its state: SETTLED for campaign
+        traffic (a vote or pre-vote request or answer, any term, any link), whose delivery
+        belongs to an election that is not over yet."""
+        got = self._unsettling.get(mid)
+        if got is None:
+            m = self.model
+            assert m is not None
+            got = self._unsettling[mid] = (
+                SETTLED if m.msg_tab[mid][0] in _ELECTION_TRAFFIC else 0)
+        return got
+
     def _flags_of(self, st: State) -> int:
         m = self.model
         assert m is not None
@@ -545,7 +579,17 @@ class Liveness:
                 out |= GOOD
                 if self._anchored(nodes, lid, term, down):
                     out |= ANCHORED
+                    if self._quiet(nodes, lid, term, m.cut_mask(st)):
+                        out |= SETTLED
         return out
+
+    def _quiet(self, nodes: list[Any], lid: int, term: int, cut: int) -> bool:
+        """No node that shares a group of uncut links (healthy or lossy) with leader `lid` is
+        at a term above its own: such a node's messages could depose it. (Nodes beyond a cut
+        never talk to it on a fault-free path, and a lasting cut's groups are normalised
+        apart, so their terms are not comparable.) The messages in flight: `state_flags`."""
+        group = next(g for g in self._groups(cut) if lid - 1 in g)
+        return all(nodes[i][TERM] <= term for i in group)
 
 
     def _anchored(self, nodes: list[Any], lid: int, term: int, down: int) -> bool:

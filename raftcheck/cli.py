@@ -736,7 +736,8 @@ def limit_options(f: Any) -> Any:
 @click.option(
     "--liveness",
     is_flag=True,
-    help="Also check LeaderElectable, LeaderStable and NoLivelock (specs/SEMANTICS.md).",
+    help="Also check LeaderElectable, EventuallyLeader, LeaderStable, NoLivelock and "
+    "SettledLeaderStable (specs/SEMANTICS.md).",
 )
 @click.option(
     "--assume",

@@ -63,6 +63,7 @@ def warnings_for(g: LiveGraph, v: LivenessVerdicts) -> list[str]:
     for name, d in v.details.items():
         if d.get("vacuous"):
             what = ("no explored state has a connected quorum" if name == "LeaderElectable"
+                    else "no explored state has a settled leader" if "settled_states" in d
                     else "no explored state has a stable leader with healthy links to a quorum")
             out.append(f"{name} is vacuous here: {what}")
     if "timeout" not in g.action_counts:

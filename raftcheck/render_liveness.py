@@ -58,6 +58,8 @@ def lasso_lines(model: ClusterModel, g: LiveGraph, lasso: Lasso) -> list[str]:
 def _mark_text(mark: str) -> str:
     return {
         "stable": "a stable leader with healthy links to a quorum",
+        "settled": "a settled leader: followed by every voter it reaches, none of them at a higher "
+                   "term, no campaign message in flight",
         "deposed": "that leader is deposed (or a higher-term leader elected)",
         "stuck": "from here no fault-free continuation reaches a stable leader",
     }.get(mark, mark)

@@ -9,6 +9,8 @@ from raftcheck.chart.model import Chart, build_chart
 
 _MARKS = {
     "stable": "a stable leader with healthy links to a quorum",
+    "settled": "a settled leader: followed by every voter it reaches, none of them at a higher "
+               "term, no campaign message in flight",
     "deposed": "that leader is deposed (or a higher-term leader elected)",
     "stuck": "from here no fault-free continuation reaches a stable leader",
 }

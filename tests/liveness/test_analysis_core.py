@@ -354,7 +354,7 @@ def test_ctrl_c_during_the_analysis_ends_as_before(core: bool,
     assert "OK" not in res.output
     # the complete safety run is reported; no liveness property is said to hold
     assert "safety run:" in res.output and "complete                          yes" in res.output
-    assert "LeaderStable, NoLivelock: unknown" in res.output
+    assert "LeaderStable, NoLivelock, SettledLeaderStable: unknown" in res.output
     assert "\nINTERRUPTED: " in res.output
 
 

@@ -27,11 +27,35 @@ PARITY, parity_record = _bench.PARITY, _bench.parity_record
 RECORDED = json.loads((Path(__file__).parent / "data" / "liveness_parity.json").read_text())
 
 
+# Added after the recording: compared below with the other properties, not with the record.
+NEWER = ("SettledLeaderStable",)
+
+
 def current(args: list[str]) -> dict[str, Any]:
     res = CliRunner().invoke(main, ["explore", "--liveness", "--json", *args])
     out = json.loads(res.stdout)
     out["_exit"] = res.exit_code
-    return parity_record(out)
+    return recorded_part(parity_record(out))
+
+
+def recorded_part(rec: dict[str, Any]) -> dict[str, Any]:
+    """The record without the properties added since it was made (their lassos, verdicts,
+    details and warnings)."""
+    rec["invariants"] = {k: v for k, v in rec["invariants"].items() if k not in NEWER}
+    props = rec["liveness"].get("properties")
+    if props is not None:
+        rec["liveness"]["properties"] = {k: v for k, v in props.items() if k not in NEWER}
+    rec["lassos"] = [x for x in rec["lassos"] if x.get("invariant") not in NEWER]
+    rec["warnings"] = [w for w in rec["warnings"] if not w.startswith(NEWER)]
+    return rec
+
+
+def test_a_newer_property_is_judged_but_left_out_of_the_comparison() -> None:
+    res = CliRunner().invoke(main, ["explore", "--liveness", "--json",
+                                    *RECORDED["chain-small"]["args"]])
+    out = json.loads(res.stdout)
+    assert out["invariants"]["SettledLeaderStable"] in ("held", "violated")
+    assert "SettledLeaderStable" not in current(RECORDED["chain-small"]["args"])["invariants"]
 
 
 def test_the_recorded_set_is_the_parity_set() -> None:
