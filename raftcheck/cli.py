@@ -205,11 +205,21 @@ def build_config(
     for nid, text in _parse_pairs(logs, "--log"):
         entries = tuple(_int(t, f"--log entry of node {nid}") for t in text.split(",") if t)
         init_logs.append((nid, entries))
-    campaign = (nodes + learners if promoted_learners else nodes) - 1
+    counted = nodes + learners if promoted_learners else nodes
+    # A message on a cut link (a crashed node's too) is lost at once: it takes no place.
+    down = set(cut_links) | {(min(c, j), max(c, j)) for c in crashed_ids
+                             for j in range(1, n_all + 1) if j != c}
+    campaign = max(
+        (sum(1 for w in range(1, counted + 1) if w != v and (min(v, w), max(v, w)) not in down)
+         for v in range(1, nodes + 1) if v not in crashed_ids),
+        default=0,
+    )
     if max_msgs is not None and max_msgs < campaign:
         click.echo(
             f"raftcheck: note: --max-msgs {max_msgs} is below the {campaign} messages a "
-            "campaign sends at once, so no election can happen",
+            "campaign sends at once, so no election can happen" if not down else
+            f"raftcheck: note: --max-msgs {max_msgs} is below the {campaign} messages the "
+            "best-connected voter's campaign sends at once, so it cannot campaign",
             err=True,
         )
     return replace(

@@ -126,3 +126,14 @@ def test_a_crashed_follower_leaves_a_live_cluster() -> None:
     assert code == 0, res["invariants"]
     assert {res["invariants"][p] for p in ("LeaderElectable", "EventuallyLeader",
                                            "LeaderStable", "NoLivelock")} == {"held"}
+
+
+def test_the_room_note_counts_only_the_messages_a_cut_link_does_not_lose() -> None:
+    part = "--nodes 5 --partition 1-4,3-4,4-5,1-5,2-5 --max-term 1 --max-states 10"
+    assert "note" not in run(f"{part} --max-msgs 3")[2]  # nodes 2 and 3 reach 3 voters each
+    assert "below the 3 messages the best-connected voter's campaign" in \
+        run(f"{part} --max-msgs 2")[2]
+    assert "below the 4 messages a campaign sends" in run("--nodes 5 --max-term 1 "
+                                                          "--max-states 10 --max-msgs 3")[2]
+    assert "note" not in run("--nodes 5 --crashed 5 --max-term 1 --max-states 10 "
+                             "--max-msgs 3")[2]
