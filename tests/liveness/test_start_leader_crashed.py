@@ -137,3 +137,35 @@ def test_the_room_note_counts_only_the_messages_a_cut_link_does_not_lose() -> No
                                                           "--max-states 10 --max-msgs 3")[2]
     assert "note" not in run("--nodes 5 --crashed 5 --max-term 1 --max-states 10 "
                              "--max-msgs 3")[2]
+
+
+def test_howard_abraham_case_2_with_pre_vote_is_not_stuck_in_etcd() -> None:
+    """The paper's case 2 (5 crashed, 4 leads reaching only 2, pre-vote, no check-quorum):
+    etcd's node 2 grants node 1's pre-vote while following leader 4 (no leader-contact check
+    without check-quorum, etcd-io/raft PR #70), node 1 leads term 2, and leader 4's next
+    heartbeat is answered at term 2 and deposes it. A schedule of the model's own steps."""
+    cfg = ClusterConfig(voters=5, max_term=3, max_msgs=5, pre_vote=True, drop=False,
+                        start_leader=4, crashed=frozenset({5}),
+                        cut_links=parse_partition("1-4,3-4", 5))
+    model = ClusterModel(cfg)
+    st = model.init_states()[0]
+
+    def take(want: object) -> None:
+        nonlocal st
+        st = next(nxt for a, nxt in model.successors(st) if want in (a, a[0]))
+
+    def settle() -> None:
+        while model.messages(st):
+            take("deliver")
+
+    take(("tick", 1))
+    take(("timeout", 1))
+    settle()
+    nodes = model.nodes(st)
+    assert nodes[0][ROLE] == LEADER and nodes[0][TERM] == 2
+    assert nodes[3][ROLE] == LEADER and nodes[3][TERM] == 1  # the stale leader, for now
+    take(("heartbeat", 4))
+    settle()
+    nodes = model.nodes(st)
+    assert nodes[3][ROLE] != LEADER and nodes[3][TERM] == 2
+    assert [nd[LEAD] for nd in nodes[:3]] == [1, 1, 1]
