@@ -31,7 +31,7 @@ from typing import Any
 
 from impl import Config, Entry, Message, MessageType, RawNode, StateType
 from model.cluster import ClusterModel, State
-from model.config import ClusterConfig
+from model.config import ClusterConfig, ConfigError
 from model.messages import MSG_BY_NAME, MSG_NAMES
 from model.messages import Message as ModelMessage
 from model.node_state import LEADER, ROLE_BY_NAME, Node
@@ -57,6 +57,11 @@ def impl_config(cfg: ClusterConfig, nid: int) -> Config:
     With promoted learners every voter lists the learners as voters, while each learner keeps
     the original configuration (it still believes it is a learner).
     """
+    if cfg.start_leader or cfg.crashed:
+        # The implementation cluster starts from config only; the model's start election and
+        # its crashed nodes have no counterpart there (refused rather than ignored).
+        raise ConfigError("conformance and implementation runs do not support --start-leader "
+                          "or --crashed (model exploration only)")
     voters = list(range(1, cfg.voters + 1))
     learners = list(range(cfg.voters + 1, cfg.n + 1))
     if cfg.promoted_learners and nid <= cfg.voters:

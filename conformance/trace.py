@@ -49,6 +49,7 @@ def config_to_json(cfg: ClusterConfig) -> dict[str, Any]:
     d["pending_conf"] = sorted(cfg.pending_conf)
     d["cut_links"] = [list(x) for x in sorted(cfg.cut_links)]
     d["lossy_links"] = [list(x) for x in sorted(cfg.lossy_links)]
+    d["crashed"] = sorted(cfg.crashed)
     return d
 
 
@@ -66,7 +67,7 @@ def config_from_json(d: Any) -> ClusterConfig:
                 kw[k] = tuple((int(i), int(t)) for i, t in v)
             elif k == "init_logs":
                 kw[k] = tuple((int(i), tuple(int(x) for x in lg)) for i, lg in v)
-            elif k == "pending_conf":
+            elif k in ("pending_conf", "crashed"):
                 kw[k] = frozenset(int(i) for i in v)
             elif k in ("cut_links", "lossy_links"):
                 kw[k] = frozenset((int(a), int(b)) for a, b in v)

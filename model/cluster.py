@@ -105,6 +105,7 @@ class ClusterModel:
         self._deliver: dict[int, Any] = {}
         self._hist_next: dict[tuple[int, tuple[Event, ...]], int] = {}
         self._forgotten: dict[tuple[int, int], int] = {}
+        self._elected: tuple[list[Node], History] | None = None
         from model.symmetry import Symmetry
 
         self.symmetry = Symmetry(self)
@@ -183,10 +184,21 @@ class ClusterModel:
         return base
 
     def init_states(self) -> list[State]:
-        terms = dict(self.cfg.init_terms)
-        logs = dict(self.cfg.init_logs)
-        nodes = [node(term=terms.get(i, 0), log=logs.get(i, ())) for i in range(1, self.n + 1)]
-        st = self.encode(nodes, [])
+        if self.cfg.start_leader:
+            from model.start_leader import elect
+
+            # The model's own election (model/start_leader.py); the liveness graph keeps no
+            # history, the safety run starts with that election's votes and leader.
+            if self._elected is None:
+                self._elected = elect(self.cfg, self.rules)
+            nodes, hist = self._elected
+            st = self.encode(nodes, [], history=hist if self.live is None else ((), (), ()))
+        else:
+            terms = dict(self.cfg.init_terms)
+            logs = dict(self.cfg.init_logs)
+            nodes = [node(term=terms.get(i, 0), log=logs.get(i, ()))
+                     for i in range(1, self.n + 1)]
+            st = self.encode(nodes, [])
         if self.live is not None:
             st = self.live.rebase(st)[0]
         return [st]
@@ -280,6 +292,8 @@ class ClusterModel:
         (tick, timeout, leader actions, restart); None where the action is not enabled or
         changes nothing. Budgets and room in the network are checked per state.
         """
+        if nid in self.cfg.crashed:
+            return None, None, None, None  # a crashed node takes no step at all
         logic = self.logic
         nd = self.node_tab[nix]
 

@@ -39,6 +39,19 @@ class ClusterConfig:
     lossy_links: frozenset[tuple[int, int]] = field(default_factory=frozenset)
     partition_faults: int = 0
     partition_later: bool = False  # the partition is not there at first: a fault splits it
+    # Crashed nodes take no step at all and every link of theirs is cut (added to cut_links
+    # here, so both engines lose their messages like any cut link's); start_leader: the run
+    # starts from an established leader (model/start_leader.py); 0 for none.
+    crashed: frozenset[int] = field(default_factory=frozenset)
+    start_leader: int = 0
+
+    def __post_init__(self) -> None:
+        if self.crashed:
+            extra = {
+                (min(c, j), max(c, j)) for c in self.crashed for j in range(1, self.n + 1)
+                if j != c and 1 <= c <= self.n  # an unknown id: validate() says so
+            }
+            object.__setattr__(self, "cut_links", frozenset(self.cut_links) | extra)
 
     @property
     def n(self) -> int:
@@ -97,10 +110,34 @@ class ClusterConfig:
             raise ConfigError("a partition that comes later needs --partition-faults >= 1")
         if self.partition_faults and not self.cut_links:
             raise ConfigError("partition faults need a partition to heal (give --partition)")
+        for c in sorted(self.crashed):
+            if not 1 <= c <= self.n:
+                raise ConfigError(f"crashed node {c} is not one of nodes 1..{self.n}")
+            touching = sorted(lk for lk in self.lossy_links if c in lk)
+            if touching:
+                a, b = touching[0]
+                raise ConfigError(f"link {a}-{b} cannot be lossy: node {c} is crashed")
+        if self.crashed and self.partition_faults:
+            raise ConfigError("crashed nodes stay crashed: a partition fault would heal their "
+                              "links (give --crashed without --partition-faults)")
         both = self.cut_links & self.lossy_links
         if both:
             a, b = sorted(both)[0]
             raise ConfigError(f"link {a}-{b} is given as both cut and lossy")
+        if self.start_leader:  # 0: none
+            self._validate_start_leader()
+
+    def _validate_start_leader(self) -> None:
+        lid = self.start_leader
+        if not 1 <= lid <= self.n:  # (negative ids too)
+            raise ConfigError(f"start leader {lid} is not one of nodes 1..{self.n}")
+        if lid > self.voters:
+            raise ConfigError(f"start leader {lid} is a learner: only a voter can lead")
+        if lid in self.crashed:
+            raise ConfigError(f"start leader {lid} is crashed")
+        if self.init_terms or self.init_logs or self.pending_conf:
+            raise ConfigError("a start leader sets every initial term and log itself: give it "
+                              "without --term, --log or --pending-conf")
 
     def rule_set(self) -> RuleSet:
         return RULE_SETS[self.rules]
@@ -112,6 +149,7 @@ class ClusterConfig:
         d["pending_conf"] = sorted(self.pending_conf)
         d["cut_links"] = [f"{a}-{b}" for a, b in sorted(self.cut_links)]
         d["lossy_links"] = [f"{a}-{b}" for a, b in sorted(self.lossy_links)]
+        d["crashed"] = sorted(self.crashed)
         d["faults"] = [
             f
             for f, on in (

@@ -168,6 +168,8 @@ def build_config(
     partition_later: bool = False,
     liveness: bool = False,
     bound_set: str = "default",
+    crashed: str | None = None,
+    start_leader: int | None = None,
 ) -> ClusterConfig:
     if not 1 <= nodes <= 7:
         raise UsageError(f"--nodes must be between 1 and 7 (got {nodes})")
@@ -182,6 +184,9 @@ def build_config(
         raise UsageError(str(exc)) from None
     if partition_faults < 0:
         raise UsageError("--partition-faults must be at least 0")
+    crashed_ids = _parse_ids(crashed, "--crashed") if crashed is not None else frozenset()
+    if start_leader is not None and start_leader < 1:  # 0 means "none" in ClusterConfig
+        raise UsageError(f"start leader {start_leader} is not one of nodes 1..{n_all}")
     fault_set: set[str] = {"drop"} if base.drop else set()
     if faults is not None:
         names = [f.strip() for f in faults.split(",") if f.strip()]
@@ -200,11 +205,21 @@ def build_config(
     for nid, text in _parse_pairs(logs, "--log"):
         entries = tuple(_int(t, f"--log entry of node {nid}") for t in text.split(",") if t)
         init_logs.append((nid, entries))
-    campaign = (nodes + learners if promoted_learners else nodes) - 1
+    counted = nodes + learners if promoted_learners else nodes
+    # A message on a cut link (a crashed node's too) is lost at once: it takes no place.
+    down = set(cut_links) | {(min(c, j), max(c, j)) for c in crashed_ids
+                             for j in range(1, n_all + 1) if j != c}
+    campaign = max(
+        (sum(1 for w in range(1, counted + 1) if w != v and (min(v, w), max(v, w)) not in down)
+         for v in range(1, nodes + 1) if v not in crashed_ids),
+        default=0,
+    )
     if max_msgs is not None and max_msgs < campaign:
         click.echo(
             f"raftcheck: note: --max-msgs {max_msgs} is below the {campaign} messages a "
-            "campaign sends at once, so no election can happen",
+            "campaign sends at once, so no election can happen" if not down else
+            f"raftcheck: note: --max-msgs {max_msgs} is below the {campaign} messages the "
+            "best-connected voter's campaign sends at once, so it cannot campaign",
             err=True,
         )
     return replace(
@@ -231,7 +246,20 @@ def build_config(
         lossy_links=lossy_links,
         partition_faults=partition_faults,
         partition_later=partition_later,
+        crashed=crashed_ids,
+        start_leader=0 if start_leader is None else start_leader,
     )
+
+
+def _parse_ids(text: str, flag: str) -> frozenset[int]:
+    """'4,5' -> {4, 5}; the range is checked with the rest of the configuration."""
+    ids = []
+    for tok in text.split(","):
+        tok = tok.strip()
+        if not tok.isdigit():
+            raise UsageError(f"{flag}: {tok!r} is not a node id (give ids like 4,5)")
+        ids.append(int(tok))
+    return frozenset(ids)
 
 
 def run_exploration(
@@ -636,6 +664,21 @@ def cluster_options(f: Any) -> Any:
             "--partition-later",
             is_flag=True,
             help="Start connected; the partition is a fault that splits the cluster later.",
+        ),
+        click.option(
+            "--crashed",
+            default=None,
+            metavar="IDS",
+            help="Nodes that take no step at all, e.g. '5' or '4,5' (every link of theirs is "
+            "cut).",
+        ),
+        click.option(
+            "--start-leader",
+            type=int,
+            default=None,
+            metavar="ID",
+            help="Start from an established leader: the model elects ID in term 1 on a "
+            "connected network, every node follows it, then the topology applies.",
         ),
     ]
     for opt in reversed(opts):

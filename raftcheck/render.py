@@ -30,6 +30,10 @@ def config_line(cfg: ClusterConfig, symmetry: bool) -> str:
         parts.append(f"transfers={cfg.transfers}")
     if cfg.appends:
         parts.append(f"appends={cfg.appends}")
+    if cfg.start_leader:
+        parts.append(f"start-leader={cfg.start_leader}")
+    if cfg.crashed:
+        parts.append("crashed=" + ",".join(map(str, sorted(cfg.crashed))))
     parts.append(f"symmetry={'on' if symmetry else 'off'}")
     return " ".join(parts)
 

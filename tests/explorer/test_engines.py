@@ -29,6 +29,8 @@ CONFIGS = {
     "logs": replace(
         BASE, max_term=2, init_terms=((1, 1), (2, 1)), init_logs=((1, (1,)), (2, (1,)))
     ),
+    "start leader pv+cq": replace(BASE, max_term=2, pre_vote=True, check_quorum=True,
+                                  start_leader=2),
 }
 # Networks (model/network.py): cut and lossy links, heal/split faults. No symmetry: links keep
 # nodes apart.
@@ -44,6 +46,12 @@ NET_CONFIGS = {
                           cut_links=parse_partition("3|1,2", 3)),
     "2 faults later cq": replace(BASE, check_quorum=True, partition_faults=2,
                                  partition_later=True, cut_links=parse_partition("1-3", 3)),
+    "crashed 3": replace(BASE, max_term=2, crashed=frozenset({3})),
+    "start leader 1, cut 1-3 pv": replace(BASE, max_term=2, pre_vote=True, start_leader=1,
+                                          cut_links=parse_partition("1-3", 3)),
+    "start leader 3, crashed 4, cut 1-3 cq": ClusterConfig(
+        voters=4, max_term=2, max_msgs=3, check_quorum=True, start_leader=3,
+        crashed=frozenset({4}), cut_links=parse_partition("1-3", 4)),
     "2 faults, no drop, faults": replace(
         BASE, drop=False, partition_faults=2, cut_links=parse_partition("1-3", 3), restarts=1,
         transfers=1),

@@ -60,6 +60,12 @@ CLI_CONFIGS: dict[str, str] = {
                        "--max-term 2 --max-msgs 2",
     "terms-logs": "--nodes 3 --pre-vote --term 1:2 --term 2:1 --term 3:1 --log 1:1,2 --log 2:1 "
                   "--max-msgs 2",
+    "start-leader-chain": "--nodes 3 --start-leader 1 --partition 1-3 --max-term 2 --max-msgs 2",
+    "start-leader-pv-cq": "--nodes 3 --pre-vote --check-quorum --start-leader 2 --max-term 2 "
+                          "--max-msgs 2",
+    "crashed": "--nodes 3 --crashed 3 --max-term 2",
+    "crashed-start-leader-pv": "--nodes 4 --pre-vote --crashed 4 --start-leader 1 "
+                               "--partition 1-3 --max-term 2 --max-msgs 3",
     "state-limit": "--nodes 3 --max-states 700",
     "depth-limit": "--nodes 3 --max-depth 6",
 }
