@@ -299,6 +299,17 @@ class Liveness:
         return (tuple(new_nodes) + st[n:hp] + (st[hp],) + tuple(sorted(new_msgs)), high_all,
                 False)
 
+    def shift_terms(self, x: int, delta: int, node: bool) -> int:
+        """Node (or message) `x` with every node term and entry term moved down by `delta`:
+        what `rebase` does to each id when the entry terms below every node term are the
+        consecutive ones right below it (then its entry map is v -> v - delta, 0 kept)."""
+        def entry(v: int) -> int:
+            return v - delta if v else 0
+
+        if node:
+            return self._move_node(x, 0, delta, entry)
+        return self._move_msg(x, 0, delta, entry)
+
     @staticmethod
     def _entry_map(tail: tuple[Any, ...]) -> Any:
         d, delta, tmin, olds = tail
