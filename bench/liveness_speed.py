@@ -9,8 +9,9 @@ Each configuration is one whole `raftcheck explore --liveness --json` process. P
 configuration it prints the states of the liveness graph, seconds of the safety run, of the
 liveness graph and of its analysis (wall clock, as the run reports them), the whole process's
 wall and CPU seconds (medians over --runs; on a shared machine the CPU seconds are the figure
-to trust), the liveness graph's bytes per state, and with --vs the same for the other
-raftcheck and the ratios other/this (above 1: this one is faster).
+to trust), the liveness graph's bytes per state, the process's peak memory (/usr/bin/time),
+and with --vs the same for the other raftcheck, the ratios other/this (above 1: this one is
+faster) and a note where the two differ in states, verdicts, property details or exit code.
 
 `--record` writes what must not change when the liveness code gets faster (graph sizes,
 action counts, verdicts, property details, the lassos step by step) for the PARITY

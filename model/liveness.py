@@ -131,6 +131,7 @@ class Liveness:
         self._flags: dict[Any, int] = {}
         self._last_timing: tuple[Any, _TimingBase] | None = None
         self._settled: dict[Any, Any] = {}
+        self._reach: dict[int, list[int]] = {}
         self._group_cache: dict[int, list[list[int]]] = {}
         check_shift_invariance(model.rules)
 
@@ -417,6 +418,14 @@ class Liveness:
             settled[path[0]] = cur
             return cur
 
+        def tick_all(cur: State) -> State:
+            for _tick in range(m.logic.et + 1):
+                for i in range(1, m.n + 1):
+                    nxt = take(cur, "tick", i)
+                    if nxt is not None:
+                        cur = nxt
+            return cur
+
         cur = st
         for _ in range(4):
             cur = settle(cur)
@@ -434,19 +443,13 @@ class Liveness:
                     cur = settle(nxt)
                     if self.flags(cur) & GOOD:
                         return True
-            for _tick in range(m.logic.et + 1):
-                for i in range(1, m.n + 1):
-                    nxt = take(cur, "tick", i)
-                    if nxt is not None:
-                        cur = nxt
+            cur = tick_all(cur)
             cur = settle(cur)
             nodes = m.nodes(cur)
             ranked = []
-            for v in self.voters:
+            for v in self._reachers(healthy):
                 nd = nodes[v - 1]
-                reach = sum(1 for w in self.voters if w == v or healthy & link_bit(v, w))
-                if reach >= self.q:
-                    ranked.append(((nd[LOG][-1] if nd[LOG] else 0, len(nd[LOG]), nd[TERM]), v))
+                ranked.append(((nd[LOG][-1] if nd[LOG] else 0, len(nd[LOG]), nd[TERM]), v))
             if not ranked:
                 return False
             # Every candidate in turn, the most up-to-date first: one of them wins at once.
@@ -464,6 +467,15 @@ class Liveness:
                 cur = nxt_round
         cur = settle(cur)
         return bool(self.flags(cur) & GOOD)
+
+    def _reachers(self, healthy: int) -> list[int]:
+        """The voters with healthy links to a quorum (themselves included), in order."""
+        got = self._reach.get(healthy)
+        if got is None:
+            got = self._reach[healthy] = [
+                v for v in self.voters
+                if sum(1 for w in self.voters if w == v or healthy & link_bit(v, w)) >= self.q]
+        return got
 
     # -- timing -------------------------------------------------------------------------------
 

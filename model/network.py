@@ -257,22 +257,14 @@ def raw_step(model: ClusterModel, st: State, kind: str, nid: int = 0) -> State |
     `Liveness.progress_witness`; tests/liveness/test_witness_speed.py checks it against
     `net_successors` state by state."""
     n = model.n
-    msgs = st[model.hist_pos + 1 :]
-    budgets = st[n : model.hist_pos]
-    cut = model.cut_mask(st)
-    msg_link = model.msg_link
-
-    def alive(outs: tuple[int, ...]) -> tuple[int, ...]:
-        if not cut:
-            return outs
-        return tuple(m for m in outs if not cut & msg_link[m])
-
+    hp = model.hist_pos
     if kind == "deliver":
         if not _C:
             _load_constants()
         msg_shift, noop = _C[0], _C[1]
         deliver_cache = model._deliver
         node_tab = model.node_tab
+        msgs = st[hp + 1 :]
         prev = -1
         for k in range(len(msgs)):
             mid = msgs[k]
@@ -290,31 +282,39 @@ def raw_step(model: ClusterModel, st: State, kind: str, nid: int = 0) -> State |
                 continue
             rest = msgs[:k] + msgs[k + 1 :]
             if res is noop:
-                return st[:n] + budgets + (st[model.hist_pos],) + rest
-            return _next_state(model, st, i, res, alive(res[1]), rest, budgets)
+                return st[:hp + 1] + rest
+            return _next_state(model, st, i, res, _alive(model, st, res[1]), rest, st[n:hp])
         return None
     i = nid - 1
     k = st[i] * 16 + nid
     loc = model._local.get(k)
     if loc is None:
         loc = model._local[k] = model._local_steps(nid, st[i])
-    tick, timeout, leader, _restart = loc
     if kind == "tick":
-        res = tick
-        outs: tuple[int, ...] = ()
-    elif kind == "timeout":
-        res = timeout
-        outs = () if res is None else alive(res[1])
-    elif kind == "heartbeat":
-        if leader is None or n <= 1:
+        res = loc[0]
+        if res is None:
             return None
-        res = leader[0]
-        outs = alive(res[1])
+        return _next_state(model, st, i, res, (), st[hp + 1 :], st[n:hp])
+    if kind == "timeout":
+        res = loc[1]
+    elif kind == "heartbeat":
+        if loc[2] is None or n <= 1:
+            return None
+        res = loc[2][0]
     else:
         raise ValueError(f"raw_step: unknown kind {kind!r}")
     if res is None:
         return None
-    return _next_state(model, st, i, res, outs, msgs, budgets)
+    return _next_state(model, st, i, res, _alive(model, st, res[1]), st[hp + 1 :], st[n:hp])
+
+
+def _alive(model: ClusterModel, st: State, outs: tuple[int, ...]) -> tuple[int, ...]:
+    """`outs` without the messages a cut link loses (net_successors' `alive`)."""
+    cut = model.cut_mask(st)
+    if not cut or not outs:
+        return outs
+    link = model.msg_link
+    return tuple(m for m in outs if not cut & link[m])
 
 
 def _land_plain(
