@@ -1909,7 +1909,11 @@ typedef struct {
     IVec tpool;       /* per entry: n tick labels (-1: not asked yet), n timeout labels */
     KMap norm;        /* raw successor -> offset in npool */
     IVec npool;       /* per entry: W words of the normal form, its highest term, shifted */
-    long long rebase_calls, norm_hits, known_hits, normal_hits;
+    long long rebase_calls, norm_hits, known_hits, normal_hits, shift_hits;
+    /* a successor whose normal form only moves every term down by delta (no index shift, the
+     * entry terms below every node term consecutive): (id << 32 | delta) -> the moved id, as
+     * live.shift_node / shift_msg intern it (model/live_tables.py) */
+    Map node_shift, msg_shift;
     /* the normal-form test (live_is_normal): per node id an offset in `logs` ([len, entry
      * terms...]); per message id an offset in `msgs` ([class, term, log term, index, len,
      * entry terms...]; class bit 1: MsgApp, bit 2: a vote or pre-vote request) */
@@ -2119,7 +2123,7 @@ static inline int live_common(const int32_t *a, const int32_t *b, int blen, int 
  * that opens Liveness.rebase, in the same steps, for the common case of a successor that is
  * already normal (most new states are). 1: normal; 0: not, or not decided here (a lasting
  * cut into groups, an index shift, many entry terms): Python normalises it; -1: error. */
-static int live_is_normal(Live *L, const uint32_t *st, int *high) {
+static int live_is_normal(Live *L, const uint32_t *st, int *high, int *delta) {
     Core *c = L->c;
     const int n = c->n;
     if (c->net && L->splits && st[n + c->net_b] == 0 && st[n + c->cut_b]) return 0;
@@ -2182,6 +2186,47 @@ static int live_is_normal(Live *L, const uint32_t *st, int *high) {
     int32_t base = tmin - nb, lowest = BIG;
     for (int q = 0; q < nb; q++) if (below[q] < lowest) lowest = below[q];
     if (base - 1 == 0 && (nb == 0 || lowest == base)) { *high = hi; return 1; }
+    /* The entry terms below tmin are base..tmin-1, so `rebase` renumbers every entry term and
+     * node term the same way, v -> v - delta: a uniform term shift (2). */
+    if (nb == 0 || lowest == base) { *high = hi; *delta = base - 1; return 2; }
+    return 0;
+}
+
+/* The id of node (or message) `x` with every term moved down by delta: asked from Python once
+ * per (id, delta), which interns it in the order `rebase` would. */
+static int live_shifted(Live *L, Map *m, const char *method, uint32_t x, int delta,
+                        uint32_t *out) {
+    uint64_t key = ((uint64_t)x << 32) | (uint32_t)delta;
+    int32_t v;
+    if (map_get(m, key, &v)) { *out = (uint32_t)v; return 0; }
+    PyObject *r = PyObject_CallMethod(L->live, method, "Ii", x, delta);
+    if (!r) return -1;
+    long got = PyLong_AsLong(r);
+    Py_DECREF(r);
+    if (got < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "live: negative id");
+        return -1;
+    }
+    *out = (uint32_t)got;
+    return map_put(m, key, (int32_t)got);
+}
+
+/* `st` moved down by delta (in place): node ids in order, then message ids in order, then the
+ * messages sorted, as `rebase` builds it. */
+static int live_shift(Live *L, uint32_t *st, int delta) {
+    Core *c = L->c;
+    for (int i = 0; i < c->n; i++)
+        if (live_shifted(L, &L->node_shift, "shift_node", st[i], delta, &st[i]) < 0) return -1;
+    const int nm = nmsgs_of(c, st);
+    uint32_t *ms = st + c->hp + 1;
+    for (int j = 0; j < nm; j++)
+        if (live_shifted(L, &L->msg_shift, "shift_msg", ms[j], delta, &ms[j]) < 0) return -1;
+    for (int j = 1; j < nm; j++) {
+        uint32_t v = ms[j];
+        int q = j;
+        while (q > 0 && ms[q - 1] > v) { ms[q] = ms[q - 1]; q--; }
+        ms[q] = v;
+    }
     return 0;
 }
 
@@ -2190,14 +2235,28 @@ static int live_rebase(Live *L, uint32_t *st, int *high, int *shifted) {
     Core *c = L->c;
     const int W = c->W;
     int32_t off;
-    int normal = live_is_normal(L, st, high);
+    int delta = 0;
+    int normal = live_is_normal(L, st, high, &delta);
     if (normal < 0) return -1;
-    if (normal && !L->verify) {
+    if (normal == 1 && !L->verify) {
         L->normal_hits++;
         *shifted = 0;
         return 0;
     }
-    if (!normal && kmap_get(&L->norm, st, &off)) {
+    uint32_t moved[MAXW];
+    if (normal == 2) {
+        memcpy(moved, st, (size_t)W * 4);
+        if (live_shift(L, moved, delta) < 0) return -1;
+        if (!L->verify) {
+            L->shift_hits++;
+            memcpy(st, moved, (size_t)W * 4);
+            *high -= delta;
+            *shifted = 1;
+            return 0;
+        }
+        normal = 0;   /* verifying: Python's rebase must give the same below */
+    }
+    if (!normal && !delta && kmap_get(&L->norm, st, &off)) {
         L->norm_hits++;
     } else {
         L->rebase_calls++;
@@ -2232,6 +2291,10 @@ static int live_rebase(Live *L, uint32_t *st, int *high, int *shifted) {
         }
         *shifted = 0;
         return 0;
+    }
+    if (delta && (memcmp(moved, v, (size_t)W * 4) != 0 || v[W] != *high - delta || !v[W + 1])) {
+        PyErr_SetString(PyExc_AssertionError, "live: the term shift disagrees with rebase");
+        return -1;
     }
     memcpy(st, v, (size_t)W * 4);
     *high = v[W];
@@ -2465,6 +2528,7 @@ static void live_free(Live *L) {
     free(L->bounded.v);
     free(L->node_log.v); free(L->logs.v); free(L->msg_info.v); free(L->minfo.v);
     kmap_free(&L->flags); kmap_free(&L->timing); kmap_free(&L->norm);
+    map_free(&L->node_shift); map_free(&L->msg_shift);
     free(L->succ); free(L->lab); free(L->key); free(L->kind);
 }
 
@@ -2530,7 +2594,8 @@ static PyObject *Core_live_graph(Core *c, PyObject *args) {
     L.lab = malloc(MAXSUCC); L.key = malloc(MAXSUCC * 4); L.kind = malloc(MAXSUCC);
     if (!L.succ || !L.lab || !L.key || !L.kind) { PyErr_NoMemory(); goto error; }
     if (kmap_init(&L.flags, n + 1, 1 << 12) < 0 || kmap_init(&L.timing, n + 2, 1 << 12) < 0 ||
-        kmap_init(&L.norm, W, 1 << 16) < 0)
+        kmap_init(&L.norm, W, 1 << 16) < 0 || map_init(&L.node_shift, 1 << 12) < 0 ||
+        map_init(&L.msg_shift, 1 << 12) < 0)
         goto error;
     if (!c->tcap) {
         c->tcap = 1 << 16;
@@ -2637,7 +2702,7 @@ static PyObject *Core_live_graph(Core *c, PyObject *args) {
                                                      (Py_ssize_t)c->count * 4);
         live_shrink(c);
         PyObject *out = Py_BuildValue(
-            "{s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:z,s:L,s:K,s:d,s:L,s:L,s:L,s:L,s:n}",
+            "{s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:z,s:L,s:K,s:d,s:L,s:L,s:L,s:L,s:L,s:n}",
             "offsets", lbuf_bytes(&offsets), "dst", lbuf_bytes(&dst),
             "label", lbuf_bytes(&label), "key", lbuf_bytes(&key), "flags", lbuf_bytes(&flags),
             "parent", parent, "bounded", Py_BuildValue("NNN", lbuf_bytes(&bstates),
@@ -2646,7 +2711,8 @@ static PyObject *Core_live_graph(Core *c, PyObject *args) {
             "stop_reason", stop_reason, "max_depth", max_depth_seen,
             "distinct", (unsigned long long)c->count, "seconds", seconds,
             "rebase_calls", L.rebase_calls, "norm_hits", L.norm_hits,
-            "known_hits", L.known_hits, "normal_hits", L.normal_hits, "core_bytes", (Py_ssize_t)core_bytes(c));
+            "known_hits", L.known_hits, "normal_hits", L.normal_hits,
+            "shift_hits", L.shift_hits, "core_bytes", (Py_ssize_t)core_bytes(c));
         live_free(&L);
 #ifdef __GLIBC__
         malloc_trim(0);   /* hand the growth buffers' freed pages back (they were large) */

@@ -182,7 +182,7 @@ def compiled_graph(
         dict(sorted((KIND_ORDER[k], c) for k, c in enumerate(out["kinds"]) if c)),
     )
     graph.builder_stats = {k: int(out[k]) for k in ("rebase_calls", "norm_hits", "known_hits",
-                                                  "normal_hits", "core_bytes")}
+                                                  "normal_hits", "shift_hits", "core_bytes")}
     return graph
 
 

@@ -116,3 +116,11 @@ class LiveTables(CoreTables):
 
     def rebase(self, st: State) -> tuple[Any, int, bool]:
         return self.live.rebase(st)
+
+    # When `rebase` would only move every term down by `delta` (no index shift, the entry terms
+    # below every node term consecutive), the core moves the ids itself, asking once per id.
+    def shift_node(self, x: int, delta: int) -> int:
+        return self.live.shift_terms(x, delta, node=True)
+
+    def shift_msg(self, x: int, delta: int) -> int:
+        return self.live.shift_terms(x, delta, node=False)

@@ -57,7 +57,7 @@ __all__ = ["ANCHORED", "CONNECTED", "GOOD", "Liveness", "LivenessOptions", "PROP
            "SETTLED"]
 _BIG = 1 << 30
 _MEMO_CAP = 1 << 20  # entries of a memo keyed by (nodes, links) before it is cleared
-_RAW_CACHE = 20_000  # raw successor lists the progress witness keeps (cleared when full)
+_SETTLED_CACHE = 100_000  # settled schedules the progress witness keeps (cleared when full)
 _ELECTION_TRAFFIC = (MSG_VOTE, MSG_PRE_VOTE, MSG_VOTE_RESP, MSG_PRE_VOTE_RESP)
 
 PROPERTIES: tuple[Invariant, ...] = (
@@ -136,14 +136,13 @@ class Liveness:
         self._node_shift: dict[tuple[int, Any], int] = {}
         self._msg_shift: dict[tuple[int, Any], int] = {}
         self._quorum_links: dict[int, bool] = {}
-        self._witness: dict[Any, bool] = {}
-        self._raw: dict[Any, list[Any]] = {}
         self._timing: dict[Any, _TimingBase] = {}
         self._election_msg: dict[int, bool] = {}
         self._unsettling: dict[int, int] = {}
         self._flags: dict[Any, int] = {}
         self._last_timing: tuple[Any, _TimingBase] | None = None
         self._settled: dict[Any, Any] = {}
+        self._reach: dict[int, list[int]] = {}
         self._group_cache: dict[int, list[list[int]]] = {}
         check_shift_invariance(model.rules)
 
@@ -312,6 +311,17 @@ class Liveness:
         return (tuple(new_nodes) + st[n:hp] + (st[hp],) + tuple(sorted(new_msgs)), high_all,
                 False)
 
+    def shift_terms(self, x: int, delta: int, node: bool) -> int:
+        """Node (or message) `x` with every node term and entry term moved down by `delta`:
+        what `rebase` does to each id when the entry terms below every node term are the
+        consecutive ones right below it (then its entry map is v -> v - delta, 0 kept)."""
+        def entry(v: int) -> int:
+            return v - delta if v else 0
+
+        if node:
+            return self._move_node(x, 0, delta, entry)
+        return self._move_msg(x, 0, delta, entry)
+
     @staticmethod
     def _entry_map(tail: tuple[Any, ...]) -> Any:
         d, delta, tmin, olds = tail
@@ -378,50 +388,53 @@ class Liveness:
         leader: deliver everything in flight; let the highest leader that reaches a quorum
         heartbeat; else let every timer run out and the voter with the most up-to-date log
         campaign; up to four rounds. Every step is a real transition (no bound applies), so
-        True is evidence; False only means this schedule did not get there."""
+        True is evidence; False only means this schedule did not get there.
+
+        Not memoised: the analysis asks each bound state once (a memo of every answer held
+        millions of decoded states and normalised each again for its key); the schedule's
+        settled deliveries are kept instead (`_lucky`)."""
+        return self._lucky(st)
+
+    def _lucky(self, st: State, step: Any = None) -> bool:
+        """The schedule of `progress_witness`. `step(model, state, kind, nid)` takes one raw
+        step (default `model.network.raw_step`; tests pass one read off `net_successors`)."""
         m = self.model
         assert m is not None
-        memo = self._witness
-        key = self.rebase(st)[0]
-        got = memo.get(key)
-        if got is None:
-            got = memo[key] = self._lucky(st)
-        return got
+        # A caller's own step function gets its own cache (the shared one holds raw_step's).
+        settled: dict[Any, Any] = self._settled if step is None else {}
+        if step is None:
+            from model.network import raw_step as step
 
-    def _lucky(self, st: State) -> bool:
-        m = self.model
-        assert m is not None
-        from model.network import net_successors
-
-        raw = self._raw
-        settled = self._settled
-        if len(raw) > _RAW_CACHE:
-            raw.clear()
-        if len(settled) > _RAW_CACHE:
+        if len(settled) > _SETTLED_CACHE:
             settled.clear()
 
-        def take(cur: State, want: Any) -> State | None:
-            # Raw successors are a function of the state; schedules from nearby states meet.
-            edges = raw.get(cur)
-            if edges is None:
-                edges = raw[cur] = [(a, nxt) for a, nxt, _lab, _key
-                                    in net_successors(m, cur, raw=True)[0]]
-            for a, nxt in edges:
-                if want(a):
-                    return nxt
-            return None
+        def take(cur: State, kind: str, nid: int = 0) -> State | None:
+            return step(m, cur, kind, nid)  # type: ignore[no-any-return]
 
         def settle(cur: State) -> State:
             got = settled.get(cur)
             if got is not None:
                 return got  # type: ignore[no-any-return]
-            start = cur
+            path = [cur]
             for _ in range(8 * m.n * m.n):
-                nxt = take(cur, lambda a: a[0] == "deliver")
+                nxt = take(cur, "deliver")
                 if nxt is None:
-                    break
+                    # Nothing left to deliver: every state on the way settles here too (had
+                    # the step cap stopped it, a later state could have gone further).
+                    for on_path in path:
+                        settled[on_path] = cur
+                    return cur
                 cur = nxt
-            settled[start] = cur
+                path.append(cur)
+            settled[path[0]] = cur
+            return cur
+
+        def tick_all(cur: State) -> State:
+            for _tick in range(m.logic.et + 1):
+                for i in range(1, m.n + 1):
+                    nxt = take(cur, "tick", i)
+                    if nxt is not None:
+                        cur = nxt
             return cur
 
         cur = st
@@ -436,30 +449,24 @@ class Liveness:
             )
             if leaders:
                 lid = leaders[-1][1]
-                nxt = take(cur, lambda a, lid=lid: a == ("heartbeat", lid))
+                nxt = take(cur, "heartbeat", lid)
                 if nxt is not None:
                     cur = settle(nxt)
                     if self.flags(cur) & GOOD:
                         return True
-            for _tick in range(m.logic.et + 1):
-                for i in range(1, m.n + 1):
-                    nxt = take(cur, lambda a, i=i: a == ("tick", i))
-                    if nxt is not None:
-                        cur = nxt
+            cur = tick_all(cur)
             cur = settle(cur)
             nodes = m.nodes(cur)
             ranked = []
-            for v in self.voters:
+            for v in self._reachers(healthy):
                 nd = nodes[v - 1]
-                reach = sum(1 for w in self.voters if w == v or healthy & link_bit(v, w))
-                if reach >= self.q:
-                    ranked.append(((nd[LOG][-1] if nd[LOG] else 0, len(nd[LOG]), nd[TERM]), v))
+                ranked.append(((nd[LOG][-1] if nd[LOG] else 0, len(nd[LOG]), nd[TERM]), v))
             if not ranked:
                 return False
             # Every candidate in turn, the most up-to-date first: one of them wins at once.
             nxt_round = None
             for _rank, v in sorted(ranked, reverse=True):
-                nxt = take(cur, lambda a, v=v: a == ("timeout", v))
+                nxt = take(cur, "timeout", v)
                 if nxt is None:
                     continue
                 after = settle(nxt)
@@ -471,6 +478,15 @@ class Liveness:
                 cur = nxt_round
         cur = settle(cur)
         return bool(self.flags(cur) & GOOD)
+
+    def _reachers(self, healthy: int) -> list[int]:
+        """The voters with healthy links to a quorum (themselves included), in order."""
+        got = self._reach.get(healthy)
+        if got is None:
+            got = self._reach[healthy] = [
+                v for v in self.voters
+                if sum(1 for w in self.voters if w == v or healthy & link_bit(v, w)) >= self.q]
+        return got
 
     # -- timing -------------------------------------------------------------------------------
 

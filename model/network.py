@@ -73,7 +73,6 @@ def net_successors(
     known = None if rebase is None else live.known  # type: ignore[union-attr]
     msgs = st[hp + 1 :]
     budgets = st[n:hp]
-    hist = st[hp]
     net = model.net
     cut = budgets[NET_CUT] if net else 0
     lossy = model.lossy
@@ -97,21 +96,8 @@ def net_successors(
         action: Action, i: int, res: Any, outs: tuple[int, ...], rest: tuple[int, ...],
         b: tuple[int, ...], label: int, key: int,
     ) -> None:
-        new_ix, _outs, events, term_moved = res
-        h = hist
-        # Liveness graphs carry no history: the safety invariants are checked by their own run.
-        if events and live is None:
-            h = model._hist_after(hist, events)
-        if term_moved and h:
-            low = node_tab[new_ix][TERM]
-            for j in range(n):
-                if j != i:
-                    t = node_tab[st[j]][TERM]
-                    if t < low:
-                        low = t
-            h = model._forget(h, low)
-        m = tuple(sorted(rest + outs)) if outs else rest
-        nxt = st[:i] + (new_ix,) + st[i + 1 : n] + b + (h,) + m
+        new_ix = res[0]
+        nxt = _next_state(model, st, i, res, outs, rest, b)
         if rebase is None:
             out.append((action, nxt, label, key))
             return
@@ -236,6 +222,99 @@ def net_successors(
             _land_plain(model, out, ("split",), st, kept, b0 + (part,), rebase, FAULT, NO_KEY,
                         known)
     return out, bounded
+
+
+def _next_state(
+    model: ClusterModel, st: State, i: int, res: Any, outs: tuple[int, ...],
+    rest: tuple[int, ...], b: tuple[int, ...],
+) -> State:
+    """The state after node i's step `res` (new node id, sent, events, whether its term moved),
+    with `outs` (alive) sent, `rest` left in flight and budgets `b`."""
+    n = model.n
+    hist = st[model.hist_pos]
+    new_ix, _outs, events, term_moved = res
+    h = hist
+    # Liveness graphs carry no history: the safety invariants are checked by their own run.
+    if events and model.live is None:
+        h = model._hist_after(hist, events)
+    if term_moved and h:
+        node_tab = model.node_tab
+        low = node_tab[new_ix][TERM]
+        for j in range(n):
+            if j != i:
+                t = node_tab[st[j]][TERM]
+                if t < low:
+                    low = t
+        h = model._forget(h, low)
+    m = tuple(sorted(rest + outs)) if outs else rest
+    return st[:i] + (new_ix,) + st[i + 1 : n] + b + (h,) + m
+
+
+def raw_step(model: ClusterModel, st: State, kind: str, nid: int = 0) -> State | None:
+    """The successor that `net_successors(model, st, raw=True)` lists first among its edges
+    whose action is `(kind, nid)` ("tick", "timeout", "heartbeat"), or whose action is a
+    delivery (`kind` "deliver"); None if it lists none. One step instead of all of them, for
+    `Liveness.progress_witness`; tests/liveness/test_witness_speed.py checks it against
+    `net_successors` state by state."""
+    n = model.n
+    hp = model.hist_pos
+    if kind == "deliver":
+        if not _C:
+            _load_constants()
+        msg_shift, noop = _C[0], _C[1]
+        deliver_cache = model._deliver
+        node_tab = model.node_tab
+        msgs = st[hp + 1 :]
+        prev = -1
+        for k in range(len(msgs)):
+            mid = msgs[k]
+            if mid == prev:
+                continue
+            prev = mid
+            i = model.msg_to[mid] - 1
+            key = (st[i] << msg_shift) | mid
+            res = deliver_cache.get(key, noop)
+            if res is noop and key not in deliver_cache:
+                nd = node_tab[st[i]]
+                res = deliver_cache[key] = model._finish(
+                    nd, model.logic.step(i + 1, nd, model.msg_tab[mid]))
+            if res is None:
+                continue
+            rest = msgs[:k] + msgs[k + 1 :]
+            if res is noop:
+                return st[:hp + 1] + rest
+            return _next_state(model, st, i, res, _alive(model, st, res[1]), rest, st[n:hp])
+        return None
+    i = nid - 1
+    k = st[i] * 16 + nid
+    loc = model._local.get(k)
+    if loc is None:
+        loc = model._local[k] = model._local_steps(nid, st[i])
+    if kind == "tick":
+        res = loc[0]
+        if res is None:
+            return None
+        return _next_state(model, st, i, res, (), st[hp + 1 :], st[n:hp])
+    if kind == "timeout":
+        res = loc[1]
+    elif kind == "heartbeat":
+        if loc[2] is None or n <= 1:
+            return None
+        res = loc[2][0]
+    else:
+        raise ValueError(f"raw_step: unknown kind {kind!r}")
+    if res is None:
+        return None
+    return _next_state(model, st, i, res, _alive(model, st, res[1]), st[hp + 1 :], st[n:hp])
+
+
+def _alive(model: ClusterModel, st: State, outs: tuple[int, ...]) -> tuple[int, ...]:
+    """`outs` without the messages a cut link loses (net_successors' `alive`)."""
+    cut = model.cut_mask(st)
+    if not cut or not outs:
+        return outs
+    link = model.msg_link
+    return tuple(m for m in outs if not cut & link[m])
 
 
 def _land_plain(

@@ -182,6 +182,22 @@ def test_the_cores_normal_form_test_agrees_with_rebase(name: str) -> None:
     assert list(ref.dst) == list(g.dst) and ref.label == g.label
 
 
+@pytest.mark.parametrize("name", ["rejoin", "n2-pv-cq", "chain-pv", "faults", "transfer-append"])
+def test_the_cores_term_shift_agrees_with_rebase(name: str) -> None:
+    """A successor whose normal form is a uniform term shift is moved by the core (ids asked
+    once per (id, delta)); with verify, `rebase` is asked as well and must give the same
+    state, highest term and SHIFT bit (an AssertionError from the core otherwise)."""
+    cfg, limits, rules, opts = config(CLI_CONFIGS[name])
+    g = compiled_graph(ClusterModel(cfg, rules, liveness=Liveness(opts)), limits=limits)
+    assert g.builder_stats["shift_hits"] > 0
+    checked = compiled_graph(ClusterModel(cfg, rules, liveness=Liveness(opts)),
+                             limits=limits, verify=True)
+    ref = explore_graph(ClusterModel(cfg, rules, liveness=Liveness(opts)), limits=limits)
+    for a in (g, checked):
+        assert list(ref.dst) == list(a.dst) and ref.label == a.label
+        assert list(ref.states) == list(a.states)
+
+
 def test_packed_states_decode_on_demand() -> None:
     cfg, limits, rules, opts = config(CLI_CONFIGS["rejoin"])
     (_ma, ga, _va), (_mb, gb, _vb) = both(cfg, limits, rules, opts)
