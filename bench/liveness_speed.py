@@ -135,7 +135,7 @@ def median_figures(raftcheck: str, args: list[str], runs: int,
     return med
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", default=None, help="comma-separated configuration names")
     ap.add_argument("--runs", type=int, default=3)
@@ -153,7 +153,7 @@ def main() -> None:
             json.dump(rec, fh, indent=1, sort_keys=True)
             fh.write("\n")
         print(f"wrote {a.record} ({len(rec)} configurations)")
-        return
+        return 0
     names = a.only.split(",") if a.only else list(SPEED)
     results: dict[str, Any] = {}
     head = (f"{'config':<18} {'states':>9} {'safety s':>9} {'graph s':>8} {'analyse s':>9} "
@@ -162,6 +162,7 @@ def main() -> None:
         head += f" | {'other graph s':>13} {'other analyse s':>15} {'other cpu s':>11} " \
                 f"{'other MB':>8} {'x graph':>7} {'x analyse':>9} {'x cpu':>6}"
     print(head)
+    differ = False
     for name in names:
         args = SPEED[name]
         new = median_figures(a.raftcheck, args, a.runs, a.time_limit)
@@ -181,14 +182,17 @@ def main() -> None:
                     f"{ratio('analyse_s'):>9.2f} {ratio('cpu_s'):>6.2f}")
             if old["states"] != new["states"]:
                 row += f"  STATES DIFFER: {old['states']} != {new['states']}"
+                differ = True
             for k in ("verdicts", "properties", "exit"):
                 if old[k] != new[k]:
                     row += f"  {k.upper()} DIFFER"
+                    differ = True
         results[name] = res
         print(row, flush=True)
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(results, fh, indent=2)
+    return 1 if differ else 0  # the two versions must agree
 
 
 if __name__ == "__main__":
