@@ -327,6 +327,18 @@ class ClusterModel:
             )
         return nxt
 
+    def _forget_after_move(self, hix: int, st: State, i: int, new_ix: int) -> int:
+        """`_forget` after node i's term moved to that of node state `new_ix`: the lowest term
+        is then the least of its new term and the other nodes' terms in `st`."""
+        node_tab = self.node_tab
+        low = node_tab[new_ix][TERM]
+        for j in range(self.n):
+            if j != i:
+                t = node_tab[st[j]][TERM]
+                if t < low:
+                    low = t
+        return self._forget(hix, low)
+
     def _forget(self, hix: int, low: int) -> int:
         """Drop history of terms below every node's term: no rule can reach those terms again
         (a node's term never decreases, which TermMonotonic checks), so no invariant can."""
@@ -396,13 +408,7 @@ class ClusterModel:
             if events or term_moved:
                 h = self._hist_after(hist, events) if events else hist
                 if term_moved and h:
-                    low = node_tab[new_ix][TERM]
-                    for j in range(n):
-                        if j != i:
-                            t = node_tab[st[j]][TERM]
-                            if t < low:
-                                low = t
-                    h = self._forget(h, low)
+                    h = self._forget_after_move(h, st, i, new_ix)
             else:
                 h = hist
             if outs:

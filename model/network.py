@@ -238,14 +238,7 @@ def _next_state(
     if events and model.live is None:
         h = model._hist_after(hist, events)
     if term_moved and h:
-        node_tab = model.node_tab
-        low = node_tab[new_ix][TERM]
-        for j in range(n):
-            if j != i:
-                t = node_tab[st[j]][TERM]
-                if t < low:
-                    low = t
-        h = model._forget(h, low)
+        h = model._forget_after_move(h, st, i, new_ix)
     m = tuple(sorted(rest + outs)) if outs else rest
     return st[:i] + (new_ix,) + st[i + 1 : n] + b + (h,) + m
 
