@@ -1,4 +1,5 @@
-"""Suite-wide setup."""
+"""Suite-wide setup (at the root: a conftest.py in tests/ would put tests/ on sys.path, where
+tests/impl/ and its neighbours would shadow the packages they test)."""
 
 from __future__ import annotations
 
