@@ -121,6 +121,14 @@ class LivenessOutcome:
         return [p for p, v in self.verdicts.items()
                 if v == "violated" and self.baseline.get(p) == "held"]
 
+    def add_lassos(self, model: Any, graph: Any, lassos: Any) -> None:
+        """Keep, as audit traces, the lassos of the properties the change breaks."""
+        from audit.runner import lasso_trace
+
+        for lasso in lassos:
+            if lasso.prop in self.broken:
+                self.lassos.append((lasso.prop, lasso_trace(model, graph, lasso)))
+
 
 class BaselineLiveness:
     """Liveness verdicts of a baseline rule set per configuration, computed once (and shared
@@ -164,7 +172,7 @@ def check_liveness(
     time_limit: Any = None,
 ) -> list[LivenessOutcome]:
     from audit import shared
-    from audit.runner import Watch, lasso_trace, watched
+    from audit.runner import Watch, watched
     from raftcheck.liveness_run import liveness_graph
 
     out = []
@@ -199,9 +207,7 @@ def check_liveness(
                               base, at=time.perf_counter() - t0, rule_calls=watch.calls,
                               divergent_calls=watch.divergent,
                               divergent_inputs=watch.rendered(), divergent_keys=watch.keys)
-        for lasso in v.lassos:
-            if lasso.prop in res.broken:
-                res.lassos.append((lasso.prop, lasso_trace(model, g, lasso)))
+        res.add_lassos(model, g, v.lassos)
         out.append(res)
         if kill_mode and res.broken:
             break

@@ -123,8 +123,6 @@ def check_patch_liveness(
     """Each configuration's verdicts for the patched implementation, next to the unpatched
     one's, with a lasso for every property only the patched one violates. `models` receives
     each patched model (its implementation steps are counted in the report)."""
-    from audit.runner import lasso_trace
-
     say = progress or (lambda _msg: None)
     out: list[LivenessOutcome] = []
     for ac in configs:
@@ -149,9 +147,7 @@ def check_patch_liveness(
             divergent_calls=watch.divergent,
             divergent_inputs={STEPS_RULE: list(watch.inputs)} if watch.inputs else {},
         )
-        for lasso in v.lassos:
-            if lasso.prop in res.broken:
-                res.lassos.append((lasso.prop, lasso_trace(model, g, lasso)))
+        res.add_lassos(model, g, v.lassos)
         out.append(res)
         if kill_mode and res.broken:
             break
