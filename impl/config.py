@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from impl.raftpb import Entry
+from impl.raftpb import ConfState, Entry
 
 RULES_SEED = "seed"
 """Older learner rules: learners never answer vote requests, every recorded vote is tallied."""
@@ -44,6 +44,9 @@ class Config:
     the configuration, waiting to be added) has empty ``voters`` and ``learners``.
     ``entries`` (when given) is the whole log, conf entries included, instead of
     ``log_terms``; ``commit`` and ``applied`` are the persisted cursors (a restart).
+    ``join`` is the configuration a spare adopts when it first applies committed entries:
+    etcd would send it a snapshot carrying that ConfState (shared abstraction: no snapshots,
+    so the log's conf entries are applied on top of it).
     """
 
     id: int
@@ -66,6 +69,7 @@ class Config:
     entries: Sequence[Entry] | None = None
     commit: int = 0
     applied: int = 0
+    join: ConfState | None = None
 
     def validate(self) -> None:
         """Reject bad configurations (after etcd's ``Config.validate``)."""

@@ -563,16 +563,23 @@ class Raft:
             raise RaftPanic(f"{self.id:x} cannot apply {cc}: {e}") from e
         return self.switch_to_config(cfg, prs)
 
+    def restore_conf(self, cs: ConfState) -> None:
+        """Adopt configuration ``cs`` with fresh progress (etcd ``confchange.Restore`` from a
+        snapshot's ConfState, for a node that has none)."""
+        t = ProgressTracker(cs.voters, cs.learners, self.rules, cs.voters_outgoing,
+                            cs.learners_next, cs.auto_leave)
+        self.switch_to_config(t.config, t.progress)
+
     def switch_to_config(self, cfg: TrackerConfig, prs: dict[int, Progress]) -> ConfState:
         """Install a new configuration and progress map.
 
         A leader that removed (or demoted) itself stays leader: it keeps serving until the
         application moves leadership away. Otherwise a leader commits what the new quorum
-        allows and, if that moved the commit index, tells everyone.
-
-        Shared abstraction: etcd also sends MsgApp to peers whose Next is behind (the new
-        ones); there is no Next here, so a new peer gets the log with the next broadcast.
+        allows and, if that moved the commit index, tells everyone; if not, it still sends
+        its log to the peers the change added (etcd: to every peer whose Next is behind,
+        which without probing (shared abstraction) are the new ones).
         """
+        added = sorted(set(prs) - set(self.prs.progress))
         self.prs.config = cfg
         self.prs.progress = prs
         logger.debug("%x switched to configuration %r", self.id, cfg)
@@ -585,6 +592,10 @@ class Raft:
             return cs
         if self.maybe_commit():
             self.bcast_append()
+        else:
+            for id in added:
+                if id != self.id:
+                    self.send_append(id)
         return cs
 
     def advance(self, applied: int) -> None:
@@ -713,8 +724,11 @@ def step_leader(r: Raft, m: Message) -> None:
                 if r.maybe_commit():
                     r.bcast_append()
         case MT.MsgHeartbeatResp:
-            # Shared abstraction: as for MsgAppResp.
             pr.recent_active = True
+            # A peer behind the leader's log gets it again (with commit tracking only; the
+            # election-only abstraction sends nothing here).
+            if r.track_commit and pr.match < r.raft_log.last_index():
+                r.send_append(m.frm)
         case MT.MsgTransferLeader:
             if pr.is_learner:
                 return

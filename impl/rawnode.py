@@ -110,6 +110,10 @@ class RawNode:
         r = self.raft
         ents = r.raft_log.next_ents()
         out = []
+        join = self.config.join
+        if ents and join is not None and r.raft_log.applied == 0 and r.prs.is_empty():
+            # A spare's first apply: the snapshot etcd would send it (shared abstraction).
+            r.restore_conf(join)
         for e in ents:
             if e.type in (EntryType.EntryConfChange, EntryType.EntryConfChangeV2):
                 assert e.cc is not None
@@ -165,6 +169,7 @@ class RawNode:
             log_terms=tuple(r.raft_log.terms()),
             pending_conf=r.raft_log.pending_conf,
             track_commit=cfg.track_commit,
+            join=cfg.join,
         )
         if cfg.track_commit:
             # The application persisted the log with its conf entries, the commit index

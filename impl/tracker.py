@@ -118,6 +118,10 @@ class ProgressTracker:
     def learner_nodes(self) -> list[int]:
         return sorted(self.config.learners)
 
+    def is_empty(self) -> bool:
+        """No voters and no learners (a spare, outside every configuration)."""
+        return not self.progress and not self.config.voters.ids()
+
     def is_singleton(self) -> bool:
         v = self.config.voters
         return len(v.incoming) == 1 and len(v.outgoing) == 0

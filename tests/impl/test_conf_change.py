@@ -19,6 +19,7 @@ from impl.raftpb import (
     ConfChangeSingle,
     ConfChangeTransition,
     ConfChangeV2,
+    ConfState,
     EntryType,
 )
 from impl.raftpb import ConfChangeType as CT
@@ -331,9 +332,10 @@ class Cluster:
         for i in vs + ls:
             self.nodes[i] = RawNode(Config(id=i, voters=vs, learners=ls, rules=rules,
                                            rand=lambda n: 0, track_commit=True))
+        join = ConfState(voters=tuple(vs), learners=tuple(ls))
         for i in spares:
             self.nodes[i] = RawNode(Config(id=i, voters=(), rules=rules, rand=lambda n: 0,
-                                           track_commit=True))
+                                           track_commit=True, join=join))
         self.q: deque[Message] = deque()
 
     def collect(self) -> None:
@@ -359,13 +361,9 @@ class Cluster:
         self.flush()
 
     def settle(self) -> None:
-        """Replicate, commit (heartbeats carry the commit index) and apply, a few times
-        over. A leader re-sends its log first: etcd does so on a heartbeat reply from a peer
-        that is behind, which the shared abstraction leaves out."""
+        """Replicate, commit and apply, a few times over: heartbeats carry the commit index
+        and a heartbeat reply from a peer that is behind gets the log again."""
         for _ in range(3):
-            for rn in self.nodes.values():
-                if rn.status().role == "leader":
-                    rn.raft.bcast_append()
             self.flush()
             for rn in self.nodes.values():
                 rn.beat()
@@ -423,7 +421,29 @@ def test_spare_added_as_learner_gets_the_log() -> None:
     c.nodes[1].propose(b"x")
     c.settle()
     assert c.nodes[1].status().config.learners == [4]
-    assert len(c.nodes[4].status().log_entries) == len(c.nodes[1].status().log_entries)
+    spare = c.nodes[4].status()
+    assert spare.log_entries == c.nodes[1].status().log_entries
+    # It learnt the configuration: the bootstrap one (its "snapshot") plus the change.
+    assert (spare.config.voters_in, spare.config.learners) == ([1, 2, 3], [4])
+
+
+def test_new_peer_gets_the_log_when_the_change_commits_nothing() -> None:
+    """switchToConfig on a leader: no new commit, so only the added peer is sent the log."""
+    r = leader(raft(voters=(1,)))
+    apply_all(r)
+    r.apply_conf_change(ConfChange(CT.ConfChangeAddNode, 2).as_v2())
+    sent = r.read_messages()
+    assert [(m.type, m.to, len(m.entries)) for m in sent] == [(MT.MsgApp, 2, 1)]
+
+
+def test_heartbeat_reply_from_a_peer_behind_gets_the_log() -> None:
+    r = leader(raft(voters=(1, 2, 3)))
+    r.Step(Message(type=MT.MsgHeartbeatResp, frm=2, term=1))
+    assert [(m.type, m.to) for m in r.read_messages()] == [(MT.MsgApp, 2)]
+    r.Step(Message(type=MT.MsgAppResp, frm=2, term=1, index=1))
+    r.read_messages()
+    r.Step(Message(type=MT.MsgHeartbeatResp, frm=2, term=1))
+    assert r.read_messages() == []
 
 
 def test_restart_keeps_commit_applied_and_config() -> None:
@@ -560,3 +580,27 @@ def test_campaign_asks_both_halves() -> None:
     assert r.state == StateType.StateCandidate  # the outgoing half has only node 1
     r.Step(Message(type=MT.MsgVoteResp, frm=4, term=r.term))
     assert r.state == L
+
+
+@pytest.mark.parametrize(
+    ("variant", "cc", "hup_campaigns", "transfer_campaigns"),
+    [
+        ("conf-pending-ignores-v2", V2_CHANGE, True, True),
+        ("conf-pending-ignores-v2", V1_CHANGE, False, False),
+        ("transfer-skips-conf-check", V1_CHANGE, False, True),
+        ("no-unapplied-conf-guard", V1_CHANGE, True, True),
+    ],
+)
+def test_guard_variants_on_35(
+    monkeypatch: pytest.MonkeyPatch, variant: str, cc: ConfChange | ConfChangeV2,
+    hup_campaigns: bool, transfer_campaigns: bool,
+) -> None:
+    from impl import bugs
+
+    bugs.plant(monkeypatch, variant)
+    f = follower_with_committed_change("etcd-3.5", cc)
+    f.Step(Message(type=MT.MsgHup, frm=2))
+    assert (f.state == StateType.StateCandidate) is hup_campaigns
+    g = follower_with_committed_change("etcd-3.5", cc)
+    g.Step(Message(type=MT.MsgTimeoutNow, frm=1, to=2, term=1))
+    assert (g.state == StateType.StateCandidate) is transfer_campaigns
