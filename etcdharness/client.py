@@ -31,7 +31,10 @@ from impl.rawnode import ErrStepLocalMsg, ErrStepPeerNotFound
 
 __all__ = [
     "Bridge",
+    "CONF_BRIDGE",
+    "ConfState",
     "Config",
+    "LogEntry",
     "EtcdCluster",
     "EtcdRawNode",
     "Harness",
@@ -88,6 +91,15 @@ class Bridge:
 
 MODEL_BRIDGE = Bridge()
 NO_BRIDGE = Bridge(False, False, False, False, False)
+# Membership changes need etcd's own commit and apply (pin_commit off): etcd's log
+# replication as it is, with the leader's tick heartbeats withheld as in the model.
+CONF_BRIDGE = Bridge(False, False, False, False, True)
+
+# A configuration change as the model writes it (model/confchange.py's values):
+# (v2, transition, ((op_type, node_id), ...) sorted); op types and transitions are raftpb's
+# ConfChangeType / ConfChangeTransition numbers. V1 = one op, transition 0; a V2 without
+# ops leaves the joint configuration.
+Change = tuple[bool, int, tuple[tuple[int, int], ...]]
 
 
 @dataclass
@@ -110,6 +122,69 @@ class Config:
     # Allow election_tick <= heartbeat_tick (etcd's Config.validate refuses it,
     # raft.go:221-223): the harness sets electionTimeout after building the node.
     unchecked_election_tick: bool = False
+    # Membership changes: the rest of a joint initial configuration (voters and
+    # learners both empty = a spare outside the configuration), configuration entries
+    # in the initial log (index i -> the change of entry i + 1, None = normal), and the
+    # initial commit and applied indexes (need a bridge without pin_commit).
+    voters_out: Sequence[int] = ()
+    learners_next: Sequence[int] = ()
+    auto_leave: bool = False
+    log_changes: Sequence[Change | None] = ()
+    commit: int = 0
+    applied: int = 0
+
+
+@dataclass(frozen=True)
+class ConfState:
+    """etcd's tracker.Config as sorted id lists (impl's ``status().config``)."""
+
+    voters_in: list[int] = field(default_factory=list)
+    voters_out: list[int] = field(default_factory=list)
+    learners: list[int] = field(default_factory=list)
+    learners_next: list[int] = field(default_factory=list)
+    auto_leave: bool = False
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> ConfState:
+        return ConfState(
+            voters_in=list(d.get("voters_in") or ()),
+            voters_out=list(d.get("voters_out") or ()),
+            learners=list(d.get("learners") or ()),
+            learners_next=list(d.get("learners_next") or ()),
+            auto_leave=bool(d.get("auto_leave", False)),
+        )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One log entry: its type (raftpb EntryType number) and, for a configuration
+    entry, the change it carries in the model's form (``Change``)."""
+
+    term: int
+    index: int
+    type: int
+    change: Change | None = None
+
+
+def change_from_json(d: dict[str, Any] | None) -> Change | None:
+    if d is None:
+        return None
+    ops = tuple(sorted((int(t), int(n)) for t, n in d.get("ops") or ()))
+    return (bool(d.get("v2", False)), int(d.get("transition", 0)), ops)
+
+
+def change_to_json(cc: Any) -> dict[str, Any]:
+    """A change in the model's tuple form, or impl's raftpb objects: ``ConfChangeV2``
+    (``transition``, ``changes`` of objects with ``type`` and ``node_id``) or a V1
+    ``ConfChange`` (``type``, ``node_id``)."""
+    if isinstance(cc, tuple):
+        v2, transition, ops = cc
+        return {"v2": bool(v2), "transition": int(transition),
+                "ops": [[int(t), int(n)] for t, n in ops]}
+    if hasattr(cc, "changes"):
+        return {"v2": True, "transition": int(getattr(cc, "transition", 0)),
+                "ops": [[int(c.type), int(c.node_id)] for c in cc.changes]}
+    return {"v2": False, "transition": 0, "ops": [[int(cc.type), int(cc.node_id)]]}
 
 
 @dataclass(frozen=True)
@@ -149,6 +224,12 @@ class Status:
     persisted_log_terms: list[int] = field(default_factory=list)
     pending_messages: int = 0
     has_ready: bool = False
+    # Membership changes: the tracker's configuration, pendingConfIndex, a leader's
+    # match index per tracked node ({} elsewhere), every log entry with its change.
+    config: ConfState = field(default_factory=ConfState)
+    pending_conf_index: int = 0
+    match: dict[int, int] = field(default_factory=dict)
+    entries: list[LogEntry] = field(default_factory=list)
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> Status:
@@ -177,6 +258,13 @@ class Status:
             persisted_log_terms=list(d.get("persisted_log_terms", ())),
             pending_messages=d.get("pending_messages", 0),
             has_ready=d.get("has_ready", False),
+            config=ConfState.from_json(d.get("config") or {}),
+            pending_conf_index=d.get("pending_conf_index", 0),
+            match={int(k): int(v) for k, v in (d.get("match") or {}).items()},
+            entries=[
+                LogEntry(e["term"], e["index"], e.get("type", 0), change_from_json(e.get("change")))
+                for e in d.get("entries") or ()
+            ],
         )
 
 
@@ -512,6 +600,15 @@ def _spec(config: Any, bridge: Bridge, seed: int | None = None) -> dict[str, Any
         "log_terms": list(config.log_terms),
         "pending_conf": bool(config.pending_conf),
         "unchecked_election_tick": bool(getattr(config, "unchecked_election_tick", False)),
+        "voters_out": sorted(getattr(config, "voters_out", ()) or ()),
+        "learners_next": sorted(getattr(config, "learners_next", ()) or ()),
+        "auto_leave": bool(getattr(config, "auto_leave", False)),
+        "log_changes": [
+            None if c is None else change_to_json(c)
+            for c in getattr(config, "log_changes", ()) or ()
+        ],
+        "commit": int(getattr(config, "commit", 0) or 0),
+        "applied": int(getattr(config, "applied", 0) or 0),
         "seed": seed if seed is not None else _seed_of(getattr(config, "rand", None), config.id),
         "bridge": asdict(bridge),
     }
@@ -599,6 +696,27 @@ class EtcdRawNode:
         res = self._req("propose", data=_b64(data)) if data else self._req("propose")
         if res.get("dropped"):
             raise ErrProposalDropped("raft proposal dropped")
+
+    def propose_conf_change(self, cc: Any) -> None:
+        """``RawNode.ProposeConfChange`` (``cc``: see ``change_to_json``); raises impl's
+        ``ErrProposalDropped`` when etcd drops it. A change etcd refuses (one already
+        pending, a second joint change, leaving a non-joint configuration) is not
+        dropped: the leader appends an empty normal entry instead (raft.go:1073-1076)."""
+        res = self._req("propose_conf_change", change=change_to_json(cc))
+        if res.get("dropped"):
+            raise ErrProposalDropped("raft proposal dropped")
+
+    def apply_committed(self) -> list[LogEntry]:
+        """Apply every committed, unapplied entry as an application does: take the
+        Ready, persist it, ``ApplyConfChange`` each configuration entry, ``Advance``
+        (etcd then proposes the automatic leave of a joint configuration itself). The
+        Ready's messages come with the next ``ready()``. Returns the entries applied.
+        Needs a bridge without ``pin_commit`` (e.g. ``CONF_BRIDGE`` or ``NO_BRIDGE``)."""
+        res = self._req("apply_committed")
+        return [
+            LogEntry(e["term"], e["index"], e.get("type", 0), change_from_json(e.get("change")))
+            for e in res.get("entries") or ()
+        ]
 
     def ready(self) -> list[Message]:
         """Messages to send; HardState and entries are persisted, then ``Advance``.

@@ -85,6 +85,103 @@ type HarnessSpec struct {
 	UncheckedElectionTick bool `json:"unchecked_election_tick"`
 	// Rules: the rule set asked for (specs/HARNESS.md); etcd has "etcd-3.4" only ("" = it).
 	Rules string `json:"rules"`
+	// Membership changes (issue 14). VotersOut, LearnersNext and AutoLeave complete the
+	// initial ConfState (a joint configuration); Voters and Learners both empty = a spare
+	// node outside the configuration. LogChanges[i], when not null, makes entry i+1 a
+	// configuration entry carrying that change. Commit and Applied are the initial commit
+	// (HardState.Commit) and applied index (Config.Applied), applied <= commit <= last index.
+	VotersOut    []uint64         `json:"voters_out"`
+	LearnersNext []uint64         `json:"learners_next"`
+	AutoLeave    bool             `json:"auto_leave"`
+	LogChanges   []*HarnessChange `json:"log_changes"`
+	Commit       uint64           `json:"commit"`
+	Applied      uint64           `json:"applied"`
+}
+
+// HarnessChange is a configuration change on the wire: V2 false = a ConfChange (V1, one
+// op, transition 0), true = a ConfChangeV2 (no ops = leave the joint configuration).
+// Ops are [ConfChangeType, NodeID] pairs; Transition is a ConfChangeTransition.
+type HarnessChange struct {
+	V2         bool        `json:"v2"`
+	Transition int32       `json:"transition"`
+	Ops        [][2]uint64 `json:"ops"`
+}
+
+// Encode gives the entry type and data an application would propose for the change.
+func (c HarnessChange) Encode() (pb.EntryType, []byte, error) {
+	if !c.V2 {
+		if len(c.Ops) != 1 || c.Transition != 0 {
+			return 0, nil, errors.New("a V1 ConfChange has exactly one op and transition 0")
+		}
+		cc := pb.ConfChange{Type: pb.ConfChangeType(c.Ops[0][0]), NodeID: c.Ops[0][1]}
+		data, err := cc.Marshal()
+		return pb.EntryConfChange, data, err
+	}
+	cc := pb.ConfChangeV2{Transition: pb.ConfChangeTransition(c.Transition)}
+	for _, op := range c.Ops {
+		cc.Changes = append(cc.Changes, pb.ConfChangeSingle{Type: pb.ConfChangeType(op[0]), NodeID: op[1]})
+	}
+	data, err := cc.Marshal()
+	return pb.EntryConfChangeV2, data, err
+}
+
+// Proposal is the ConfChangeI handed to RawNode.ProposeConfChange.
+func (c HarnessChange) Proposal() (pb.ConfChangeI, error) {
+	if !c.V2 {
+		if len(c.Ops) != 1 || c.Transition != 0 {
+			return nil, errors.New("a V1 ConfChange has exactly one op and transition 0")
+		}
+		return pb.ConfChange{Type: pb.ConfChangeType(c.Ops[0][0]), NodeID: c.Ops[0][1]}, nil
+	}
+	cc := pb.ConfChangeV2{Transition: pb.ConfChangeTransition(c.Transition)}
+	for _, op := range c.Ops {
+		cc.Changes = append(cc.Changes, pb.ConfChangeSingle{Type: pb.ConfChangeType(op[0]), NodeID: op[1]})
+	}
+	return cc, nil
+}
+
+// DecodeChange reads the change a configuration entry carries (nil for a normal entry).
+func DecodeChange(e pb.Entry) (*HarnessChange, error) {
+	switch e.Type {
+	case pb.EntryConfChange:
+		var cc pb.ConfChange
+		if err := cc.Unmarshal(e.Data); err != nil {
+			return nil, err
+		}
+		return &HarnessChange{Ops: [][2]uint64{{uint64(cc.Type), cc.NodeID}}}, nil
+	case pb.EntryConfChangeV2:
+		var cc pb.ConfChangeV2
+		if err := cc.Unmarshal(e.Data); err != nil {
+			return nil, err
+		}
+		out := &HarnessChange{V2: true, Transition: int32(cc.Transition), Ops: [][2]uint64{}}
+		for _, ch := range cc.Changes {
+			out.Ops = append(out.Ops, [2]uint64{uint64(ch.Type), ch.NodeID})
+		}
+		sort.Slice(out.Ops, func(i, j int) bool {
+			a, b := out.Ops[i], out.Ops[j]
+			return a[0] < b[0] || (a[0] == b[0] && a[1] < b[1])
+		})
+		return out, nil
+	}
+	return nil, nil
+}
+
+// HarnessConfig is a tracker.Config as sorted id lists.
+type HarnessConfig struct {
+	VotersIn     []uint64 `json:"voters_in"`
+	VotersOut    []uint64 `json:"voters_out"`
+	Learners     []uint64 `json:"learners"`
+	LearnersNext []uint64 `json:"learners_next"`
+	AutoLeave    bool     `json:"auto_leave"`
+}
+
+// HarnessEntry is one log entry with its decoded configuration change.
+type HarnessEntry struct {
+	Term   uint64         `json:"term"`
+	Index  uint64         `json:"index"`
+	Type   int32          `json:"type"`
+	Change *HarnessChange `json:"change,omitempty"`
 }
 
 // HarnessProgress is a copy of a tracker.Progress without the inflight window.
@@ -122,6 +219,12 @@ type HarnessStatus struct {
 	PersistedLogTerms         []uint64                   `json:"persisted_log_terms"`
 	PendingMessages           int                        `json:"pending_messages"`
 	HasReady                  bool                       `json:"has_ready"`
+	// Membership changes: the tracker's configuration, pendingConfIndex, a leader's
+	// match index per tracked node (empty elsewhere), every log entry with its change.
+	Config           HarnessConfig     `json:"config"`
+	PendingConfIndex uint64            `json:"pending_conf_index"`
+	Match            map[uint64]uint64 `json:"match"`
+	Entries          []HarnessEntry    `json:"entries"`
 }
 
 // HarnessNode is one RawNode with its MemoryStorage and its own random source.
@@ -134,7 +237,9 @@ type HarnessNode struct {
 	pinnedCommit uint64
 	applied      uint64
 	suppressed   []pb.Message
-	bridgeErr    error
+	// held: messages of the Ready taken by ApplyCommitted, returned by the next Ready.
+	held      []pb.Message
+	bridgeErr error
 	// pinnedTimeout > 0: randomizedElectionTimeout is put back to it after
 	// every request (etcd redraws it on every becomeFollower/Candidate/Leader).
 	pinnedTimeout int
@@ -182,14 +287,36 @@ func NewHarnessNode(spec HarnessSpec) (h *HarnessNode, err error) {
 	}
 	ms := NewMemoryStorage()
 	ms.snapshot.Metadata.ConfState = pb.ConfState{
-		Voters:   append([]uint64(nil), spec.Voters...),
-		Learners: append([]uint64(nil), spec.Learners...),
+		Voters:         append([]uint64(nil), spec.Voters...),
+		Learners:       append([]uint64(nil), spec.Learners...),
+		VotersOutgoing: append([]uint64(nil), spec.VotersOut...),
+		LearnersNext:   append([]uint64(nil), spec.LearnersNext...),
+		AutoLeave:      spec.AutoLeave,
+	}
+	if len(spec.LogChanges) > len(spec.LogTerms) {
+		return nil, errors.New("log_changes is longer than log_terms")
 	}
 	ents := make([]pb.Entry, len(spec.LogTerms))
 	for i, t := range spec.LogTerms {
 		ents[i] = pb.Entry{Term: t, Index: uint64(i + 1), Type: pb.EntryNormal}
+		if i < len(spec.LogChanges) && spec.LogChanges[i] != nil {
+			typ, data, cerr := spec.LogChanges[i].Encode()
+			if cerr != nil {
+				return nil, fmt.Errorf("log entry %d: %v", i+1, cerr)
+			}
+			ents[i].Type, ents[i].Data = typ, data
+		}
 	}
-	var commit, applied uint64
+	commit, applied := spec.Commit, spec.Applied
+	if applied > commit || commit > uint64(len(ents)) {
+		return nil, errors.New("need applied <= commit <= the log's last index")
+	}
+	if spec.Bridge.PinCommit && commit > 0 {
+		return nil, errors.New("commit > 0 needs a bridge without pin_commit")
+	}
+	if spec.PendingConf && commit > 0 {
+		return nil, errors.New("pending_conf sets commit and applied itself")
+	}
 	if spec.PendingConf {
 		last := len(ents) - 1
 		cc := pb.ConfChange{Type: pb.ConfChangeAddNode, NodeID: spec.ID}
@@ -261,6 +388,7 @@ func (h *HarnessNode) start() error {
 	}
 	h.rn = rn
 	h.suppressed = nil
+	h.held = nil
 	if h.pinnedTimeout > 0 {
 		rn.raft.randomizedElectionTimeout = h.pinnedTimeout
 	}
@@ -526,7 +654,81 @@ func (h *HarnessNode) Ready() (msgs []pb.Message, suppressed []pb.Message, err e
 	h.rn.Advance(adv)
 	suppressed = h.suppressed
 	h.suppressed = nil
-	return rd.Messages, suppressed, nil
+	msgs = append(h.held, rd.Messages...)
+	h.held = nil
+	return msgs, suppressed, nil
+}
+
+// applyKind marks a stepWith call made by ApplyCommitted (no message type of its own).
+const applyKind pb.MessageType = -2
+
+// ApplyCommitted is one turn of an application's loop that applies: take the Ready,
+// persist its HardState and entries, apply every committed entry (configuration entries
+// through RawNode.ApplyConfChange; the resulting ConfState is persisted as the
+// application would), then Advance with them, so that etcd's own advance moves the
+// applied index and proposes the automatic leave of a joint configuration. The Ready's
+// messages are returned by the next ready request. It answers the entries applied.
+func (h *HarnessNode) ApplyCommitted() (applied []pb.Entry, err error) {
+	if h.spec.Bridge.PinCommit {
+		return nil, errors.New("apply_committed needs a bridge without pin_commit (it pins commit and applied)")
+	}
+	err = h.stepWith(applyKind, func() error {
+		rd := h.rn.Ready()
+		if !IsEmptyHardState(rd.HardState) {
+			if err := h.storage.SetHardState(rd.HardState); err != nil {
+				return err
+			}
+		}
+		if len(rd.Entries) > 0 {
+			if err := h.storage.Append(rd.Entries); err != nil {
+				return err
+			}
+		}
+		for _, e := range rd.CommittedEntries {
+			cc, derr := DecodeChange(e)
+			if derr != nil {
+				return derr
+			}
+			if cc == nil {
+				continue
+			}
+			prop, perr := cc.Proposal()
+			if perr != nil {
+				return perr
+			}
+			cs := h.rn.ApplyConfChange(prop)
+			h.storage.Lock()
+			h.storage.snapshot.Metadata.ConfState = *cs
+			h.storage.Unlock()
+		}
+		if n := len(rd.CommittedEntries); n > 0 {
+			h.applied = rd.CommittedEntries[n-1].Index
+		}
+		h.rn.Advance(rd)
+		h.held = append(h.held, rd.Messages...)
+		applied = rd.CommittedEntries
+		return nil
+	})
+	return applied, err
+}
+
+// ProposeConfChange is RawNode.ProposeConfChange; ErrProposalDropped when etcd drops it
+// (a refused change is not dropped: etcd appends an empty normal entry instead).
+func (h *HarnessNode) ProposeConfChange(c HarnessChange) error {
+	prop, err := c.Proposal()
+	if err != nil {
+		return err
+	}
+	return h.stepWith(pb.MsgProp, func() error { return h.rn.ProposeConfChange(prop) })
+}
+
+func sortedIDs(set map[uint64]struct{}) []uint64 {
+	out := make([]uint64, 0, len(set))
+	for id := range set {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
 }
 
 // Restart starts a new RawNode from what was persisted by Ready (HardState and
@@ -586,6 +788,29 @@ func (h *HarnessNode) Status() (st HarnessStatus, err error) {
 		}
 	}
 	sort.Slice(st.RecentActive, func(i, j int) bool { return st.RecentActive[i] < st.RecentActive[j] })
+	cfg := r.prs.Config
+	st.Config = HarnessConfig{
+		VotersIn:     sortedIDs(cfg.Voters[0]),
+		VotersOut:    sortedIDs(cfg.Voters[1]),
+		Learners:     sortedIDs(cfg.Learners),
+		LearnersNext: sortedIDs(cfg.LearnersNext),
+		AutoLeave:    cfg.AutoLeave,
+	}
+	st.PendingConfIndex = r.pendingConfIndex
+	st.Match = map[uint64]uint64{}
+	if r.state == StateLeader {
+		for id, pr := range r.prs.Progress {
+			st.Match[id] = pr.Match
+		}
+	}
+	st.Entries = make([]HarnessEntry, len(ents))
+	for i, e := range ents {
+		cc, derr := DecodeChange(e)
+		if derr != nil {
+			return st, derr
+		}
+		st.Entries[i] = HarnessEntry{Term: e.Term, Index: e.Index, Type: int32(e.Type), Change: cc}
+	}
 	hs, _, _ := h.storage.InitialState()
 	st.PersistedTerm, st.PersistedVote, st.PersistedCommit = hs.Term, hs.Vote, hs.Commit
 	last, _ := h.storage.LastIndex()
@@ -678,6 +903,7 @@ func (h *HarnessNode) Clone() (c *HarnessNode, err error) {
 		pinnedCommit:  h.pinnedCommit,
 		applied:       h.applied,
 		suppressed:    append([]pb.Message(nil), h.suppressed...),
+		held:          append([]pb.Message(nil), h.held...),
 		pinnedTimeout: h.pinnedTimeout,
 	}
 	c.rng, c.src = cloneRand(h.rng, h.src)
