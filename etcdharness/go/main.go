@@ -188,7 +188,7 @@ func (s *server) handle(req *request) (map[string]interface{}, error) {
 	case "crash": // for testing the client: exit without answering
 		os.Exit(req.Code)
 	case "hang": // for testing the client: never answer
-		time.Sleep(time.Duration(1<<62))
+		time.Sleep(time.Duration(1 << 62))
 	case "garbage": // for testing the client: answer something that is not JSON
 		fmt.Fprintln(os.Stdout, "this is not json")
 		return nil, nil
