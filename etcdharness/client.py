@@ -41,6 +41,7 @@ __all__ = [
     "HarnessError",
     "HarnessRequestError",
     "MODEL_BRIDGE",
+    "MODEL_CONF_BRIDGE",
     "NO_BRIDGE",
     "Progress",
     "Status",
@@ -87,6 +88,9 @@ class Bridge:
     quiet_leader: bool = True
     transfer_caught_up: bool = True
     quiet_tick: bool = True
+    # Membership changes against the model: whole-log MsgApp with etcd's commit and match
+    # (see FINDINGS.md finding 28 and raft_export_harness.go HarnessBridge.CommitLog).
+    commit_log: bool = False
 
 
 MODEL_BRIDGE = Bridge()
@@ -94,6 +98,10 @@ NO_BRIDGE = Bridge(False, False, False, False, False)
 # Membership changes need etcd's own commit and apply (pin_commit off): etcd's log
 # replication as it is, with the leader's tick heartbeats withheld as in the model.
 CONF_BRIDGE = Bridge(False, False, False, False, True)
+# The model's abstraction with membership changes on: whole-log MsgApps carrying etcd's
+# commit, match kept, transfers to a caught-up node, the leader's tick heartbeats withheld.
+MODEL_CONF_BRIDGE = Bridge(whole_log=False, pin_commit=False, quiet_leader=False,
+                           transfer_caught_up=True, quiet_tick=True, commit_log=True)
 
 # A configuration change as the model writes it (model/confchange.py's values):
 # (v2, transition, ((op_type, node_id), ...) sorted); op types and transitions are raftpb's

@@ -58,6 +58,17 @@ type HarnessBridge struct {
 	// and reported as "suppressed"; the model's tick sends nothing and its
 	// heartbeat is a separate action (the "beat" request).
 	QuietTick bool `json:"quiet_tick"`
+	// CommitLog: the whole-log abstraction with commit tracking, for membership changes
+	// (the model with conf changes on; use with WholeLog, PinCommit and QuietLeader off).
+	// A leader's followers get Next = 1 and StateProbe before each request, their Match
+	// kept (the model tracks match); every MsgApp a leader sends carries its whole log
+	// (Index = LogTerm = 0, Commit as etcd set it); stepping MsgAppResp, a leader whose
+	// commit did not move sends nothing (etcd's catch-up MsgApp to that follower is
+	// withheld: the model only broadcasts on a commit advance); a follower steps a
+	// whole-log MsgApp from its own commit index on (the committed prefix must equal the
+	// leader's: raft.go:1374 would otherwise answer without appending); a transfer's
+	// caught-up Match is put back afterwards.
+	CommitLog bool `json:"commit_log"`
 }
 
 // tickKind marks a stepWith call made by Tick (no message type of its own).
@@ -418,7 +429,7 @@ func recoverInto(err *error) {
 func (h *HarnessNode) begin() *raft {
 	globalRand.rand = h.rng
 	r := h.rn.raft
-	if h.spec.Bridge.WholeLog && r.state == StateLeader {
+	if (h.spec.Bridge.WholeLog || h.spec.Bridge.CommitLog) && r.state == StateLeader {
 		h.resetProgress()
 	}
 	if h.spec.Bridge.PinCommit && r.state == StateLeader {
@@ -462,8 +473,12 @@ func (h *HarnessNode) resetProgress() {
 		if id == r.id {
 			return
 		}
+		match := uint64(0)
+		if h.spec.Bridge.CommitLog {
+			match = pr.Match
+		}
 		*pr = tracker.Progress{
-			Match:        0,
+			Match:        match,
 			Next:         1,
 			State:        tracker.StateProbe,
 			Inflights:    tracker.NewInflights(r.prs.MaxInflight),
@@ -490,6 +505,7 @@ func (h *HarnessNode) stepWith(mtype pb.MessageType, f func() error) (err error)
 	if h.spec.Bridge.PinCommit && mtype == pb.MsgApp {
 		r.raftLog.committed, r.raftLog.applied = 0, 0
 	}
+	commit0 := r.raftLog.committed
 	err = f()
 	if n0 > len(r.msgs) { // cannot happen: msgs only shrink in Ready
 		n0 = len(r.msgs)
@@ -525,6 +541,22 @@ func (h *HarnessNode) stepWith(mtype pb.MessageType, f func() error) (err error)
 			}
 		}
 		r.msgs = kept
+	}
+	if b.CommitLog && isLeader {
+		if wasLeader && mtype == pb.MsgAppResp && r.raftLog.committed == commit0 {
+			h.suppressed = append(h.suppressed, r.msgs[n0:]...)
+			r.msgs = r.msgs[:n0:n0]
+		}
+		if whole, werr := r.raftLog.entries(1, noLimit); werr == nil {
+			for i := n0; i < len(r.msgs); i++ {
+				if m := &r.msgs[i]; m.Type == pb.MsgApp {
+					m.Index, m.LogTerm = 0, 0
+					m.Entries = append([]pb.Entry(nil), whole...)
+				}
+			}
+		} else if err == nil {
+			err = werr
+		}
 	}
 	if b.PinCommit && isLeader {
 		// A leader whose voters are itself alone commits in appendEntry
@@ -577,6 +609,12 @@ func (h *HarnessNode) Step(m pb.Message) error {
 			r.Vote = None
 		}
 	}
+	if m.Type == pb.MsgApp && h.spec.Bridge.CommitLog {
+		var terr error
+		if m, terr = h.fromCommit(m); terr != nil {
+			return terr
+		}
+	}
 	if m.Type == pb.MsgTransferLeader {
 		return h.stepWith(m.Type, func() error {
 			return h.transferCaughtUp(m.From, func() error { return h.rn.Step(m) })
@@ -585,12 +623,46 @@ func (h *HarnessNode) Step(m pb.Message) error {
 	return h.stepWith(m.Type, func() error { return h.rn.Step(m) })
 }
 
+// fromCommit (CommitLog) turns a whole-log MsgApp for a follower whose commit index is
+// above m.Index into the same log sent from that commit index on, which etcd appends
+// (raft.go:1374 answers an older MsgApp with the commit index and appends nothing). The
+// committed prefix must be the leader's (Log Matching); otherwise it is a bridge error.
+func (h *HarnessNode) fromCommit(m pb.Message) (pb.Message, error) {
+	l := h.rn.raft.raftLog
+	c := l.committed
+	if m.Index != 0 || m.Term < h.rn.raft.Term || c == 0 {
+		return m, nil
+	}
+	if uint64(len(m.Entries)) < c {
+		return m, BridgeError{fmt.Sprintf("node %d: a whole-log MsgApp of %d entries is shorter "+
+			"than its commit index %d (etcd never loses committed entries)", h.spec.ID, len(m.Entries), c)}
+	}
+	for i := uint64(1); i <= c; i++ {
+		t, terr := l.term(i)
+		if terr != nil || t != m.Entries[i-1].Term {
+			return m, BridgeError{fmt.Sprintf("node %d: the MsgApp's entry %d differs from its "+
+				"committed one (etcd never overwrites committed entries)", h.spec.ID, i)}
+		}
+	}
+	m.LogTerm, _ = l.term(c)
+	m.Index = c
+	m.Entries = append([]pb.Entry(nil), m.Entries[c:]...)
+	return m, nil
+}
+
 // transferCaughtUp runs f (which steps a MsgTransferLeader for transferee to)
 // with TransferCaughtUp applied when this node is the leader.
 func (h *HarnessNode) transferCaughtUp(to uint64, f func() error) error {
 	r := h.rn.raft
 	caughtUp := h.spec.Bridge.TransferCaughtUp && r.state == StateLeader
 	if pr := r.prs.Progress[to]; caughtUp && pr != nil && to != r.id {
+		if h.spec.Bridge.CommitLog {
+			defer func(match uint64) {
+				if p := r.prs.Progress[to]; p != nil {
+					p.Match = match
+				}
+			}(pr.Match)
+		}
 		pr.Match = r.raftLog.lastIndex()
 		if pr.Next <= pr.Match {
 			pr.Next = pr.Match + 1
@@ -673,6 +745,17 @@ func (h *HarnessNode) ApplyCommitted() (applied []pb.Entry, err error) {
 		return nil, errors.New("apply_committed needs a bridge without pin_commit (it pins commit and applied)")
 	}
 	err = h.stepWith(applyKind, func() error {
+		if r := h.rn.raft; h.spec.Bridge.CommitLog && r.state == StateLeader {
+			// The model's switchToConfig probes only the ids the change adds: the
+			// followers already tracked look caught up (no MsgApp unless the commit
+			// moves, which broadcasts), new ones get etcd's own Next = lastIndex.
+			last := r.raftLog.lastIndex()
+			r.prs.Visit(func(id uint64, pr *tracker.Progress) {
+				if id != r.id {
+					pr.Next = last + 1
+				}
+			})
+		}
 		rd := h.rn.Ready()
 		if !IsEmptyHardState(rd.HardState) {
 			if err := h.storage.SetHardState(rd.HardState); err != nil {

@@ -21,9 +21,16 @@ from typing import Any
 
 import pytest
 
-from etcdharness.client import CONF_BRIDGE, Config, EtcdCluster, Harness, HarnessRequestError
+from etcdharness.client import (
+    CONF_BRIDGE,
+    MODEL_CONF_BRIDGE,
+    Config,
+    EtcdCluster,
+    Harness,
+    HarnessRequestError,
+)
 from impl.raft import ErrProposalDropped
-from impl.raftpb import Message, MessageType
+from impl.raftpb import Entry, Message, MessageType
 from impl.rawnode import RawNode
 
 MT = MessageType
@@ -526,3 +533,73 @@ def test_auto_leave_proposed_twice_panics_in_3_4(harness: Harness) -> None:
         with pytest.raises(HarnessRequestError, match="can't leave a non-joint config") as e:
             n.apply(i)
         assert e.value.kind == "panic"
+
+
+# ----------------------------------------------------------------------------- the conf bridge
+
+
+def _abstract(ms: Iterable[Message]) -> list[tuple[Any, ...]]:
+    return [(m.type, m.frm, m.to, m.index, m.log_term, [e.term for e in m.entries], m.commit)
+            for m in ms]
+
+
+@pytest.mark.etcd
+def test_model_conf_bridge_whole_log_with_commit(harness: Harness) -> None:
+    """MODEL_CONF_BRIDGE: every MsgApp carries the whole log and etcd's commit; a follower
+    whose commit is above 0 still appends it (from its commit index on); the leader keeps
+    its followers' Match, so it commits; applying a change probes only the added id."""
+    cfgs = configs((1, 2, 3), spares=(4,))
+    c = EtcdCluster(cfgs, harness, bridge=MODEL_CONF_BRIDGE)
+    c[1].campaign()
+    c.settle(c[1].ready())
+    assert {i: s.commit for i, s in c.statuses().items()} == {1: 1, 2: 1, 3: 1, 4: 0}
+    c[1].propose_conf_change(v1(ADD_NODE, 4))
+    out = c[1].ready()
+    assert _abstract(out) == [(MT.MsgApp, 1, i, 0, 0, [1, 1], 1) for i in (2, 3)]
+    d = c.settle(out)
+    assert [(m.frm, m.index, m.reject) for m in d if m.type == MT.MsgAppResp][:2] == [
+        (2, 2, False), (3, 2, False)]
+    st1 = c[1].status()
+    assert (st1.commit, st1.match) == (2, {1: 2, 2: 2, 3: 2})
+    assert c[2].status().log_terms == [1, 1]
+    c[1].apply_committed()
+    assert _abstract(c[1].ready()) == [(MT.MsgApp, 1, 4, 0, 0, [1, 1], 2)]
+    assert c[1].status().match == {1: 2, 2: 2, 3: 2, 4: 0}
+
+
+@pytest.mark.etcd
+def test_model_conf_bridge_refuses_to_overwrite_committed_entries(harness: Harness) -> None:
+    """A whole-log MsgApp that disagrees with a follower's committed prefix is a state etcd
+    never reaches (log.go:94-95 would panic): a bridge error."""
+    cfgs = configs((1, 2, 3), term=2, log_terms=(1,), commit=1)
+    c = EtcdCluster(cfgs, harness, bridge=MODEL_CONF_BRIDGE)
+    bad = Message(type=MT.MsgApp, to=2, frm=1, term=2, entries=(Entry(term=2, index=1),))
+    with pytest.raises(HarnessRequestError) as e:
+        c[2].step(bad)
+    assert e.value.kind == "bridge"
+
+
+@pytest.mark.etcd
+def test_restart_keeps_the_applied_configuration(harness: Harness) -> None:
+    """The application persisted the ConfState and applied index: a restarted node comes
+    back with the configuration it applied, not the one it started with."""
+    n = Net("etcd", harness, configs((1, 2, 3)))
+    n.elect(1)
+    n.propose(1, v1(REMOVE_NODE, 3))
+    n.replicate(1)
+    n.apply(2)
+    n[2].restart()
+    st2 = n.status(2)
+    assert (voters_in(st2), st2.commit, st2.applied) == ([1, 2], 2, 2)
+    n[3].restart()  # never applied: its initial configuration, the change still pending
+    st3 = n.status(3)
+    assert (voters_in(st3), st3.commit, st3.applied) == ([1, 2, 3], 2, 0)
+    n[3].campaign()
+    assert n.status(3).role == "follower"
+
+
+@pytest.mark.etcd
+def test_apply_committed_refuses_pin_commit(harness: Harness) -> None:
+    c = EtcdCluster(EtcdCluster.configs(3), harness)  # MODEL_BRIDGE pins commit
+    with pytest.raises(HarnessRequestError, match="pin_commit"):
+        c[1].apply_committed()
