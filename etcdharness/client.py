@@ -140,6 +140,9 @@ class Config:
     log_changes: Sequence[Change | None] = ()
     commit: int = 0
     applied: int = 0
+    # A spare's configuration on its first apply (impl's ``join``: a ConfState-like object
+    # with ``voters``, ``learners``[, ``voters_outgoing``, ``learners_next``, ``auto_leave``]).
+    join: Any = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,46 @@ def change_from_json(d: dict[str, Any] | None) -> Change | None:
         return None
     ops = tuple(sorted((int(t), int(n)) for t, n in d.get("ops") or ()))
     return (bool(d.get("v2", False)), int(d.get("transition", 0)), ops)
+
+
+def impl_change(cc: Change) -> Any:
+    """The model's tuple as impl.raftpb's ConfChange / ConfChangeV2 (when impl has them)."""
+    from impl import raftpb
+
+    pb: Any = raftpb
+    v2, transition, ops = cc
+    if not v2:
+        ((op, nid),) = ops
+        return pb.ConfChange(pb.ConfChangeType(op), nid)
+    return pb.ConfChangeV2(
+        pb.ConfChangeTransition(transition),
+        tuple(pb.ConfChangeSingle(pb.ConfChangeType(op), nid) for op, nid in ops),
+    )
+
+
+_ENTRY_HAS_CC = "cc" in getattr(Entry, "__dataclass_fields__", {})
+
+
+def _entry(term: int, index: int, etype: int, data: bytes, change: Change | None) -> Entry:
+    """An impl Entry; a configuration entry also carries its change as impl's ``cc``
+    (when impl's Entry has that field)."""
+    if change is not None and _ENTRY_HAS_CC:
+        return Entry(term=term, index=index, type=EntryType(etype), data=data,  # type: ignore[call-arg]
+                     cc=impl_change(change))
+    return Entry(term=term, index=index, type=EntryType(etype), data=data)
+
+
+def _join_json(j: Any) -> dict[str, Any] | None:
+    if j is None:
+        return None
+    return {
+        "voters_in": sorted(getattr(j, "voters", ()) or ()),
+        "voters_out": sorted(getattr(j, "voters_outgoing", ()) or getattr(j, "voters_out", ())
+                             or ()),
+        "learners": sorted(getattr(j, "learners", ()) or ()),
+        "learners_next": sorted(getattr(j, "learners_next", ()) or ()),
+        "auto_leave": bool(getattr(j, "auto_leave", False)),
+    }
 
 
 def change_to_json(cc: Any) -> dict[str, Any]:
@@ -239,6 +282,11 @@ class Status:
     match: dict[int, int] = field(default_factory=dict)
     entries: list[LogEntry] = field(default_factory=list)
 
+    @property
+    def log_entries(self) -> list[Entry]:
+        """The log as impl Entries (configuration entries with impl's ``cc``)."""
+        return [_entry(e.term, e.index, e.type, b"", e.change) for e in self.entries]
+
     @staticmethod
     def from_json(d: dict[str, Any]) -> Status:
         return Status(
@@ -283,6 +331,15 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _entry_json(e: Entry) -> dict[str, Any]:
+    d: dict[str, Any] = {"term": e.term, "index": e.index, "type": int(e.type),
+                         "data": _b64(e.data)}
+    cc = getattr(e, "cc", None)
+    if cc is not None and not e.data:
+        d["change"] = change_to_json(cc)  # the harness encodes it (impl keeps no bytes)
+    return d
+
+
 def message_to_json(m: Message) -> dict[str, Any]:
     d: dict[str, Any] = {
         "type": int(m.type),
@@ -291,10 +348,7 @@ def message_to_json(m: Message) -> dict[str, Any]:
         "term": m.term,
         "log_term": m.log_term,
         "index": m.index,
-        "entries": [
-            {"term": e.term, "index": e.index, "type": int(e.type), "data": _b64(e.data)}
-            for e in m.entries
-        ],
+        "entries": [_entry_json(e) for e in m.entries],
         "commit": m.commit,
         "reject": m.reject,
         "reject_hint": m.reject_hint,
@@ -313,12 +367,9 @@ def message_from_json(d: dict[str, Any]) -> Message:
         log_term=d["log_term"],
         index=d["index"],
         entries=tuple(
-            Entry(
-                term=e["term"],
-                index=e["index"],
-                type=EntryType(e["type"]),
-                data=base64.b64decode(e["data"]) if e.get("data") else b"",
-            )
+            _entry(e["term"], e["index"], e["type"],
+                   base64.b64decode(e["data"]) if e.get("data") else b"",
+                   change_from_json(e.get("change")))
             for e in d["entries"]
         ),
         commit=d["commit"],
@@ -617,6 +668,8 @@ def _spec(config: Any, bridge: Bridge, seed: int | None = None) -> dict[str, Any
         ],
         "commit": int(getattr(config, "commit", 0) or 0),
         "applied": int(getattr(config, "applied", 0) or 0),
+        **({"join": _join_json(config.join)} if getattr(config, "join", None) is not None
+           else {}),
         "seed": seed if seed is not None else _seed_of(getattr(config, "rand", None), config.id),
         "bridge": asdict(bridge),
     }

@@ -100,6 +100,13 @@ func toPB(m *messageJSON) pb.Message {
 		out.Entries = make([]pb.Entry, len(m.Entries))
 		for i, e := range m.Entries {
 			out.Entries[i] = pb.Entry{Term: e.Term, Index: e.Index, Type: pb.EntryType(e.Type), Data: e.Data}
+			// An entry given by its decoded change only (impl's entries carry the change,
+			// not its encoding): encode it as the application would have.
+			if e.Change != nil && len(e.Data) == 0 {
+				if typ, data, err := e.Change.Encode(); err == nil {
+					out.Entries[i].Type, out.Entries[i].Data = typ, data
+				}
+			}
 		}
 	}
 	return out

@@ -21,6 +21,7 @@ import (
 	"reflect"
 	"sort"
 
+	"go.etcd.io/etcd/raft/confchange"
 	pb "go.etcd.io/etcd/raft/raftpb"
 	"go.etcd.io/etcd/raft/tracker"
 )
@@ -107,6 +108,10 @@ type HarnessSpec struct {
 	LogChanges   []*HarnessChange `json:"log_changes"`
 	Commit       uint64           `json:"commit"`
 	Applied      uint64           `json:"applied"`
+	// Join (a spare): the configuration the node takes on its first apply, before the
+	// committed entries, as if the leader had sent it a snapshot carrying that ConfState
+	// (the model's and impl's spares; etcd itself would need a snapshot, FINDINGS 27).
+	Join *HarnessConfig `json:"join,omitempty"`
 }
 
 // HarnessChange is a configuration change on the wire: V2 false = a ConfChange (V1, one
@@ -249,7 +254,9 @@ type HarnessNode struct {
 	applied      uint64
 	suppressed   []pb.Message
 	// held: messages of the Ready taken by ApplyCommitted, returned by the next Ready.
-	held      []pb.Message
+	held []pb.Message
+	// joined: the spare's Join configuration was taken.
+	joined    bool
 	bridgeErr error
 	// pinnedTimeout > 0: randomizedElectionTimeout is put back to it after
 	// every request (etcd redraws it on every becomeFollower/Candidate/Leader).
@@ -767,6 +774,9 @@ func (h *HarnessNode) ApplyCommitted() (applied []pb.Entry, err error) {
 				return err
 			}
 		}
+		if err := h.maybeJoin(len(rd.CommittedEntries) > 0); err != nil {
+			return err
+		}
 		for _, e := range rd.CommittedEntries {
 			cc, derr := DecodeChange(e)
 			if derr != nil {
@@ -793,6 +803,33 @@ func (h *HarnessNode) ApplyCommitted() (applied []pb.Entry, err error) {
 		return nil
 	})
 	return applied, err
+}
+
+// maybeJoin gives a spare (empty configuration, nothing applied yet) its Join
+// configuration before its first apply, as a snapshot's ConfState would.
+func (h *HarnessNode) maybeJoin(applying bool) error {
+	r := h.rn.raft
+	cfg := r.prs.Config
+	if h.spec.Join == nil || h.joined || !applying || h.applied != 0 ||
+		len(cfg.Voters[0]) > 0 || len(cfg.Voters[1]) > 0 || len(cfg.Learners) > 0 {
+		return nil
+	}
+	j := h.spec.Join
+	cs := pb.ConfState{
+		Voters: append([]uint64(nil), j.VotersIn...), VotersOutgoing: append([]uint64(nil), j.VotersOut...),
+		Learners: append([]uint64(nil), j.Learners...), LearnersNext: append([]uint64(nil), j.LearnersNext...),
+		AutoLeave: j.AutoLeave,
+	}
+	ncfg, prs, err := confchange.Restore(confchange.Changer{Tracker: r.prs, LastIndex: r.raftLog.lastIndex()}, cs)
+	if err != nil {
+		return err
+	}
+	out := r.switchToConfig(ncfg, prs)
+	h.storage.Lock()
+	h.storage.snapshot.Metadata.ConfState = out
+	h.storage.Unlock()
+	h.joined = true
+	return nil
 }
 
 // ProposeConfChange is RawNode.ProposeConfChange; ErrProposalDropped when etcd drops it
@@ -987,6 +1024,7 @@ func (h *HarnessNode) Clone() (c *HarnessNode, err error) {
 		applied:       h.applied,
 		suppressed:    append([]pb.Message(nil), h.suppressed...),
 		held:          append([]pb.Message(nil), h.held...),
+		joined:        h.joined,
 		pinnedTimeout: h.pinnedTimeout,
 	}
 	c.rng, c.src = cloneRand(h.rng, h.src)

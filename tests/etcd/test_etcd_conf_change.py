@@ -603,3 +603,39 @@ def test_apply_committed_refuses_pin_commit(harness: Harness) -> None:
     c = EtcdCluster(EtcdCluster.configs(3), harness)  # MODEL_BRIDGE pins commit
     with pytest.raises(HarnessRequestError, match="pin_commit"):
         c[1].apply_committed()
+
+
+@pytest.mark.etcd
+def test_spare_with_join_takes_the_bootstrap_config_on_first_apply(harness: Harness) -> None:
+    """The node spec's `join` (the model's and impl's spares): on its first apply the spare
+    takes that configuration, as from a snapshot, then applies the committed entries."""
+    from types import SimpleNamespace
+
+    cfgs = configs((1, 2, 3))
+    cfgs.append(Config(id=4, voters=(), learners=(),
+                       join=SimpleNamespace(voters=(1, 2, 3), learners=())))
+    n = Net("etcd", harness, cfgs)
+    n.elect(1)
+    n.propose(1, v1(ADD_NODE, 4))
+    n.replicate(1)
+    n.apply(1)
+    n.replicate(1)
+    assert voters_in(n.status(4)) == []
+    n.apply(4)
+    assert voters_in(n.status(4)) == [1, 2, 3, 4]
+    n[4].restart()  # the ConfState it applied was persisted
+    assert voters_in(n.status(4)) == [1, 2, 3, 4]
+
+
+@pytest.mark.etcd
+def test_entries_given_by_their_change_are_encoded(harness: Harness) -> None:
+    """A message entry with a `change` and no data (impl's entries carry the change object)
+    reaches etcd encoded: the follower's log holds the configuration entry."""
+    c = EtcdCluster(configs((1, 2, 3), term=1), harness, bridge=CONF_BRIDGE)
+    m = {"type": int(MT.MsgApp), "to": 2, "from": 1, "term": 1, "log_term": 0, "index": 0,
+         "entries": [{"term": 1, "index": 1, "type": 1,
+                      "change": {"v2": False, "transition": 0, "ops": [[1, 3]]}}],
+         "commit": 0, "reject": False, "reject_hint": 0}
+    harness.request("step", handle=c[2].handle, msg=m)
+    st = c[2].status()
+    assert [(e.type, e.change) for e in st.entries] == [(EntryConfChange, v1(REMOVE_NODE, 3))]
