@@ -85,6 +85,21 @@ def transfer_unmarked(r: Raft, t: CampaignType) -> bool:
     return False
 
 
+def pending_conf_v1_only(r: Raft) -> bool:
+    """Variant: the campaign guard counts EntryConfChange (V1) entries only (etcd #12133)."""
+    return False
+
+
+def transfer_skips_conf_check(r: Raft, t: CampaignType) -> bool:
+    """Variant: a MsgTimeoutNow campaign skips the pending-conf check (etcd #12134)."""
+    return t != CampaignType.Transfer
+
+
+def no_unapplied_conf_guard(r: Raft, t: CampaignType) -> bool:
+    """Variant: no campaign checks for committed, unapplied conf changes (etcd-io/raft #456)."""
+    return False
+
+
 PLANTED: dict[str, tuple[ModuleType, str, Callable[..., Any]]] = {
     "grant-local-term": (impl.raft, "vote_grant_term", grant_local_term),
     "canvote-ignores-lead": (impl.raft, "can_vote", can_vote_ignoring_lead),
@@ -104,6 +119,11 @@ VARIANT_HOOKS: dict[str, tuple[ModuleType, str, Callable[..., Any]]] = {
     "lease-ignores-prevote": (impl.raft, "lease_guards", lease_guards_vote_only),
     "lease-ignores-vote": (impl.raft, "lease_guards", lease_guards_pre_vote_only),
     "transfer-not-forced": (impl.raft, "marks_transfer", transfer_unmarked),
+    # Membership-change variants; each is a variant of the etcd-3.5 rule set.
+    "conf-pending-ignores-v2": (impl.raft, "pending_conf_counts_v2", pending_conf_v1_only),
+    "transfer-skips-conf-check": (
+        impl.raft, "hup_checks_pending_conf", transfer_skips_conf_check),
+    "no-unapplied-conf-guard": (impl.raft, "hup_checks_pending_conf", no_unapplied_conf_guard),
 }
 
 

@@ -16,24 +16,42 @@ class LogPanic(RuntimeError):
     """Raised where etcd's raftLog panics."""
 
 
-def num_of_pending_conf(ents: Iterable[Entry]) -> int:
-    """How many of ``ents`` are configuration changes (etcd ``numOfPendingConf``)."""
-    return sum(1 for e in ents if e.type == EntryType.EntryConfChange)
+def num_of_pending_conf(ents: Iterable[Entry], count_v2: bool = False) -> int:
+    """How many of ``ents`` are configuration changes (etcd ``numOfPendingConf``).
+
+    etcd 3.4.23 counts ``EntryConfChange`` (V1) entries only (etcd #12133); etcd 3.5 counts
+    ``EntryConfChangeV2`` too (``count_v2``).
+    """
+    kinds = _CONF_TYPES if count_v2 else (EntryType.EntryConfChange,)
+    return sum(1 for e in ents if e.type in kinds)
+
+
+_CONF_TYPES = (EntryType.EntryConfChange, EntryType.EntryConfChangeV2)
 
 
 class RaftLog:
     """Entries plus the commit and apply cursors."""
 
-    def __init__(self, entries: Sequence[Entry] = (), pending_conf: bool = False) -> None:
+    def __init__(
+        self,
+        entries: Sequence[Entry] = (),
+        pending_conf: bool = False,
+        committed: int = 0,
+        applied: int = 0,
+    ) -> None:
         for i, e in enumerate(entries):
             if e.index != i + 1:
                 raise ValueError(f"entry {i} has index {e.index}, want {i + 1}")
+        if not 0 <= applied <= committed <= len(entries):
+            raise ValueError(f"need 0 <= applied ({applied}) <= committed ({committed}) "
+                             f"<= last index ({len(entries)})")
         self.entries: list[Entry] = list(entries)
         # Shared abstraction (SEMANTICS.md, "Not modelled: commit and applied
-        # indexes"): nothing ever commits, so both cursors stay at 0 unless a test
-        # sets them by hand.
-        self.committed = 0
-        self.applied = 0
+        # indexes"): without membership changes nothing ever commits, so both cursors
+        # stay at 0 unless a test sets them by hand. With membership changes (the
+        # raft's ``track_commit``) the leader commits and the application applies.
+        self.committed = committed
+        self.applied = applied
         # Shared abstraction (SEMANTICS.md, ``pending_conf``): the committed but
         # unapplied configuration change is a fixed property of the node for the
         # whole run. It cannot be an entry below ``committed`` here, because then
@@ -127,6 +145,20 @@ class RaftLog:
         self.entries.extend(ents)
         return self.last_index()
 
+    def maybe_commit(self, max_index: int, term: int) -> bool:
+        """Commit up to ``max_index`` if that entry is of ``term`` (a leader commits
+        entries of earlier terms only through one of its own term)."""
+        if max_index > self.committed and self.term(max_index) == term:
+            self.commit_to(max_index)
+            return True
+        return False
+
+    def next_ents(self) -> list[Entry]:
+        """The committed entries not yet applied, in order."""
+        if self.committed <= self.applied:
+            return []
+        return self.slice(self.applied + 1, self.committed + 1)
+
     def commit_to(self, tocommit: int) -> None:
         """Raise the commit cursor (it never goes down)."""
         if self.committed < tocommit:
@@ -161,15 +193,15 @@ class RaftLog:
     def all_entries(self) -> list[Entry]:
         return list(self.entries)
 
-    def has_pending_conf(self) -> bool:
+    def has_pending_conf(self, count_v2: bool = False) -> bool:
         """Is there a committed configuration change that is not applied yet?
 
         etcd's check (``Step``, case ``MsgHup``) is
         ``numOfPendingConf(slice(applied+1, committed+1)) != 0 && committed > applied``;
-        it is kept for logs whose cursors are set by hand, next to the static
-        ``pending_conf`` flag of the shared abstraction.
+        the static ``pending_conf`` flag of the shared abstraction stands for one such
+        (V1) entry. ``count_v2``: count ConfChangeV2 entries too (etcd 3.5).
         """
         if self.pending_conf:
             return True
         ents = self.slice(self.applied + 1, self.committed + 1)
-        return num_of_pending_conf(ents) != 0 and self.committed > self.applied
+        return num_of_pending_conf(ents, count_v2) != 0 and self.committed > self.applied

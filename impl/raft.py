@@ -21,11 +21,21 @@ from collections.abc import Callable
 from dataclasses import replace
 from enum import IntEnum, StrEnum
 
-from impl.config import RULES_SEED, Config
+from impl.confchange import Changer, ConfChangeError
+from impl.config import RULES_ETCD_35, RULES_SEED, Config
 from impl.log import RaftLog
 from impl.quorum import VoteResult
-from impl.raftpb import NONE, Entry, Message, MessageType, vote_resp_msg_type
-from impl.tracker import Progress, ProgressTracker
+from impl.raftpb import (
+    NONE,
+    ConfChangeV2,
+    ConfState,
+    Entry,
+    EntryType,
+    Message,
+    MessageType,
+    vote_resp_msg_type,
+)
+from impl.tracker import Progress, ProgressTracker, TrackerConfig
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +157,20 @@ def marks_transfer(r: Raft, t: CampaignType) -> bool:
     return t == CampaignType.Transfer
 
 
+def hup_checks_pending_conf(r: Raft, t: CampaignType) -> bool:
+    """Does a campaign of kind ``t`` first check for committed, unapplied conf changes?
+
+    etcd 3.4.23 checks in ``Step``'s MsgHup case only: a MsgTimeoutNow campaigns at once
+    (etcd #12134). etcd 3.5 routes both through ``hup``, which checks.
+    """
+    return r.rules == RULES_ETCD_35 or t != CampaignType.Transfer
+
+
+def pending_conf_counts_v2(r: Raft) -> bool:
+    """Does the check count ConfChangeV2 entries? etcd 3.4.23 counts V1 only (etcd #12133)."""
+    return r.rules == RULES_ETCD_35
+
+
 # --------------------------------------------------------------------------
 
 
@@ -158,9 +182,21 @@ class Raft:
         self.id = c.id
         self.term = 0
         self.vote = NONE
-        self.raft_log = RaftLog.from_terms(c.log_terms, c.pending_conf)
-        self.prs = ProgressTracker(c.voters, c.learners, c.rules)
+        if c.entries is not None:
+            self.raft_log = RaftLog(c.entries, c.pending_conf, c.commit, c.applied)
+        else:
+            self.raft_log = RaftLog.from_terms(c.log_terms, c.pending_conf)
+            self.raft_log.commit_to(c.commit)
+            self.raft_log.applied_to(c.applied)
+        self.prs = ProgressTracker(
+            c.voters, c.learners, c.rules, c.voters_outgoing, c.learners_next, c.auto_leave
+        )
         self.rules = c.rules
+        # Membership changes (Config.track_commit): commit tracking, pendingConfIndex and
+        # configurations that take effect when applied. Off: nothing ever commits.
+        self.track_commit = c.track_commit
+        # A conf change may be proposed only once the log up to here is applied.
+        self.pending_conf_index = 0
         self.state = StateType.StateFollower
         pr = self.prs.progress.get(self.id)
         self.is_learner = pr is not None and pr.is_learner
@@ -185,7 +221,9 @@ class Raft:
     def __repr__(self) -> str:
         return (
             f"Raft(id={self.id}, term={self.term}, vote={self.vote}, lead={self.lead}, "
-            f"state={self.state}, elapsed={self.election_elapsed}, log={self.raft_log.terms()})"
+            f"state={self.state}, elapsed={self.election_elapsed}, log={self.raft_log.terms()}, "
+            f"commit={self.raft_log.committed}, applied={self.raft_log.applied}, "
+            f"config={self.prs.config!r})"
         )
 
     # ----------------------------------------------------------- messages out
@@ -232,8 +270,8 @@ class Raft:
     def send_heartbeat(self, to: int, ctx: bytes) -> None:
         """Send ``MsgHeartbeat`` to ``to``.
 
-        etcd attaches ``min(match, committed)``; with commit not modelled
-        (shared abstraction) that is always 0.
+        It carries ``min(match, committed)``, so that a follower never commits past what
+        it is known to hold; without commit tracking (shared abstraction) that is 0.
         """
         commit = min(self.prs.progress[to].match, self.raft_log.committed)
         self.send(Message(type=MT.MsgHeartbeat, to=to, commit=commit, context=ctx))
@@ -277,6 +315,7 @@ class Raft:
                 next=last + 1,
                 is_learner=pr.is_learner,
             )
+        self.pending_conf_index = 0
 
     def append_entry(self, *es: Entry) -> bool:
         """Append ``es`` to the leader's own log, stamped with its term and indexes."""
@@ -284,11 +323,18 @@ class Raft:
         stamped = [replace(e, term=self.term, index=li + 1 + i) for i, e in enumerate(es)]
         li = self.raft_log.append(stamped)
         pr = self.prs.progress.get(self.id)
-        if pr is not None and pr.match < li:
-            pr.match = li
-            pr.next = max(pr.next, li + 1)
-        # Shared abstraction: no commit tracking, so etcd's maybeCommit is left out.
+        if pr is not None:
+            pr.maybe_update(li)
+        # The caller broadcasts whether or not this commits anything.
+        self.maybe_commit()
         return True
+
+    def maybe_commit(self) -> bool:
+        """Advance the commit index to what a (joint) quorum holds, if that entry is of our
+        term; True if it moved. Shared abstraction: never without commit tracking."""
+        if not self.track_commit:
+            return False
+        return self.raft_log.maybe_commit(self.prs.committed(), self.term)
 
     def tick_election(self) -> None:
         """Tick of followers and (pre-)candidates: campaign once the timeout is reached."""
@@ -351,6 +397,9 @@ class Raft:
         self.tick = self.tick_heartbeat
         self.lead = self.id
         self.state = StateType.StateLeader
+        # Whether or not the log holds an unapplied conf change, none may be proposed until
+        # everything up to here is applied (cheaper than scanning the log).
+        self.pending_conf_index = self.raft_log.last_index()
         # The empty entry of the new term.
         self.append_entry(Entry())
         logger.debug("%x became leader at term %d", self.id, self.term)
@@ -450,13 +499,10 @@ class Raft:
                     if not self.promotable():
                         logger.debug("%x is unpromotable; ignoring MsgHup", self.id)
                         return
-                    if self.raft_log.has_pending_conf():
-                        logger.debug("%x has a pending conf change; ignoring MsgHup", self.id)
-                        return
                     if self.pre_vote:
-                        self.campaign(CampaignType.PreElection)
+                        self.hup(CampaignType.PreElection)
                     else:
-                        self.campaign(CampaignType.Election)
+                        self.hup(CampaignType.Election)
             case MT.MsgVote | MT.MsgPreVote:
                 if self.rules == RULES_SEED and self.is_learner:
                     # Rule set "seed": learners never answer vote requests.
@@ -488,10 +534,95 @@ class Raft:
 
     step_msg = Step
 
+    def hup(self, t: CampaignType) -> None:
+        """Campaign unless a committed conf change is still to be applied (for the campaign
+        kinds the rule set checks: ``hup_checks_pending_conf``)."""
+        if hup_checks_pending_conf(self, t) and self.raft_log.has_pending_conf(
+            pending_conf_counts_v2(self)
+        ):
+            logger.debug("%x has a pending conf change; not campaigning (%s)", self.id, t)
+            return
+        self.campaign(t)
+
+    # ----------------------------------------------------------- membership
+
+    def apply_conf_change(self, cc: ConfChangeV2) -> ConfState:
+        """Compute the configuration after ``cc`` and switch to it (etcd panics on an
+        invalid change; so does this, with RaftPanic)."""
+        changer = Changer(self.prs, self.raft_log.last_index())
+        try:
+            if cc.leave_joint():
+                cfg, prs = changer.leave_joint()
+            else:
+                auto_leave, ok = cc.enter_joint()
+                if ok:
+                    cfg, prs = changer.enter_joint(auto_leave, *cc.changes)
+                else:
+                    cfg, prs = changer.simple(*cc.changes)
+        except ConfChangeError as e:
+            raise RaftPanic(f"{self.id:x} cannot apply {cc}: {e}") from e
+        return self.switch_to_config(cfg, prs)
+
+    def restore_conf(self, cs: ConfState) -> None:
+        """Adopt configuration ``cs`` with fresh progress (etcd ``confchange.Restore`` from a
+        snapshot's ConfState, for a node that has none)."""
+        t = ProgressTracker(cs.voters, cs.learners, self.rules, cs.voters_outgoing,
+                            cs.learners_next, cs.auto_leave)
+        self.switch_to_config(t.config, t.progress)
+
+    def switch_to_config(self, cfg: TrackerConfig, prs: dict[int, Progress]) -> ConfState:
+        """Install a new configuration and progress map.
+
+        A leader that removed (or demoted) itself stays leader: it keeps serving until the
+        application moves leadership away. Otherwise a leader commits what the new quorum
+        allows and, if that moved the commit index, tells everyone; if not, it still sends
+        its log to the peers the change added (etcd: to every peer whose Next is behind,
+        which without probing (shared abstraction) are the new ones).
+        """
+        added = sorted(set(prs) - set(self.prs.progress))
+        self.prs.config = cfg
+        self.prs.progress = prs
+        logger.debug("%x switched to configuration %r", self.id, cfg)
+        cs = self.prs.conf_state()
+        pr = self.prs.progress.get(self.id)
+        self.is_learner = pr is not None and pr.is_learner
+        if (pr is None or self.is_learner) and self.state == StateType.StateLeader:
+            return cs
+        if self.state != StateType.StateLeader or not cs.voters:
+            return cs
+        if self.maybe_commit():
+            self.bcast_append()
+        else:
+            for id in added:
+                if id != self.id:
+                    self.send_append(id)
+        return cs
+
+    def advance(self, applied: int) -> None:
+        """The application applied everything up to ``applied`` (etcd ``advance``).
+
+        A leader whose joint configuration is to be left automatically proposes the empty
+        ConfChangeV2 once it has applied the entry that entered it. Like etcd, it only
+        appends it: the entry goes out with the next broadcast.
+        """
+        if applied <= 0:
+            return
+        self.raft_log.applied_to(applied)
+        c = self.prs.config
+        leader = self.state == StateType.StateLeader
+        if c.auto_leave and applied >= self.pending_conf_index and leader:
+            leave = Entry(type=EntryType.EntryConfChangeV2, cc=ConfChangeV2())
+            self.append_entry(leave)
+            logger.debug("%x leaves the joint configuration %r automatically", self.id, c)
+
     # ----------------------------------------------------------- handlers
 
     def handle_append_entries(self, m: Message) -> None:
-        if m.index < self.raft_log.committed:
+        # etcd answers an append below its commit index with that index and ignores it.
+        # Shared abstraction: every MsgApp carries the whole log after index 0, which is
+        # never stale in that sense (its entries are matched one by one below), so the
+        # shortcut is kept for appends after a real index only.
+        if 0 < m.index < self.raft_log.committed:
             self.send(Message(type=MT.MsgAppResp, to=m.frm, index=self.raft_log.committed))
             return
         mlastindex, ok = self.raft_log.maybe_append(m.index, m.log_term, m.commit, m.entries)
@@ -564,9 +695,18 @@ def step_leader(r: Raft, m: Message) -> None:
                 raise RaftPanic(f"{r.id:x} stepped empty MsgProp")
             if r.id not in r.prs.progress:
                 raise ErrProposalDropped("not a member of the configuration")
-            # Shared abstraction: no leadTransferee (so proposals are never refused
-            # during a transfer) and no pendingConfIndex bookkeeping.
-            r.append_entry(*m.entries)
+            # Shared abstraction: no leadTransferee, so proposals are never refused
+            # during a transfer.
+            entries = list(m.entries)
+            for i, e in enumerate(entries):
+                if e.cc is None or e.type == EntryType.EntryNormal:
+                    continue
+                if not accept_conf_change(r, e):
+                    # Refused: the slot becomes an empty normal entry.
+                    entries[i] = Entry()
+                else:
+                    r.pending_conf_index = r.raft_log.last_index() + i + 1
+            r.append_entry(*entries)
             r.bcast_append()
             return
         case MT.MsgReadIndex:
@@ -577,12 +717,18 @@ def step_leader(r: Raft, m: Message) -> None:
         return
     match m.type:
         case MT.MsgAppResp:
-            # Shared abstraction: a reply only proves the peer is alive; there is no
-            # Match/Next update, no commit and no resend.
             pr.recent_active = True
+            # Shared abstraction: no probing or resend (every MsgApp carries the whole log,
+            # so it is never rejected), and without commit tracking nothing else happens.
+            if r.track_commit and not m.reject and pr.maybe_update(m.index):
+                if r.maybe_commit():
+                    r.bcast_append()
         case MT.MsgHeartbeatResp:
-            # Shared abstraction: as for MsgAppResp.
             pr.recent_active = True
+            # A peer behind the leader's log gets it again (with commit tracking only; the
+            # election-only abstraction sends nothing here).
+            if r.track_commit and pr.match < r.raft_log.last_index():
+                r.send_append(m.frm)
         case MT.MsgTransferLeader:
             if pr.is_learner:
                 return
@@ -646,5 +792,27 @@ def step_follower(r: Raft, m: Message) -> None:
             r.send(replace(m, to=r.lead))
         case MT.MsgTimeoutNow:
             if r.promotable():
-                # A transfer never uses pre-vote.
-                r.campaign(CampaignType.Transfer)
+                # A transfer never uses pre-vote. etcd 3.4.23 campaigns at once, without the
+                # pending-conf check of MsgHup; etcd 3.5 checks here too.
+                r.hup(CampaignType.Transfer)
+
+
+def accept_conf_change(r: Raft, e: Entry) -> bool:
+    """May the leader append the conf change entry ``e``? Not while an earlier one may be
+    unapplied, not a new change inside a joint configuration, and not a "leave joint"
+    outside one."""
+    assert e.cc is not None
+    already_pending = r.pending_conf_index > r.raft_log.applied
+    already_joint = len(r.prs.config.voters.outgoing) > 0
+    wants_leave_joint = len(e.cc.as_v2().changes) == 0
+    if already_pending:
+        why = f"possible unapplied conf change at index {r.pending_conf_index} " \
+              f"(applied to {r.raft_log.applied})"
+    elif already_joint and not wants_leave_joint:
+        why = "must transition out of joint config first"
+    elif not already_joint and wants_leave_joint:
+        why = "not in joint state; refusing empty conf change"
+    else:
+        return True
+    logger.debug("%x ignoring conf change %s at config %r: %s", r.id, e.cc, r.prs.config, why)
+    return False

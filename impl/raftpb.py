@@ -49,14 +49,126 @@ class EntryType(IntEnum):
     EntryConfChangeV2 = 2
 
 
+class ConfChangeType(IntEnum):
+    """Kinds of single membership change, with etcd's wire numbers."""
+
+    ConfChangeAddNode = 0
+    ConfChangeRemoveNode = 1
+    ConfChangeUpdateNode = 2
+    ConfChangeAddLearnerNode = 3
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConfChangeTransition(IntEnum):
+    """How a ConfChangeV2 uses joint consensus (etcd's numbers).
+
+    ``Auto``: joint (left automatically) only when a simple change cannot do;
+    ``Implicit``: always joint, left automatically; ``Explicit``: always joint, left by an
+    empty ConfChangeV2 the application proposes.
+    """
+
+    ConfChangeTransitionAuto = 0
+    ConfChangeTransitionJointImplicit = 1
+    ConfChangeTransitionJointExplicit = 2
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class ConfChangeSingle:
+    """One change of a ConfChangeV2."""
+
+    type: ConfChangeType
+    node_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfChangeV2:
+    """A membership change in the joint-consensus form: zero or more single changes.
+
+    No changes at all means "leave the joint configuration".
+    """
+
+    transition: ConfChangeTransition = ConfChangeTransition.ConfChangeTransitionAuto
+    changes: tuple[ConfChangeSingle, ...] = ()
+
+    def as_v2(self) -> ConfChangeV2:
+        return self
+
+    def enter_joint(self) -> tuple[bool, bool]:
+        """``(auto_leave, ok)``: does this change enter a joint configuration, and is the
+        joint configuration left automatically? (etcd ``EnterJoint``)
+
+        A joint configuration is needed for an explicit or implicit transition, or for
+        more than one change at once.
+        """
+        if (
+            self.transition != ConfChangeTransition.ConfChangeTransitionAuto
+            or len(self.changes) > 1
+        ):
+            explicit = self.transition == ConfChangeTransition.ConfChangeTransitionJointExplicit
+            return not explicit, True
+        return False, False
+
+    def leave_joint(self) -> bool:
+        """Is this the zero ConfChangeV2 (automatic transition, no changes), the one that
+        leaves a joint configuration?"""
+        return (
+            self.transition == ConfChangeTransition.ConfChangeTransitionAuto
+            and len(self.changes) == 0
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConfChange:
+    """The original (V1) membership change: exactly one node added or removed."""
+
+    type: ConfChangeType
+    node_id: int
+
+    def as_v2(self) -> ConfChangeV2:
+        """The same change as a ConfChangeV2 (automatic transition, one change)."""
+        return ConfChangeV2(changes=(ConfChangeSingle(self.type, self.node_id),))
+
+
+ConfChangeI = ConfChange | ConfChangeV2
+"""Either kind of change (etcd ``ConfChangeI``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfState:
+    """A configuration as the application sees it (sorted id tuples)."""
+
+    voters: tuple[int, ...] = ()
+    learners: tuple[int, ...] = ()
+    voters_outgoing: tuple[int, ...] = ()
+    learners_next: tuple[int, ...] = ()
+    auto_leave: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One log entry."""
+    """One log entry.
+
+    A configuration-change entry (``EntryConfChange`` / ``EntryConfChangeV2``) carries its
+    change decoded in ``cc`` rather than marshalled into ``data``.
+    """
 
     term: int = 0
     index: int = 0
     type: EntryType = EntryType.EntryNormal
     data: bytes = b""
+    cc: ConfChangeI | None = None
+
+
+def conf_change_entry(cc: ConfChangeI) -> Entry:
+    """An unstamped entry proposing ``cc`` (V1 entry type for a ConfChange)."""
+    if isinstance(cc, ConfChange):
+        return Entry(type=EntryType.EntryConfChange, cc=cc)
+    return Entry(type=EntryType.EntryConfChangeV2, cc=cc)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from impl.config import Config
 from impl.raft import Raft, RaftError
-from impl.raftpb import Entry, Message, MessageType, is_local_msg, is_response_msg
+from impl.raftpb import (
+    ConfChangeI,
+    ConfState,
+    Entry,
+    EntryType,
+    Message,
+    MessageType,
+    conf_change_entry,
+    is_local_msg,
+    is_response_msg,
+)
 
 MT = MessageType
 
@@ -20,8 +30,27 @@ class ErrStepPeerNotFound(RaftError):
 
 
 @dataclass(frozen=True)
+class ConfigStatus:
+    """A node's applied configuration: sorted id lists (etcd ``tracker.Config``)."""
+
+    voters_in: list[int] = field(default_factory=list)
+    voters_out: list[int] = field(default_factory=list)
+    learners: list[int] = field(default_factory=list)
+    learners_next: list[int] = field(default_factory=list)
+    auto_leave: bool = False
+
+    @staticmethod
+    def of(cs: ConfState) -> ConfigStatus:
+        return ConfigStatus(list(cs.voters), list(cs.voters_outgoing), list(cs.learners),
+                            list(cs.learners_next), cs.auto_leave)
+
+
+@dataclass(frozen=True)
 class Status:
-    """A snapshot of the node's election state."""
+    """A snapshot of the node's state.
+
+    ``match`` (id -> match index) is filled on a leader only.
+    """
 
     term: int
     vote: int
@@ -32,6 +61,12 @@ class Status:
     votes: dict[int, bool]
     recent_active: frozenset[int]
     log_terms: list[int]
+    commit: int = 0
+    applied: int = 0
+    config: ConfigStatus = field(default_factory=ConfigStatus)
+    pending_conf_index: int = 0
+    match: dict[int, int] = field(default_factory=dict)
+    log_entries: list[Entry] = field(default_factory=list)
 
 
 class RawNode:
@@ -58,6 +93,34 @@ class RawNode:
         self.raft.Step(
             Message(type=MT.MsgProp, frm=self.raft.id, entries=(Entry(data=data),))
         )
+
+    def propose_conf_change(self, cc: ConfChangeI) -> None:
+        """Propose a membership change (``MsgProp`` with one conf entry: ``EntryConfChange``
+        for a ConfChange, ``EntryConfChangeV2`` for a ConfChangeV2). A leader that refuses it
+        appends an empty normal entry instead; raises ``ErrProposalDropped`` if dropped."""
+        self.raft.Step(
+            Message(type=MT.MsgProp, frm=self.raft.id, entries=(conf_change_entry(cc),))
+        )
+
+    def apply_committed(self) -> list[ConfState]:
+        """Apply every committed entry not applied yet, as an application does with
+        ``Ready.CommittedEntries``: each conf change through ``ApplyConfChange``, in log
+        order, then ``Advance`` (a leader may then leave a joint configuration by itself).
+        Returns the configurations the conf changes produced."""
+        r = self.raft
+        ents = r.raft_log.next_ents()
+        out = []
+        join = self.config.join
+        if ents and join is not None and r.raft_log.applied == 0 and r.prs.is_empty():
+            # A spare's first apply: the snapshot etcd would send it (shared abstraction).
+            r.restore_conf(join)
+        for e in ents:
+            if e.type in (EntryType.EntryConfChange, EntryType.EntryConfChangeV2):
+                assert e.cc is not None
+                out.append(r.apply_conf_change(e.cc.as_v2()))
+        if ents:
+            r.advance(ents[-1].index)
+        return out
 
     def beat(self) -> None:
         """Make a leader broadcast heartbeats now (``MsgBeat``); ignored elsewhere."""
@@ -105,7 +168,24 @@ class RawNode:
             vote=r.vote,
             log_terms=tuple(r.raft_log.terms()),
             pending_conf=r.raft_log.pending_conf,
+            track_commit=cfg.track_commit,
+            join=cfg.join,
         )
+        if cfg.track_commit:
+            # The application persisted the log with its conf entries, the commit index
+            # (HardState), what it applied and the configuration that produced.
+            cs = r.prs.conf_state()
+            self.config = replace(
+                self.config,
+                voters=cs.voters,
+                learners=cs.learners,
+                voters_outgoing=cs.voters_outgoing,
+                learners_next=cs.learners_next,
+                auto_leave=cs.auto_leave,
+                entries=tuple(r.raft_log.all_entries()),
+                commit=r.raft_log.committed,
+                applied=r.raft_log.applied,
+            )
         self.raft = Raft(self.config)
 
     def status(self) -> Status:
@@ -122,4 +202,14 @@ class RawNode:
                 id for id, pr in r.prs.progress.items() if pr.recent_active
             ),
             log_terms=r.raft_log.terms(),
+            commit=r.raft_log.committed,
+            applied=r.raft_log.applied,
+            config=ConfigStatus.of(r.prs.conf_state()),
+            pending_conf_index=r.pending_conf_index,
+            match=(
+                {id: pr.match for id, pr in r.prs.progress.items()}
+                if r.state.role == "leader"
+                else {}
+            ),
+            log_entries=r.raft_log.all_entries(),
         )
