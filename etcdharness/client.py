@@ -134,9 +134,12 @@ class Config:
     # learners both empty = a spare outside the configuration), configuration entries
     # in the initial log (index i -> the change of entry i + 1, None = normal), and the
     # initial commit and applied indexes (need a bridge without pin_commit).
-    voters_out: Sequence[int] = ()
+    voters_outgoing: Sequence[int] = ()
     learners_next: Sequence[int] = ()
     auto_leave: bool = False
+    # impl's switch for commit tracking; etcd always tracks commit (the bridge decides
+    # what the model sees), so it is accepted and ignored here.
+    track_commit: bool = False
     log_changes: Sequence[Change | None] = ()
     commit: int = 0
     applied: int = 0
@@ -659,7 +662,7 @@ def _spec(config: Any, bridge: Bridge, seed: int | None = None) -> dict[str, Any
         "log_terms": list(config.log_terms),
         "pending_conf": bool(config.pending_conf),
         "unchecked_election_tick": bool(getattr(config, "unchecked_election_tick", False)),
-        "voters_out": sorted(getattr(config, "voters_out", ()) or ()),
+        "voters_out": sorted(getattr(config, "voters_outgoing", ()) or ()),
         "learners_next": sorted(getattr(config, "learners_next", ()) or ()),
         "auto_leave": bool(getattr(config, "auto_leave", False)),
         "log_changes": [
