@@ -697,6 +697,11 @@ class _RaftView:
         self._node.set_randomized_election_timeout(value)
 
     @property
+    def track_commit(self) -> bool:
+        """impl's commit-tracking switch, from the node's config (the abstraction reads it)."""
+        return bool(getattr(self._node.config, "track_commit", False))
+
+    @property
     def election_elapsed(self) -> int:
         return self._node.status().election_elapsed
 
