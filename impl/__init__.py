@@ -1,15 +1,22 @@
 """An etcd-style Python port of the leader-election path of etcd's Raft (etcd 3.4).
 
-Modules mirror etcd's layout: ``raftpb`` (messages, entries), ``quorum``
-(majority vote counting), ``tracker`` (progress and votes), ``log`` (the raft
-log), ``raft`` (the state machine), ``rawnode`` (the application handle) and
+Modules mirror etcd's layout: ``raftpb`` (messages, entries, conf changes), ``quorum``
+(majority and joint vote counting, committed indexes), ``tracker`` (configuration, progress
+and votes), ``confchange`` (the Changer: simple and joint membership changes), ``log`` (the
+raft log), ``raft`` (the state machine), ``rawnode`` (the application handle) and
 ``config``. The scope and the deliberate simplifications are those of
 ``specs/SEMANTICS.md``; each simplification is marked "Shared abstraction" in the
 code. Nothing here imports from the rest of the repository.
 
 Rule sets (``Config.rules``): ``"seed"`` (learners never answer vote requests;
-the tally counts every recorded answer) and ``"etcd-3.4"`` (learners answer like
-voters; the tally is quorum/majority.go's VoteResult over the voters).
+the tally counts every recorded answer), ``"etcd-3.4"`` (learners answer like
+voters; the tally is quorum/majority.go's VoteResult over the voters; a committed, unapplied
+V1 conf change blocks MsgHup only) and ``"etcd-3.5"`` (the same, but the check also guards
+MsgTimeoutNow and counts ConfChangeV2 entries: etcd #12133, #12134).
+
+Membership changes (``Config(track_commit=True)``): the leader commits what a (joint) quorum
+holds, conf changes are proposed with ``RawNode.propose_conf_change`` and take effect when the
+application applies them (``RawNode.apply_committed``); see ``specs/SEMANTICS.md``.
 
 Hooks for planted bugs. Each is a module attribute looked up at call time, so a
 pytest fixture can replace it with ``monkeypatch.setattr`` without editing code;
@@ -41,19 +48,42 @@ the variant's name with the same ``plant``; the model must then run the same var
   ``"lease-ignores-vote"``.
 - ``impl.raft.marks_transfer(r, t) -> bool``: a campaign's requests carry the transfer
   context (correct: for ``CampaignTransfer``); ``"transfer-not-forced"``.
+- ``impl.raft.hup_checks_pending_conf(r, t)`` / ``pending_conf_counts_v2(r) -> bool``: the
+  campaign guard against committed, unapplied conf changes (variants of ``etcd-3.5``):
+  ``"conf-pending-ignores-v2"``, ``"transfer-skips-conf-check"``, ``"no-unapplied-conf-guard"``.
 """
 
-from impl.config import RULES_ETCD_34, RULES_SEED, Config
+from impl.config import RULES_ETCD_34, RULES_ETCD_35, RULES_SEED, Config
 from impl.raft import CampaignType, ErrProposalDropped, Raft, RaftPanic, StateType
-from impl.raftpb import NONE, Entry, EntryType, Message, MessageType
-from impl.rawnode import ErrStepLocalMsg, ErrStepPeerNotFound, RawNode, Status
+from impl.raftpb import (
+    NONE,
+    ConfChange,
+    ConfChangeSingle,
+    ConfChangeTransition,
+    ConfChangeType,
+    ConfChangeV2,
+    ConfState,
+    Entry,
+    EntryType,
+    Message,
+    MessageType,
+)
+from impl.rawnode import ConfigStatus, ErrStepLocalMsg, ErrStepPeerNotFound, RawNode, Status
 
 __all__ = [
     "NONE",
     "RULES_ETCD_34",
+    "RULES_ETCD_35",
     "RULES_SEED",
     "CampaignType",
+    "ConfChange",
+    "ConfChangeSingle",
+    "ConfChangeTransition",
+    "ConfChangeType",
+    "ConfChangeV2",
+    "ConfState",
     "Config",
+    "ConfigStatus",
     "Entry",
     "EntryType",
     "ErrProposalDropped",
