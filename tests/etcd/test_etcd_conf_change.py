@@ -644,3 +644,24 @@ def test_entries_given_by_their_change_are_encoded(harness: Harness) -> None:
     harness.request("step", handle=c[2].handle, msg=m)
     st = c[2].status()
     assert [(e.type, e.change) for e in st.entries] == [(EntryConfChange, v1(REMOVE_NODE, 3))]
+
+
+@pytest.mark.etcd
+def test_run_program_with_conf_actions(harness: Harness) -> None:
+    """The `run` request (lockstep programs) takes propose_conf and apply steps."""
+    from etcdharness.client import change_to_json
+
+    n = Net("etcd", harness, configs((1, 2, 3)))
+    n.elect(1)
+    handles = [n[i].handle for i in (1, 2, 3)]
+    res = harness.request("run", handles=handles, inflight=[], never=NEVER, steps=[
+        {"node": 0, "do": "propose_conf", "change": change_to_json(v1(REMOVE_NODE, 3))},
+        {"node": 0, "do": "apply"},
+    ])["results"]
+    assert [r.get("error") for r in res] == [None, None]
+    first = res[0]
+    assert [m["type"] for m in first["messages"]] == [int(MT.MsgApp)] * 2
+    assert [e.get("change") for e in first["messages"][0]["entries"]][-1] == {
+        "v2": False, "transition": 0, "ops": [[1, 3]]}
+    assert first["status"]["pending_conf_index"] == 2
+    assert res[1]["status"]["applied"] == 1  # only the leader's empty entry was committed
