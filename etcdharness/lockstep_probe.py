@@ -131,6 +131,15 @@ def random_change(rng: random.Random, st: Any, ids: list[int]) -> Change:
 STATS: dict[str, Any] = {"confs": set(), "joint": set(), "refused": 0, "conf_elections": 0}
 
 
+def leader_busy(impl: dict[int, RawNode], ids: list[int]) -> tuple[int, str] | None:
+    """(leader, "apply" or "beat") when a leader holds an unapplied change of its own."""
+    for j in ids:
+        st = impl[j].status()
+        if st.role == "leader" and st.pending_conf_index > st.applied:
+            return j, "apply" if st.commit > st.applied else "beat"
+    return None
+
+
 @dataclass
 class Divergence:
     step: int
@@ -152,6 +161,8 @@ def run(
     rng = random.Random(seed)
     voters = rng.choice([1, 2, 3, 3, 3, 4, 5])
     learners = rng.choice([0, 0, 1])
+    if conf_p > 0:  # more room for promotions, demotions and joint changes
+        voters, learners = rng.choice([2, 3, 3, 4]), rng.choice([0, 1, 1, 2])
     et = rng.choice([2, 3, 5])
     pre_vote = rng.random() < 0.5
     check_quorum = rng.random() < 0.5
@@ -227,7 +238,21 @@ def run(
                 e_err = type(exc).__name__
             if a_err != e_err:
                 div = Divergence(step, action, "error", a_err, e_err)
+        elif conf and roll < 0.45 + conf_p and (lead := leader_busy(impl, ids)) is not None:
+            # A leader's change is still unapplied: help it along (a new proposal would only
+            # be refused) by applying what it committed, else by a heartbeat round.
+            i, kind = lead
+            action = f"{kind} {i}"
+            if kind == "apply":
+                impl[i].apply_committed()
+                etcd[i].apply_committed()
+            else:
+                impl[i].beat()
+                etcd[i].beat()
         elif conf and roll < 0.45 + conf_p:
+            leaders = [j for j in ids if impl[j].status().role == "leader"]
+            if leaders and rng.random() < 0.8:  # mostly where etcd accepts proposals
+                i = rng.choice(leaders)
             cc = random_change(rng, impl[i].status(), ids)
             action = f"propose-conf {i} {cc}"
             a_drop = e_drop = False
@@ -242,6 +267,9 @@ def run(
             if a_drop != e_drop:
                 div = Divergence(step, action, "proposal dropped", a_drop, e_drop)
         elif conf and roll < 0.45 + 2 * conf_p:
+            behind = [j for j in ids if impl[j].status().commit > impl[j].status().applied]
+            if behind and rng.random() < 0.8:
+                i = rng.choice(behind)
             action = f"apply {i}"
             a_exc = e_exc = None
             try:
@@ -262,6 +290,16 @@ def run(
             action = f"tick {i}"
             impl[i].tick()
             etcd[i].tick()
+        elif roll < 0.8 and conf and rng.random() < 0.8:
+            # With conf changes, fewer elections: changes need a leader to commit and apply
+            # them. A leader's heartbeat round instead (a message delivery if none).
+            leaders = [j for j in ids if impl[j].status().role == "leader"]
+            if not leaders and net:
+                continue
+            i = leaders[0] if leaders else i
+            action = f"beat {i}"
+            impl[i].beat()
+            etcd[i].beat()
         elif roll < 0.8:
             action = f"campaign {i}"
             impl[i].campaign()
@@ -270,7 +308,7 @@ def run(
             action = f"beat {i}"
             impl[i].beat()
             etcd[i].beat()
-        elif roll < 0.92:
+        elif roll < 0.92 and not (conf and rng.random() < 0.8):
             j = rng.choice(ids)
             action = f"transfer {i}->{j}"
             impl[i].transfer_leader(j)
