@@ -14,7 +14,11 @@ Mapping (specs/SEMANTICS.md, "Node state" and "Messages"):
 - `active`: `status().recent_active` minus the leader itself, on a leader with check_quorum
   only (empty otherwise).
 - messages: the type by name, `frm`, `to`, `term`, `log_term`, `index`, `reject`,
-  `force = (context == b"CampaignTransfer")`, `entries` = the tuple of the entries' terms.
+  `force = (context == b"CampaignTransfer")`, `entries` = the tuple of the entries' terms
+  (a conf entry: `model.confchange.conf_entry(term, change)`), `commit`.
+- membership changes (`conformance.confmap`): `commit`, `applied`, `conf`,
+  `pending_conf_index`, `match`. With `--conf-changes 0` impl runs without commit tracking
+  and these are the model's constants.
 
 Timing. The model's `timeout(i)` may fire at any time once `elapsed >= ET`, while the impl fires
 when `election_elapsed` reaches a randomized timeout. The harness pins
@@ -29,7 +33,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from impl import Config, Entry, Message, MessageType, RawNode, StateType
+from conformance.confmap import (
+    conf_of_ids,
+    conf_of_raft,
+    impl_change,
+    impl_entry,
+    match_of,
+    model_entry,
+)
+from impl import Config, Message, MessageType, RawNode, StateType
+from impl.raftpb import ConfState
 from model.cluster import ClusterModel, State
 from model.config import ClusterConfig, ConfigError
 from model.messages import MSG_BY_NAME, MSG_NAMES
@@ -63,8 +76,15 @@ def impl_config(cfg: ClusterConfig, nid: int) -> Config:
         raise ConfigError("conformance and implementation runs do not support --start-leader "
                           "or --crashed (model exploration only)")
     voters = list(range(1, cfg.voters + 1))
-    learners = list(range(cfg.voters + 1, cfg.n + 1))
-    if cfg.promoted_learners and nid <= cfg.voters:
+    learners = list(range(cfg.voters + 1, cfg.voters + cfg.learners + 1))
+    conf_changes = getattr(cfg, "conf_changes", 0) > 0
+    join = None
+    if nid > cfg.voters + cfg.learners:
+        # A spare: outside every configuration until a change adds it; on its first apply
+        # it adopts the bootstrap configuration (etcd would send it a snapshot).
+        join = ConfState(voters=tuple(voters), learners=tuple(learners))
+        voters, learners = [], []
+    elif cfg.promoted_learners and nid <= cfg.voters:
         voters, learners = voters + learners, []
     terms = dict(cfg.init_terms)
     logs = dict(cfg.init_logs)
@@ -82,6 +102,8 @@ def impl_config(cfg: ClusterConfig, nid: int) -> Config:
         vote=0,
         log_terms=tuple(logs.get(nid, ())),
         pending_conf=nid in cfg.pending_conf,
+        track_commit=conf_changes,
+        join=join,
     )
 
 
@@ -112,7 +134,8 @@ def abstract_message(m: Message) -> ModelMessage:
         m.index,
         bool(m.reject),
         m.context == CAMPAIGN_TRANSFER,
-        tuple(e.term for e in m.entries),
+        tuple([model_entry(e) for e in m.entries]),
+        m.commit,
     )
     if len(_msg_cache) > 200_000:
         _msg_cache.clear()
@@ -122,8 +145,8 @@ def abstract_message(m: Message) -> ModelMessage:
 
 def concrete_message(mm: ModelMessage) -> Message:
     """model message -> an impl Message whose abstraction is `mm` (for replays and the
-    exhaustive mode; commit, reject_hint and entry data are 0/empty, as in every run)."""
-    mtype, frm, to, term, log_term, index, reject, force, entries = mm
+    exhaustive mode; reject_hint and entry data are 0/empty, as in every run)."""
+    mtype, frm, to, term, log_term, index, reject, force, entries, commit = mm
     return Message(
         type=_MODEL_TO_TYPE[mtype],
         to=to,
@@ -131,7 +154,8 @@ def concrete_message(mm: ModelMessage) -> Message:
         term=term,
         log_term=log_term,
         index=index,
-        entries=tuple(Entry(term=t, index=k + 1) for k, t in enumerate(entries)),
+        entries=tuple(impl_entry(e, k + 1) for k, e in enumerate(entries)),
+        commit=commit,
         reject=reject,
         context=CAMPAIGN_TRANSFER if force else b"",
     )
@@ -165,8 +189,17 @@ def abstract_node(rn: RawNode, et: int, check_quorum: bool) -> Node:
         for vid, pr in r.prs.progress.items():
             if pr.recent_active and vid != me:
                 active |= 1 << vid
-    log = tuple([e.term for e in r.raft_log.entries])
-    return (r.term, r.vote, r.lead, role, elapsed, log, granted, rejected, active)
+    log = tuple([model_entry(e) for e in r.raft_log.entries])
+    conf = conf_of_raft(r)
+    if not r.track_commit:
+        return (r.term, r.vote, r.lead, role, elapsed, log, granted, rejected, active,
+                0, 0, conf, 0, ())
+    match: tuple[int, ...] = ()
+    if role == LEADER:
+        n = getattr(rn, "cluster_size", 0)
+        match = match_of({i: pr.match for i, pr in r.prs.progress.items()}, n)
+    return (r.term, r.vote, r.lead, role, elapsed, log, granted, rejected, active,
+            r.raft_log.committed, r.raft_log.applied, conf, r.pending_conf_index, match)
 
 
 def abstract_node_via_status(rn: Any, et: int, check_quorum: bool) -> Node:
@@ -180,7 +213,25 @@ def abstract_node_via_status(rn: Any, et: int, check_quorum: bool) -> Node:
     active = 0
     if check_quorum and role == LEADER:
         active = sum(1 << i for i in s.recent_active if i != rn.raft.id)
-    return (s.term, s.vote, s.lead, role, elapsed, tuple(s.log_terms), granted, rejected, active)
+    conf = _status_conf(rn, s)
+    if not getattr(getattr(rn, "raft", None), "track_commit", False):
+        return (s.term, s.vote, s.lead, role, elapsed, tuple(s.log_terms), granted, rejected,
+                active, 0, 0, conf, 0, ())
+    log = tuple(model_entry(e) for e in s.log_entries)
+    match = match_of(s.match, getattr(rn, "cluster_size", 0)) if role == LEADER else ()
+    return (s.term, s.vote, s.lead, role, elapsed, log, granted, rejected, active,
+            s.commit, s.applied, conf, s.pending_conf_index, match)
+
+
+def _status_conf(rn: Any, s: Any) -> tuple[int, int, int, int, int]:
+    """The applied configuration from `status().config`; a node whose status predates
+    membership changes (a plug-in) has its start-up configuration (`rn.config`)."""
+    c = getattr(s, "config", None)
+    if c is not None:
+        return conf_of_ids(c.voters_in, c.voters_out, c.learners, c.learners_next, c.auto_leave)
+    start = getattr(rn, "config", None)
+    return conf_of_ids(getattr(start, "voters", ()), (), getattr(start, "learners", ()), (),
+                       False)
 
 
 # -- the cluster --------------------------------------------------------------------------------
@@ -205,8 +256,10 @@ class ImplCluster:
         self.inflight: list[Message] = []
         # The abstraction of `inflight`, kept in step with it (messages are immutable).
         self.inflight_abs: list[ModelMessage] = []
-        # duplicate, restart, transfer, append (the model's order)
+        # duplicate, restart, transfer, append[, conf] (the model's order)
         self.budgets: list[int] = [cfg.duplicates, cfg.restarts, cfg.transfers, cfg.appends]
+        if getattr(cfg, "conf_changes", 0) > 0:
+            self.budgets.append(cfg.conf_changes)
 
     def node(self, nid: int) -> Any:
         return self.nodes[nid - 1]
@@ -274,9 +327,23 @@ class ImplCluster:
         self.budgets[3] -= 1
         return self._act(nid, "append")
 
+    def propose_conf(self, nid: int, cc: Any) -> list[Message]:
+        """`cc` in model form (model.confchange.ConfChange). Leaving a joint configuration is
+        not budgeted (as in the model): the budget counts the changes made."""
+        if cc[2]:
+            self.budgets[-1] -= 1
+        return self._act(nid, "propose-conf", impl_change(cc))
+
+    def apply_committed(self, nid: int) -> list[Message]:
+        return self._act(nid, "apply")
+
     def apply(self, action: Action) -> list[Message]:
         """Apply a model action (messages given in model form) to the impl cluster."""
         kind = action[0]
+        if kind == "propose-conf":
+            return self.propose_conf(action[1], action[2])
+        if kind == "apply":
+            return self.apply_committed(action[1])
         if kind in ("deliver", "drop", "duplicate"):
             m = self.find(action[1])
             return getattr(self, kind)(m)  # type: ignore[no-any-return]

@@ -2,9 +2,9 @@
 
 A BFS over `ClusterModel.successors` visits every reachable model state (by default without
 symmetry reduction). A transition of the cluster is one node-local step (a tick, a timeout, a
-heartbeat, a transfer, an append, a restart, or the delivery of one message at its receiver)
-plus bookkeeping of the in-flight multiset and the budgets, which the harness does the same way
-on both sides. So every transition is checked by checking its local step on impl: the receiving
+heartbeat, a transfer, an append, a restart, a conf-change proposal, an apply, or the delivery
+of one message at its receiver) plus bookkeeping of the in-flight multiset and the budgets,
+which the harness does the same way on both sides. So every transition is checked by checking its local step on impl: the receiving
 (or acting) node, in an impl state whose abstraction is the node's model state, takes the same
 step, and its new state and the messages it sent must abstract to the model's. Each distinct
 local step (node id, node state, action) is run on impl once.
@@ -33,6 +33,7 @@ from conformance.abstraction import (
     abstract_messages,
     concrete_message,
 )
+from conformance.confmap import impl_change
 from conformance.nodes import PYTHON, Backend, HarnessFailure
 from impl import Message
 from model.cluster import ClusterModel, State
@@ -98,7 +99,9 @@ class LocalChecker:
             return nid, rep, ("step", self._impl_msg(action[1]))
         if kind == "transfer":
             return nid, rep, ("transfer", action[2])
-        if kind in ("tick", "timeout", "heartbeat", "restart", "append"):
+        if kind == "propose-conf":
+            return nid, rep, ("propose-conf", impl_change(action[2]))
+        if kind in ("tick", "timeout", "heartbeat", "restart", "append", "apply"):
             return nid, rep, (kind,)
         return f"unknown action {kind!r}"
 
@@ -174,7 +177,7 @@ def _local_key(st: State, action: Action) -> Any:
     if kind == "deliver" or kind == "duplicate":
         m = action[1]
         return (m, st[m[2] - 1])
-    if kind == "transfer":
+    if kind == "transfer" or kind == "propose-conf":
         return (kind, action[1], action[2], st[action[1] - 1])
     return (kind, action[1], st[action[1] - 1])
 

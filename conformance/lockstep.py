@@ -97,6 +97,12 @@ def draw_config(
 
 KINDS = ("tick", "timeout", "heartbeat", "deliver", "drop", "duplicate", "restart", "transfer",
          "append")
+# With membership changes (--conf-changes) the programs also propose changes and apply.
+CONF_KINDS = KINDS + ("propose-conf", "apply")
+
+
+def kinds_of(run: Lockstep) -> tuple[str, ...]:
+    return CONF_KINDS if getattr(run.model, "conf_on", False) else KINDS
 
 
 # How often the program driver picks each rule, relative to the others (deliveries drive the
@@ -111,6 +117,8 @@ WEIGHTS = {
     "restart": 1,
     "transfer": 1,
     "append": 1,
+    "propose-conf": 2,
+    "apply": 3,
 }
 
 
@@ -220,7 +228,7 @@ def plan_program(run: Lockstep, program: bytes) -> list[tuple[Any, Action, Any]]
     for j in range(0, len(program) - 1, 2):
         if program[j] == 0 and program[j + 1] == 0:
             break
-        kinds = available_kinds(model, state, KINDS)
+        kinds = available_kinds(model, state, kinds_of(run))
         slots = [k for k in kinds for _ in range(WEIGHTS[k])]
         kind = slots[program[j] % len(slots)]
         acts = candidates(model, state, kind)
@@ -260,7 +268,7 @@ def run_program(run: Lockstep, program: bytes, counters: Counters) -> None:
     for j in range(0, len(program) - 1, 2):
         if program[j] == 0 and program[j + 1] == 0:
             break
-        kinds = available_kinds(run.model, run.state, KINDS)
+        kinds = available_kinds(run.model, run.state, kinds_of(run))
         slots = [k for k in kinds for _ in range(WEIGHTS[k])]
         kind = slots[program[j] % len(slots)]
         action = pick_action(run, kind, program[j + 1])
@@ -289,3 +297,27 @@ def machine_class(
         cls._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
     return cls
 
+
+
+def run_random_programs(
+    cfg: ClusterConfig, count: int, length: int, seed: int, backend: Any = None
+) -> tuple[Counters, list[Lockstep], Lockstep | None]:
+    """`count` random programs of `length` steps from `cfg`'s initial state, each checked
+    step by step (no shrinking): the counters, the runs, and the first diverging run."""
+    import random
+
+    rng = random.Random(seed)
+    counters = Counters()
+    runs: list[Lockstep] = []
+    for _ in range(count):
+        run = Lockstep(cfg, backend)
+        runs.append(run)
+        counters.examples += 1
+        if run.init_problems:
+            return counters, runs, run
+        program = bytes(rng.randrange(1, 256) for _ in range(2 * length))
+        try:
+            run_program(run, program, counters)
+        except DivergenceFound:
+            return counters, runs, run
+    return counters, runs, None

@@ -14,7 +14,7 @@ from typing import Any
 
 from model.cluster import _NOOP, BUDGET_DUP, BUDGET_TRANSFER, ClusterModel, State
 from model.messages import Message as ModelMessage
-from model.node_state import LEADER, ROLE, TERM
+from model.node_state import APPLIED, COMMIT, LEADER, ROLE, TERM
 
 Action = tuple[Any, ...]
 
@@ -50,8 +50,23 @@ def _remove_one(msgs: tuple[int, ...], mid: int) -> tuple[int, ...] | None:
     return msgs[:k] + msgs[k + 1 :]
 
 
+CONF_KINDS = ("propose-conf", "apply")
+
+
+def _by_successors(model: ClusterModel, st: State, action: Action) -> State | None:
+    for a, nxt in model.successors(st):
+        if a == action:
+            return nxt
+    return None
+
+
 def model_step(model: ClusterModel, st: State, action: Action) -> State | None:
-    """The successor of `st` by `action`, or None when `successors(st)` does not list it."""
+    """The successor of `st` by `action`, or None when `successors(st)` does not list it.
+
+    With membership changes every action goes through `successors` itself (the conf actions,
+    budgets and message room have their own rules there; lockstep runs are short)."""
+    if getattr(model, "conf_on", False):
+        return _by_successors(model, st, action)
     cfg = model.cfg
     logic = model.logic
     n = model.n
@@ -147,6 +162,8 @@ def candidates(model: ClusterModel, st: State, kind: str) -> list[Action]:
     """The actions of `kind` worth trying in `st` (a superset of the enabled ones, in a stable
     order); `model_step` decides which are enabled."""
     n = model.n
+    if kind in CONF_KINDS:
+        return _conf_candidates(model, st, kind)
     if kind in ("deliver", "drop", "duplicate"):
         hp = model.hist_pos
         seen: list[Action] = []
@@ -176,6 +193,25 @@ def candidates(model: ClusterModel, st: State, kind: str) -> list[Action]:
     return [(kind, nid) for nid in leaders]
 
 
+def _conf_candidates(model: ClusterModel, st: State, kind: str) -> list[Action]:
+    """`apply` on nodes with committed, unapplied entries; `propose-conf` of every change the
+    model lets a leader propose (`ClusterModel.conf_steps`)."""
+    if not getattr(model, "conf_on", False):
+        return []
+    tab = model.node_tab
+    out: list[Action] = []
+    for nid in range(1, model.n + 1):
+        nix = st[nid - 1]
+        if kind == "apply":
+            nd = tab[nix]
+            if nd[COMMIT] > nd[APPLIED]:
+                out.append(("apply", nid))
+        elif tab[nix][ROLE] == LEADER:
+            _, proposals = model.conf_steps(nid, nix)
+            out.extend(("propose-conf", nid, change) for change, _ in proposals)
+    return out
+
+
 def available_kinds(model: ClusterModel, st: State, kinds: tuple[str, ...]) -> list[str]:
     """The kinds (in `kinds` order) that have at least one candidate worth trying in `st`."""
     n = model.n
@@ -203,6 +239,8 @@ def available_kinds(model: ClusterModel, st: State, kinds: tuple[str, ...]) -> l
             ok = leader and budgets[BUDGET_TRANSFER] > 0
         elif kind == "append":
             ok = leader and budgets[3] > 0
+        elif kind in CONF_KINDS:
+            ok = bool(_conf_candidates(model, st, kind))
         else:
             ok = False
         if ok:

@@ -41,6 +41,7 @@ from conformance.abstraction import (
     impl_config,
 )
 from impl import Message, RawNode
+from impl.rawnode import ErrStepPeerNotFound
 from model.config import ClusterConfig
 from model.node_state import Node
 
@@ -51,7 +52,7 @@ IMPLS = ("python", "etcd")
 ETCD_RULES = "etcd-3.4"
 
 # A node-local step: ("tick",), ("timeout",), ("heartbeat",), ("restart",), ("append",),
-# ("transfer", to), ("step", impl Message).
+# ("transfer", to), ("step", impl Message), ("propose-conf", impl ConfChangeI), ("apply",).
 Local = tuple[Any, ...]
 
 
@@ -129,7 +130,12 @@ def act_on_rawnode(node: Any, local: Local, message: Callable[[Any], Any] | None
     election timer (default: `node.raft.election_elapsed`)."""
     kind = local[0]
     if kind == "step":
-        node.step(local[1] if message is None else message(local[1]))
+        try:
+            node.step(local[1] if message is None else message(local[1]))
+        except ErrStepPeerNotFound:
+            # A response from a node outside the configuration (a removed one): the
+            # application drops it, as etcd's node loop does (only with membership changes).
+            pass
     elif kind == "tick":
         node.raft.randomized_election_timeout = NEVER
         node.tick()
@@ -146,6 +152,10 @@ def act_on_rawnode(node: Any, local: Local, message: Callable[[Any], Any] | None
         node.transfer_leader(local[1])
     elif kind == "append":
         node.propose(b"")
+    elif kind == "propose-conf":
+        node.propose_conf_change(local[1])
+    elif kind == "apply":
+        node.apply_committed()
     else:
         raise AbstractionError(f"unknown action {kind!r}")
     return list(node.ready())
@@ -155,7 +165,10 @@ class PythonBackend(Backend):
     name = "python"
 
     def new(self, cfg: ClusterConfig, nid: int) -> RawNode:
-        return RawNode(impl_config(cfg, nid))
+        rn = RawNode(impl_config(cfg, nid))
+        # The abstraction of a leader's match needs the cluster size.
+        rn.cluster_size = cfg.n  # type: ignore[attr-defined]
+        return rn
 
     def act(self, node: RawNode, local: Local) -> list[Message]:
         return act_on_rawnode(node, local)

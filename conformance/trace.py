@@ -29,7 +29,7 @@ from model.messages import MSG_BY_NAME, MSG_NAMES
 from model.messages import Message as ModelMessage
 
 FORMAT = "raftcheck-conform-trace/1"
-_NODE_KINDS = ("tick", "timeout", "heartbeat", "restart", "append")
+_NODE_KINDS = ("tick", "timeout", "heartbeat", "restart", "append", "apply")
 _MSG_KINDS = ("deliver", "drop", "duplicate")
 
 
@@ -50,6 +50,9 @@ def config_to_json(cfg: ClusterConfig) -> dict[str, Any]:
     d["cut_links"] = [list(x) for x in sorted(cfg.cut_links)]
     d["lossy_links"] = [list(x) for x in sorted(cfg.lossy_links)]
     d["crashed"] = sorted(cfg.crashed)
+    for k in ("conf_kinds", "conf_specs", "conf_entry"):
+        if k in d:
+            d[k] = list(d[k])
     return d
 
 
@@ -73,6 +76,8 @@ def config_from_json(d: Any) -> ClusterConfig:
                 kw[k] = frozenset((int(a), int(b)) for a, b in v)
             elif k == "rules":
                 kw[k] = str(v)
+            elif k in ("conf_kinds", "conf_specs", "conf_entry"):
+                kw[k] = tuple(str(x) for x in v)
             elif isinstance(v, bool) or isinstance(v, int):
                 kw[k] = v
             else:
@@ -92,8 +97,8 @@ def config_from_json(d: Any) -> ClusterConfig:
 
 
 def message_to_json(m: ModelMessage) -> dict[str, Any]:
-    mtype, frm, to, term, log_term, index, reject, force, entries = m
-    return {
+    mtype, frm, to, term, log_term, index, reject, force, entries = m[:9]
+    out = {
         "type": MSG_NAMES[mtype],
         "from": frm,
         "to": to,
@@ -104,6 +109,9 @@ def message_to_json(m: ModelMessage) -> dict[str, Any]:
         "force": bool(force),
         "entries": list(entries),
     }
+    if len(m) > 9 and m[9]:
+        out["commit"] = m[9]  # membership changes only: older traces stay as they were
+    return out
 
 
 def message_from_json(d: Any) -> ModelMessage:
@@ -121,6 +129,7 @@ def message_from_json(d: Any) -> ModelMessage:
             bool(d.get("reject", False)),
             bool(d.get("force", False)),
             tuple(_int(t) for t in d.get("entries", ())),
+            _int(d.get("commit", 0)),
         )
     except KeyError as e:
         raise TraceError(f"message lacks or has a bad field {e}") from None
@@ -138,6 +147,10 @@ def action_to_json(a: Action) -> dict[str, Any]:
         return {"kind": kind, "msg": message_to_json(a[1])}
     if kind == "transfer":
         return {"kind": kind, "node": a[1], "to": a[2]}
+    if kind == "propose-conf":
+        v2, transition, ops = a[2]
+        return {"kind": kind, "node": a[1], "change": {
+            "v2": bool(v2), "transition": transition, "ops": [list(op) for op in ops]}}
     return {"kind": kind, "node": a[1]}
 
 
@@ -150,7 +163,7 @@ def action_from_json(d: Any, n: int) -> Action:
         if not (1 <= m[1] <= n and 1 <= m[2] <= n):
             raise TraceError(f"message between unknown nodes {m[1]}->{m[2]}")
         return (kind, m)
-    if kind in _NODE_KINDS or kind == "transfer":
+    if kind in _NODE_KINDS or kind in ("transfer", "propose-conf"):
         nid = _int(d.get("node"))
         if not 1 <= nid <= n:
             raise TraceError(f"unknown node {nid}")
@@ -159,8 +172,20 @@ def action_from_json(d: Any, n: int) -> Action:
             if not 1 <= to <= n:
                 raise TraceError(f"unknown node {to}")
             return (kind, nid, to)
+        if kind == "propose-conf":
+            return (kind, nid, _change_from_json(d.get("change")))
         return (kind, nid)
     raise TraceError(f"unknown action kind {kind!r}")
+
+
+def _change_from_json(c: Any) -> tuple[bool, int, tuple[tuple[int, int], ...]]:
+    if not isinstance(c, dict):
+        raise TraceError("a propose-conf action needs a 'change' object")
+    try:
+        ops = tuple((_int(op), _int(nid)) for op, nid in c.get("ops", ()))
+        return (bool(c["v2"]), _int(c.get("transition", 0)), ops)
+    except (KeyError, TypeError, ValueError) as e:
+        raise TraceError(f"bad conf change {c!r}: {e}") from None
 
 
 # -- files -------------------------------------------------------------------------------------

@@ -119,7 +119,12 @@ VARIANT_HOOKS: dict[str, tuple[ModuleType, str, Callable[..., Any]]] = {
     "lease-ignores-prevote": (impl.raft, "lease_guards", lease_guards_vote_only),
     "lease-ignores-vote": (impl.raft, "lease_guards", lease_guards_pre_vote_only),
     "transfer-not-forced": (impl.raft, "marks_transfer", transfer_unmarked),
-    # Membership-change variants; each is a variant of the etcd-3.5 rule set.
+}
+
+
+# Membership-change variants of the campaign guard, each a variant of the etcd-3.5 rule set
+# (model/variants.py names; conformance checks them with membership changes on).
+CONF_VARIANT_HOOKS: dict[str, tuple[ModuleType, str, Callable[..., Any]]] = {
     "conf-pending-ignores-v2": (impl.raft, "pending_conf_counts_v2", pending_conf_v1_only),
     "transfer-skips-conf-check": (
         impl.raft, "hup_checks_pending_conf", transfer_skips_conf_check),
@@ -128,7 +133,9 @@ VARIANT_HOOKS: dict[str, tuple[ModuleType, str, Callable[..., Any]]] = {
 
 
 def plant(patcher: SetAttr, name: str) -> None:
-    """Install planted bug or rule variant ``name`` (a key of ``PLANTED`` or
-    ``VARIANT_HOOKS``) through ``patcher.setattr``."""
-    module, attr, replacement = PLANTED[name] if name in PLANTED else VARIANT_HOOKS[name]
+    """Install planted bug or rule variant ``name`` (a key of ``PLANTED``, ``VARIANT_HOOKS``
+    or ``CONF_VARIANT_HOOKS``) through ``patcher.setattr``."""
+    table = PLANTED if name in PLANTED else (
+        VARIANT_HOOKS if name in VARIANT_HOOKS else CONF_VARIANT_HOOKS)
+    module, attr, replacement = table[name]
     patcher.setattr(module, attr, replacement)

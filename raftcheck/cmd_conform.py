@@ -66,6 +66,21 @@ def _print_seed(seed: int, as_json: bool) -> None:
               help="With --exhaustive: term bound (default: the explorer's).")
 @click.option("--max-msgs", type=int, default=None,
               help="With --exhaustive: in-flight message bound (default: the explorer's).")
+@click.option("--learners", type=int, default=None,
+              help="With --exhaustive: learners after the voters (default 0).")
+@click.option("--spares", type=int, default=None,
+              help="With --exhaustive and --conf-changes: nodes outside the initial "
+                   "configuration that a change may add.")
+@click.option("--conf-changes", type=int, default=None,
+              help="With --exhaustive: budget of membership changes (default 0: none).")
+@click.option("--conf-kinds", type=str, default=None,
+              help="With --exhaustive: the change kinds a leader may propose "
+                   "(add,remove,promote,demote,joint).")
+@click.option("--conf-change", "conf_change", type=str, multiple=True,
+              help="With --exhaustive: only this change may be proposed (repeatable), e.g. "
+                   "promote:4, remove:3, joint:promote:4+remove:1.")
+@click.option("--conf-entry", type=str, default=None,
+              help="With --exhaustive: encodings of simple changes (v1,v2).")
 @click.option("--engine", type=click.Choice(["program", "stateful"]), default="program",
               show_default=True, help="Lockstep driver (same rules and checks).")
 @click.option("--impl", "impl", type=str, default="python", show_default=True,
@@ -97,6 +112,12 @@ def conform(
     time_limit: float | None,
     max_term: int | None,
     max_msgs: int | None,
+    learners: int | None,
+    spares: int | None,
+    conf_changes: int | None,
+    conf_kinds: str | None,
+    conf_change: tuple[str, ...],
+    conf_entry: str | None,
     engine: str,
     impl: str,
     kit: bool,
@@ -135,6 +156,8 @@ def conform(
         pairs = (("max_term", max_term), ("max_msgs", max_msgs))
         bounds: dict[str, Any] = {k: v for k, v in pairs if v is not None}
         bounds.update(pre_vote=pre_vote, check_quorum=check_quorum)
+        bounds.update(_membership_options(learners, spares, conf_changes, conf_kinds,
+                                          conf_change, conf_entry, symmetry))
         _exhaustive(nodes, rules, symmetry, time_limit, as_json, trace_dir, bounds, impl,
                     charts)
         return
@@ -186,7 +209,9 @@ def conform(
 
 # Options that only one mode reads; given on the command line to the other mode, they would
 # be silently ignored, so they are refused instead.
-EXHAUSTIVE_ONLY = ("symmetry", "pre_vote", "check_quorum", "time_limit", "max_term", "max_msgs")
+EXHAUSTIVE_ONLY = ("symmetry", "pre_vote", "check_quorum", "time_limit", "max_term", "max_msgs",
+                   "learners", "spares", "conf_changes", "conf_kinds", "conf_change",
+                   "conf_entry")
 LOCKSTEP_ONLY = ("examples", "steps", "seed", "engine")
 
 
@@ -198,6 +223,31 @@ def check_mode_options(ctx: click.Context, exhaustive: bool) -> None:
         if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             flag = "--" + name.replace("_", "-")
             raise ConfigError(f"{flag} applies to {mode} only")
+
+
+def _membership_options(
+    learners: int | None, spares: int | None, conf_changes: int | None, conf_kinds: str | None,
+    conf_change: tuple[str, ...], conf_entry: str | None, symmetry: bool,
+) -> dict[str, Any]:
+    """The ClusterConfig fields of the membership-change options given (the model validates
+    them); symmetry is refused with changes (node ids live in log entries)."""
+    out: dict[str, Any] = {}
+    if learners is not None:
+        out["learners"] = learners
+    if spares is not None:
+        out["spares"] = spares
+    if conf_changes is not None:
+        out["conf_changes"] = conf_changes
+    if conf_kinds is not None:
+        out["conf_kinds"] = tuple(k.strip() for k in conf_kinds.split(",") if k.strip())
+    if conf_change:
+        out["conf_specs"] = tuple(conf_change)
+    if conf_entry is not None:
+        out["conf_entry"] = tuple(k.strip() for k in conf_entry.split(",") if k.strip())
+    if symmetry and out.get("conf_changes", 0) > 0:
+        _bad_input("--symmetry cannot be used with --conf-changes (node ids live in log "
+                   "entries)")
+    return out
 
 
 def _write_charts(

@@ -39,7 +39,7 @@ def to_model(m: Msg) -> Message:
 
 
 def from_model(m: Message) -> Msg:
-    mtype, frm, to, term, log_term, index, reject, force, entries = m
+    mtype, frm, to, term, log_term, index, reject, force, entries = m[:9]
     return Msg(MSG_NAMES[mtype], frm, to, term, log_term, index, reject, force, entries)
 
 
@@ -116,7 +116,7 @@ class ModelDriver(Driver):
         self.nodes[nid] = self.logic.restart(self.nodes[nid])
 
     def view(self, nid: int) -> NodeView:
-        term, vote, lead, role, _elapsed, log, granted, _rejected, _active = self.nodes[nid]
+        term, vote, lead, role, _elapsed, log, granted = self.nodes[nid][:7]
         return NodeView(
             role=ROLE_NAMES[role],
             term=term,

@@ -604,3 +604,32 @@ def test_guard_variants_on_35(
     g = follower_with_committed_change("etcd-3.5", cc)
     g.Step(Message(type=MT.MsgTimeoutNow, frm=1, to=2, term=1))
     assert (g.state == StateType.StateCandidate) is transfer_campaigns
+
+
+def test_auto_leave_does_not_bump_pending_conf_index_in_3_4_23() -> None:
+    """etcd 3.4.23 raft.go advance appends the auto-leave entry with appendEntry and leaves
+    pendingConfIndex alone (it is bumped only when the append fails). So a leader that
+    applies one more entry while still joint appends a second leave entry, and applying that
+    one panics (the config is no longer joint)."""
+    r = leader(raft(voters=(1, 2, 3)))
+    cc = v2((CT.ConfChangeAddNode, 4), (CT.ConfChangeRemoveNode, 3))  # auto transition, joint
+    propose_conf(r, cc)
+    joint_index = r.raft_log.last_index()  # 2
+    r.Step(Message(type=MT.MsgProp, frm=1, entries=(Entry(data=b"x"),)))  # index 3
+    r.Step(Message(type=MT.MsgAppResp, frm=2, term=1, index=joint_index))
+    assert r.raft_log.committed == joint_index
+    apply_all(r)  # enters the joint config; the leader appends the leave entry (index 4)
+    assert r.prs.config.joint() and r.raft_log.last_index() == 4
+    assert r.pending_conf_index == joint_index  # not moved to 4
+    r.Step(Message(type=MT.MsgAppResp, frm=2, term=1, index=3))
+    r.Step(Message(type=MT.MsgAppResp, frm=3, term=1, index=3))
+    r.Step(Message(type=MT.MsgAppResp, frm=4, term=1, index=3))
+    assert r.raft_log.committed == 3
+    apply_all(r)  # still joint, applied 3 >= pendingConfIndex 2: a second leave entry
+    leaves = [e.index for e in r.raft_log.entries if e.cc == ConfChangeV2()]
+    assert leaves == [4, 5]
+    for i in (2, 3, 4):
+        r.Step(Message(type=MT.MsgAppResp, frm=i, term=1, index=5))
+    assert r.raft_log.committed == 5
+    with pytest.raises(RaftPanic, match="can't leave a non-joint config"):
+        apply_all(r)
