@@ -112,7 +112,7 @@ func toPB(m *messageJSON) pb.Message {
 	return out
 }
 
-func fromPB(m pb.Message) messageJSON {
+func fromPB(m pb.Message, changes bool) messageJSON {
 	out := messageJSON{
 		Type:       int32(m.Type),
 		To:         m.To,
@@ -128,7 +128,9 @@ func fromPB(m pb.Message) messageJSON {
 	}
 	for i, e := range m.Entries {
 		out.Entries[i] = entryJSON{Term: e.Term, Index: e.Index, Type: int32(e.Type), Data: e.Data}
-		out.Entries[i].Change, _ = raft.DecodeChange(e)
+		if changes {
+			out.Entries[i].Change, _ = raft.DecodeChange(e)
+		}
 	}
 	return out
 }
@@ -142,10 +144,13 @@ func entriesJSON(ents []pb.Entry) []entryJSON {
 	return out
 }
 
-func fromPBs(ms []pb.Message) []messageJSON {
+// fromPBs converts messages; changes: decode the configuration entries' changes (off for a
+// node whose bridge pins commit: its only configuration entry is the pending_conf
+// emulation, which the static abstraction reads as a plain entry of its term).
+func fromPBs(ms []pb.Message, changes bool) []messageJSON {
 	out := make([]messageJSON, len(ms))
 	for i, m := range ms {
-		out[i] = fromPB(m)
+		out[i] = fromPB(m, changes)
 	}
 	return out
 }
@@ -324,8 +329,8 @@ func (s *server) handle(req *request) (map[string]interface{}, error) {
 		if rerr != nil {
 			return nil, rerr
 		}
-		res["messages"] = fromPBs(msgs)
-		res["suppressed"] = fromPBs(supp)
+		res["messages"] = fromPBs(msgs, n.ConfAware())
+		res["suppressed"] = fromPBs(supp, n.ConfAware())
 	case "status":
 		st, serr := n.Status()
 		if serr != nil {
@@ -574,10 +579,10 @@ func (s *server) runProgram(req *request) (map[string]interface{}, error) {
 			res["error"], res["kind"] = rerr.Error(), errorKind(rerr)
 			break
 		}
-		out := fromPBs(msgs)
+		out := fromPBs(msgs, n.ConfAware())
 		inflight = append(inflight, out...)
 		res["messages"] = out
-		res["suppressed"] = fromPBs(supp)
+		res["suppressed"] = fromPBs(supp, n.ConfAware())
 		status, serr := n.Status()
 		if serr != nil {
 			res["error"], res["kind"] = serr.Error(), errorKind(serr)

@@ -852,6 +852,11 @@ func (h *HarnessNode) maybeJoin(applying bool) error {
 	return nil
 }
 
+// ConfAware: the node's configuration entries are reported with their changes (messages
+// and status); not with a bridge that pins commit (the static abstraction, in which the
+// pending_conf emulation's entry is a plain entry of its term).
+func (h *HarnessNode) ConfAware() bool { return !h.spec.Bridge.PinCommit }
+
 // ProposeConfChange is RawNode.ProposeConfChange; ErrProposalDropped when etcd drops it
 // (a refused change is not dropped: etcd appends an empty normal entry instead).
 func (h *HarnessNode) ProposeConfChange(c HarnessChange) error {
@@ -945,9 +950,12 @@ func (h *HarnessNode) Status() (st HarnessStatus, err error) {
 	}
 	st.Entries = make([]HarnessEntry, len(ents))
 	for i, e := range ents {
-		cc, derr := DecodeChange(e)
-		if derr != nil {
-			return st, derr
+		var cc *HarnessChange
+		if h.ConfAware() {
+			var derr error
+			if cc, derr = DecodeChange(e); derr != nil {
+				return st, derr
+			}
 		}
 		st.Entries[i] = HarnessEntry{Term: e.Term, Index: e.Index, Type: int32(e.Type), Change: cc}
 	}
