@@ -4,10 +4,11 @@ A BFS over `ClusterModel.successors` visits every reachable model state (by defa
 symmetry reduction). A transition of the cluster is one node-local step (a tick, a timeout, a
 heartbeat, a transfer, an append, a restart, a conf-change proposal, an apply, or the delivery
 of one message at its receiver) plus bookkeeping of the in-flight multiset and the budgets,
-which the harness does the same way on both sides. So every transition is checked by checking its local step on impl: the receiving
-(or acting) node, in an impl state whose abstraction is the node's model state, takes the same
-step, and its new state and the messages it sent must abstract to the model's. Each distinct
-local step (node id, node state, action) is run on impl once.
+which the harness does the same way on both sides. So every transition is checked by
+checking its local step on impl: the receiving (or acting) node, in an impl state whose
+abstraction is the node's model state, takes the same step, and its new state and the messages
+it sent must abstract to the model's. Each distinct local step (node id, node state, action)
+is run on impl once.
 
 The impl node for a model node state is the one the BFS first reached it with: it starts as the
 node of `ImplCluster(cfg)` and every checked step records its (copied) result for the model node

@@ -603,7 +603,10 @@ class Raft:
 
         A leader whose joint configuration is to be left automatically proposes the empty
         ConfChangeV2 once it has applied the entry that entered it. Like etcd, it only
-        appends it: the entry goes out with the next broadcast.
+        appends it: the entry goes out with the next broadcast. Like etcd 3.4.23, it leaves
+        pendingConfIndex where it is (raft.go moves it only when the append fails), so a later
+        advance while still joint appends another leave entry, and applying that one panics
+        (tests/impl/test_conf_change.py).
         """
         if applied <= 0:
             return
