@@ -1015,6 +1015,9 @@ func (h *HarnessNode) Clone() (c *HarnessNode, err error) {
 		Votes:       map[uint64]bool{},
 		MaxInflight: r.prs.MaxInflight,
 	}
+	// tracker.Config.Clone leaves AutoLeave out (tracker.go:96-112; confchange sets it
+	// itself after cloning): a joint configuration's clone keeps it here.
+	r2.prs.Config.AutoLeave = r.prs.Config.AutoLeave
 	for id, pr := range r.prs.Progress {
 		p := *pr
 		p.Inflights = pr.Inflights.Clone()

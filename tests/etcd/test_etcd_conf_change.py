@@ -665,3 +665,16 @@ def test_run_program_with_conf_actions(harness: Harness) -> None:
         "v2": False, "transition": 0, "ops": [[1, 3]]}
     assert first["status"]["pending_conf_index"] == 2
     assert res[1]["status"]["applied"] == 1  # only the leader's empty entry was committed
+
+
+@pytest.mark.etcd
+def test_clone_keeps_auto_leave(harness: Harness) -> None:
+    """etcd's tracker.Config.Clone drops AutoLeave (tracker.go:96-112); the harness' clone
+    (used by the exhaustive differential) keeps it."""
+    cfgs = [Config(id=i, voters=(2, 3, 4), voters_outgoing=(1, 2, 3), auto_leave=True)
+            for i in (1, 2, 3, 4)]
+    c = EtcdCluster(cfgs, harness, bridge=CONF_BRIDGE)
+    h = harness.request("clone", handle=c[2].handle)["handle"]
+    st = harness.request("status", handle=h)["status"]
+    assert st["config"]["auto_leave"] is True
+    assert st["config"]["voters_out"] == [1, 2, 3]
