@@ -193,6 +193,8 @@ def _etcd_node_class() -> type[EtcdRawNode]:
         cached: Status | None = None
         # (status, its abstraction): the abstraction is recomputed only for a new status
         abs_cache: tuple[Status | None, Any] | None = None
+        # The abstraction of a leader's match needs the cluster size (as impl's nodes).
+        cluster_size = 0
 
         def status(self) -> Status:
             if self.cached is None:
@@ -270,6 +272,12 @@ class EtcdBackend(Backend):
             return [{"op": "transfer_leader", **h, "to": local[1]}]
         if kind == "append":
             return [{"op": "propose", **h}]
+        if kind == "propose-conf":
+            from etcdharness.client import change_to_json
+
+            return [{"op": "propose_conf_change", **h, "change": change_to_json(local[1])}]
+        if kind == "apply":
+            return [{"op": "apply_committed", **h}]
         raise AbstractionError(f"unknown action {kind!r}")
 
     def _run(self, node: Any, local: Local, fork: bool) -> tuple[Any, list[Message]]:
@@ -311,18 +319,19 @@ class EtcdBackend(Backend):
         from etcdharness.client import Status, message_from_json
         from impl.raft import ErrProposalDropped
 
-        out = node
+        out: Any = node
         if fork:
             if "error" in res[0]:
                 self._raise("clone", res[0])
-            out = self._cls(node.config, self.harness, bridge=self.bridge,
+            out = self._cls(node.config, self.harness, bridge=node.bridge,
                             _handle=res[0]["handle"])
+            out.cluster_size = node.cluster_size
             res, reqs = res[1:], reqs[1:]
         try:
             for r, q in zip(res, reqs, strict=True):
                 if "error" in r:
                     self._raise(q["op"], r)
-            if local[0] == "append" and res[0].get("dropped"):
+            if local[0] in ("append", "propose-conf") and res[0].get("dropped"):
                 raise ErrProposalDropped("raft proposal dropped")
         except Exception:
             out.cached = None
@@ -396,10 +405,20 @@ class EtcdBackend(Backend):
                 f"etcd implements {ETCD_RULES} only (rules={cfg.rules!r})"
             )
 
-    def _node_spec(self, config: Any) -> dict[str, Any]:
+    def bridge_for(self, cfg: ClusterConfig) -> Any:
+        """The bridge of `cfg`'s nodes: with membership changes the model tracks commit and
+        match and sends whole logs with commit, i.e. MODEL_CONF_BRIDGE (FINDINGS 28), unless
+        a bridge was given explicitly."""
+        from etcdharness.client import MODEL_BRIDGE, MODEL_CONF_BRIDGE
+
+        if getattr(cfg, "conf_changes", 0) > 0 and self.bridge == MODEL_BRIDGE:
+            return MODEL_CONF_BRIDGE
+        return self.bridge
+
+    def _node_spec(self, config: Any, bridge: Any = None) -> dict[str, Any]:
         from etcdharness.client import _spec
 
-        return _spec(config, self.bridge)
+        return _spec(config, self.bridge if bridge is None else bridge)
 
     def new(self, cfg: ClusterConfig, nid: int) -> EtcdRawNode:
         self._check_rules(cfg)
@@ -426,13 +445,14 @@ class EtcdBackend(Backend):
         self._check_rules(cfg)
         ids = list(range(1, cfg.n + 1)) if ids is None else ids
         configs = [self._etcd_config(cfg, nid) for nid in ids]
+        bridge = self.bridge_for(cfg)
         reqs: list[dict[str, Any]] = []
         try:
             self.harness.start()
             reqs.extend(self._flush_garbage())
             skip = len(reqs)
             for c in configs:
-                reqs.append({"op": "create", "node": self._node_spec(c)})
+                reqs.append({"op": "create", "node": self._node_spec(c, bridge)})
                 reqs.append({"op": "set_randomized_election_timeout", "handle": -1,
                              "value": NEVER, "sticky": True})
                 reqs.append({"op": "status", "handle": -1})
@@ -449,8 +469,8 @@ class EtcdBackend(Backend):
                     if op != "create":
                         self._garbage.append(created["handle"])
                     self._raise(op, r)
-            node: Any = self._cls(c, self.harness, bridge=self.bridge,
-                                  _handle=created["handle"])
+            node: Any = self._cls(c, self.harness, bridge=bridge, _handle=created["handle"])
+            node.cluster_size = cfg.n
             node.cached = Status.from_json(st["status"])
             nodes.append(node)
         return nodes
@@ -471,10 +491,11 @@ class EtcdBackend(Backend):
 
     _RUN_OPS = {"tick": "tick", "timeout": "timeout", "heartbeat": "beat", "restart": "restart",
                 "transfer": "transfer_leader", "append": "propose", "deliver": "deliver",
-                "duplicate": "duplicate", "drop": "drop"}
+                "duplicate": "duplicate", "drop": "drop", "propose-conf": "propose_conf",
+                "apply": "apply"}
 
     def prefetch(self, cluster: Any, actions: list[Any]) -> None:
-        from etcdharness.client import HarnessError, message_to_json
+        from etcdharness.client import HarnessError, change_to_json, message_to_json
 
         self._queue.clear()
         if not actions or any(n.generation != self.harness.generation for n in cluster.nodes):
@@ -493,6 +514,8 @@ class EtcdBackend(Backend):
                 step: dict[str, Any] = {"node": nid - 1, "do": self._RUN_OPS[kind]}
                 if kind == "transfer":
                     step["to"] = a[2]
+                if kind == "propose-conf":
+                    step["change"] = change_to_json(a[2])  # the model's change tuple
                 steps.append(step)
             kinds.append((nid, kind))
         try:

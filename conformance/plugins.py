@@ -118,10 +118,11 @@ class CmdBackend(EtcdBackend):
                 f"{self.name} implements {', '.join(self.rules)} only (rules={cfg.rules!r})"
             )
 
-    def _node_spec(self, config: Any) -> dict[str, Any]:
+    def _node_spec(self, config: Any, bridge: Any = None) -> dict[str, Any]:
         from etcdharness.client import _spec
 
-        spec = _spec(dataclasses.replace(config, rules=ETCD_RULES), self.bridge)
+        spec = _spec(dataclasses.replace(config, rules=ETCD_RULES),
+                     self.bridge if bridge is None else bridge)
         spec["rules"] = config.rules
         return spec
 

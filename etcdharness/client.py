@@ -31,13 +31,17 @@ from impl.rawnode import ErrStepLocalMsg, ErrStepPeerNotFound
 
 __all__ = [
     "Bridge",
+    "CONF_BRIDGE",
+    "ConfState",
     "Config",
+    "LogEntry",
     "EtcdCluster",
     "EtcdRawNode",
     "Harness",
     "HarnessError",
     "HarnessRequestError",
     "MODEL_BRIDGE",
+    "MODEL_CONF_BRIDGE",
     "NO_BRIDGE",
     "Progress",
     "Status",
@@ -84,10 +88,26 @@ class Bridge:
     quiet_leader: bool = True
     transfer_caught_up: bool = True
     quiet_tick: bool = True
+    # Membership changes against the model: whole-log MsgApp with etcd's commit and match
+    # (see FINDINGS.md finding 28 and raft_export_harness.go HarnessBridge.CommitLog).
+    commit_log: bool = False
 
 
 MODEL_BRIDGE = Bridge()
 NO_BRIDGE = Bridge(False, False, False, False, False)
+# Membership changes need etcd's own commit and apply (pin_commit off): etcd's log
+# replication as it is, with the leader's tick heartbeats withheld as in the model.
+CONF_BRIDGE = Bridge(False, False, False, False, True)
+# The model's abstraction with membership changes on: whole-log MsgApps carrying etcd's
+# commit, match kept, transfers to a caught-up node, the leader's tick heartbeats withheld.
+MODEL_CONF_BRIDGE = Bridge(whole_log=False, pin_commit=False, quiet_leader=False,
+                           transfer_caught_up=True, quiet_tick=True, commit_log=True)
+
+# A configuration change as the model writes it (model/confchange.py's values):
+# (v2, transition, ((op_type, node_id), ...) sorted); op types and transitions are raftpb's
+# ConfChangeType / ConfChangeTransition numbers. V1 = one op, transition 0; a V2 without
+# ops leaves the joint configuration.
+Change = tuple[bool, int, tuple[tuple[int, int], ...]]
 
 
 @dataclass
@@ -110,6 +130,115 @@ class Config:
     # Allow election_tick <= heartbeat_tick (etcd's Config.validate refuses it,
     # raft.go:221-223): the harness sets electionTimeout after building the node.
     unchecked_election_tick: bool = False
+    # Membership changes: the rest of a joint initial configuration (voters and
+    # learners both empty = a spare outside the configuration), configuration entries
+    # in the initial log (index i -> the change of entry i + 1, None = normal), and the
+    # initial commit and applied indexes (need a bridge without pin_commit).
+    voters_outgoing: Sequence[int] = ()
+    learners_next: Sequence[int] = ()
+    auto_leave: bool = False
+    # impl's switch for commit tracking; etcd always tracks commit (the bridge decides
+    # what the model sees), so it is accepted and ignored here.
+    track_commit: bool = False
+    log_changes: Sequence[Change | None] = ()
+    commit: int = 0
+    applied: int = 0
+    # A spare's configuration on its first apply (impl's ``join``: a ConfState-like object
+    # with ``voters``, ``learners``[, ``voters_outgoing``, ``learners_next``, ``auto_leave``]).
+    join: Any = None
+
+
+@dataclass(frozen=True)
+class ConfState:
+    """etcd's tracker.Config as sorted id lists (impl's ``status().config``)."""
+
+    voters_in: list[int] = field(default_factory=list)
+    voters_out: list[int] = field(default_factory=list)
+    learners: list[int] = field(default_factory=list)
+    learners_next: list[int] = field(default_factory=list)
+    auto_leave: bool = False
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> ConfState:
+        return ConfState(
+            voters_in=list(d.get("voters_in") or ()),
+            voters_out=list(d.get("voters_out") or ()),
+            learners=list(d.get("learners") or ()),
+            learners_next=list(d.get("learners_next") or ()),
+            auto_leave=bool(d.get("auto_leave", False)),
+        )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One log entry: its type (raftpb EntryType number) and, for a configuration
+    entry, the change it carries in the model's form (``Change``)."""
+
+    term: int
+    index: int
+    type: int
+    change: Change | None = None
+
+
+def change_from_json(d: dict[str, Any] | None) -> Change | None:
+    if d is None:
+        return None
+    ops = tuple(sorted((int(t), int(n)) for t, n in d.get("ops") or ()))
+    return (bool(d.get("v2", False)), int(d.get("transition", 0)), ops)
+
+
+def impl_change(cc: Change) -> Any:
+    """The model's tuple as impl.raftpb's ConfChange / ConfChangeV2 (when impl has them)."""
+    from impl import raftpb
+
+    pb: Any = raftpb
+    v2, transition, ops = cc
+    if not v2:
+        ((op, nid),) = ops
+        return pb.ConfChange(pb.ConfChangeType(op), nid)
+    return pb.ConfChangeV2(
+        pb.ConfChangeTransition(transition),
+        tuple(pb.ConfChangeSingle(pb.ConfChangeType(op), nid) for op, nid in ops),
+    )
+
+
+_ENTRY_HAS_CC = "cc" in getattr(Entry, "__dataclass_fields__", {})
+
+
+def _entry(term: int, index: int, etype: int, data: bytes, change: Change | None) -> Entry:
+    """An impl Entry; a configuration entry also carries its change as impl's ``cc``
+    (when impl's Entry has that field)."""
+    if change is not None and _ENTRY_HAS_CC:
+        return Entry(term=term, index=index, type=EntryType(etype), data=data,  # type: ignore[call-arg]
+                     cc=impl_change(change))
+    return Entry(term=term, index=index, type=EntryType(etype), data=data)
+
+
+def _join_json(j: Any) -> dict[str, Any] | None:
+    if j is None:
+        return None
+    return {
+        "voters_in": sorted(getattr(j, "voters", ()) or ()),
+        "voters_out": sorted(getattr(j, "voters_outgoing", ()) or getattr(j, "voters_out", ())
+                             or ()),
+        "learners": sorted(getattr(j, "learners", ()) or ()),
+        "learners_next": sorted(getattr(j, "learners_next", ()) or ()),
+        "auto_leave": bool(getattr(j, "auto_leave", False)),
+    }
+
+
+def change_to_json(cc: Any) -> dict[str, Any]:
+    """A change in the model's tuple form, or impl's raftpb objects: ``ConfChangeV2``
+    (``transition``, ``changes`` of objects with ``type`` and ``node_id``) or a V1
+    ``ConfChange`` (``type``, ``node_id``)."""
+    if isinstance(cc, tuple):
+        v2, transition, ops = cc
+        return {"v2": bool(v2), "transition": int(transition),
+                "ops": [[int(t), int(n)] for t, n in ops]}
+    if hasattr(cc, "changes"):
+        return {"v2": True, "transition": int(getattr(cc, "transition", 0)),
+                "ops": [[int(c.type), int(c.node_id)] for c in cc.changes]}
+    return {"v2": False, "transition": 0, "ops": [[int(cc.type), int(cc.node_id)]]}
 
 
 @dataclass(frozen=True)
@@ -149,6 +278,17 @@ class Status:
     persisted_log_terms: list[int] = field(default_factory=list)
     pending_messages: int = 0
     has_ready: bool = False
+    # Membership changes: the tracker's configuration, pendingConfIndex, a leader's
+    # match index per tracked node ({} elsewhere), every log entry with its change.
+    config: ConfState = field(default_factory=ConfState)
+    pending_conf_index: int = 0
+    match: dict[int, int] = field(default_factory=dict)
+    entries: list[LogEntry] = field(default_factory=list)
+
+    @property
+    def log_entries(self) -> list[Entry]:
+        """The log as impl Entries (configuration entries with impl's ``cc``)."""
+        return [_entry(e.term, e.index, e.type, b"", e.change) for e in self.entries]
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> Status:
@@ -177,6 +317,13 @@ class Status:
             persisted_log_terms=list(d.get("persisted_log_terms", ())),
             pending_messages=d.get("pending_messages", 0),
             has_ready=d.get("has_ready", False),
+            config=ConfState.from_json(d.get("config") or {}),
+            pending_conf_index=d.get("pending_conf_index", 0),
+            match={int(k): int(v) for k, v in (d.get("match") or {}).items()},
+            entries=[
+                LogEntry(e["term"], e["index"], e.get("type", 0), change_from_json(e.get("change")))
+                for e in d.get("entries") or ()
+            ],
         )
 
 
@@ -187,6 +334,15 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _entry_json(e: Entry) -> dict[str, Any]:
+    d: dict[str, Any] = {"term": e.term, "index": e.index, "type": int(e.type),
+                         "data": _b64(e.data)}
+    cc = getattr(e, "cc", None)
+    if cc is not None and not e.data:
+        d["change"] = change_to_json(cc)  # the harness encodes it (impl keeps no bytes)
+    return d
+
+
 def message_to_json(m: Message) -> dict[str, Any]:
     d: dict[str, Any] = {
         "type": int(m.type),
@@ -195,10 +351,7 @@ def message_to_json(m: Message) -> dict[str, Any]:
         "term": m.term,
         "log_term": m.log_term,
         "index": m.index,
-        "entries": [
-            {"term": e.term, "index": e.index, "type": int(e.type), "data": _b64(e.data)}
-            for e in m.entries
-        ],
+        "entries": [_entry_json(e) for e in m.entries],
         "commit": m.commit,
         "reject": m.reject,
         "reject_hint": m.reject_hint,
@@ -217,12 +370,9 @@ def message_from_json(d: dict[str, Any]) -> Message:
         log_term=d["log_term"],
         index=d["index"],
         entries=tuple(
-            Entry(
-                term=e["term"],
-                index=e["index"],
-                type=EntryType(e["type"]),
-                data=base64.b64decode(e["data"]) if e.get("data") else b"",
-            )
+            _entry(e["term"], e["index"], e["type"],
+                   base64.b64decode(e["data"]) if e.get("data") else b"",
+                   change_from_json(e.get("change")))
             for e in d["entries"]
         ),
         commit=d["commit"],
@@ -512,6 +662,17 @@ def _spec(config: Any, bridge: Bridge, seed: int | None = None) -> dict[str, Any
         "log_terms": list(config.log_terms),
         "pending_conf": bool(config.pending_conf),
         "unchecked_election_tick": bool(getattr(config, "unchecked_election_tick", False)),
+        "voters_out": sorted(getattr(config, "voters_outgoing", ()) or ()),
+        "learners_next": sorted(getattr(config, "learners_next", ()) or ()),
+        "auto_leave": bool(getattr(config, "auto_leave", False)),
+        "log_changes": [
+            None if c is None else change_to_json(c)
+            for c in getattr(config, "log_changes", ()) or ()
+        ],
+        "commit": int(getattr(config, "commit", 0) or 0),
+        "applied": int(getattr(config, "applied", 0) or 0),
+        **({"join": _join_json(config.join)} if getattr(config, "join", None) is not None
+           else {}),
         "seed": seed if seed is not None else _seed_of(getattr(config, "rand", None), config.id),
         "bridge": asdict(bridge),
     }
@@ -534,6 +695,11 @@ class _RaftView:
     @randomized_election_timeout.setter
     def randomized_election_timeout(self, value: int) -> None:
         self._node.set_randomized_election_timeout(value)
+
+    @property
+    def track_commit(self) -> bool:
+        """impl's commit-tracking switch, from the node's config (the abstraction reads it)."""
+        return bool(getattr(self._node.config, "track_commit", False))
 
     @property
     def election_elapsed(self) -> int:
@@ -599,6 +765,27 @@ class EtcdRawNode:
         res = self._req("propose", data=_b64(data)) if data else self._req("propose")
         if res.get("dropped"):
             raise ErrProposalDropped("raft proposal dropped")
+
+    def propose_conf_change(self, cc: Any) -> None:
+        """``RawNode.ProposeConfChange`` (``cc``: see ``change_to_json``); raises impl's
+        ``ErrProposalDropped`` when etcd drops it. A change etcd refuses (one already
+        pending, a second joint change, leaving a non-joint configuration) is not
+        dropped: the leader appends an empty normal entry instead (raft.go:1073-1076)."""
+        res = self._req("propose_conf_change", change=change_to_json(cc))
+        if res.get("dropped"):
+            raise ErrProposalDropped("raft proposal dropped")
+
+    def apply_committed(self) -> list[LogEntry]:
+        """Apply every committed, unapplied entry as an application does: take the
+        Ready, persist it, ``ApplyConfChange`` each configuration entry, ``Advance``
+        (etcd then proposes the automatic leave of a joint configuration itself). The
+        Ready's messages come with the next ``ready()``. Returns the entries applied.
+        Needs a bridge without ``pin_commit`` (e.g. ``CONF_BRIDGE`` or ``NO_BRIDGE``)."""
+        res = self._req("apply_committed")
+        return [
+            LogEntry(e["term"], e["index"], e.get("type", 0), change_from_json(e.get("change")))
+            for e in res.get("entries") or ()
+        ]
 
     def ready(self) -> list[Message]:
         """Messages to send; HardState and entries are persisted, then ``Advance``.

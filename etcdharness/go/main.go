@@ -26,6 +26,8 @@ type entryJSON struct {
 	Index uint64 `json:"index"`
 	Type  int32  `json:"type"`
 	Data  []byte `json:"data,omitempty"`
+	// Change: a configuration entry's change, decoded (read-only: Data is what is sent).
+	Change *raft.HarnessChange `json:"change,omitempty"`
 }
 
 type messageJSON struct {
@@ -72,6 +74,8 @@ type request struct {
 	PersistFirst bool `json:"persist_first"`
 	// set_randomized_election_timeout: keep the value across resets.
 	Sticky bool `json:"sticky"`
+	// propose_conf_change: the change.
+	Change *raft.HarnessChange `json:"change,omitempty"`
 }
 
 type server struct {
@@ -96,12 +100,19 @@ func toPB(m *messageJSON) pb.Message {
 		out.Entries = make([]pb.Entry, len(m.Entries))
 		for i, e := range m.Entries {
 			out.Entries[i] = pb.Entry{Term: e.Term, Index: e.Index, Type: pb.EntryType(e.Type), Data: e.Data}
+			// An entry given by its decoded change only (impl's entries carry the change,
+			// not its encoding): encode it as the application would have.
+			if e.Change != nil && len(e.Data) == 0 {
+				if typ, data, err := e.Change.Encode(); err == nil {
+					out.Entries[i].Type, out.Entries[i].Data = typ, data
+				}
+			}
 		}
 	}
 	return out
 }
 
-func fromPB(m pb.Message) messageJSON {
+func fromPB(m pb.Message, changes bool) messageJSON {
 	out := messageJSON{
 		Type:       int32(m.Type),
 		To:         m.To,
@@ -117,14 +128,29 @@ func fromPB(m pb.Message) messageJSON {
 	}
 	for i, e := range m.Entries {
 		out.Entries[i] = entryJSON{Term: e.Term, Index: e.Index, Type: int32(e.Type), Data: e.Data}
+		if changes {
+			out.Entries[i].Change, _ = raft.DecodeChange(e)
+		}
 	}
 	return out
 }
 
-func fromPBs(ms []pb.Message) []messageJSON {
+func entriesJSON(ents []pb.Entry) []entryJSON {
+	out := make([]entryJSON, len(ents))
+	for i, e := range ents {
+		out[i] = entryJSON{Term: e.Term, Index: e.Index, Type: int32(e.Type), Data: e.Data}
+		out[i].Change, _ = raft.DecodeChange(e)
+	}
+	return out
+}
+
+// fromPBs converts messages; changes: decode the configuration entries' changes (off for a
+// node whose bridge pins commit: its only configuration entry is the pending_conf
+// emulation, which the static abstraction reads as a plain entry of its term).
+func fromPBs(ms []pb.Message, changes bool) []messageJSON {
 	out := make([]messageJSON, len(ms))
 	for i, m := range ms {
-		out[i] = fromPB(m)
+		out[i] = fromPB(m, changes)
 	}
 	return out
 }
@@ -151,6 +177,7 @@ var nodeOps = map[string]bool{
 	"tick": true, "campaign": true, "beat": true, "propose": true, "transfer_leader": true,
 	"step": true, "ready": true, "status": true, "set_randomized_election_timeout": true,
 	"set_election_elapsed": true, "restart": true, "set_role": true,
+	"propose_conf_change": true, "apply_committed": true,
 }
 
 // errQuit ends the loop after the response is written.
@@ -166,14 +193,14 @@ func (s *server) handle(req *request) (map[string]interface{}, error) {
 		// specs/HARNESS.md: what this harness implements beyond the required requests.
 		res["name"] = "etcd 3.4.23 raft (raftcheck etcdharness)"
 		res["rules"] = []string{"etcd-3.4"}
-		res["features"] = []string{"run", "bridge", "set_role", "set_election_elapsed"}
+		res["features"] = []string{"run", "bridge", "set_role", "set_election_elapsed", "conf_change"}
 		return res, nil
 	case "quit":
 		return res, errQuit
 	case "crash": // for testing the client: exit without answering
 		os.Exit(req.Code)
 	case "hang": // for testing the client: never answer
-		time.Sleep(time.Duration(1<<62))
+		time.Sleep(time.Duration(1 << 62))
 	case "garbage": // for testing the client: answer something that is not JSON
 		fmt.Fprintln(os.Stdout, "this is not json")
 		return nil, nil
@@ -273,6 +300,23 @@ func (s *server) handle(req *request) (map[string]interface{}, error) {
 		} else if err == nil {
 			res["dropped"] = false
 		}
+	case "propose_conf_change":
+		if req.Change == nil {
+			return nil, errors.New("propose_conf_change needs \"change\"")
+		}
+		err = n.ProposeConfChange(*req.Change)
+		if errors.Is(err, raft.ErrProposalDropped) {
+			res["dropped"] = true
+			err = nil
+		} else if err == nil {
+			res["dropped"] = false
+		}
+	case "apply_committed":
+		ents, aerr := n.ApplyCommitted()
+		if aerr != nil {
+			return nil, aerr
+		}
+		res["entries"] = entriesJSON(ents)
 	case "transfer_leader":
 		err = n.TransferLeader(req.To)
 	case "step":
@@ -285,8 +329,8 @@ func (s *server) handle(req *request) (map[string]interface{}, error) {
 		if rerr != nil {
 			return nil, rerr
 		}
-		res["messages"] = fromPBs(msgs)
-		res["suppressed"] = fromPBs(supp)
+		res["messages"] = fromPBs(msgs, n.ConfAware())
+		res["suppressed"] = fromPBs(supp, n.ConfAware())
 	case "status":
 		st, serr := n.Status()
 		if serr != nil {
@@ -415,13 +459,14 @@ func main() {
 }
 
 // runStep is one action of a "run" program: Do is tick, timeout, beat, restart,
-// transfer_leader (To), propose, or deliver / duplicate / drop of the in-flight message
+// transfer_leader (To), propose, propose_conf (Change), apply (apply_committed), or deliver / duplicate / drop of the in-flight message
 // matching Msg; Node indexes the request's Handles (node id - 1).
 type runStep struct {
-	Node int          `json:"node"`
-	Do   string       `json:"do"`
-	To   uint64       `json:"to"`
-	Msg  *messageJSON `json:"msg,omitempty"`
+	Node   int                 `json:"node"`
+	Do     string              `json:"do"`
+	To     uint64              `json:"to"`
+	Msg    *messageJSON        `json:"msg,omitempty"`
+	Change *raft.HarnessChange `json:"change,omitempty"`
 }
 
 // sameAbstraction: the fields the model abstraction reads (conformance/abstraction.py
@@ -510,6 +555,18 @@ func (s *server) runProgram(req *request) (map[string]interface{}, error) {
 				res["dropped"] = true
 				err = nil
 			}
+		case "propose_conf":
+			if st.Change == nil {
+				err = errors.New("propose_conf needs \"change\"")
+				break
+			}
+			err = n.ProposeConfChange(*st.Change)
+			if errors.Is(err, raft.ErrProposalDropped) {
+				res["dropped"] = true
+				err = nil
+			}
+		case "apply":
+			_, err = n.ApplyCommitted()
 		default:
 			err = fmt.Errorf("unknown run action %q", st.Do)
 		}
@@ -522,10 +579,10 @@ func (s *server) runProgram(req *request) (map[string]interface{}, error) {
 			res["error"], res["kind"] = rerr.Error(), errorKind(rerr)
 			break
 		}
-		out := fromPBs(msgs)
+		out := fromPBs(msgs, n.ConfAware())
 		inflight = append(inflight, out...)
 		res["messages"] = out
-		res["suppressed"] = fromPBs(supp)
+		res["suppressed"] = fromPBs(supp, n.ConfAware())
 		status, serr := n.Status()
 		if serr != nil {
 			res["error"], res["kind"] = serr.Error(), errorKind(serr)

@@ -21,6 +21,7 @@ import (
 	"reflect"
 	"sort"
 
+	"go.etcd.io/etcd/raft/confchange"
 	pb "go.etcd.io/etcd/raft/raftpb"
 	"go.etcd.io/etcd/raft/tracker"
 )
@@ -58,6 +59,17 @@ type HarnessBridge struct {
 	// and reported as "suppressed"; the model's tick sends nothing and its
 	// heartbeat is a separate action (the "beat" request).
 	QuietTick bool `json:"quiet_tick"`
+	// CommitLog: the whole-log abstraction with commit tracking, for membership changes
+	// (the model with conf changes on; use with WholeLog, PinCommit and QuietLeader off).
+	// A leader's followers get Next = 1 and StateProbe before each request, their Match
+	// kept (the model tracks match); every MsgApp a leader sends carries its whole log
+	// (Index = LogTerm = 0, Commit as etcd set it); stepping MsgAppResp, a leader whose
+	// commit did not move sends nothing (etcd's catch-up MsgApp to that follower is
+	// withheld: the model only broadcasts on a commit advance); a follower steps a
+	// whole-log MsgApp from its own commit index on (the committed prefix must equal the
+	// leader's: raft.go:1374 would otherwise answer without appending); a transfer's
+	// caught-up Match is put back afterwards.
+	CommitLog bool `json:"commit_log"`
 }
 
 // tickKind marks a stepWith call made by Tick (no message type of its own).
@@ -85,6 +97,107 @@ type HarnessSpec struct {
 	UncheckedElectionTick bool `json:"unchecked_election_tick"`
 	// Rules: the rule set asked for (specs/HARNESS.md); etcd has "etcd-3.4" only ("" = it).
 	Rules string `json:"rules"`
+	// Membership changes (issue 14). VotersOut, LearnersNext and AutoLeave complete the
+	// initial ConfState (a joint configuration); Voters and Learners both empty = a spare
+	// node outside the configuration. LogChanges[i], when not null, makes entry i+1 a
+	// configuration entry carrying that change. Commit and Applied are the initial commit
+	// (HardState.Commit) and applied index (Config.Applied), applied <= commit <= last index.
+	VotersOut    []uint64         `json:"voters_out"`
+	LearnersNext []uint64         `json:"learners_next"`
+	AutoLeave    bool             `json:"auto_leave"`
+	LogChanges   []*HarnessChange `json:"log_changes"`
+	Commit       uint64           `json:"commit"`
+	Applied      uint64           `json:"applied"`
+	// Join (a spare): the configuration the node takes on its first apply, before the
+	// committed entries, as if the leader had sent it a snapshot carrying that ConfState
+	// (the model's and impl's spares; etcd itself would need a snapshot, FINDINGS 27).
+	Join *HarnessConfig `json:"join,omitempty"`
+}
+
+// HarnessChange is a configuration change on the wire: V2 false = a ConfChange (V1, one
+// op, transition 0), true = a ConfChangeV2 (no ops = leave the joint configuration).
+// Ops are [ConfChangeType, NodeID] pairs; Transition is a ConfChangeTransition.
+type HarnessChange struct {
+	V2         bool        `json:"v2"`
+	Transition int32       `json:"transition"`
+	Ops        [][2]uint64 `json:"ops"`
+}
+
+// Encode gives the entry type and data an application would propose for the change.
+func (c HarnessChange) Encode() (pb.EntryType, []byte, error) {
+	if !c.V2 {
+		if len(c.Ops) != 1 || c.Transition != 0 {
+			return 0, nil, errors.New("a V1 ConfChange has exactly one op and transition 0")
+		}
+		cc := pb.ConfChange{Type: pb.ConfChangeType(c.Ops[0][0]), NodeID: c.Ops[0][1]}
+		data, err := cc.Marshal()
+		return pb.EntryConfChange, data, err
+	}
+	cc := pb.ConfChangeV2{Transition: pb.ConfChangeTransition(c.Transition)}
+	for _, op := range c.Ops {
+		cc.Changes = append(cc.Changes, pb.ConfChangeSingle{Type: pb.ConfChangeType(op[0]), NodeID: op[1]})
+	}
+	data, err := cc.Marshal()
+	return pb.EntryConfChangeV2, data, err
+}
+
+// Proposal is the ConfChangeI handed to RawNode.ProposeConfChange.
+func (c HarnessChange) Proposal() (pb.ConfChangeI, error) {
+	if !c.V2 {
+		if len(c.Ops) != 1 || c.Transition != 0 {
+			return nil, errors.New("a V1 ConfChange has exactly one op and transition 0")
+		}
+		return pb.ConfChange{Type: pb.ConfChangeType(c.Ops[0][0]), NodeID: c.Ops[0][1]}, nil
+	}
+	cc := pb.ConfChangeV2{Transition: pb.ConfChangeTransition(c.Transition)}
+	for _, op := range c.Ops {
+		cc.Changes = append(cc.Changes, pb.ConfChangeSingle{Type: pb.ConfChangeType(op[0]), NodeID: op[1]})
+	}
+	return cc, nil
+}
+
+// DecodeChange reads the change a configuration entry carries (nil for a normal entry).
+func DecodeChange(e pb.Entry) (*HarnessChange, error) {
+	switch e.Type {
+	case pb.EntryConfChange:
+		var cc pb.ConfChange
+		if err := cc.Unmarshal(e.Data); err != nil {
+			return nil, err
+		}
+		return &HarnessChange{Ops: [][2]uint64{{uint64(cc.Type), cc.NodeID}}}, nil
+	case pb.EntryConfChangeV2:
+		var cc pb.ConfChangeV2
+		if err := cc.Unmarshal(e.Data); err != nil {
+			return nil, err
+		}
+		out := &HarnessChange{V2: true, Transition: int32(cc.Transition), Ops: [][2]uint64{}}
+		for _, ch := range cc.Changes {
+			out.Ops = append(out.Ops, [2]uint64{uint64(ch.Type), ch.NodeID})
+		}
+		sort.Slice(out.Ops, func(i, j int) bool {
+			a, b := out.Ops[i], out.Ops[j]
+			return a[0] < b[0] || (a[0] == b[0] && a[1] < b[1])
+		})
+		return out, nil
+	}
+	return nil, nil
+}
+
+// HarnessConfig is a tracker.Config as sorted id lists.
+type HarnessConfig struct {
+	VotersIn     []uint64 `json:"voters_in"`
+	VotersOut    []uint64 `json:"voters_out"`
+	Learners     []uint64 `json:"learners"`
+	LearnersNext []uint64 `json:"learners_next"`
+	AutoLeave    bool     `json:"auto_leave"`
+}
+
+// HarnessEntry is one log entry with its decoded configuration change.
+type HarnessEntry struct {
+	Term   uint64         `json:"term"`
+	Index  uint64         `json:"index"`
+	Type   int32          `json:"type"`
+	Change *HarnessChange `json:"change,omitempty"`
 }
 
 // HarnessProgress is a copy of a tracker.Progress without the inflight window.
@@ -122,6 +235,12 @@ type HarnessStatus struct {
 	PersistedLogTerms         []uint64                   `json:"persisted_log_terms"`
 	PendingMessages           int                        `json:"pending_messages"`
 	HasReady                  bool                       `json:"has_ready"`
+	// Membership changes: the tracker's configuration, pendingConfIndex, a leader's
+	// match index per tracked node (empty elsewhere), every log entry with its change.
+	Config           HarnessConfig     `json:"config"`
+	PendingConfIndex uint64            `json:"pending_conf_index"`
+	Match            map[uint64]uint64 `json:"match"`
+	Entries          []HarnessEntry    `json:"entries"`
 }
 
 // HarnessNode is one RawNode with its MemoryStorage and its own random source.
@@ -134,7 +253,11 @@ type HarnessNode struct {
 	pinnedCommit uint64
 	applied      uint64
 	suppressed   []pb.Message
-	bridgeErr    error
+	// held: messages of the Ready taken by ApplyCommitted, returned by the next Ready.
+	held []pb.Message
+	// joined: the spare's Join configuration was taken.
+	joined    bool
+	bridgeErr error
 	// pinnedTimeout > 0: randomizedElectionTimeout is put back to it after
 	// every request (etcd redraws it on every becomeFollower/Candidate/Leader).
 	pinnedTimeout int
@@ -182,14 +305,36 @@ func NewHarnessNode(spec HarnessSpec) (h *HarnessNode, err error) {
 	}
 	ms := NewMemoryStorage()
 	ms.snapshot.Metadata.ConfState = pb.ConfState{
-		Voters:   append([]uint64(nil), spec.Voters...),
-		Learners: append([]uint64(nil), spec.Learners...),
+		Voters:         append([]uint64(nil), spec.Voters...),
+		Learners:       append([]uint64(nil), spec.Learners...),
+		VotersOutgoing: append([]uint64(nil), spec.VotersOut...),
+		LearnersNext:   append([]uint64(nil), spec.LearnersNext...),
+		AutoLeave:      spec.AutoLeave,
+	}
+	if len(spec.LogChanges) > len(spec.LogTerms) {
+		return nil, errors.New("log_changes is longer than log_terms")
 	}
 	ents := make([]pb.Entry, len(spec.LogTerms))
 	for i, t := range spec.LogTerms {
 		ents[i] = pb.Entry{Term: t, Index: uint64(i + 1), Type: pb.EntryNormal}
+		if i < len(spec.LogChanges) && spec.LogChanges[i] != nil {
+			typ, data, cerr := spec.LogChanges[i].Encode()
+			if cerr != nil {
+				return nil, fmt.Errorf("log entry %d: %v", i+1, cerr)
+			}
+			ents[i].Type, ents[i].Data = typ, data
+		}
 	}
-	var commit, applied uint64
+	commit, applied := spec.Commit, spec.Applied
+	if applied > commit || commit > uint64(len(ents)) {
+		return nil, errors.New("need applied <= commit <= the log's last index")
+	}
+	if spec.Bridge.PinCommit && commit > 0 {
+		return nil, errors.New("commit > 0 needs a bridge without pin_commit")
+	}
+	if spec.PendingConf && commit > 0 {
+		return nil, errors.New("pending_conf sets commit and applied itself")
+	}
 	if spec.PendingConf {
 		last := len(ents) - 1
 		cc := pb.ConfChange{Type: pb.ConfChangeAddNode, NodeID: spec.ID}
@@ -261,6 +406,7 @@ func (h *HarnessNode) start() error {
 	}
 	h.rn = rn
 	h.suppressed = nil
+	h.held = nil
 	if h.pinnedTimeout > 0 {
 		rn.raft.randomizedElectionTimeout = h.pinnedTimeout
 	}
@@ -290,7 +436,7 @@ func recoverInto(err *error) {
 func (h *HarnessNode) begin() *raft {
 	globalRand.rand = h.rng
 	r := h.rn.raft
-	if h.spec.Bridge.WholeLog && r.state == StateLeader {
+	if (h.spec.Bridge.WholeLog || h.spec.Bridge.CommitLog) && r.state == StateLeader {
 		h.resetProgress()
 	}
 	if h.spec.Bridge.PinCommit && r.state == StateLeader {
@@ -334,8 +480,12 @@ func (h *HarnessNode) resetProgress() {
 		if id == r.id {
 			return
 		}
+		match := uint64(0)
+		if h.spec.Bridge.CommitLog {
+			match = pr.Match
+		}
 		*pr = tracker.Progress{
-			Match:        0,
+			Match:        match,
 			Next:         1,
 			State:        tracker.StateProbe,
 			Inflights:    tracker.NewInflights(r.prs.MaxInflight),
@@ -362,6 +512,7 @@ func (h *HarnessNode) stepWith(mtype pb.MessageType, f func() error) (err error)
 	if h.spec.Bridge.PinCommit && mtype == pb.MsgApp {
 		r.raftLog.committed, r.raftLog.applied = 0, 0
 	}
+	commit0 := r.raftLog.committed
 	err = f()
 	if n0 > len(r.msgs) { // cannot happen: msgs only shrink in Ready
 		n0 = len(r.msgs)
@@ -397,6 +548,15 @@ func (h *HarnessNode) stepWith(mtype pb.MessageType, f func() error) (err error)
 			}
 		}
 		r.msgs = kept
+	}
+	if b.CommitLog && isLeader {
+		if wasLeader && mtype == pb.MsgAppResp && r.raftLog.committed == commit0 {
+			h.suppressed = append(h.suppressed, r.msgs[n0:]...)
+			r.msgs = r.msgs[:n0:n0]
+		}
+		if werr := h.wholeLogMsgApps(r.msgs[n0:]); werr != nil && err == nil {
+			err = werr
+		}
 	}
 	if b.PinCommit && isLeader {
 		// A leader whose voters are itself alone commits in appendEntry
@@ -449,6 +609,12 @@ func (h *HarnessNode) Step(m pb.Message) error {
 			r.Vote = None
 		}
 	}
+	if m.Type == pb.MsgApp && h.spec.Bridge.CommitLog {
+		var terr error
+		if m, terr = h.fromCommit(m); terr != nil {
+			return terr
+		}
+	}
 	if m.Type == pb.MsgTransferLeader {
 		return h.stepWith(m.Type, func() error {
 			return h.transferCaughtUp(m.From, func() error { return h.rn.Step(m) })
@@ -457,12 +623,48 @@ func (h *HarnessNode) Step(m pb.Message) error {
 	return h.stepWith(m.Type, func() error { return h.rn.Step(m) })
 }
 
+// fromCommit (CommitLog) turns a whole-log MsgApp for a follower whose commit index is
+// above m.Index into the same log sent from that commit index on, which etcd appends
+// (raft.go:1374 answers an older MsgApp with the commit index and appends nothing). The
+// committed prefix must be the leader's (Log Matching); otherwise it is a bridge error.
+func (h *HarnessNode) fromCommit(m pb.Message) (pb.Message, error) {
+	l := h.rn.raft.raftLog
+	c := l.committed
+	if m.Index != 0 || m.Term < h.rn.raft.Term || c == 0 {
+		return m, nil
+	}
+	k := c
+	if uint64(len(m.Entries)) < c {
+		// A stale append (its log is a prefix of the committed one): etcd's own answer to
+		// an append below its commit index, MsgAppResp{Index: committed} (raft.go:1374).
+		k = uint64(len(m.Entries))
+	}
+	for i := uint64(1); i <= k; i++ {
+		t, terr := l.term(i)
+		if terr != nil || t != m.Entries[i-1].Term {
+			return m, BridgeError{fmt.Sprintf("node %d: the MsgApp's entry %d differs from its "+
+				"committed one (etcd never overwrites committed entries)", h.spec.ID, i)}
+		}
+	}
+	m.LogTerm, _ = l.term(k)
+	m.Index = k
+	m.Entries = append([]pb.Entry(nil), m.Entries[k:]...)
+	return m, nil
+}
+
 // transferCaughtUp runs f (which steps a MsgTransferLeader for transferee to)
 // with TransferCaughtUp applied when this node is the leader.
 func (h *HarnessNode) transferCaughtUp(to uint64, f func() error) error {
 	r := h.rn.raft
 	caughtUp := h.spec.Bridge.TransferCaughtUp && r.state == StateLeader
 	if pr := r.prs.Progress[to]; caughtUp && pr != nil && to != r.id {
+		if h.spec.Bridge.CommitLog {
+			defer func(match uint64) {
+				if p := r.prs.Progress[to]; p != nil {
+					p.Match = match
+				}
+			}(pr.Match)
+		}
 		pr.Match = r.raftLog.lastIndex()
 		if pr.Next <= pr.Match {
 			pr.Next = pr.Match + 1
@@ -526,7 +728,152 @@ func (h *HarnessNode) Ready() (msgs []pb.Message, suppressed []pb.Message, err e
 	h.rn.Advance(adv)
 	suppressed = h.suppressed
 	h.suppressed = nil
-	return rd.Messages, suppressed, nil
+	msgs = append(h.held, rd.Messages...)
+	h.held = nil
+	return msgs, suppressed, nil
+}
+
+// applyKind marks a stepWith call made by ApplyCommitted (no message type of its own).
+const applyKind pb.MessageType = -2
+
+// ApplyCommitted is one turn of an application's loop that applies: take the Ready,
+// persist its HardState and entries, apply every committed entry (configuration entries
+// through RawNode.ApplyConfChange; the resulting ConfState is persisted as the
+// application would), then Advance with them, so that etcd's own advance moves the
+// applied index and proposes the automatic leave of a joint configuration. The Ready's
+// messages are returned by the next ready request. It answers the entries applied.
+func (h *HarnessNode) ApplyCommitted() (applied []pb.Entry, err error) {
+	if h.spec.Bridge.PinCommit {
+		return nil, errors.New("apply_committed needs a bridge without pin_commit (it pins commit and applied)")
+	}
+	err = h.stepWith(applyKind, func() error {
+		if r := h.rn.raft; h.spec.Bridge.CommitLog && r.state == StateLeader {
+			// The model's switchToConfig probes only the ids the change adds: the
+			// followers already tracked look caught up (no MsgApp unless the commit
+			// moves, which broadcasts), new ones get etcd's own Next = lastIndex.
+			last := r.raftLog.lastIndex()
+			r.prs.Visit(func(id uint64, pr *tracker.Progress) {
+				if id != r.id {
+					pr.Next = last + 1
+				}
+			})
+		}
+		rd := h.rn.Ready()
+		if !IsEmptyHardState(rd.HardState) {
+			if err := h.storage.SetHardState(rd.HardState); err != nil {
+				return err
+			}
+		}
+		if len(rd.Entries) > 0 {
+			if err := h.storage.Append(rd.Entries); err != nil {
+				return err
+			}
+		}
+		if err := h.maybeJoin(len(rd.CommittedEntries) > 0); err != nil {
+			return err
+		}
+		for _, e := range rd.CommittedEntries {
+			cc, derr := DecodeChange(e)
+			if derr != nil {
+				return derr
+			}
+			if cc == nil {
+				continue
+			}
+			prop, perr := cc.Proposal()
+			if perr != nil {
+				return perr
+			}
+			cs := h.rn.ApplyConfChange(prop)
+			h.storage.Lock()
+			h.storage.snapshot.Metadata.ConfState = *cs
+			h.storage.Unlock()
+		}
+		if n := len(rd.CommittedEntries); n > 0 {
+			h.applied = rd.CommittedEntries[n-1].Index
+		}
+		h.held = append(h.held, rd.Messages...)
+		if r := h.rn.raft; h.spec.Bridge.CommitLog && r.state == StateLeader {
+			// What switchToConfig sent carries the log as it is before Advance appends
+			// an automatic leave (which 3.4.23 does not send).
+			if werr := h.wholeLogMsgApps(r.msgs); werr != nil {
+				return werr
+			}
+			h.held = append(h.held, r.msgs...)
+			r.msgs = nil
+		}
+		h.rn.Advance(rd)
+		applied = rd.CommittedEntries
+		return nil
+	})
+	return applied, err
+}
+
+// wholeLogMsgApps (CommitLog) makes every MsgApp in msgs carry the leader's whole log
+// (Index = LogTerm = 0), as the log is now.
+func (h *HarnessNode) wholeLogMsgApps(msgs []pb.Message) error {
+	whole, err := h.rn.raft.raftLog.entries(1, noLimit)
+	if err != nil {
+		return err
+	}
+	for i := range msgs {
+		if m := &msgs[i]; m.Type == pb.MsgApp {
+			m.Index, m.LogTerm = 0, 0
+			m.Entries = append([]pb.Entry(nil), whole...)
+		}
+	}
+	return nil
+}
+
+// maybeJoin gives a spare (empty configuration, nothing applied yet) its Join
+// configuration before its first apply, as a snapshot's ConfState would.
+func (h *HarnessNode) maybeJoin(applying bool) error {
+	r := h.rn.raft
+	cfg := r.prs.Config
+	if h.spec.Join == nil || h.joined || !applying || h.applied != 0 ||
+		len(cfg.Voters[0]) > 0 || len(cfg.Voters[1]) > 0 || len(cfg.Learners) > 0 {
+		return nil
+	}
+	j := h.spec.Join
+	cs := pb.ConfState{
+		Voters: append([]uint64(nil), j.VotersIn...), VotersOutgoing: append([]uint64(nil), j.VotersOut...),
+		Learners: append([]uint64(nil), j.Learners...), LearnersNext: append([]uint64(nil), j.LearnersNext...),
+		AutoLeave: j.AutoLeave,
+	}
+	ncfg, prs, err := confchange.Restore(confchange.Changer{Tracker: r.prs, LastIndex: r.raftLog.lastIndex()}, cs)
+	if err != nil {
+		return err
+	}
+	out := r.switchToConfig(ncfg, prs)
+	h.storage.Lock()
+	h.storage.snapshot.Metadata.ConfState = out
+	h.storage.Unlock()
+	h.joined = true
+	return nil
+}
+
+// ConfAware: the node's configuration entries are reported with their changes (messages
+// and status); not with a bridge that pins commit (the static abstraction, in which the
+// pending_conf emulation's entry is a plain entry of its term).
+func (h *HarnessNode) ConfAware() bool { return !h.spec.Bridge.PinCommit }
+
+// ProposeConfChange is RawNode.ProposeConfChange; ErrProposalDropped when etcd drops it
+// (a refused change is not dropped: etcd appends an empty normal entry instead).
+func (h *HarnessNode) ProposeConfChange(c HarnessChange) error {
+	prop, err := c.Proposal()
+	if err != nil {
+		return err
+	}
+	return h.stepWith(pb.MsgProp, func() error { return h.rn.ProposeConfChange(prop) })
+}
+
+func sortedIDs(set map[uint64]struct{}) []uint64 {
+	out := make([]uint64, 0, len(set))
+	for id := range set {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
 }
 
 // Restart starts a new RawNode from what was persisted by Ready (HardState and
@@ -586,6 +933,32 @@ func (h *HarnessNode) Status() (st HarnessStatus, err error) {
 		}
 	}
 	sort.Slice(st.RecentActive, func(i, j int) bool { return st.RecentActive[i] < st.RecentActive[j] })
+	cfg := r.prs.Config
+	st.Config = HarnessConfig{
+		VotersIn:     sortedIDs(cfg.Voters[0]),
+		VotersOut:    sortedIDs(cfg.Voters[1]),
+		Learners:     sortedIDs(cfg.Learners),
+		LearnersNext: sortedIDs(cfg.LearnersNext),
+		AutoLeave:    cfg.AutoLeave,
+	}
+	st.PendingConfIndex = r.pendingConfIndex
+	st.Match = map[uint64]uint64{}
+	if r.state == StateLeader {
+		for id, pr := range r.prs.Progress {
+			st.Match[id] = pr.Match
+		}
+	}
+	st.Entries = make([]HarnessEntry, len(ents))
+	for i, e := range ents {
+		var cc *HarnessChange
+		if h.ConfAware() {
+			var derr error
+			if cc, derr = DecodeChange(e); derr != nil {
+				return st, derr
+			}
+		}
+		st.Entries[i] = HarnessEntry{Term: e.Term, Index: e.Index, Type: int32(e.Type), Change: cc}
+	}
 	hs, _, _ := h.storage.InitialState()
 	st.PersistedTerm, st.PersistedVote, st.PersistedCommit = hs.Term, hs.Vote, hs.Commit
 	last, _ := h.storage.LastIndex()
@@ -642,6 +1015,9 @@ func (h *HarnessNode) Clone() (c *HarnessNode, err error) {
 		Votes:       map[uint64]bool{},
 		MaxInflight: r.prs.MaxInflight,
 	}
+	// tracker.Config.Clone leaves AutoLeave out (tracker.go:96-112; confchange sets it
+	// itself after cloning): a joint configuration's clone keeps it here.
+	r2.prs.Config.AutoLeave = r.prs.Config.AutoLeave
 	for id, pr := range r.prs.Progress {
 		p := *pr
 		p.Inflights = pr.Inflights.Clone()
@@ -678,6 +1054,8 @@ func (h *HarnessNode) Clone() (c *HarnessNode, err error) {
 		pinnedCommit:  h.pinnedCommit,
 		applied:       h.applied,
 		suppressed:    append([]pb.Message(nil), h.suppressed...),
+		held:          append([]pb.Message(nil), h.held...),
+		joined:        h.joined,
 		pinnedTimeout: h.pinnedTimeout,
 	}
 	c.rng, c.src = cloneRand(h.rng, h.src)
