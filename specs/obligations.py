@@ -59,14 +59,20 @@ class ObligationResult:
     status: Status
     seconds: float
     counterexample: Counterexample | None = None
+    # A proved obligation may carry what fails without the property it proves (e.g. a
+    # membership change of two voters without the joint phase); only then is it in the JSON.
+    witness: Counterexample | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "name": self.name,
             "status": self.status,
             "seconds": round(self.seconds, 4),
             "counterexample": self.counterexample,
         }
+        if self.witness is not None:
+            d["witness"] = self.witness
+        return d
 
 
 @dataclass(frozen=True)
@@ -674,7 +680,27 @@ def _local_obligations() -> tuple[Obligation, ...]:
                  for rule, (name, statement, fn) in LOCAL.items())
 
 
-OBLIGATIONS = OBLIGATIONS + _local_obligations()
+def _conf(name: str, fn: Callable[[RuleSet, int], Any]) -> Callable[[RuleSet, int],
+                                                                    ObligationResult]:
+    def check(rules: RuleSet, max_voters: int) -> ObligationResult:
+        from specs.conf_obligations import timed
+
+        seconds, cex, witness = timed(name, fn, rules, max_voters)
+        return ObligationResult(name, "proved" if cex is None else "failed", seconds, cex,
+                                witness)
+
+    return check
+
+
+def _conf_obligations() -> tuple[Obligation, ...]:
+    """The membership-change obligations (specs/conf_obligations.py, issue 14)."""
+    from specs.conf_obligations import CONF_OBLIGATIONS
+
+    return tuple(Obligation(name, statement, _conf(name, fn))
+                 for name, statement, fn in CONF_OBLIGATIONS)
+
+
+OBLIGATIONS = OBLIGATIONS + _conf_obligations() + _local_obligations()
 OBLIGATION_NAMES: tuple[str, ...] = tuple(o.name for o in OBLIGATIONS)
 _BY_NAME = {o.name: o for o in OBLIGATIONS}
 
