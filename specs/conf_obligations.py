@@ -84,13 +84,25 @@ def etcd_simple_change(conf: SimpleConf, op: int, node: int) -> SimpleConf | Non
 
 
 def _model_changer() -> Changer:
-    """model/confchange.py's changer when "model" has provided a simple-change entry point."""
+    """model/confchange.py's Changer.Simple (on a configuration that is not joint) when model/
+    has it, etcd's otherwise."""
     try:
-        from model import confchange  # type: ignore[attr-defined]
+        from model import confchange  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return etcd_simple_change
-    fn = getattr(confchange, "simple_change", None)
-    return fn if callable(fn) else etcd_simple_change
+    simple = getattr(confchange, "simple", None)
+    error = getattr(confchange, "ConfChangeError", None)
+    if not callable(simple) or error is None:
+        return etcd_simple_change
+
+    def change(conf: SimpleConf, op: int, node: int) -> SimpleConf | None:
+        try:
+            new = simple((conf[0], 0, conf[1], 0, 0), ((op, node),))
+        except error:
+            return None
+        return new[0], new[2]
+
+    return change
 
 
 def _joint(rules: RuleSet) -> Callable[[Any, Any], Any]:
@@ -98,9 +110,27 @@ def _joint(rules: RuleSet) -> Callable[[Any, Any], Any]:
     return fn if callable(fn) else etcd_joint_vote_result
 
 
-def _committed(rules: RuleSet) -> Callable[[int, Sequence[int], Callable[[int], int]], int]:
-    fn = getattr(rules, "committed_index", None)
-    return fn if callable(fn) else etcd_committed_index
+JointCommitted = Callable[[int, int, tuple[int, ...]], int]
+
+
+def _joint_committed(rules: RuleSet) -> tuple[str, JointCommitted]:
+    """The joint committed index the model uses: the rule set's `committed_index` per half
+    (with its quorum) when it has one, else model/confchange.py's joint_committed_index, else
+    etcd's with the rule set's quorum."""
+    per_half = getattr(rules, "committed_index", None)
+    if callable(per_half):
+        return "rules.committed_index", lambda i, o, m: min(per_half(i, m, rules.quorum),
+                                                            per_half(o, m, rules.quorum))
+    try:
+        from model import confchange  # type: ignore[attr-defined,unused-ignore]
+
+        joint = getattr(confchange, "joint_committed_index", None)
+    except ImportError:
+        joint = None
+    if callable(joint):
+        return "model.confchange.joint_committed_index", lambda i, o, m: joint((i, o, 0, 0, 0), m)
+    return "etcd CommittedIndex", lambda i, o, m: min(etcd_committed_index(i, m, rules.quorum),
+                                                       etcd_committed_index(o, m, rules.quorum))
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -312,7 +342,7 @@ def joint_committed_index(rules: RuleSet, max_voters: int) -> Counterexample | N
     """quorum/joint.go CommittedIndex = min of the halves' (majority.go) committed indexes;
     for every membership of up to COMMIT_IDS ids (incoming non-empty) and every match vector
     with indexes 0..COMMIT_MAX_INDEX, a strict majority of each non-empty half holds it."""
-    committed = _committed(rules)
+    source, committed = _joint_committed(rules)
     ids = min(max_voters, COMMIT_IDS)
     for m in range(1, ids + 1):
         for where in itertools.product(range(4), repeat=m):  # 0 none, 1 in, 2 out, 3 both
@@ -327,9 +357,7 @@ def joint_committed_index(rules: RuleSet, max_voters: int) -> Counterexample | N
                 match = [0] * m
                 for i, v in zip(members, vals, strict=True):
                     match[i - 1] = v
-                ci = committed(inc, tuple(match), rules.quorum)
-                co = committed(out, tuple(match), rules.quorum)
-                c = min(ci, co)
+                c = committed(inc, out, tuple(match))
                 for half in (inc, out):
                     h = ids_of(half)
                     if h and 2 * sum(match[i - 1] >= c for i in h) <= len(h):
@@ -337,9 +365,8 @@ def joint_committed_index(rules: RuleSet, max_voters: int) -> Counterexample | N
                             "incoming": ids_of(inc),
                             "outgoing": ids_of(out),
                             "match": {str(i): match[i - 1] for i in members},
-                            "incoming_committed": ci if ci != NO_LIMIT else "max",
-                            "outgoing_committed": co if co != NO_LIMIT else "max",
-                            "joint_committed": c if c != NO_LIMIT else "max",
+                            "function": source,
+                            "joint_committed": c if c < NO_LIMIT else "max",
                             "half_without_majority": h,
                         }
     return None

@@ -88,7 +88,8 @@ def test_seed_fails_the_joint_phase_with_a_replayable_counterexample() -> None:
     [
         (ETCD_34.with_rules("quorum-floor", quorum=lambda n: n // 2), "conf-change-overlap"),
         (ETCD_34.with_rules("quorum-floor", quorum=lambda n: n // 2), "joint-phase-overlap"),
-        (ETCD_34.with_rules("quorum-floor", quorum=lambda n: n // 2), "joint-committed-index"),
+        (WithMembershipRules("quorum-floor-commit", quorum=lambda n: n // 2),
+         "joint-committed-index"),
         (ETCD_34.with_rules("counts-learners", tally_votes=tally_votes_seed),
          "conf-change-overlap"),
         (WithMembershipRules("either-half", joint_vote_result=either_half_wins),
