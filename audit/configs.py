@@ -65,6 +65,17 @@ class AuditConfig:
             parts.append(f"lossy={describe_links(c.lossy_links)}")
         if c.partition_faults:
             parts.append(f"partition_faults={c.partition_faults}")
+        if getattr(c, "start_leader", 0):
+            parts.append(f"start_leader={c.start_leader}")
+        conf_changes = getattr(c, "conf_changes", 0)  # membership changes (issue 14)
+        if conf_changes:
+            parts.append(f"conf_changes={conf_changes}")
+            specs = getattr(c, "conf_specs", ())
+            parts.append("conf_change=" + ",".join(specs) if specs
+                         else "conf_kinds=" + ",".join(getattr(c, "conf_kinds", ())))
+            parts.append("conf_entry=" + ",".join(getattr(c, "conf_entry", ())))
+            if getattr(c, "spares", 0):
+                parts.append(f"spares={c.spares}")
         return " ".join(parts)
 
 
