@@ -79,6 +79,12 @@ class AuditConfig:
         return " ".join(parts)
 
 
+def symmetry_applies(cfg: ClusterConfig) -> bool:
+    """Node ids are interchangeable, unless conf entries in the logs name them (membership
+    changes, issue 14: the explorer turns symmetry off for them too)."""
+    return not getattr(cfg, "conf_changes", 0)
+
+
 def base_config(voters: int, pre_vote: bool, check_quorum: bool) -> ClusterConfig:
     return replace(quick_config(voters), pre_vote=pre_vote, check_quorum=check_quorum)
 
