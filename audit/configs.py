@@ -74,8 +74,9 @@ class AuditConfig:
             parts.append("conf_change=" + ",".join(specs) if specs
                          else "conf_kinds=" + ",".join(getattr(c, "conf_kinds", ())))
             parts.append("conf_entry=" + ",".join(getattr(c, "conf_entry", ())))
-            if getattr(c, "spares", 0):
-                parts.append(f"spares={c.spares}")
+            spares = getattr(c, "spares", 0)
+            if spares:
+                parts.append(f"spares={spares}")
         return " ".join(parts)
 
 
