@@ -105,7 +105,8 @@ def _model_changer() -> Changer:
     return change
 
 
-def _joint(rules: RuleSet) -> Callable[[Any, Any], Any]:
+def joint_vote_result_of(rules: RuleSet) -> Callable[[Any, Any], Any]:
+    """The rule set's joint_vote_result, etcd's when it has none."""
     fn = getattr(rules, "joint_vote_result", None)
     return fn if callable(fn) else etcd_joint_vote_result
 
@@ -182,7 +183,7 @@ class _Quorums:
         return _result_of(t) == WON, t
 
     def joint_won(self, incoming: Sym, outgoing: Sym, g: Sym, r: Sym) -> tuple[z3.BoolRef, Any]:
-        t = self.p.call(_joint(self.rules), self.tally(incoming, g, r),
+        t = self.p.call(joint_vote_result_of(self.rules), self.tally(incoming, g, r),
                         self.tally(outgoing, g, r))
         return _result_of(t) == WON, t
 

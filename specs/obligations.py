@@ -320,11 +320,18 @@ def _joint_query(rules: RuleSet, m: int, part: int) -> Counterexample | None:
     q = table_function(rules.quorum, 0, m)
     both = inc | out
 
+    from specs.conf_obligations import joint_vote_result_of
+
+    joint = joint_vote_result_of(rules)
+
     def joint_won(g: Sym, r: Sym) -> tuple[z3.BoolRef, Sym, Sym]:
-        """etcd JointConfig.VoteResult: WON iff each half (same record) is WON."""
+        """The rule set's joint_vote_result (etcd JointConfig.VoteResult: WON iff each half,
+        on the same record, is WON) of the halves' tallies."""
         t_in = p.call(rules.tally_votes, inc, g, r, q)
         t_out = p.call(rules.tally_votes, out, g, r, q)
-        return z3.And(_is(t_in, WON), _is(t_out, WON)), t_in, t_out
+        t = p.call(joint, t_in, t_out)
+        e = t.e if isinstance(t, Sym) else z3.BitVecVal(int(t), 16)
+        return e == WON, t_in, t_out
 
     def majority(g: Sym, half: Sym) -> z3.BoolRef:
         return popcount(g & half) * 2 > popcount(half)

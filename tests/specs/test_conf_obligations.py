@@ -94,6 +94,8 @@ def test_seed_fails_the_joint_phase_with_a_replayable_counterexample() -> None:
          "conf-change-overlap"),
         (WithMembershipRules("either-half", joint_vote_result=either_half_wins),
          "joint-phase-overlap"),
+        (WithMembershipRules("either-half", joint_vote_result=either_half_wins),
+         "joint-quorum"),
         (WithMembershipRules("highest-match", committed_index=highest_match),
          "joint-committed-index"),
     ],
