@@ -113,6 +113,7 @@ def abstract_message(m: Message) -> ModelMessage:
         bool(m.reject),
         m.context == CAMPAIGN_TRANSFER,
         tuple(e.term for e in m.entries),
+        0,  # commit: read by the model only with membership changes
     )
     if len(_msg_cache) > 200_000:
         _msg_cache.clear()
@@ -123,7 +124,7 @@ def abstract_message(m: Message) -> ModelMessage:
 def concrete_message(mm: ModelMessage) -> Message:
     """model message -> an impl Message whose abstraction is `mm` (for replays and the
     exhaustive mode; commit, reject_hint and entry data are 0/empty, as in every run)."""
-    mtype, frm, to, term, log_term, index, reject, force, entries = mm
+    mtype, frm, to, term, log_term, index, reject, force, entries = mm[:9]
     return Message(
         type=_MODEL_TO_TYPE[mtype],
         to=to,
@@ -166,7 +167,17 @@ def abstract_node(rn: RawNode, et: int, check_quorum: bool) -> Node:
             if pr.recent_active and vid != me:
                 active |= 1 << vid
     log = tuple([e.term for e in r.raft_log.entries])
-    return (r.term, r.vote, r.lead, role, elapsed, log, granted, rejected, active)
+    return (r.term, r.vote, r.lead, role, elapsed, log, granted, rejected, active) + _conf_tail(rn)
+
+
+def _conf_tail(rn: Any) -> tuple[Any, ...]:
+    """The model's membership fields for a node run without membership changes: commit,
+    applied, pending index and match stay 0/empty; the configuration is the node's start-up
+    one (its Config's voters and learners)."""
+    config = getattr(rn, "config", None)
+    vin = sum(1 << i for i in getattr(config, "voters", ()) or ())
+    lrn = sum(1 << i for i in getattr(config, "learners", ()) or ())
+    return (0, 0, (vin, 0, lrn, 0, 0), 0, ())
 
 
 def abstract_node_via_status(rn: Any, et: int, check_quorum: bool) -> Node:
@@ -180,7 +191,8 @@ def abstract_node_via_status(rn: Any, et: int, check_quorum: bool) -> Node:
     active = 0
     if check_quorum and role == LEADER:
         active = sum(1 << i for i in s.recent_active if i != rn.raft.id)
-    return (s.term, s.vote, s.lead, role, elapsed, tuple(s.log_terms), granted, rejected, active)
+    return (s.term, s.vote, s.lead, role, elapsed, tuple(s.log_terms), granted, rejected,
+            active) + _conf_tail(rn)
 
 
 # -- the cluster --------------------------------------------------------------------------------

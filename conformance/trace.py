@@ -50,6 +50,8 @@ def config_to_json(cfg: ClusterConfig) -> dict[str, Any]:
     d["cut_links"] = [list(x) for x in sorted(cfg.cut_links)]
     d["lossy_links"] = [list(x) for x in sorted(cfg.lossy_links)]
     d["crashed"] = sorted(cfg.crashed)
+    for k in ("conf_kinds", "conf_specs", "conf_entry"):
+        d[k] = list(getattr(cfg, k))
     return d
 
 
@@ -73,6 +75,10 @@ def config_from_json(d: Any) -> ClusterConfig:
                 kw[k] = frozenset((int(a), int(b)) for a, b in v)
             elif k == "rules":
                 kw[k] = str(v)
+            elif k in ("conf_kinds", "conf_specs", "conf_entry"):
+                if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                    raise TraceError(f"config field {k!r} has a bad value {v!r}")
+                kw[k] = tuple(v)
             elif isinstance(v, bool) or isinstance(v, int):
                 kw[k] = v
             else:
@@ -92,7 +98,8 @@ def config_from_json(d: Any) -> ClusterConfig:
 
 
 def message_to_json(m: ModelMessage) -> dict[str, Any]:
-    mtype, frm, to, term, log_term, index, reject, force, entries = m
+    # "commit" only when set (membership changes), so older traces keep their bytes.
+    mtype, frm, to, term, log_term, index, reject, force, entries = m[:9]
     return {
         "type": MSG_NAMES[mtype],
         "from": frm,
@@ -103,7 +110,7 @@ def message_to_json(m: ModelMessage) -> dict[str, Any]:
         "reject": bool(reject),
         "force": bool(force),
         "entries": list(entries),
-    }
+    } | ({"commit": m[9]} if len(m) > 9 and m[9] else {})
 
 
 def message_from_json(d: Any) -> ModelMessage:
@@ -121,6 +128,7 @@ def message_from_json(d: Any) -> ModelMessage:
             bool(d.get("reject", False)),
             bool(d.get("force", False)),
             tuple(_int(t) for t in d.get("entries", ())),
+            _int(d.get("commit", 0)),
         )
     except KeyError as e:
         raise TraceError(f"message lacks or has a bad field {e}") from None

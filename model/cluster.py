@@ -14,6 +14,7 @@ from operator import itemgetter
 from typing import Any
 
 from explorer.protocol import Invariant
+from model import confchange as cc_
 from model.config import ClusterConfig
 from model.messages import (
     M_FROM,
@@ -23,6 +24,9 @@ from model.messages import (
 )
 from model.node import Event, NodeLogic, StepResult
 from model.node_state import (
+    APPLIED,
+    COMMIT,
+    CONF,
     FIELD_NAMES,
     LEADER,
     ROLE,
@@ -41,8 +45,9 @@ from model.topology import (
 
 State = tuple[int, ...]
 Action = tuple[Any, ...]
-# History: (elected (term, id) pairs, vote ledger records, names of broken transition invariants).
-History = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, ...], ...], tuple[str, ...]]
+# History: (elected (term, id) pairs, vote ledger records, names of broken transition invariants),
+# and with membership changes a fourth part: campaign records (term, id, conf) (QuorumOverlap).
+History = tuple[Any, ...]
 
 INVARIANTS: tuple[Invariant, ...] = (
     Invariant("OneLeaderPerTerm", "no two nodes become leader in the same term"),
@@ -53,11 +58,28 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "LeaderHasQuorum",
-        "a leader of term t was granted votes in term t by a majority of the voters",
+        "a leader of term t was granted votes in term t by a majority of the voters "
+        "(with membership changes: of each non-empty half of its applied configuration)",
     ),
     Invariant(
         "LeaderUpToDate",
         "a new leader's log is at least as up-to-date as each counted voter's log at its grant",
+    ),
+)
+
+CONF_INVARIANTS: tuple[Invariant, ...] = (
+    Invariant(
+        "ConfOneAtATime",
+        "a leader never appends a conf entry while its log holds one above its applied index",
+    ),
+    Invariant(
+        "QuorumOverlap",
+        "any two campaigns for the same term used configurations whose quorums intersect",
+    ),
+    Invariant(
+        "ConfChangeApplies",
+        "every committed conf entry is one the applying node's changer accepts "
+        "(etcd panics otherwise)",
     ),
 )
 
@@ -81,7 +103,13 @@ class ClusterModel:
         self.logic = NodeLogic(cfg, self.rules)
         self.n = cfg.n
         self.net = cfg.has_network
-        self.hist_pos = self.n + (6 if self.net else 4)
+        # With membership changes the budgets end with the conf-change budget word.
+        self.conf_on = cfg.conf_changes > 0
+        self.hist_pos = self.n + (6 if self.net else 4) + (1 if self.conf_on else 0)
+        self.budget_conf = self.hist_pos - self.n - 1 if self.conf_on else -1
+        self.empty_history: History = ((), (), (), ()) if self.conf_on else ((), (), ())
+        self.conf_specs = cfg.conf_changes_list() if self.conf_on else ()
+        self._conf_local: dict[int, tuple[Any, Any]] = {}
         self.lossy = links_mask(cfg.lossy_links)
         self.partition = links_mask(cfg.cut_links)
         self.msg_link: list[int] = []
@@ -161,11 +189,13 @@ class ClusterModel:
         nodes: Sequence[Node],
         messages: Sequence[Message],
         budgets: Sequence[int] | None = None,
-        history: History = ((), (), ()),
+        history: History | None = None,
     ) -> State:
         """Build a state from its parts (conformance's abstraction function ends here)."""
         if budgets is None:
             budgets = self._initial_budgets()
+        if history is None or (self.conf_on and len(history) == 3):
+            history = tuple(history or ()) + self.empty_history[len(history or ()):]
         mids = tuple(sorted(self.msg_id(m) for m in messages))
         return (
             tuple(self.node_id(nd) for nd in nodes)
@@ -178,9 +208,11 @@ class ClusterModel:
 
     def _initial_budgets(self) -> tuple[int, ...]:
         c = self.cfg
-        base = (c.duplicates, c.restarts, c.transfers, c.appends)
+        base: tuple[int, ...] = (c.duplicates, c.restarts, c.transfers, c.appends)
         if self.net:
-            return base + (c.partition_faults, 0 if c.partition_later else links_mask(c.cut_links))
+            base += (c.partition_faults, 0 if c.partition_later else links_mask(c.cut_links))
+        if self.conf_on:
+            base += (c.conf_changes,)
         return base
 
     def init_states(self) -> list[State]:
@@ -192,11 +224,11 @@ class ClusterModel:
             if self._elected is None:
                 self._elected = elect(self.cfg, self.rules)
             nodes, hist = self._elected
-            st = self.encode(nodes, [], history=hist if self.live is None else ((), (), ()))
+            st = self.encode(nodes, [], history=hist if self.live is None else None)
         else:
             terms = dict(self.cfg.init_terms)
             logs = dict(self.cfg.init_logs)
-            nodes = [node(term=terms.get(i, 0), log=logs.get(i, ()))
+            nodes = [node(term=terms.get(i, 0), log=logs.get(i, ()))[:9] + self.logic.conf_tail(i)
                      for i in range(1, self.n + 1)]
             st = self.encode(nodes, [])
         if self.live is not None:
@@ -213,6 +245,8 @@ class ClusterModel:
         """Why the compiled core cannot run this configuration, or None."""
         if self.live is not None:
             return "the liveness graph runs on the reference engine"
+        if self.conf_on:
+            return "membership changes run on the reference engine"
         return None
 
     def live_tables(self) -> Any:
@@ -243,7 +277,9 @@ class ClusterModel:
 
     def invariants(self) -> Sequence[Invariant]:
         # A liveness-mode model keeps no history, so it cannot judge the safety invariants.
-        return INVARIANTS if self.live is None else ()
+        if self.live is not None:
+            return ()
+        return INVARIANTS + CONF_INVARIANTS if self.conf_on else INVARIANTS
 
     def violations(self, st: State) -> tuple[str, ...]:
         return self.hist_bad[st[self.hist_pos]]
@@ -284,6 +320,8 @@ class ClusterModel:
         cannot campaign, whatever term a changed `pre_vote_term` puts in its requests. With
         etcd's rules such a campaign is already out of bounds (its requests or its election
         carry term + 1); without this a pre-vote at the current term would escape the bound."""
+        if self.conf_on:
+            return nd[TERM] >= self.term_cap and self.logic.campaigns_on_timeout(nid, nd)
         return nd[TERM] >= self.term_cap and self.logic.campaigns_on_timeout(nid)
 
     def _local_steps(self, nid: int, nix: int) -> tuple[Any, Any, Any, Any]:
@@ -311,12 +349,40 @@ class ClusterModel:
             beat = (nix, tuple(self.msg_id(m) for m in logic.heartbeat(nid, nd)), (), False)
             transfers = [
                 (to, self._finish(nd, logic.transfer(nid, nd, to)))
-                for to in logic.vote_targets
-                if to != nid and logic.promotable(to)
+                for to in (
+                    logic.transfer_targets(nid, nd) if self.conf_on else
+                    [to for to in logic.vote_targets if to != nid and logic.promotable(to)]
+                )
             ]
             leader = (beat, transfers, self._finish(nd, logic.append(nid, nd)))
         restart = enabled(self._finish(nd, (logic.restart(nd), (), ())))
         return tick, timeout, leader, restart
+
+    def conf_steps(self, nid: int, nix: int) -> tuple[Any, Any]:
+        """Node `nid`'s membership-change actions from state `nix`, computed once: (apply or
+        None, [(change, result), ...] proposals a leader may make). Budgets and room are
+        checked per state."""
+        key = nix * 16 + nid
+        got = self._conf_local.get(key)
+        if got is not None:
+            return got
+        logic = self.logic
+        nd = self.node_tab[nix]
+        apply = None
+        proposals: list[tuple[cc_.ConfChange, Any]] = []
+        if nid not in self.cfg.crashed:
+            if nd[COMMIT] > nd[APPLIED]:
+                res = self._finish(nd, logic.apply(nid, nd))
+                apply = None if res is _NOOP else res
+            if nd[ROLE] == LEADER:
+                cfg = self.cfg
+                for change in cc_conf_candidates(nd[CONF], cfg, self.conf_specs):
+                    if logic.accepts_conf(nd, change):
+                        res = self._finish(nd, logic.propose_conf(nid, nd, change))
+                        if res is not None and res is not _NOOP:
+                            proposals.append((change, res))
+        got = self._conf_local[key] = (apply, proposals)
+        return got
 
     def _hist_after(self, hix: int, events: tuple[Event, ...]) -> int:
         key = (hix, events)
@@ -345,35 +411,50 @@ class ClusterModel:
         key = (hix, low)
         nxt = self._forgotten.get(key)
         if nxt is None:
-            elected, ledger, broken = self.hist_tab[hix]
-            kept = (
+            h = self.hist_tab[hix]
+            elected, ledger, broken = h[0], h[1], h[2]
+            kept: History = (
                 tuple(e for e in elected if e[0] >= low),
                 tuple(r for r in ledger if r[0] >= low),
                 broken,
             )
+            if len(h) > 3:
+                kept += (tuple(c for c in h[3] if c[0] >= low),)
             nxt = self._forgotten[key] = self.hist_id(kept)
         return nxt
 
     def _apply_events(self, h: History, events: tuple[Event, ...]) -> History:
         elected, ledger, broken = set(h[0]), set(h[1]), set(h[2])
+        campaigns = set(h[3]) if len(h) > 3 else set()
         for ev in events:
             kind = ev[0]
             if kind == "vote":
                 ledger.add(ev[1:])  # type: ignore[arg-type]
+            elif kind == "campaign":
+                campaigns.add(ev[1:])  # type: ignore[arg-type]
             elif kind == "leader":
-                term, cand, counted, lt, li = ev[1:]
+                term, cand, counted, lt, li = ev[1:6]
+                conf = ev[6] if len(ev) > 6 else None
                 assert isinstance(counted, int)
                 grants = {r[1]: r for r in ledger if r[0] == term and r[2] == cand}
-                voters = [v for v in grants if (self.logic.voter_mask >> v) & 1]
-                if len(voters) < self.majority:
-                    broken.add("LeaderHasQuorum")
+                if self.conf_on:
+                    assert isinstance(conf, tuple)
+                    if not cc_.is_quorum(conf, cc_.mask(list(grants))):  # type: ignore[arg-type]
+                        broken.add("LeaderHasQuorum")
+                else:
+                    voters = [v for v in grants if (self.logic.voter_mask >> v) & 1]
+                    if len(voters) < self.majority:
+                        broken.add("LeaderHasQuorum")
                 for v, rec in grants.items():
                     if (counted >> v) & 1 and (lt, li) < (rec[3], rec[4]):
                         broken.add("LeaderUpToDate")
                 elected.add((term, cand))  # type: ignore[arg-type]
             else:
                 broken.add(ev[1])  # type: ignore[arg-type]
-        return (tuple(sorted(elected)), tuple(sorted(ledger)), tuple(sorted(broken)))
+        out: History = (tuple(sorted(elected)), tuple(sorted(ledger)), tuple(sorted(broken)))
+        if self.conf_on:
+            out += (tuple(sorted(campaigns)),)
+        return out
 
     def _state_violations(self, h: History) -> tuple[str, ...]:
         bad = list(h[2])
@@ -383,6 +464,13 @@ class ClusterModel:
         cast = [(r[0], r[1]) for r in h[1]]
         if len(cast) != len(set(cast)):
             bad.append("VoteOnce")
+        if len(h) > 3 and "QuorumOverlap" not in bad:
+            camps = h[3]
+            for k, (t, a, ca) in enumerate(camps):
+                if any(t2 == t and b != a and not cc_.quorums_intersect(ca, cb)
+                       for t2, b, cb in camps[k + 1:]):
+                    bad.append("QuorumOverlap")
+                    break
         return tuple(sorted(bad))
 
     # -- successors (the hot path) ------------------------------------------------------------
@@ -434,18 +522,22 @@ class ClusterModel:
                 append((timeout_actions[i], land(i, timeout, msgs, budgets)))
             if leader is not None:
                 beat, transfers, client_append = leader
-                if n - 1 <= room and n > 1:
+                if len(beat[1]) <= room and n > 1:
                     append((("heartbeat", nid), land(i, beat, msgs, budgets)))
                 if budgets[BUDGET_TRANSFER] > 0 and room >= 1:
                     b = budgets[:2] + (budgets[2] - 1,) + budgets[3:]
                     for to, res in transfers:
                         append((("transfer", nid, to), land(i, res, msgs, b)))
-                if budgets[BUDGET_APPEND] > 0 and n - 1 <= room:
+                if budgets[BUDGET_APPEND] > 0 and len(client_append[1]) <= room:
                     b = budgets[:3] + (budgets[3] - 1,) + budgets[4:]
                     append((("append", nid), land(i, client_append, msgs, b)))
             if restart is not None and budgets[BUDGET_RESTART] > 0:
                 b = budgets[:1] + (budgets[1] - 1,) + budgets[2:]
                 append((("restart", nid), land(i, restart, msgs, b)))
+            if self.conf_on:
+                for action, res, b in self._conf_moves(nid, st[i], budgets):
+                    if len(res[1]) <= room:
+                        append((action, land(i, res, msgs, b)))
 
         prev = -1
         drop = cfg.drop
@@ -481,6 +573,22 @@ class ClusterModel:
                 append((acts[2], land(i, res, msgs, b)))
         return out
 
+    def _conf_moves(
+        self, nid: int, nix: int, budgets: tuple[int, ...]
+    ) -> Iterator[tuple[Action, Any, tuple[int, ...]]]:
+        """(action, local step, budgets after) of node nid's apply and conf proposals."""
+        apply, proposals = self.conf_steps(nid, nix)
+        if apply is not None:
+            yield ("apply", nid), apply, budgets
+        k = self.budget_conf
+        left = budgets[k]
+        for change, res in proposals:
+            if cc_.leaves_joint(change):
+                yield ("propose-conf", nid, change), res, budgets  # leaving is not budgeted
+            elif left > 0:
+                yield (("propose-conf", nid, change), res,
+                       budgets[:k] + (left - 1,) + budgets[k + 1:])
+
     # -- rendering ----------------------------------------------------------------------------
 
     def describe_action(self, action: Action) -> str:
@@ -489,6 +597,10 @@ class ClusterModel:
             return f"{kind} {describe(action[1])}"
         if kind == "transfer":
             return f"transfer leadership {action[1]} -> {action[2]}"
+        if kind == "propose-conf":
+            return f"node {action[1]} proposes conf change {cc_.describe_change(action[2])}"
+        if kind == "apply":
+            return f"node {action[1]} applies its committed entries"
         if kind == "heal":
             return "heal the partition (every cut link works again)"
         if kind == "split":
@@ -548,3 +660,11 @@ def _multiset_diff(a: list[Message], b: list[Message]) -> list[Message]:
         else:
             out.append(m)
     return out
+
+
+def cc_conf_candidates(
+    conf: cc_.Conf, cfg: ClusterConfig, specs: tuple[cc_.ConfChange, ...]
+) -> list[cc_.ConfChange]:
+    from model.conf_specs import candidate_changes
+
+    return candidate_changes(conf, cfg.n, cfg.conf_kinds, specs, cfg.conf_entry)

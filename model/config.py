@@ -44,6 +44,15 @@ class ClusterConfig:
     # starts from an established leader (model/start_leader.py); 0 for none.
     crashed: frozenset[int] = field(default_factory=frozenset)
     start_leader: int = 0
+    # Membership changes (specs/SEMANTICS.md, "Membership changes"): the budget of proposed
+    # changes (0: the static configuration of before), the kinds a leader may propose or the
+    # exact changes (`--conf-change` specs, as written), the entry encodings of simple changes,
+    # and spare nodes (ids after the learners, outside the initial configuration).
+    conf_changes: int = 0
+    conf_kinds: tuple[str, ...] = ("add", "remove", "promote", "demote")
+    conf_specs: tuple[str, ...] = ()
+    conf_entry: tuple[str, ...] = ("v1", "v2")
+    spares: int = 0
 
     def __post_init__(self) -> None:
         if self.crashed:
@@ -55,7 +64,23 @@ class ClusterConfig:
 
     @property
     def n(self) -> int:
-        return self.voters + self.learners
+        return self.voters + self.learners + self.spares
+
+    def conf_changes_list(self) -> tuple[tuple[bool, int, tuple[tuple[int, int], ...]], ...]:
+        """The `--conf-change` specs parsed (raises ConfigError on a bad one)."""
+        from model.conf_specs import SpecError, parse_encodings, parse_kinds, parse_spec
+        from model.confchange import initial_conf
+
+        try:
+            kinds = parse_kinds(",".join(self.conf_kinds))
+            encs = parse_encodings(",".join(self.conf_entry))
+            conf = initial_conf(self.voters, self.learners)
+            out: list[tuple[bool, int, tuple[tuple[int, int], ...]]] = []
+            for spec in self.conf_specs:
+                out.extend(parse_spec(spec, self.n, conf, kinds, encs))
+        except SpecError as exc:
+            raise ConfigError(str(exc)) from None
+        return tuple(out)
 
     @property
     def has_network(self) -> bool:
@@ -126,6 +151,36 @@ class ClusterConfig:
             raise ConfigError(f"link {a}-{b} is given as both cut and lossy")
         if self.start_leader:  # 0: none
             self._validate_start_leader()
+        self._validate_conf()
+
+    def _validate_conf(self) -> None:
+        if self.conf_changes < 0:
+            raise ConfigError("conf-changes budget must be at least 0")
+        if not 0 <= self.spares <= 2:
+            raise ConfigError(f"spares must be between 0 and 2 (got {self.spares})")
+        if not self.conf_changes:
+            if self.spares:
+                raise ConfigError("--spares needs --conf-changes >= 1 (only a change adds them)")
+            if self.conf_specs:
+                raise ConfigError("--conf-change needs --conf-changes >= 1 (the budget)")
+            return
+        if self.max_term > 255:
+            raise ConfigError(f"max term {self.max_term} is above 255: with --conf-changes a "
+                              "log entry keeps its term in 8 bits")
+        if self.n > 15:
+            raise ConfigError("with --conf-changes node ids must fit 4 bits (at most 15 nodes)")
+        specs = self.conf_changes_list()
+        from model.conf_specs import candidate_changes
+        from model.confchange import initial_conf
+
+        conf = initial_conf(self.voters, self.learners)
+        if not candidate_changes(conf, self.n, self.conf_kinds, specs, self.conf_entry):
+            raise ConfigError(
+                "--conf-changes: no change is possible from the initial configuration with "
+                f"--conf-kinds {','.join(self.conf_kinds)}"
+                + (" and the --conf-change specs" if specs else "")
+                + (" (add needs --spares)" if self.conf_kinds == ("add",) else "")
+            )
 
     def _validate_start_leader(self) -> None:
         lid = self.start_leader
@@ -150,6 +205,9 @@ class ClusterConfig:
         d["cut_links"] = [f"{a}-{b}" for a, b in sorted(self.cut_links)]
         d["lossy_links"] = [f"{a}-{b}" for a, b in sorted(self.lossy_links)]
         d["crashed"] = sorted(self.crashed)
+        d["conf_kinds"] = list(self.conf_kinds)
+        d["conf_specs"] = list(self.conf_specs)
+        d["conf_entry"] = list(self.conf_entry)
         d["faults"] = [
             f
             for f, on in (

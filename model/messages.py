@@ -1,6 +1,6 @@
 """Messages of the model: plain tuples, so that states hash and compare fast.
 
-A message is `(type, frm, to, term, log_term, index, reject, force, entries)`; see
+A message is `(type, frm, to, term, log_term, index, reject, force, entries, commit)`; see
 specs/SEMANTICS.md ("Messages") for which fields each type uses.
 """
 
@@ -33,8 +33,10 @@ MSG_BY_NAME = {name: i for i, name in enumerate(MSG_NAMES)}
 
 # Field positions.
 M_TYPE, M_FROM, M_TO, M_TERM, M_LOG_TERM, M_INDEX, M_REJECT, M_FORCE, M_ENTRIES = range(9)
+M_COMMIT = 9  # MsgApp/MsgHeartbeat commit index; 0 unless membership changes are explored
 
-Message = tuple[Any, ...]  # (type, frm, to, term, log_term, index, reject, force, entries)
+# (type, frm, to, term, log_term, index, reject, force, entries, commit)
+Message = tuple[Any, ...]
 
 
 def msg(
@@ -47,8 +49,9 @@ def msg(
     reject: bool = False,
     force: bool = False,
     entries: tuple[int, ...] = (),
+    commit: int = 0,
 ) -> Message:
-    return (mtype, frm, to, term, log_term, index, reject, force, entries)
+    return (mtype, frm, to, term, log_term, index, reject, force, entries, commit)
 
 
 def vote_resp_type(mtype: int) -> int:
@@ -58,7 +61,8 @@ def vote_resp_type(mtype: int) -> int:
 
 def describe(m: Message) -> str:
     """One readable line, e.g. `MsgVote 1->2 term=2 last=(1,3) force`."""
-    mtype, frm, to, term, log_term, index, reject, force, entries = m
+    mtype, frm, to, term, log_term, index, reject, force, entries = m[:9]
+    commit = m[9] if len(m) > 9 else 0
     parts = [f"{MSG_NAMES[mtype]} {frm}->{to} term={term}"]
     if mtype in (MSG_VOTE, MSG_PRE_VOTE):
         parts.append(f"last=(term {log_term}, index {index})")
@@ -67,7 +71,16 @@ def describe(m: Message) -> str:
     elif mtype in (MSG_VOTE_RESP, MSG_PRE_VOTE_RESP):
         parts.append("reject" if reject else "grant")
     elif mtype == MSG_APP:
-        parts.append(f"log={list(entries)}")
+        if any(e >= 256 for e in entries):
+            from model.confchange import describe_entry
+
+            parts.append("log=[" + ", ".join(describe_entry(e) for e in entries) + "]")
+        else:
+            parts.append(f"log={list(entries)}")
+        if commit:
+            parts.append(f"commit={commit}")
+    elif mtype == MSG_HEARTBEAT and commit:
+        parts.append(f"commit={commit}")
     elif mtype == MSG_APP_RESP:
         parts.append(f"index={index}")
     return " ".join(parts)

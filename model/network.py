@@ -170,6 +170,11 @@ def net_successors(
         if restart is not None and budgets[BUDGET_RESTART] > 0:
             b = budgets[:1] + (budgets[1] - 1,) + budgets[2:]
             emit(("restart", nid), i, restart, (), msgs, b, FAULT, NO_KEY)
+        if model.conf_on:  # membership changes (no liveness with them: no labels needed)
+            for action, res, b in model._conf_moves(nid, st[i], budgets):
+                outs = alive(res[1])
+                if len(outs) <= room:
+                    emit(action, i, res, outs, msgs, b, 0, NO_KEY)
 
     drop_on = cfg.drop
     dup = budgets[BUDGET_DUP] > 0
@@ -213,13 +218,15 @@ def net_successors(
     if net and budgets[NET_BUDGET] > 0:
         # The partition comes and goes as a whole: heal every cut link, or cut them again.
         b0 = budgets[:NET_BUDGET] + (budgets[NET_BUDGET] - 1,)
+        tail = budgets[NET_CUT + 1:]  # the conf-change budget word, if any
         if cut:
-            _land_plain(model, out, ("heal",), st, msgs, b0 + (0,), rebase, FAULT, NO_KEY,
+            _land_plain(model, out, ("heal",), st, msgs, b0 + (0,) + tail, rebase, FAULT, NO_KEY,
                         known)
         elif model.partition:
             part = model.partition
             kept = tuple(m for m in msgs if not msg_link[m] & part)
-            _land_plain(model, out, ("split",), st, kept, b0 + (part,), rebase, FAULT, NO_KEY,
+            _land_plain(model, out, ("split",), st, kept, b0 + (part,) + tail, rebase, FAULT,
+                        NO_KEY,
                         known)
     return out, bounded
 

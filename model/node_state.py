@@ -11,11 +11,18 @@ LEADER = 3
 ROLE_NAMES = ("follower", "pre-candidate", "candidate", "leader")
 ROLE_BY_NAME = {name: i for i, name in enumerate(ROLE_NAMES)}
 
-# Field positions.
+# Field positions. The last five are membership-change state (specs/SEMANTICS.md,
+# "Membership changes"); without --conf-changes they keep their initial values.
 TERM, VOTE, LEAD, ROLE, ELAPSED, LOG, GRANTED, REJECTED, ACTIVE = range(9)
-FIELD_NAMES = ("term", "vote", "lead", "role", "elapsed", "log", "granted", "rejected", "active")
+COMMIT, APPLIED, CONF, PENDING_CONF_INDEX, MATCH = range(9, 14)
+FIELD_NAMES = (
+    "term", "vote", "lead", "role", "elapsed", "log", "granted", "rejected", "active",
+    "commit", "applied", "conf", "pending_conf_index", "match",
+)
 
-Node = tuple[Any, ...]  # (term, vote, lead, role, elapsed, log, granted, rejected, active)
+# (term, vote, lead, role, elapsed, log, granted, rejected, active,
+#  commit, applied, conf, pending_conf_index, match)
+Node = tuple[Any, ...]
 
 
 def node(
@@ -28,8 +35,14 @@ def node(
     granted: int = 0,
     rejected: int = 0,
     active: int = 0,
+    commit: int = 0,
+    applied: int = 0,
+    conf: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0),
+    pending_conf_index: int = 0,
+    match: tuple[int, ...] = (),
 ) -> Node:
-    return (term, vote, lead, role, elapsed, log, granted, rejected, active)
+    return (term, vote, lead, role, elapsed, log, granted, rejected, active,
+            commit, applied, conf, pending_conf_index, match)
 
 
 def last_term(log: tuple[int, ...]) -> int:
@@ -54,5 +67,15 @@ def describe_field(field: int, value: Any) -> str:
     if field in (GRANTED, REJECTED, ACTIVE):
         return "{" + ",".join(str(i) for i in ids_of(value)) + "}"
     if field == LOG:
+        if any(e >= 256 for e in value):
+            from model.confchange import describe_entry
+
+            return "[" + ", ".join(describe_entry(e) for e in value) + "]"
         return str(list(value))
+    if field == CONF:
+        from model.confchange import describe_conf
+
+        return describe_conf(value)
+    if field == MATCH:
+        return "{" + ",".join(f"{i + 1}:{m}" for i, m in enumerate(value) if m) + "}"
     return str(value)

@@ -79,6 +79,10 @@ RESULT_SHAPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "record_vote": (_mask_pair, "a pair (granted, rejected) of node-id bitmasks (ints >= 0)"),
     "tally_votes": (_tally, "a VoteResult (PENDING=1, LOST=2, WON=3)"),
     "quorum_active": _BOOL,
+    "num_of_pending_conf": (_natural, "a count (an int >= 0)"),
+    "hup_checks_pending_conf": _BOOL,
+    "conf_already_pending": _BOOL,
+    "joint_vote_result": (_tally, "a VoteResult (PENDING=1, LOST=2, WON=3)"),
 }
 
 

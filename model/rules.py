@@ -191,6 +191,43 @@ def quorum_active(voters: int, active: int, q: Callable[[int], int]) -> bool:
     return popcount(active & voters) >= q(popcount(voters))
 
 
+def num_of_pending_conf_etcd34(v1: int, v2: int) -> int:
+    """etcd 3.4.23 raft.go numOfPendingConf: counts `EntryConfChange` (V1) entries only
+    (etcd-io/etcd #12133)."""
+    return v1
+
+
+def num_of_pending_conf_etcd35(v1: int, v2: int) -> int:
+    """etcd 3.5 raft.go numOfPendingConf: `EntryConfChange || EntryConfChangeV2`."""
+    return v1 + v2
+
+
+def hup_checks_pending_conf_etcd34(transfer: bool) -> bool:
+    """etcd 3.4.23 raft.go: Step case MsgHup scans (applied, committed]; stepFollower case
+    MsgTimeoutNow calls campaign(campaignTransfer) without that scan (etcd-io/etcd #12134)."""
+    return not transfer
+
+
+def hup_checks_pending_conf_etcd35(transfer: bool) -> bool:
+    """etcd 3.5 raft.go hup(t): MsgHup and MsgTimeoutNow both go through the one check."""
+    return True
+
+
+def conf_already_pending(pending_conf_index: int, applied: int) -> bool:
+    """raft.go stepLeader, MsgProp: `alreadyPending := r.pendingConfIndex > r.raftLog.applied`."""
+    return pending_conf_index > applied
+
+
+def joint_vote_result(incoming: VoteResult, outgoing: VoteResult) -> VoteResult:
+    """quorum/joint.go JointConfig.VoteResult: equal halves agree; else lost if either half
+    lost, pending otherwise."""
+    if incoming == outgoing:
+        return incoming
+    if incoming == VoteResult.LOST or outgoing == VoteResult.LOST:
+        return VoteResult.LOST
+    return VoteResult.PENDING
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """A named bundle of rule functions. Replace a field to describe a rule change."""
@@ -217,6 +254,11 @@ class RuleSet:
     record_vote: Callable[[int, int, int, bool], tuple[int, int]] = record_vote
     tally_votes: Callable[[int, int, int, Callable[[int], int]], VoteResult] = tally_votes_etcd34
     quorum_active: Callable[[int, int, Callable[[int], int]], bool] = quorum_active
+    # Membership changes (read only with --conf-changes).
+    num_of_pending_conf: Callable[[int, int], int] = num_of_pending_conf_etcd34
+    hup_checks_pending_conf: Callable[[bool], bool] = hup_checks_pending_conf_etcd34
+    conf_already_pending: Callable[[int, int], bool] = conf_already_pending
+    joint_vote_result: Callable[[VoteResult, VoteResult], VoteResult] = joint_vote_result
 
     def with_rules(self, name: str, **overrides: Callable[..., object]) -> RuleSet:
         """A copy with some rule functions replaced (an audited rule change)."""
@@ -234,8 +276,15 @@ SEED = RuleSet(
     tally_votes=tally_votes_seed,
 )
 ETCD_34 = RuleSet(name="etcd-3.4")
+# etcd 3.5 (and etcd-io/raft): the pending-conf guard counts V2 entries and guards the transfer
+# path too (raft.go hup); the election rules are otherwise 3.4.23's.
+ETCD_35 = ETCD_34.with_rules(
+    "etcd-3.5",
+    num_of_pending_conf=num_of_pending_conf_etcd35,
+    hup_checks_pending_conf=hup_checks_pending_conf_etcd35,
+)
 
-RULE_SETS: dict[str, RuleSet] = {SEED.name: SEED, ETCD_34.name: ETCD_34}
+RULE_SETS: dict[str, RuleSet] = {SEED.name: SEED, ETCD_34.name: ETCD_34, ETCD_35.name: ETCD_35}
 
 # Re-exported for variants that test the candidate-state lease condition (etcd commit ed3d491).
 CANDIDATE_ROLE = CANDIDATE

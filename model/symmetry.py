@@ -169,7 +169,7 @@ class Symmetry:
                 tab[nd[GRANTED]],
                 tab[nd[REJECTED]],
                 tab[nd[ACTIVE]],
-            )
+            ) + nd[9:]  # membership fields: constant, and the same within a class
             nodes[p[i + 1] - 1] = model.node_id(moved)
         return tuple(nodes)
 

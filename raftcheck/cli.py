@@ -170,6 +170,11 @@ def build_config(
     bound_set: str = "default",
     crashed: str | None = None,
     start_leader: int | None = None,
+    conf_changes: int = 0,
+    conf_kinds: str | None = None,
+    conf_change: tuple[str, ...] = (),
+    conf_entry: str | None = None,
+    spares: int = 0,
 ) -> ClusterConfig:
     if not 1 <= nodes <= 7:
         raise UsageError(f"--nodes must be between 1 and 7 (got {nodes})")
@@ -248,7 +253,31 @@ def build_config(
         partition_later=partition_later,
         crashed=crashed_ids,
         start_leader=0 if start_leader is None else start_leader,
+        **_conf_fields(conf_changes, conf_kinds, conf_change, conf_entry, spares, liveness),
     )
+
+
+def _conf_fields(
+    conf_changes: int, conf_kinds: str | None, conf_change: tuple[str, ...],
+    conf_entry: str | None, spares: int, liveness: bool,
+) -> dict[str, Any]:
+    """The membership-change fields (specs/SEMANTICS.md, "Membership changes"); the rest of
+    the checks (specs against the configuration) are ClusterConfig.validate's."""
+    from model.conf_specs import DEFAULT_KINDS, SpecError, parse_encodings, parse_kinds
+
+    if conf_changes < 0:
+        raise UsageError("--conf-changes must be at least 0")
+    try:
+        kinds = parse_kinds(conf_kinds) if conf_kinds is not None else DEFAULT_KINDS
+        encs = parse_encodings(conf_entry) if conf_entry is not None else ("v1", "v2")
+    except SpecError as exc:
+        raise UsageError(str(exc)) from None
+    if liveness and conf_changes:
+        raise UsageError("--liveness with --conf-changes is not supported yet")
+    if not conf_changes and (conf_kinds is not None or conf_entry is not None):
+        raise UsageError("--conf-kinds and --conf-entry need --conf-changes >= 1 (the budget)")
+    return {"conf_changes": conf_changes, "conf_kinds": kinds, "conf_specs": tuple(conf_change),
+            "conf_entry": encs, "spares": spares}
 
 
 def _parse_ids(text: str, flag: str) -> frozenset[int]:
@@ -562,7 +591,7 @@ def cluster_options(f: Any) -> Any:
         click.option("--check-quorum", is_flag=True, help="Enable check-quorum (and the lease)."),
         click.option(
             "--rules",
-            type=click.Choice(["seed", "etcd-3.4"]),
+            type=click.Choice(["seed", "etcd-3.4", "etcd-3.5"]),
             default="etcd-3.4",
             show_default=True,
             help="Rule set.",
@@ -679,6 +708,41 @@ def cluster_options(f: Any) -> Any:
             metavar="ID",
             help="Start from an established leader: the model elects ID in term 1 on a "
             "connected network, every node follows it, then the topology applies.",
+        ),
+        click.option(
+            "--conf-changes",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Membership changes a leader may propose in a run (0: static configuration).",
+        ),
+        click.option(
+            "--conf-kinds",
+            default=None,
+            metavar="K,...",
+            help="Kinds of change to explore: add,remove,promote,demote,joint "
+            "[default: add,remove,promote,demote].",
+        ),
+        click.option(
+            "--conf-change",
+            multiple=True,
+            metavar="SPEC",
+            help="Only this change (repeatable): promote:4, demote:2, remove:3, add:5, "
+            "add-learner:5, joint:promote:4+remove:1, joint-explicit:...",
+        ),
+        click.option(
+            "--conf-entry",
+            default=None,
+            metavar="v1,v2",
+            help="Entry encodings of simple changes: v1 (ConfChange), v2 (ConfChangeV2) "
+            "[default: both].",
+        ),
+        click.option(
+            "--spares",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Nodes outside the initial configuration (0-2) that an add may add.",
         ),
     ]
     for opt in reversed(opts):
@@ -896,6 +960,11 @@ def _split(kw: dict[str, Any]) -> tuple[ClusterConfig, Limits, dict[str, Any]]:
     liveness = bool(kw.get("liveness"))
     cfg = build_config(**kw)
     cfg.validate()
+    if cfg.conf_changes and rest["symmetry"] is not False:
+        # Node ids live in log entries (conf changes name them): ids are not interchangeable.
+        click.echo("raftcheck: note: --symmetry is off with --conf-changes (conf entries name "
+                   "node ids)", err=True)
+        rest["symmetry"] = False
     if rest["symmetry"] is None:  # on wherever it is exact: links must be kept apart
         rest["symmetry"] = not cfg.has_network
     elif cfg.has_network and rest["symmetry"] and not liveness:

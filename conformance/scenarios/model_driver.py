@@ -39,7 +39,7 @@ def to_model(m: Msg) -> Message:
 
 
 def from_model(m: Message) -> Msg:
-    mtype, frm, to, term, log_term, index, reject, force, entries = m
+    mtype, frm, to, term, log_term, index, reject, force, entries = m[:9]
     return Msg(MSG_NAMES[mtype], frm, to, term, log_term, index, reject, force, entries)
 
 
