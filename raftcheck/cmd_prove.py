@@ -74,7 +74,7 @@ def _print_text(results: list[ObligationResult], rules: str) -> None:
     "rules_name",
     default="etcd-3.4",
     show_default=True,
-    metavar="seed|etcd-3.4",
+    metavar="|".join(RULE_SETS),
     help="Rule set whose rule functions the obligations are proved over.",
 )
 @click.option("--rules-file", type=click.Path(path_type=Path), default=None,
