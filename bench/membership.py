@@ -55,11 +55,12 @@ def _run(args: list[str], timeout: float) -> tuple[int, dict[str, Any] | None, f
     return p.returncode, data, wall, p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""
 
 
-def explore_one(rules: str, change: str, bounds: str, time_limit: float,
+def explore_one(rules: str, change: str, bounds: str, time_limit: float, max_states: int,
                 extra: list[str]) -> dict[str, Any]:
     args = ["explore", "-n", "3", "--learners", "1", "--pre-vote", "--check-quorum",
             "--rules", rules, "--bounds", bounds, "--conf-changes", "1",
-            "--conf-change", change, "--time-limit", str(time_limit), "--json", *extra]
+            "--conf-change", change, "--time-limit", str(time_limit),
+            "--max-states", str(max_states), "--json", *extra]
     code, data, wall, err = _run(args, time_limit + 120)
     row: dict[str, Any] = {"rules": rules, "change": change, "bounds": bounds, "exit": code,
                            "wall_seconds": round(wall, 2), "command": "raftcheck " + " ".join(args)}
@@ -131,6 +132,9 @@ def main() -> None:
     ap.add_argument("--bounds", choices=("default", "quick"), default="default")
     ap.add_argument("--time-limit", type=float, default=600.0,
                     help="per exploration (the issue's target is 10 minutes)")
+    ap.add_argument("--max-states", type=int, default=15_000_000,
+                    help="per exploration: the reference engine holds about 280 bytes a state "
+                         "here, so 15 million stays under 5 GB")
     ap.add_argument("--changes", default=",".join(CHANGES))
     ap.add_argument("--rules", default=",".join(RULES))
     ap.add_argument("--only", default=",".join(CATALOGUE), help="catalogue entries")
@@ -146,7 +150,7 @@ def main() -> None:
         for change in a.changes.split(","):
             for rules in a.rules.split(","):  # alternating: A/B in the same time window
                 explored.append(explore_one(rules, change, a.bounds, a.time_limit,
-                                            a.explore_args))
+                                            a.max_states, a.explore_args))
                 print(json.dumps(explored[-1]), file=sys.stderr)
     if a.part in ("catalogue", "both"):
         for name in a.only.split(","):
