@@ -208,7 +208,8 @@ def _explain(model: ClusterModel, st: State, ev: Event, ticks: int) -> list[Stat
 
 def describe_node(model: ClusterModel, st: State, nid: int) -> str:
     nd = model.node_tab[st[nid - 1]]
-    return ", ".join(f"{FIELD_NAMES[f]}={describe_field(f, nd[f])}" for f in range(len(nd)))
+    shown = len(nd) if getattr(model, "conf_on", False) else min(len(nd), 9)
+    return ", ".join(f"{FIELD_NAMES[f]}={describe_field(f, nd[f])}" for f in range(shown))
 
 
 def allowed_here(model: ClusterModel, st: State, nid: int) -> list[str]:

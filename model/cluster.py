@@ -637,9 +637,11 @@ class ClusterModel:
 
     def describe_state(self, st: State) -> list[str]:
         lines = []
+        # Without membership changes the last five fields are constant: not shown.
+        shown = len(FIELD_NAMES) if self.conf_on else 9
         for i, nd in enumerate(self.nodes(st)):
             fields = ", ".join(
-                f"{FIELD_NAMES[f]}={describe_field(f, nd[f])}" for f in range(len(nd))
+                f"{FIELD_NAMES[f]}={describe_field(f, nd[f])}" for f in range(min(len(nd), shown))
             )
             lines.append(f"node {i + 1}: {fields}")
         msgs = self.messages(st)

@@ -60,7 +60,9 @@ def elect(cfg: ClusterConfig, rules: RuleSet) -> tuple[list[Node], History]:
     nodes = model.nodes(st)
     settled = (
         nodes[lid - 1][ROLE] == LEADER and nodes[lid - 1][TERM] == 1 and not model.messages(st)
-        and all(nd[TERM] == 1 and nd[LEAD] == lid for i, nd in enumerate(nodes) if i != lid - 1)
+        # Spares (--spares) are outside the configuration: the leader does not contact them.
+        and all(nd[TERM] == 1 and nd[LEAD] == lid for i, nd in enumerate(nodes)
+                if i != lid - 1 and i < cfg.voters + cfg.learners)
     )
     if not settled:
         raise ConfigError(
