@@ -65,7 +65,25 @@ class AuditConfig:
             parts.append(f"lossy={describe_links(c.lossy_links)}")
         if c.partition_faults:
             parts.append(f"partition_faults={c.partition_faults}")
+        if getattr(c, "start_leader", 0):
+            parts.append(f"start_leader={c.start_leader}")
+        conf_changes = getattr(c, "conf_changes", 0)  # membership changes (issue 14)
+        if conf_changes:
+            parts.append(f"conf_changes={conf_changes}")
+            specs = getattr(c, "conf_specs", ())
+            parts.append("conf_change=" + ",".join(specs) if specs
+                         else "conf_kinds=" + ",".join(getattr(c, "conf_kinds", ())))
+            parts.append("conf_entry=" + ",".join(getattr(c, "conf_entry", ())))
+            spares = getattr(c, "spares", 0)
+            if spares:
+                parts.append(f"spares={spares}")
         return " ".join(parts)
+
+
+def symmetry_applies(cfg: ClusterConfig) -> bool:
+    """Node ids are interchangeable, unless conf entries in the logs name them (membership
+    changes, issue 14: the explorer turns symmetry off for them too)."""
+    return not getattr(cfg, "conf_changes", 0)
 
 
 def base_config(voters: int, pre_vote: bool, check_quorum: bool) -> ClusterConfig:
@@ -116,6 +134,42 @@ EXTRAS: dict[str, AuditConfig] = {
     ),
 }
 
+# Membership changes (issue 14). 2 voters and a learner, from an established leader 1 (term 1):
+# one joint change replaces every voter (incoming {3}, outgoing {1, 2}, auto-leave), so the old
+# and the new configuration have disjoint quorums, the situation the campaign guard and the
+# joint tally exist for. No drops and at most 2 messages in flight keep the runs at seconds
+# (etcd-3.5: 58,200 states; with the transfer 162,036); what they need to show is ordering,
+# not loss.
+_JOINT = replace(
+    _B3, voters=2, learners=1, start_leader=1, max_term=2, max_msgs=2, drop=False,
+    conf_changes=1, conf_kinds=("add", "remove", "promote", "demote", "joint"),
+    conf_specs=("joint:promote:3+remove:1+remove:2",),
+)
+EXTRAS.update({
+    "joint-change": AuditConfig(
+        "2 voters + 1 learner, leader 1, joint change to {3}",
+        _JOINT,
+        "a joint change whose old and new quorums are disjoint: campaigns with a committed, "
+        "unapplied conf entry, and joint tallies (membership rules)",
+        True,
+    ),
+    "conf-budget-2": AuditConfig(
+        "2 voters + 1 learner, leader 1, promote 3, budget 2",
+        replace(_JOINT, conf_changes=2, conf_specs=("promote:3",)),
+        "a second proposal while the first is unapplied (the leader's alreadyPending check); "
+        "no joint change, whose unbudgeted leave entries a leader that never finds a change "
+        "pending would append without end",
+        True,
+    ),
+    "joint-change-transfer": AuditConfig(
+        "2 voters + 1 learner, leader 1, joint change to {3}, 1 transfer",
+        replace(_JOINT, transfers=1),
+        "the same with a leadership transfer: a transfer campaign with a committed, unapplied "
+        "conf entry (the pending-conf guard on the transfer path)",
+        True,
+    ),
+})
+
 # A patch to code has no rule whose differing inputs could direct a configuration, so a patch
 # audit runs every extra, and these two as well: divergent logs (log comparison) and a
 # duplicated message (vote recording), which rule audits now reach by directed configurations.
@@ -163,8 +217,13 @@ RULE_EXTRAS: dict[str, tuple[str, ...]] = {
     "pre_candidate_lead": ("transfer",),
     "learner_answers_votes": ("learner",),
     "record_vote": ("learner",),
-    "tally_votes": ("learner",),
+    "tally_votes": ("learner", "joint-change"),
     "quorum_active": ("transfer",),
+    # membership rules (read only with --conf-changes)
+    "num_of_pending_conf": ("joint-change",),
+    "hup_checks_pending_conf": ("joint-change-transfer",),
+    "conf_already_pending": ("conf-budget-2",),
+    "joint_vote_result": ("joint-change",),
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from audit.configs import symmetry_applies
 from explorer.bfs import Limits, Result
 
 # what `raftcheck audit --ray` prints once (stderr) about the steps that stay local
@@ -36,6 +37,7 @@ def explore_on_ray(model: Any, target: RayTarget, *, keep_going: bool, limits: L
     from explorer.distributed import explore_ray
 
     result, info = explore_ray(model, address=target.address, workers=target.workers,
-                               symmetry=True, keep_going=keep_going, limits=limits,
+                               symmetry=symmetry_applies(model.cfg), keep_going=keep_going,
+                               limits=limits,
                                observers=observers)
     return result, info.lost_worker

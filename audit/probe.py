@@ -142,6 +142,18 @@ def domain(rule: str, rules: RuleSet, baseline: RuleSet) -> Iterator[tuple[Any, 
                 for j in range(non_voters + 1):
                     active = _prefix(k) | sum(1 << i for i in range(n + 1, n + 1 + j))
                     yield _prefix(n), active, q
+    # Membership rules (issue 14): counts of pending V1/V2 entries, the transfer flag, indexes,
+    # the halves' vote results.
+    elif rule == "num_of_pending_conf":
+        yield from product(range(3), range(3))
+    elif rule == "hup_checks_pending_conf":
+        yield from ((b,) for b in BOOLS)
+    elif rule == "conf_already_pending":
+        yield from product(INDEXES, INDEXES)
+    elif rule == "joint_vote_result":
+        from model.rules import VoteResult
+
+        yield from product(list(VoteResult), list(VoteResult))
     else:  # a rule added to RuleSet without a domain here: nothing is claimed about it
         raise KeyError(rule)
 

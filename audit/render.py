@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from audit.configs import DIFF_NODES
+from audit.configs import DIFF_NODES, symmetry_applies
 from audit.runner import AuditReport, KillRow, Trace
 
 # -- text ------------------------------------------------------------------------------------
@@ -49,7 +49,10 @@ def report_text(rep: AuditReport) -> list[str]:
                 extra += " (advisory: breaks no safety invariant; the runs decide)"
             lines.append(f"  {o.name:<28} {o.status:<8} {o.seconds:6.2f}s{extra}")
         lines.append("")
-    lines.append("explorations (symmetry on; bounds per configuration):")
+    off = [e for e in rep.explorations if not symmetry_applies(e.config.cfg)]
+    lines.append("explorations (symmetry on"
+                 + (", off where conf entries name node ids" if off else "")
+                 + "; bounds per configuration):")
     for e in rep.explorations:
         bad = [k for k, v in e.invariants.items() if v == "violated"]
         state = "complete" if e.complete else f"incomplete ({e.stop_reason})"

@@ -20,6 +20,7 @@ from audit.configs import (
     AuditConfig,
     base_configs,
     extra_configs,
+    symmetry_applies,
 )
 from audit.diff import (
     Graph,
@@ -829,7 +830,7 @@ def audit_rules(
             watched(subject.rules, subject.baseline, watch)))
         if ray is None:
             res = run_search(
-                model, symmetry=True, keep_going=keeps_going(ac),
+                model, symmetry=symmetry_applies(ac.cfg), keep_going=keeps_going(ac),
                 limits=Limits(time_limit=limit(explore_time_limit)),
             )
         else:
@@ -959,9 +960,10 @@ MAX_DIRECTED = 3  # directed configurations per audit (each is explored and diff
 
 def _diff_model(ac: AuditConfig, rules: RuleSet) -> ClusterModel:
     """The model a behaviour diff explores; without symmetry where links are cut or lossy
-    (a liveness configuration: the symmetry reduction does not permute links)."""
+    (a liveness configuration: the symmetry reduction does not permute links) or where conf
+    entries name node ids."""
     model = ClusterModel(ac.cfg, rules)
-    if ac.cfg.has_network:
+    if ac.cfg.has_network or not symmetry_applies(ac.cfg):
         model.canonical = _same  # type: ignore[method-assign]
     return model
 

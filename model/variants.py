@@ -27,14 +27,18 @@ from model.node_state import LEADER
 from model.rules import (
     CANDIDATE_ROLE,
     ETCD_34,
+    ETCD_35,
     RULE_NAMES,
     RULE_SETS,
     SEED,
     RuleSet,
     VoteResult,
+    hup_checks_pending_conf_etcd34,
     learner_answers_votes_etcd34,
+    num_of_pending_conf_etcd34,
     popcount,
     tally_votes_etcd34,
+    tally_votes_seed,
 )
 
 Kind = Literal["historical", "mutation"]
@@ -332,6 +336,25 @@ def lower_term_before_pre_vote_fix(
 def adopts_term_not_from_pre_vote_reply(msg_type: int, reject: bool) -> bool:
     """A higher-term MsgPreVoteResp never moves the pre-candidate's term, not even a rejection."""
     return msg_type not in (MSG_PRE_VOTE, MSG_PRE_VOTE_RESP)
+
+
+def num_of_pending_conf_none(v1: int, v2: int) -> int:
+    """No HasUnappliedConfChange guard: no committed, unapplied entry counts as pending."""
+    return 0
+
+
+def conf_never_pending(pending_conf_index: int, applied: int) -> bool:
+    """A leader's proposal never finds a conf change pending (no `alreadyPending` refusal)."""
+    return False
+
+
+def joint_either_half_wins(incoming: VoteResult, outgoing: VoteResult) -> VoteResult:
+    """A joint vote is won as soon as one half is won."""
+    if VoteResult.WON in (incoming, outgoing):
+        return VoteResult.WON
+    if incoming == VoteResult.LOST or outgoing == VoteResult.LOST:
+        return VoteResult.LOST
+    return VoteResult.PENDING
 
 
 _MAJ = "quorum/majority.go VoteResult"
@@ -697,6 +720,65 @@ VARIANTS: tuple[Variant, ...] = (
         quorum_active=quorum_active_never,
     ),
 )
+
+# -- membership changes (issue 14): audited against etcd-3.5, caught with --conf-changes --------
+# (audit/configs.py "joint-change" and "joint-change-transfer": a joint change that replaces
+# every voter, so the old and the new configuration have disjoint quorums).
+MEMBERSHIP_VARIANTS: tuple[Variant, ...] = (
+    _v(
+        "conf-pending-ignores-v2",
+        ETCD_35,
+        "the campaign guard counts only V1 (EntryConfChange) entries: a node with a committed, "
+        "unapplied ConfChangeV2 (every joint change) campaigns in its old configuration",
+        "etcd-io/etcd #12133: 3.4.23 raft.go numOfPendingConf counts EntryConfChange only "
+        "(3.5 counts EntryConfChangeV2 too)",
+        "historical",
+        num_of_pending_conf=num_of_pending_conf_etcd34,
+    ),
+    _v(
+        "transfer-skips-conf-check",
+        ETCD_35,
+        "a leadership-transfer campaign (MsgTimeoutNow) skips the pending-conf guard",
+        "etcd-io/etcd #12134: 3.4.23 stepFollower MsgTimeoutNow calls campaign(campaignTransfer) "
+        "directly (3.5 routes it through hup, which checks)",
+        "historical",
+        hup_checks_pending_conf=hup_checks_pending_conf_etcd34,
+    ),
+    _v(
+        "no-unapplied-conf-guard",
+        ETCD_35,
+        "no campaign guard at all: a node with a committed, unapplied conf change campaigns",
+        "etcd-io/raft #456: the TLA+ spec lacked the HasUnappliedConfChange guard (split brain), "
+        "fixed by etcd-io/raft #458/#469; raft.go hup `numOfPendingConf`",
+        "historical",
+        num_of_pending_conf=num_of_pending_conf_none,
+    ),
+    _v(
+        "seed-joint-tally",
+        ETCD_35,
+        "the seed's tally (every recorded answer counts) in each half of a joint configuration: "
+        "a half counts grants of the other half's voters",
+        "the seed code's tallyVotes against quorum/joint.go VoteResult (each half counts its "
+        "own voters); `prove --rules seed` joint-quorum",
+        "mutation",
+        tally_votes=tally_votes_seed,
+    ),
+    _v(
+        "conf-never-pending",
+        ETCD_35,
+        "a leader accepts a conf change while another is unapplied (no alreadyPending check)",
+        "raft.go stepLeader MsgProp: `alreadyPending := r.pendingConfIndex > r.raftLog.applied`",
+        conf_already_pending=conf_never_pending,
+    ),
+    _v(
+        "joint-either-half-wins",
+        ETCD_35,
+        "a joint vote is won when one half is won (the other half's voters need not agree)",
+        "quorum/joint.go JointConfig.VoteResult: won only if both halves won",
+        joint_vote_result=joint_either_half_wins,
+    ),
+)
+VARIANTS = VARIANTS + MEMBERSHIP_VARIANTS
 
 VARIANTS_BY_NAME: dict[str, Variant] = {v.name: v for v in VARIANTS}
 

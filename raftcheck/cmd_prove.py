@@ -53,6 +53,8 @@ def _print_text(results: list[ObligationResult], rules: str) -> None:
     for r in results:
         if r.status == "proved":
             click.echo(f"PROVED  {r.name}  ({r.seconds:.3f} s)")
+            if r.witness is not None:
+                click.echo(f"    without it: {_format_value(r.witness)}")
         else:
             click.echo(f"FAILED  {r.name}  ({r.seconds:.3f} s)")
             for key, v in (r.counterexample or {}).items():
@@ -72,7 +74,7 @@ def _print_text(results: list[ObligationResult], rules: str) -> None:
     "rules_name",
     default="etcd-3.4",
     show_default=True,
-    metavar="seed|etcd-3.4",
+    metavar="|".join(RULE_SETS),
     help="Rule set whose rule functions the obligations are proved over.",
 )
 @click.option("--rules-file", type=click.Path(path_type=Path), default=None,
