@@ -142,6 +142,17 @@ def domain(rule: str, rules: RuleSet, baseline: RuleSet) -> Iterator[tuple[Any, 
                 for j in range(non_voters + 1):
                     active = _prefix(k) | sum(1 << i for i in range(n + 1, n + 1 + j))
                     yield _prefix(n), active, q
+    elif rule == "num_of_pending_conf":
+        # V1 and V2 conf entries among the committed, unapplied ones (a log of MAX_INDEX).
+        yield from ((v1, v2) for v1 in INDEXES for v2 in INDEXES if v1 + v2 <= MAX_INDEX)
+    elif rule == "hup_checks_pending_conf":
+        yield from ((b,) for b in BOOLS)
+    elif rule == "conf_already_pending":
+        yield from product(INDEXES, INDEXES)
+    elif rule == "joint_vote_result":
+        from model.rules import VoteResult
+
+        yield from product(tuple(VoteResult), tuple(VoteResult))
     else:  # a rule added to RuleSet without a domain here: nothing is claimed about it
         raise KeyError(rule)
 

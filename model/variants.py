@@ -27,12 +27,15 @@ from model.node_state import LEADER
 from model.rules import (
     CANDIDATE_ROLE,
     ETCD_34,
+    ETCD_35,
     RULE_NAMES,
     RULE_SETS,
     SEED,
     RuleSet,
     VoteResult,
+    hup_checks_pending_conf_etcd34,
     learner_answers_votes_etcd34,
+    num_of_pending_conf_etcd34,
     popcount,
     tally_votes_etcd34,
 )
@@ -332,6 +335,21 @@ def lower_term_before_pre_vote_fix(
 def adopts_term_not_from_pre_vote_reply(msg_type: int, reject: bool) -> bool:
     """A higher-term MsgPreVoteResp never moves the pre-candidate's term, not even a rejection."""
     return msg_type not in (MSG_PRE_VOTE, MSG_PRE_VOTE_RESP)
+
+
+def num_of_pending_conf_none(v1: int, v2: int) -> int:
+    """No entry counts as a pending configuration change."""
+    return 0
+
+
+def joint_vote_result_incoming_only(incoming: VoteResult, outgoing: VoteResult) -> VoteResult:
+    """The outgoing half of a joint configuration is ignored."""
+    return incoming
+
+
+def conf_already_pending_never(pending_conf_index: int, applied: int) -> bool:
+    """A conf proposal is never refused as already pending."""
+    return False
 
 
 _MAJ = "quorum/majority.go VoteResult"
@@ -695,6 +713,46 @@ VARIANTS: tuple[Variant, ...] = (
         "check-quorum never finds a quorum active (a leader steps down at every check)",
         "tracker.go QuorumActive / raft.go stepLeader MsgCheckQuorum",
         quorum_active=quorum_active_never,
+    ),
+    # -- membership changes (explored with --conf-changes; audited against etcd-3.5) --------
+    _v(
+        "conf-pending-ignores-v2",
+        ETCD_35,
+        "the campaign guard counts only V1 (EntryConfChange) entries as pending",
+        "etcd 3.4.23 raft.go numOfPendingConf; etcd-io/etcd #12133",
+        "historical",
+        num_of_pending_conf=num_of_pending_conf_etcd34,
+    ),
+    _v(
+        "transfer-skips-conf-check",
+        ETCD_35,
+        "MsgTimeoutNow campaigns without the pending-conf check",
+        "etcd 3.4.23 raft.go stepFollower MsgTimeoutNow; etcd-io/etcd #12134",
+        "historical",
+        hup_checks_pending_conf=hup_checks_pending_conf_etcd34,
+    ),
+    _v(
+        "no-unapplied-conf-guard",
+        ETCD_35,
+        "no campaign guard at all: committed, unapplied conf entries never stop a campaign",
+        "etcd-io/raft #456 (its TLA+ spec lacked HasUnappliedConfChange; fixed by #458/#469)",
+        "historical",
+        num_of_pending_conf=num_of_pending_conf_none,
+    ),
+    _v(
+        "seed-joint-tally",
+        ETCD_35,
+        "a joint configuration's tally reads only the incoming half (the seed code has one "
+        "voter set)",
+        "quorum/joint.go JointConfig.VoteResult; the seed document predates joint configs",
+        joint_vote_result=joint_vote_result_incoming_only,
+    ),
+    _v(
+        "conf-proposal-never-pending",
+        ETCD_35,
+        "a leader accepts a conf proposal while an earlier one is unapplied",
+        "raft.go stepLeader MsgProp: `alreadyPending := r.pendingConfIndex > r.raftLog.applied`",
+        conf_already_pending=conf_already_pending_never,
     ),
 )
 
