@@ -34,6 +34,13 @@ def config_line(cfg: ClusterConfig, symmetry: bool) -> str:
         parts.append(f"start-leader={cfg.start_leader}")
     if cfg.crashed:
         parts.append("crashed=" + ",".join(map(str, sorted(cfg.crashed))))
+    if cfg.conf_changes:
+        parts.append(f"conf-changes={cfg.conf_changes}")
+        parts.append("conf-change=" + "|".join(cfg.conf_specs) if cfg.conf_specs
+                     else "conf-kinds=" + ",".join(cfg.conf_kinds))
+        parts.append("conf-entry=" + ",".join(cfg.conf_entry))
+        if cfg.spares:
+            parts.append(f"spares={cfg.spares}")
     parts.append(f"symmetry={'on' if symmetry else 'off'}")
     return " ".join(parts)
 

@@ -13,6 +13,7 @@ from model.cluster import ClusterModel, State
 from model.config import ClusterConfig
 from model.messages import MSG_NAMES
 from model.node_state import CONF, LEADER, ROLE, TERM
+from model.variants import VARIANTS_BY_NAME
 from raftcheck.cli import main
 
 # States and transitions of main (commit 4f3e4fc) before membership changes, `--bounds quick`:
@@ -66,14 +67,15 @@ class Driver:
         return any(x[: len(a)] == a for x, _ in self.m.successors(self.st))
 
 
-def _joint_split(rules: str) -> Driver:
+def _joint_split(rules: str, variant: str | None = None) -> Driver:
     """Leader 1 of {1,2,3} (learner 4) enters joint {1,2,4}&&{1,2,3} and leaves it; nodes 2 and
     4 apply both entries, node 3 only holds the joint entry as committed (and the leave entry
     uncommitted in its view): then 3 and 4 time out in term 2."""
     cfg = ClusterConfig(voters=3, learners=1, start_leader=1, drop=False, max_term=2,
                         max_msgs=20, conf_changes=1, conf_kinds=("joint",),
                         conf_specs=("joint:promote:4+remove:3",), rules=rules)
-    d = Driver(ClusterModel(cfg))
+    changed = None if variant is None else VARIANTS_BY_NAME[variant].rules
+    d = Driver(ClusterModel(cfg, changed))
     d.act("propose-conf", 1)
     for j in (2, 3, 4):
         d.deliver("MsgApp", 1, j)
@@ -99,8 +101,13 @@ def _joint_split(rules: str) -> Driver:
     return d
 
 
-def test_etcd34_v2_joint_entry_not_counted_gives_two_leaders() -> None:
-    d = _joint_split("etcd-3.4")
+@pytest.mark.parametrize(("rules", "variant"), [
+    ("etcd-3.4", None), ("etcd-3.5", "conf-pending-ignores-v2"),
+    ("etcd-3.5", "no-unapplied-conf-guard")])
+def test_etcd34_v2_joint_entry_not_counted_gives_two_leaders(
+    rules: str, variant: str | None
+) -> None:
+    d = _joint_split(rules, variant)
     nodes = d.m.nodes(d.st)
     assert nodes[2][CONF] == (0b1110, 0, 0b10000, 0, 0)  # node 3 still in {1,2,3}
     assert nodes[3][CONF] == (0b10110, 0, 0, 0, 0)  # node 4 in {1,2,4}
