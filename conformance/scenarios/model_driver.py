@@ -116,7 +116,7 @@ class ModelDriver(Driver):
         self.nodes[nid] = self.logic.restart(self.nodes[nid])
 
     def view(self, nid: int) -> NodeView:
-        term, vote, lead, role, _elapsed, log, granted, _rejected, _active = self.nodes[nid]
+        term, vote, lead, role, _elapsed, log, granted, _rejected, _active = self.nodes[nid][:9]
         return NodeView(
             role=ROLE_NAMES[role],
             term=term,
