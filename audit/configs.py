@@ -161,6 +161,13 @@ EXTRAS.update({
         "pending would append without end",
         True,
     ),
+    "joint-change-append": AuditConfig(
+        "2 voters + 1 learner, leader 1, joint change to {3}, 1 append",
+        replace(_JOINT, appends=1),
+        "the same with a client entry: the leader applies again while still joint, after its "
+        "auto-leave entry (whether auto-leave moves pendingConfIndex, etcd #12582)",
+        True,
+    ),
     "joint-change-transfer": AuditConfig(
         "2 voters + 1 learner, leader 1, joint change to {3}, 1 transfer",
         replace(_JOINT, transfers=1),
@@ -224,6 +231,7 @@ RULE_EXTRAS: dict[str, tuple[str, ...]] = {
     "hup_checks_pending_conf": ("joint-change-transfer",),
     "conf_already_pending": ("conf-budget-2",),
     "joint_vote_result": ("joint-change",),
+    "auto_leave_bumps_pending_conf": ("joint-change-append",),
 }
 
 

@@ -150,6 +150,8 @@ def domain(rule: str, rules: RuleSet, baseline: RuleSet) -> Iterator[tuple[Any, 
         yield from ((b,) for b in BOOLS)
     elif rule == "conf_already_pending":
         yield from product(INDEXES, INDEXES)
+    elif rule == "auto_leave_bumps_pending_conf":
+        yield ()
     elif rule == "joint_vote_result":
         from model.rules import VoteResult
 

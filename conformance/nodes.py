@@ -330,6 +330,8 @@ class EtcdBackend(Backend):
         try:
             for r, q in zip(res, reqs, strict=True):
                 if "error" in r:
+                    if local[0] == "step" and r.get("kind") == "step_peer_not_found":
+                        continue  # a non-member's response: dropped, as act_on_rawnode does
                     self._raise(q["op"], r)
             if local[0] in ("append", "propose-conf") and res[0].get("dropped"):
                 raise ErrProposalDropped("raft proposal dropped")

@@ -100,6 +100,11 @@ def no_unapplied_conf_guard(r: Raft, t: CampaignType) -> bool:
     return False
 
 
+def auto_leave_keeps_pending(r: Raft) -> bool:
+    """Variant: 3.4.23's auto-leave leaves pendingConfIndex alone (etcd #12582)."""
+    return False
+
+
 PLANTED: dict[str, tuple[ModuleType, str, Callable[..., Any]]] = {
     "grant-local-term": (impl.raft, "vote_grant_term", grant_local_term),
     "canvote-ignores-lead": (impl.raft, "can_vote", can_vote_ignoring_lead),
@@ -129,6 +134,8 @@ CONF_VARIANT_HOOKS: dict[str, tuple[ModuleType, str, Callable[..., Any]]] = {
     "transfer-skips-conf-check": (
         impl.raft, "hup_checks_pending_conf", transfer_skips_conf_check),
     "no-unapplied-conf-guard": (impl.raft, "hup_checks_pending_conf", no_unapplied_conf_guard),
+    "auto-leave-keeps-pending": (
+        impl.raft, "auto_leave_bumps_pending_conf", auto_leave_keeps_pending),
 }
 
 

@@ -166,6 +166,12 @@ def hup_checks_pending_conf(r: Raft, t: CampaignType) -> bool:
     return r.rules == RULES_ETCD_35 or t != CampaignType.Transfer
 
 
+def auto_leave_bumps_pending_conf(r: Raft) -> bool:
+    """etcd 3.4.23 advance moves pendingConfIndex only when the auto-leave append fails
+    (etcd #12582); etcd PR #14545 proposes it through Step, which moves it."""
+    return r.rules == RULES_ETCD_35
+
+
 def pending_conf_counts_v2(r: Raft) -> bool:
     """Does the check count ConfChangeV2 entries? etcd 3.4.23 counts V1 only (etcd #12133)."""
     return r.rules == RULES_ETCD_35
@@ -615,7 +621,8 @@ class Raft:
         leader = self.state == StateType.StateLeader
         if c.auto_leave and applied >= self.pending_conf_index and leader:
             leave = Entry(type=EntryType.EntryConfChangeV2, cc=ConfChangeV2())
-            self.append_entry(leave)
+            if self.append_entry(leave) and auto_leave_bumps_pending_conf(self):
+                self.pending_conf_index = self.raft_log.last_index()
             logger.debug("%x leaves the joint configuration %r automatically", self.id, c)
 
     # ----------------------------------------------------------- handlers
@@ -625,7 +632,9 @@ class Raft:
         # Shared abstraction: every MsgApp carries the whole log after index 0, which is
         # never stale in that sense (its entries are matched one by one below), so the
         # shortcut is kept for appends after a real index only.
-        if 0 < m.index < self.raft_log.committed:
+        if 0 < m.index < self.raft_log.committed or (
+            self.track_commit and m.index == 0 and len(m.entries) < self.raft_log.committed
+        ):
             self.send(Message(type=MT.MsgAppResp, to=m.frm, index=self.raft_log.committed))
             return
         mlastindex, ok = self.raft_log.maybe_append(m.index, m.log_term, m.commit, m.entries)

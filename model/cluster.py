@@ -354,7 +354,10 @@ class ClusterModel:
                     [to for to in logic.vote_targets if to != nid and logic.promotable(to)]
                 )
             ]
-            leader = (beat, transfers, self._finish(nd, logic.append(nid, nd)))
+            # raft.go stepLeader MsgProp: a leader that removed itself drops every proposal.
+            proposes = not self.conf_on or cc_.members(nd[CONF]) >> nid & 1
+            client = self._finish(nd, logic.append(nid, nd)) if proposes else None
+            leader = (beat, transfers, client)
         restart = enabled(self._finish(nd, (logic.restart(nd), (), ())))
         return tick, timeout, leader, restart
 
@@ -374,7 +377,7 @@ class ClusterModel:
             if nd[COMMIT] > nd[APPLIED]:
                 res = self._finish(nd, logic.apply(nid, nd))
                 apply = None if res is _NOOP else res
-            if nd[ROLE] == LEADER:
+            if nd[ROLE] == LEADER and cc_.members(nd[CONF]) >> nid & 1:
                 cfg = self.cfg
                 for change in cc_conf_candidates(nd[CONF], cfg, self.conf_specs):
                     if logic.accepts_conf(nd, change):
@@ -528,7 +531,8 @@ class ClusterModel:
                     b = budgets[:2] + (budgets[2] - 1,) + budgets[3:]
                     for to, res in transfers:
                         append((("transfer", nid, to), land(i, res, msgs, b)))
-                if budgets[BUDGET_APPEND] > 0 and len(client_append[1]) <= room:
+                if (budgets[BUDGET_APPEND] > 0 and client_append is not None
+                        and len(client_append[1]) <= room):
                     b = budgets[:3] + (budgets[3] - 1,) + budgets[4:]
                     append((("append", nid), land(i, client_append, msgs, b)))
             if restart is not None and budgets[BUDGET_RESTART] > 0:

@@ -48,6 +48,9 @@ from model.node_state import (
 )
 from model.rules import RuleSet, VoteResult
 
+# raftpb IsResponseMsg: the types RawNode.Step refuses from an id it does not track.
+_RESPONSES = frozenset((MSG_APP_RESP, MSG_VOTE_RESP, MSG_PRE_VOTE_RESP, MSG_HEARTBEAT_RESP))
+
 CAMPAIGN_PRE_ELECTION = 0
 CAMPAIGN_ELECTION = 1
 CAMPAIGN_TRANSFER = 2
@@ -275,7 +278,8 @@ class NodeLogic:
             # (not broadcast: it goes out with the next append or heartbeat response).
             self._conf_one_at_a_time(s, events)
             s[LOG] = s[LOG] + (cc_.conf_entry(s[TERM], cc_.LEAVE_JOINT),)
-            s[PENDING_CONF_INDEX] = len(s[LOG])
+            if self.rules.auto_leave_bumps_pending_conf():
+                s[PENDING_CONF_INDEX] = len(s[LOG])
             self._own_append(nid, s)
         return tuple(s), tuple(outs), tuple(events)  # type: ignore[return-value]
 
@@ -358,6 +362,10 @@ class NodeLogic:
         rules = self.rules
         cfg = self.cfg
         mtype, frm, _to, mterm, mlt, mli, reject, force, entries, _commit = m
+        if self.conf_on and mtype in _RESPONSES and not cc_.members(node[CONF]) >> frm & 1:
+            # rawnode.go Step: a response from an id without a Progress is refused
+            # (ErrStepPeerNotFound) before raft.Step looks at its term.
+            return node, (), ()
         s = list(node)
         outs: list[Message] = []
         events: list[Event] = []
@@ -453,6 +461,11 @@ class NodeLogic:
     def _handle_append(self, nid: int, s: list[Any], m: Message, outs: list[Message]) -> None:
         """raft.go handleAppendEntries / log.go maybeAppend for a MsgApp from index 0."""
         entries = m[8]
+        if self.conf_on and len(entries) < s[COMMIT]:
+            # handleAppendEntries: `m.Index < r.raftLog.committed` is answered with the commit
+            # index and ignored (the whole-log MsgApp stands for an append after `commit`).
+            outs.append(msg(MSG_APP_RESP, nid, m[1], s[TERM], index=s[COMMIT]))
+            return
         log = s[LOG]
         if log[: len(entries)] != entries:
             s[LOG] = entries

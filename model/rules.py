@@ -218,6 +218,18 @@ def conf_already_pending(pending_conf_index: int, applied: int) -> bool:
     return pending_conf_index > applied
 
 
+def auto_leave_bumps_pending_conf_etcd34() -> bool:
+    """etcd 3.4.23 raft.go advance: the auto-leave entry moves pendingConfIndex only when its
+    append fails, so a later advance while still joint appends a second leave (etcd #12582)."""
+    return False
+
+
+def auto_leave_bumps_pending_conf_fixed() -> bool:
+    """etcd-io/etcd PR #14545: auto-leave is proposed through Step, whose MsgProp handling
+    sets pendingConfIndex to the leave entry's index."""
+    return True
+
+
 def joint_vote_result(incoming: VoteResult, outgoing: VoteResult) -> VoteResult:
     """quorum/joint.go JointConfig.VoteResult: equal halves agree; else lost if either half
     lost, pending otherwise."""
@@ -259,6 +271,7 @@ class RuleSet:
     hup_checks_pending_conf: Callable[[bool], bool] = hup_checks_pending_conf_etcd34
     conf_already_pending: Callable[[int, int], bool] = conf_already_pending
     joint_vote_result: Callable[[VoteResult, VoteResult], VoteResult] = joint_vote_result
+    auto_leave_bumps_pending_conf: Callable[[], bool] = auto_leave_bumps_pending_conf_etcd34
 
     def with_rules(self, name: str, **overrides: Callable[..., object]) -> RuleSet:
         """A copy with some rule functions replaced (an audited rule change)."""
@@ -277,11 +290,13 @@ SEED = RuleSet(
 )
 ETCD_34 = RuleSet(name="etcd-3.4")
 # etcd 3.5 (and etcd-io/raft): the pending-conf guard counts V2 entries and guards the transfer
-# path too (raft.go hup); the election rules are otherwise 3.4.23's.
+# path too (raft.go hup), and auto-leave moves pendingConfIndex (PR #14545, later than 3.5.0);
+# the election rules are otherwise 3.4.23's.
 ETCD_35 = ETCD_34.with_rules(
     "etcd-3.5",
     num_of_pending_conf=num_of_pending_conf_etcd35,
     hup_checks_pending_conf=hup_checks_pending_conf_etcd35,
+    auto_leave_bumps_pending_conf=auto_leave_bumps_pending_conf_fixed,
 )
 
 RULE_SETS: dict[str, RuleSet] = {SEED.name: SEED, ETCD_34.name: ETCD_34, ETCD_35.name: ETCD_35}

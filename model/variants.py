@@ -33,6 +33,7 @@ from model.rules import (
     SEED,
     RuleSet,
     VoteResult,
+    auto_leave_bumps_pending_conf_etcd34,
     hup_checks_pending_conf_etcd34,
     learner_answers_votes_etcd34,
     num_of_pending_conf_etcd34,
@@ -762,6 +763,15 @@ MEMBERSHIP_VARIANTS: tuple[Variant, ...] = (
         "own voters); `prove --rules seed` joint-quorum",
         "mutation",
         tally_votes=tally_votes_seed,
+    ),
+    _v(
+        "auto-leave-keeps-pending",
+        ETCD_35,
+        "a leader's auto-leave entry leaves pendingConfIndex where it was: a later apply while "
+        "still joint appends a second leave entry, and applying it panics",
+        "etcd-io/etcd #12582 (3.4.23 raft.go advance), fixed by etcd-io/etcd PR #14545",
+        "historical",
+        auto_leave_bumps_pending_conf=auto_leave_bumps_pending_conf_etcd34,
     ),
     _v(
         "conf-never-pending",

@@ -39,6 +39,10 @@ def expected_kinds(cfg: ClusterConfig) -> list[str]:
             kinds.append("heal")
         if cfg.partition_later or cfg.partition_faults > 1:
             kinds.append("split")
+    if cfg.conf_changes:
+        # A membership run that never applies a change says nothing about changes (small
+        # max_msgs without drops can make every commit of a conf entry unreachable).
+        kinds += ["propose-conf", "apply"]
     return kinds
 
 
@@ -49,6 +53,16 @@ def leader_elected(model: ClusterModel) -> bool:
     `become_leader` records (term, id) in the history's `elected` set before anything can
     forget it, so one non-empty `elected` set is enough."""
     return any(h[0] for h in model.hist_tab)
+
+
+def conf_change_applied(model: ClusterModel) -> bool:
+    """Some explored node state applied a conf change: its configuration is neither the
+    bootstrap one nor a spare's empty one."""
+    from model import confchange as cc_
+    from model.node_state import CONF
+
+    start = model.logic.bootstrap_conf
+    return any(nd[CONF] not in (start, cc_.EMPTY_CONF) for nd in model.node_tab)
 
 
 def vacuity_warnings(model: ClusterModel, result: Result) -> list[str]:
@@ -62,6 +76,11 @@ def vacuity_warnings(model: ClusterModel, result: Result) -> list[str]:
         out.append(
             "no node ever became leader in any explored state: the invariants hold vacuously "
             f"({_leader_hint(cfg)})"
+        )
+    if cfg.conf_changes and not conf_change_applied(model):
+        out.append(
+            "no configuration change was ever applied: the run says nothing about membership "
+            "changes (a conf entry's commit broadcast may not fit in --max-msgs)"
         )
     missing = [k for k in expected_kinds(cfg) if not result.action_counts.get(k)]
     if missing:

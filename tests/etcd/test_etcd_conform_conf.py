@@ -1,6 +1,6 @@
 """The exhaustive differential of the model against real etcd 3.4.23 with membership changes
-(EtcdBackend with MODEL_CONF_BRIDGE): where they agree, and the two known differences
-(etcdharness/FINDINGS.md 26 and 29)."""
+(EtcdBackend with MODEL_CONF_BRIDGE): where they agree, and etcd 3.4.23's panic on a second
+automatic leave (etcdharness/FINDINGS.md 26)."""
 
 from __future__ import annotations
 
@@ -34,23 +34,27 @@ def test_promotion_agrees_everywhere(harness: Harness) -> None:
     assert rep.local_steps > 500  # propose-conf and apply included
 
 
-def test_stale_append_below_commit_differs(harness: Harness) -> None:
-    """FINDINGS 29: a removal in 3 voters; the first divergence is etcd answering a stale
-    whole-log MsgApp with its commit index where the model answers the log's length."""
-    cfg = cfg_of(voters=3, conf_specs=("remove:3",), conf_kinds=("remove",), max_term=2,
+@pytest.mark.slow
+def test_removal_agrees(harness: Harness) -> None:
+    """A voter's removal in 3 voters (FINDINGS 29 and 30 were divergences before the model
+    answered a stale whole-log MsgApp with its commit index and refused non-members'
+    responses, as etcd does): every transition agrees within the bounds."""
+    cfg = cfg_of(voters=3, conf_specs=("remove:3",), conf_kinds=("remove",), max_term=1,
                  max_msgs=3)
-    rep = run_differential(cfg, time_limit=120, backend=EtcdBackend(harness))
-    assert not rep.conformant
-    problems = rep.divergences[0].problems
-    assert any(p.startswith("impl sent, model did not: MsgAppResp") for p in problems), problems
-    assert any(p.startswith("model sent, impl did not: MsgAppResp") for p in problems), problems
+    rep = run_differential(cfg, time_limit=300, backend=EtcdBackend(harness))
+    assert rep.conformant, rep.divergences[0] if rep.divergences else None
+    assert rep.local_steps > 500
 
 
-def test_auto_leave_pending_conf_index_differs(harness: Harness) -> None:
-    """FINDINGS 26: after the automatic leave, etcd 3.4.23 keeps pendingConfIndex, the model
-    moves it to the leave entry."""
+@pytest.mark.slow
+def test_auto_leave_double_leave_panics(harness: Harness) -> None:
+    """FINDINGS 26: the etcd-3.4 rules now keep pendingConfIndex after the automatic leave, as
+    3.4.23 does (etcd #12582), so model and etcd agree up to the second leave entry; applying
+    it panics etcd, where the model records ConfChangeApplies broken."""
     cfg = cfg_of(voters=3, learners=1, conf_specs=("joint:promote:4+remove:1",),
-                 conf_kinds=("promote", "remove", "joint"), max_term=2, max_msgs=3)
-    rep = run_differential(cfg, time_limit=120, backend=EtcdBackend(harness))
+                 conf_kinds=("promote", "remove", "joint"), max_term=1, max_msgs=3)
+    rep = run_differential(cfg, time_limit=300, backend=EtcdBackend(harness))
     assert not rep.conformant
-    assert any("pending_conf_index" in p for p in rep.divergences[0].problems)
+    div = rep.divergences[0]
+    assert div.actions[-1][0] == "apply", div.actions[-1]
+    assert any("can't leave a non-joint config" in p for p in div.problems), div.problems
