@@ -227,9 +227,14 @@ def _status_conf(rn: Any, s: Any) -> tuple[int, int, int, int, int]:
     """The applied configuration from `status().config`; a node whose status predates
     membership changes (a plug-in) has its start-up configuration (`rn.config`)."""
     c = getattr(s, "config", None)
+    start = getattr(rn, "config", None)
+    tracking = getattr(getattr(rn, "raft", None), "track_commit", False)
+    if not tracking and start is not None:
+        # Without membership changes the configuration is the start-up one; a plug-in's
+        # status may not report it at all (an empty default).
+        c = None
     if c is not None:
         return conf_of_ids(c.voters_in, c.voters_out, c.learners, c.learners_next, c.auto_leave)
-    start = getattr(rn, "config", None)
     return conf_of_ids(getattr(start, "voters", ()), (), getattr(start, "learners", ()), (),
                        False)
 
