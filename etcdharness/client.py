@@ -27,7 +27,7 @@ from typing import IO, Any
 from etcdharness.build import ensure_built
 from impl.raft import ErrProposalDropped
 from impl.raftpb import Entry, EntryType, Message, MessageType
-from impl.rawnode import ErrStepLocalMsg, ErrStepPeerNotFound
+from impl.rawnode import ConfigStatus, ErrStepLocalMsg, ErrStepPeerNotFound
 
 __all__ = [
     "Bridge",
@@ -148,15 +148,9 @@ class Config:
     join: Any = None
 
 
-@dataclass(frozen=True)
-class ConfState:
-    """etcd's tracker.Config as sorted id lists (impl's ``status().config``)."""
-
-    voters_in: list[int] = field(default_factory=list)
-    voters_out: list[int] = field(default_factory=list)
-    learners: list[int] = field(default_factory=list)
-    learners_next: list[int] = field(default_factory=list)
-    auto_leave: bool = False
+class ConfState(ConfigStatus):
+    """impl's ``status().config`` (etcd's tracker.Config as sorted id lists), read from the
+    harness's JSON."""
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> ConfState:
