@@ -36,13 +36,13 @@ static _Thread_local int tl_frozen;
 #define RES_NONE (-1)    /* not enabled (or breaks the term bound) */
 #define RES_NOOP (-2)    /* enabled, changes nothing, sends nothing */
 #define NO_PARENT 0xFFFFFFFFu
-#define NKINDS 11
+#define NKINDS 13
 #define MAXN 16
 #define MAXW 64
 #define MAXSUCC 1024
 
 enum { K_TICK, K_TIMEOUT, K_HEARTBEAT, K_TRANSFER, K_APPEND, K_RESTART, K_DELIVER, K_DROP,
-       K_DUPLICATE, K_HEAL, K_SPLIT };
+       K_DUPLICATE, K_HEAL, K_SPLIT, K_APPLY, K_PROPOSE_CONF };
 /* message link bits (model/core_tables.py's msg_net): on a link the partition cuts; lossy */
 enum { NET_PART = 1, NET_LOSSY = 2 };
 enum { B_DUP, B_RESTART, B_TRANSFER, B_APPEND };
@@ -116,6 +116,9 @@ static int map_put(Map *m, uint64_t key, int32_t val) {
 /* ---- the core object -------------------------------------------------------------------- */
 typedef struct {
     int32_t tick, timeout, beat, append, restart, ntr, tr_off, done;
+    /* membership changes (model/cluster.py conf_steps): apply, and `nprop` proposals at
+     * `prop_off` in the pool as [budgeted 0/1, result] pairs */
+    int32_t apply, nprop, prop_off;
 } Local;
 
 typedef struct {
@@ -127,6 +130,8 @@ typedef struct {
      * are cut all together, so the mask is 0 or the partition's, `part_mask` in Python). */
     int net, net_b, cut_b, has_part;
     PyObject *part_mask;
+    /* membership changes: the budget word of the conf-change budget, or -1 (tables.conf_budget) */
+    int conf_b;
     /* caches filled from Python */
     IVec pool;          /* results: [new_ix, event, term_moved, nouts, outs...]; transfers */
     Local *local; size_t local_cap;   /* indexed by node id * n + i */
@@ -241,12 +246,16 @@ static Local *local_of(Core *c, uint32_t nix, int i) {
     FROZEN_FAIL(NULL);
     PyObject *r = PyObject_CallMethod(c->tables, "local", "ni", (Py_ssize_t)nix, i + 1);
     if (!r) return NULL;
-    if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 6) {
+    const Py_ssize_t want = c->conf_b >= 0 ? 8 : 6;
+    if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != want) {
         Py_DECREF(r);
-        PyErr_SetString(PyExc_TypeError, "core: local() must return a 6-tuple");
+        PyErr_SetString(PyExc_TypeError, want == 8 ? "core: local() must return an 8-tuple"
+                                                   : "core: local() must return a 6-tuple");
         return NULL;
     }
     Local tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.apply = RES_NONE;
     if ((tmp.tick = push_result(c, PyTuple_GET_ITEM(r, 0))) == -3) goto fail;
     if ((tmp.timeout = push_result(c, PyTuple_GET_ITEM(r, 1))) == -3) goto fail;
     if ((tmp.beat = push_result(c, PyTuple_GET_ITEM(r, 2))) == -3) goto fail;
@@ -271,6 +280,36 @@ static Local *local_of(Core *c, uint32_t nix, int i) {
     c->pool.len = off + (size_t)ntr * 2;
     tmp.ntr = (int32_t)ntr;
     tmp.tr_off = (int32_t)off;
+    if (want == 8) {
+        if ((tmp.apply = push_result(c, PyTuple_GET_ITEM(r, 6))) == -3) goto fail;
+        PyObject *props = PySequence_Fast(PyTuple_GET_ITEM(r, 7), "core: proposals must be a list");
+        if (!props) goto fail;
+        Py_ssize_t np = PySequence_Fast_GET_SIZE(props);
+        int32_t tmp_pr[MAXSUCC];
+        if (np > MAXSUCC / 2) {
+            Py_DECREF(props);
+            PyErr_SetString(PyExc_ValueError, "core: too many conf proposals");
+            goto fail;
+        }
+        for (Py_ssize_t j = 0; j < np; j++) {
+            PyObject *pair = PySequence_Fast_GET_ITEM(props, j);
+            tmp_pr[2 * j] = (int32_t)PyLong_AsLong(PyTuple_GetItem(pair, 0));
+            tmp_pr[2 * j + 1] = PyErr_Occurred() ? -3 : push_result(c, PyTuple_GetItem(pair, 1));
+            if (tmp_pr[2 * j + 1] < 0) {   /* a proposal is always a change */
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_RuntimeError, "core: a conf proposal changes nothing");
+                Py_DECREF(props);
+                goto fail;
+            }
+        }
+        Py_DECREF(props);
+        size_t poff = c->pool.len;
+        if (ivec_reserve(&c->pool, poff + (size_t)np * 2 + 1) < 0) goto fail;
+        memcpy(c->pool.v + poff, tmp_pr, (size_t)np * 2 * sizeof(int32_t));
+        c->pool.len = poff + (size_t)np * 2;
+        tmp.nprop = (int32_t)np;
+        tmp.prop_off = (int32_t)poff;
+    }
     tmp.done = 1;
     Py_DECREF(r);
     L = &c->local[slot];
@@ -419,7 +458,7 @@ static int successors(Core *c, const uint32_t *st, uint32_t *out, uint8_t *kinds
             EMIT(K_TIMEOUT);
         }
         if (L->beat >= 0) {
-            if (n - 1 <= room && n > 1) {
+            if (c->pool.v[L->beat + 3] <= room && n > 1) {
                 if (land(c, st, i, L->beat, msgs, nm, budgets, out + (size_t)k * W) < 0) return -1;
                 EMIT(K_HEARTBEAT);
             }
@@ -437,16 +476,18 @@ static int successors(Core *c, const uint32_t *st, uint32_t *out, uint8_t *kinds
                     EMIT(K_TRANSFER);
                 }
             }
-            if (budgets[B_APPEND] > 0 && n - 1 <= room) {
+            if (budgets[B_APPEND] > 0 && L->append != RES_NONE) {
                 if (L->append < 0) {
                     FROZEN_FAIL(-1);
-                    PyErr_SetString(PyExc_RuntimeError, "core: disabled append result");
+                    PyErr_SetString(PyExc_RuntimeError, "core: client append changes nothing");
                     return -1;
                 }
+              if (c->pool.v[L->append + 3] <= room) {
                 memcpy(b2, budgets, (size_t)c->nb * 4);
                 b2[B_APPEND]--;
                 if (land(c, st, i, L->append, msgs, nm, b2, out + (size_t)k * W) < 0) return -1;
                 EMIT(K_APPEND);
+              }
             }
         }
         if (L->restart >= 0 && budgets[B_RESTART] > 0) {
@@ -454,6 +495,22 @@ static int successors(Core *c, const uint32_t *st, uint32_t *out, uint8_t *kinds
             b2[B_RESTART]--;
             if (land(c, st, i, L->restart, msgs, nm, b2, out + (size_t)k * W) < 0) return -1;
             EMIT(K_RESTART);
+        }
+        if (c->conf_b >= 0) {   /* ClusterModel._conf_moves: apply, then each proposal */
+            if (L->apply >= 0 && c->pool.v[L->apply + 3] <= room) {
+                if (land(c, st, i, L->apply, msgs, nm, budgets, out + (size_t)k * W) < 0) return -1;
+                EMIT(K_APPLY);
+            }
+            for (int p = 0; p < L->nprop; p++) {
+                const int32_t budgeted = c->pool.v[L->prop_off + 2 * p];
+                const int32_t res = c->pool.v[L->prop_off + 2 * p + 1];
+                if (budgeted && budgets[c->conf_b] == 0) continue;
+                if (c->pool.v[res + 3] > room) continue;
+                memcpy(b2, budgets, (size_t)c->nb * 4);
+                if (budgeted) b2[c->conf_b]--;
+                if (land(c, st, i, res, msgs, nm, b2, out + (size_t)k * W) < 0) return -1;
+                EMIT(K_PROPOSE_CONF);
+            }
         }
     }
     uint32_t rest[MAXW];
@@ -606,6 +663,27 @@ static int net_successors(Core *c, const uint32_t *st, uint32_t *out, uint8_t *k
             b2[B_RESTART]--;
             if (land_sent(c, st, i, L->restart, sent, 0, msgs, nm, b2, SLOT) < 0) return -1;
             EMIT(K_RESTART);
+        }
+        if (c->conf_b >= 0) {   /* model/network.py: apply, then each proposal, cut links */
+            if (L->apply >= 0) {
+                if (alive(c, L->apply, cut, sent, &ns) < 0) return -1;
+                if (ns <= room) {
+                    if (land_sent(c, st, i, L->apply, sent, ns, msgs, nm, budgets, SLOT) < 0)
+                        return -1;
+                    EMIT(K_APPLY);
+                }
+            }
+            for (int p = 0; p < L->nprop; p++) {
+                const int32_t budgeted = c->pool.v[L->prop_off + 2 * p];
+                const int32_t res = c->pool.v[L->prop_off + 2 * p + 1];
+                if (budgeted && budgets[c->conf_b] == 0) continue;
+                if (alive(c, res, cut, sent, &ns) < 0) return -1;
+                if (ns > room) continue;
+                memcpy(b2, budgets, (size_t)c->nb * 4);
+                if (budgeted) b2[c->conf_b]--;
+                if (land_sent(c, st, i, res, sent, ns, msgs, nm, b2, SLOT) < 0) return -1;
+                EMIT(K_PROPOSE_CONF);
+            }
         }
     }
     uint32_t rest[MAXW];
@@ -2729,7 +2807,8 @@ error:
 
 /* ---- checkpoints: the state set and the search's progress, to a file and back ------------ */
 #define DUMP_MAGIC "raftcheck-core\n"   /* 16 bytes with its NUL */
-#define DUMP_VERSION 2   /* 2: heal and split counted (NKINDS 11); the network in the header */
+#define DUMP_VERSION 3   /* 2: heal and split counted (NKINDS 11); the network in the header;
+                           3: apply and propose-conf counted (NKINDS 13), the conf budget word */
 
 typedef struct { FILE *f; uint64_t sum; int bad; } Dump;
 
@@ -2764,7 +2843,7 @@ static void dump_get(Dump *d, void *buf, size_t len) {
 typedef struct {
     char magic[16];
     int32_t version, n, nb, max_msgs, drop, nnames, fp_mode, symmetry, W, started, nfound,
-            redo_from, net, net_b, cut_b, has_part;
+            redo_from, net, net_b, cut_b, has_part, conf_b;
     uint64_t count, base, arena_len, tcap, head, level_start, level_end;
     int64_t depth, max_depth_seen, transitions, kind_counts[NKINDS], found[32];
 } DumpHeader;
@@ -2775,6 +2854,7 @@ static void header_of(const Core *c, DumpHeader *h) {
     h->version = DUMP_VERSION; h->n = c->n; h->nb = c->nb; h->max_msgs = c->max_msgs;
     h->drop = c->drop; h->nnames = c->nnames; h->fp_mode = c->fp_mode; h->symmetry = c->symmetry;
     h->net = c->net; h->net_b = c->net_b; h->cut_b = c->cut_b; h->has_part = c->has_part;
+    h->conf_b = c->conf_b;
     h->W = c->W; h->started = c->started; h->nfound = c->nfound; h->redo_from = c->redo_from;
     h->count = c->count; h->base = c->base; h->arena_len = c->arena_len; h->tcap = c->tcap;
     h->head = c->head; h->level_start = c->level_start; h->level_end = c->level_end;
@@ -2841,7 +2921,8 @@ static PyObject *Core_load(Core *c, PyObject *args) {
     else if (h.n != mine.n || h.nb != mine.nb || h.max_msgs != mine.max_msgs ||
              h.drop != mine.drop || h.nnames != mine.nnames || h.fp_mode != mine.fp_mode ||
              h.symmetry != mine.symmetry || h.W != mine.W || h.net != mine.net ||
-             h.net_b != mine.net_b || h.cut_b != mine.cut_b || h.has_part != mine.has_part)
+             h.net_b != mine.net_b || h.cut_b != mine.cut_b || h.has_part != mine.has_part ||
+             h.conf_b != mine.conf_b)
         why = "core dump of another layout";
     else if (h.arena_len > h.count || h.base + h.arena_len != h.count || h.head > h.count ||
              h.tcap < 2 * h.count || (h.tcap & (h.tcap - 1)) || h.count >= NO_PARENT ||
@@ -2933,6 +3014,20 @@ static int Core_init(Core *c, PyObject *args, PyObject *kw) {
         c->part_mask = mask;
     }
     Py_DECREF(net);
+    /* tables.conf_budget: the conf-change budget word, -1 (or absent) without changes */
+    c->conf_b = -1;
+    PyObject *cb = PyObject_GetAttrString(tables, "conf_budget");
+    if (!cb) PyErr_Clear();
+    else {
+        long v = PyLong_AsLong(cb);
+        Py_DECREF(cb);
+        if (v == -1 && PyErr_Occurred()) return -1;
+        if (v >= nb) {
+            PyErr_SetString(PyExc_ValueError, "core: conf budget word outside the budgets");
+            return -1;
+        }
+        c->conf_b = v < 0 ? -1 : (int)v;
+    }
     if (map_init(&c->deliver, 1 << 12) < 0 || map_init(&c->hist_after, 1 << 10) < 0 ||
         map_init(&c->forget, 1 << 10) < 0 || map_init(&c->canon_plan, 1 << 10) < 0 ||
         map_init(&c->msg_perm, 1 << 10) < 0 || map_init(&c->hist_perm, 1 << 10) < 0)

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 FORMAT = "raftcheck-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the core counts apply and propose-conf (its dump version 3)
 DEFAULT_INTERVAL = 300.0  # seconds between checkpoints of a long run
 # By default a checkpoint also waits this many times as long as the last one took to write, so
 # that writing a large state set stays under 5% of the run.

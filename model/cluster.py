@@ -245,8 +245,6 @@ class ClusterModel:
         """Why the compiled core cannot run this configuration, or None."""
         if self.live is not None:
             return "the liveness graph runs on the reference engine"
-        if self.conf_on:
-            return "membership changes run on the reference engine"
         return None
 
     def live_tables(self) -> Any:

@@ -30,6 +30,8 @@ KIND_NAMES = (
     "duplicate",
     "heal",
     "split",
+    "apply",
+    "propose-conf",
 )
 _MSG_SHIFT = 22  # as model/cluster.py's delivery cache key
 
@@ -59,6 +61,11 @@ class CoreTables:
 
         m = self.model
         return (NET_BUDGET, NET_CUT, m.partition) if m.net else None
+
+    @property
+    def conf_budget(self) -> int:
+        """The budget word of the conf-change budget, or -1 without membership changes."""
+        return self.model.budget_conf
 
     def _event_id(self, events: tuple[Event, ...]) -> int:
         if not events:
@@ -94,7 +101,15 @@ class CoreTables:
             beat = self._flat(beat_res)
             transfers = [(to, self._flat(res)) for to, res in trs]
             append = self._flat(app)
-        return (self._flat(tick), self._flat(timeout), beat, transfers, append, self._flat(restart))
+        out = (self._flat(tick), self._flat(timeout), beat, transfers, append, self._flat(restart))
+        if not m.conf_on:
+            return out
+        # Membership changes: (apply, [(budgeted 0/1, proposal), ...]), in _conf_moves' order.
+        from model.confchange import leaves_joint
+
+        apply, proposals = m.conf_steps(nid, nix)
+        props = [(0 if leaves_joint(change) else 1, self._flat(res)) for change, res in proposals]
+        return (*out, self._flat(apply), props)
 
     def deliver(self, nix: int, mid: int) -> tuple[int, ...] | None:
         m = self.model
