@@ -153,6 +153,10 @@ def conform(
             raise ConfigError("--time-limit must be positive")
         check_mode_options(ctx, exhaustive)
         check_conf_options(ctx, exhaustive, conf_changes)
+        conf = None if exhaustive else _lockstep_conf(
+            learners, spares, conf_changes, conf_kinds, conf_change, conf_entry)
+        if conf is not None:
+            conf.shapes(nodes)  # a spec that makes no sense in any drawn cluster: bad input
     except ConfigError as e:
         _bad_input(str(e))
     if exhaustive:
@@ -173,8 +177,6 @@ def conform(
         _progress_line(f"{done:,}/{examples:,} examples, {steps_run:,} steps, {seconds:.0f}s")
 
     try:
-        conf = _lockstep_conf(learners, spares, conf_changes, conf_kinds, conf_change,
-                              conf_entry)
         report = run_lockstep(
             nodes, examples, seed, rules, steps=steps, trace_dir=trace_dir, engine=engine,
             impl=impl, progress=progress if show else None, conf=conf,
@@ -246,8 +248,9 @@ def check_conf_options(ctx: click.Context, exhaustive: bool, conf_changes: int |
             continue
         if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             flag = "--" + name.replace("_", "-")
-            where = "" if exhaustive else " in lockstep runs (they draw 0-2 learners without)"
-            raise ConfigError(f"{flag} needs --conf-changes N with N >= 1{where}")
+            why = " (lockstep runs without changes draw 0-2 learners)" \
+                if name == "learners" else ""
+            raise ConfigError(f"{flag} needs --conf-changes N with N >= 1{why}")
 
 
 def _lockstep_conf(
