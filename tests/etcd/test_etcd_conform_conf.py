@@ -95,3 +95,4 @@ def test_prefetched_conf_program_equals_step_by_step(harness: Harness) -> None:
     assert (fast.examples, fast.steps, fast.conf_steps) == (
         slow.examples, slow.steps, slow.conf_steps)
     assert fast.conf_changes > 0
+
