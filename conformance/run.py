@@ -19,6 +19,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from conformance.abstraction import Action
 from conformance.engine import Lockstep
 from conformance.lockstep import (
+    CONF_RULES,
     CONF_STEP_KINDS,
     ConfDraw,
     Counters,
@@ -160,6 +161,8 @@ def run_lockstep(
     backend = impl if isinstance(impl, Backend) else make_backend(impl)
     try:
         rules = _plugin_rules(backend, rules, engine)
+        if conf is not None:
+            rules = _conf_rules(backend, rules)
         return _run_lockstep(nodes, examples, seed, rules, steps, trace_dir, shrink, engine,
                              hypothesis_shrink, backend, progress, conf)
     finally:
@@ -182,6 +185,23 @@ def _plugin_rules(backend: Backend, rules: str | None, engine: str) -> str | Non
         if rules is None and len(backend.rules) == 1:
             return backend.rules[0]
     return rules
+
+
+def _conf_rules(backend: Backend, rules: str | None) -> str | None:
+    """A plug-in harness with membership changes: it must serve them (`conf_change` among its
+    features) and implement a rule set they are drawn from (etcd-3.4, etcd-3.5)."""
+    features = getattr(backend, "features", None)
+    if features is not None and "conf_change" not in features:
+        raise ConfigError(f"--impl {backend.name} does not serve membership changes "
+                          "(no 'conf_change' among its features)")
+    if rules is not None or backend.rules is None:
+        return rules
+    ok = [r for r in CONF_RULES if r in backend.rules]
+    if not ok:
+        raise ConfigError(f"--conf-changes: {backend.name} implements "
+                          f"{', '.join(backend.rules)} only (changes are drawn with "
+                          f"{' or '.join(CONF_RULES)})")
+    return ok[0] if len(ok) == 1 else None
 
 
 def _run_lockstep(
