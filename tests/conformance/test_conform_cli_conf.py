@@ -126,3 +126,10 @@ def test_conf_shapes_follow_the_specs() -> None:
     assert adds and all(v == 4 and sp >= 1 for v, _, sp in adds)
     with pytest.raises(ConfigError, match="no change is possible"):
         ConfDraw(conf_changes=1, conf_kinds=("add",), spares=0).shapes(None)
+
+
+def test_stateful_engine_proposes_and_applies_too(tmp_path: Path) -> None:
+    code, out = run_cli(["--engine", "stateful", "--examples", "60", "--seed", "3", *CONF],
+                        tmp_path)
+    assert code == 0 and out["conformant"]
+    assert out["conf_steps"]["propose-conf"] > 0 and out["conf_steps"]["apply"] > 0
