@@ -4,7 +4,9 @@
 `@initialize` draws a cluster (3-5 voters unless fixed, 0-2 learners, promoted-learner flag,
 pre_vote, check_quorum, election timeout, initial terms and logs, fault budgets, rule set unless
 fixed) and whose rules are the model's actions: tick, timeout, heartbeat, deliver, drop,
-duplicate, restart, transfer, append. Every rule picks among the actions the model enables
+duplicate, restart, transfer, append, and with membership changes (a `ConfDraw`: the
+cluster's shape drawn among those where the changes make sense, etcd-3.4 or etcd-3.5 rules)
+propose-conf and apply. Every rule picks among the actions the model enables
 (bounded ones are skipped on both sides) and the step is checked by `Lockstep.step`.
 
 A divergence raises `DivergenceFound`; the machine records each failing run in
@@ -14,6 +16,8 @@ final replay).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -22,7 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from conformance.abstraction import Action
 from conformance.engine import Lockstep
 from conformance.modelstep import available_kinds, candidates, model_step
-from model.config import ClusterConfig
+from model.config import ClusterConfig, ConfigError
 
 # Generous bounds: lockstep runs are short, so these rarely disable anything.
 LOCKSTEP_MAX_TERM = 12
@@ -35,25 +39,102 @@ class DivergenceFound(AssertionError):
     """impl and model disagree (or the model broke an invariant)."""
 
 
+CONF_STEP_KINDS = ("propose-conf", "apply")
+
+
 class Counters:
     def __init__(self) -> None:
         self.examples = 0
         self.steps = 0
+        # Membership-change steps run (a subset of `steps`), by kind.
+        self.conf = dict.fromkeys(CONF_STEP_KINDS, 0)
+
+    def count(self, action: Action) -> None:
+        self.steps += 1
+        if action[0] in self.conf:
+            self.conf[action[0]] += 1
+
+# The drawn ranges of lockstep runs with membership changes (unless fixed by the caller).
+CONF_VOTERS = (3, 4, 5)
+CONF_LEARNERS = (0, 1, 2)
+CONF_SPARES = (0, 1)
+CONF_RULES = ("etcd-3.4", "etcd-3.5")
+
+
+@dataclass(frozen=True)
+class ConfDraw:
+    """Membership changes in lockstep runs (`raftcheck conform --conf-changes N`).
+
+    `learners` and `spares` fix those counts (None: drawn from CONF_LEARNERS / CONF_SPARES);
+    kinds, specs and entry encodings are ClusterConfig's fields (None: its defaults). A run
+    draws its (voters, learners, spares) among the `shapes` in which the configuration
+    validates, i.e. every spec makes sense and some change is possible.
+    """
+
+    conf_changes: int
+    learners: int | None = None
+    spares: int | None = None
+    conf_kinds: tuple[str, ...] | None = None
+    conf_specs: tuple[str, ...] = ()
+    conf_entry: tuple[str, ...] | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The ClusterConfig fields given (all but the node counts)."""
+        out: dict[str, Any] = {"conf_changes": self.conf_changes, "conf_specs": self.conf_specs}
+        if self.conf_kinds is not None:
+            out["conf_kinds"] = self.conf_kinds
+        if self.conf_entry is not None:
+            out["conf_entry"] = self.conf_entry
+        return out
+
+    def shapes(self, voters: int | None) -> tuple[tuple[int, int, int], ...]:
+        """The (voters, learners, spares) a run may draw; ConfigError (the first shape's
+        one-line reason) when none validates."""
+        return _conf_shapes(self, voters)
+
+
+@lru_cache(maxsize=64)
+def _conf_shapes(conf: ConfDraw, voters: int | None) -> tuple[tuple[int, int, int], ...]:
+    if conf.conf_changes < 1:
+        raise ConfigError(f"--conf-changes must be at least 1 here (got {conf.conf_changes})")
+    out: list[tuple[int, int, int]] = []
+    first: ConfigError | None = None
+    for v in (voters,) if voters is not None else CONF_VOTERS:
+        for lr in (conf.learners,) if conf.learners is not None else CONF_LEARNERS:
+            for sp in (conf.spares,) if conf.spares is not None else CONF_SPARES:
+                try:
+                    ClusterConfig(voters=v, learners=lr, spares=sp, **conf.fields()).validate()
+                except ConfigError as e:
+                    first = first or e
+                    continue
+                out.append((v, lr, sp))
+    if not out:
+        assert first is not None
+        raise first
+    return tuple(out)
 
 
 def draw_config(
-    data: st.DataObject, voters: int | None, rules: str | None, faults: bool = True
+    data: st.DataObject, voters: int | None, rules: str | None, faults: bool = True,
+    conf: ConfDraw | None = None,
 ) -> ClusterConfig:
-    v = voters if voters is not None else data.draw(st.integers(3, 5), label="voters")
-    learners = data.draw(st.integers(0, 2), label="learners")
-    promoted = data.draw(st.booleans(), label="promoted_learners") if learners else False
+    spares = 0
+    if conf is None:
+        v = voters if voters is not None else data.draw(st.integers(3, 5), label="voters")
+        learners = data.draw(st.integers(0, 2), label="learners")
+        promoted = data.draw(st.booleans(), label="promoted_learners") if learners else False
+    else:
+        # Promoted learners and --pending-conf stand for changes of the static model: off.
+        v, learners, spares = data.draw(st.sampled_from(conf.shapes(voters)), label="shape")
+        promoted = False
     pre_vote = data.draw(st.booleans(), label="pre_vote")
     check_quorum = data.draw(st.booleans(), label="check_quorum")
     rule_set = rules if rules is not None else data.draw(
-        st.sampled_from(["etcd-3.4", "seed"]), label="rules"
+        st.sampled_from(["etcd-3.4", "seed"] if conf is None else list(CONF_RULES)),
+        label="rules",
     )
     et = data.draw(st.integers(1, 3), label="election_timeout")
-    n = v + learners
+    n = v + learners  # spares start with an empty log at term 0
     terms: list[tuple[int, int]] = []
     logs: list[tuple[int, tuple[int, ...]]] = []
     if data.draw(st.booleans(), label="initial terms and logs"):
@@ -61,13 +142,20 @@ def draw_config(
             t = data.draw(st.integers(0, 2), label=f"term {nid}")
             if t:
                 terms.append((nid, t))
+                if conf is not None:
+                    # No initial logs with membership changes: a drawn term-t entry is no
+                    # leader's, and a leader of term t would write a different entry at the
+                    # same index and term (etcd matches entries by index and term).
+                    continue
                 log = data.draw(
                     st.lists(st.integers(1, t), max_size=3).map(lambda xs: tuple(sorted(xs))),
                     label=f"log {nid}",
                 )
                 if log:
                     logs.append((nid, log))
-    pending = data.draw(st.sets(st.integers(1, v), max_size=1), label="pending_conf")
+    pending: set[int] = set()
+    if conf is None:
+        pending = data.draw(st.sets(st.integers(1, v), max_size=1), label="pending_conf")
     dup = restarts = transfers = appends = 0
     if faults:
         dup = data.draw(st.integers(0, 3), label="duplicates")
@@ -92,6 +180,8 @@ def draw_config(
         init_terms=tuple(terms),
         init_logs=tuple(logs),
         pending_conf=frozenset(pending),
+        spares=spares,
+        **(conf.fields() if conf is not None else {}),
     )
 
 
@@ -137,6 +227,7 @@ class LockstepMachine(RuleBasedStateMachine):
 
     voters: ClassVar[int | None] = None
     rules_name: ClassVar[str | None] = None
+    conf: ClassVar[ConfDraw | None] = None
     counters: ClassVar[Counters]
     failures: ClassVar[list[Lockstep]]
 
@@ -157,7 +248,7 @@ class LockstepMachine(RuleBasedStateMachine):
         s = run.step(action)
         if s is None:
             return
-        type(self).counters.steps += 1
+        type(self).counters.count(action)
         if s.problems:
             type(self).failures.append(run)
             raise DivergenceFound("\n".join(run.render()))
@@ -166,7 +257,7 @@ class LockstepMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def setup(self, data: st.DataObject) -> None:
-        cfg = draw_config(data, type(self).voters, type(self).rules_name)
+        cfg = draw_config(data, type(self).voters, type(self).rules_name, conf=type(self).conf)
         self.run = Lockstep(cfg)
         if self.run.init_problems:
             type(self).failures.append(self.run)
@@ -216,6 +307,16 @@ class LockstepMachine(RuleBasedStateMachine):
     def append(self, k: int) -> None:
         self._pick("append", k)
 
+    @precondition(lambda self: self._has("propose-conf"))
+    @rule(k=_PICK)
+    def propose_conf(self, k: int) -> None:
+        self._pick("propose-conf", k)
+
+    @precondition(lambda self: self._has("apply"))
+    @rule(k=_PICK)
+    def apply(self, k: int) -> None:
+        self._pick("apply", k)
+
 
 def plan_program(run: Lockstep, program: bytes) -> list[tuple[Any, Action, Any]]:
     """The (state, action, next state) steps `run_program` will take from `run`'s current
@@ -261,7 +362,7 @@ def run_program(run: Lockstep, program: bytes, counters: Counters) -> None:
             done = run.step(planned)
             if done is None:  # pragma: no cover - planned steps are enabled
                 continue
-            counters.steps += 1
+            counters.count(planned)
             if done.problems:
                 raise DivergenceFound("\n".join(run.render()))
         return
@@ -277,18 +378,20 @@ def run_program(run: Lockstep, program: bytes, counters: Counters) -> None:
         s = run.step(action)
         if s is None:
             continue
-        counters.steps += 1
+        counters.count(action)
         if s.problems:
             raise DivergenceFound("\n".join(run.render()))
 
 
 def machine_class(
-    voters: int | None = None, rules: str | None = None, seed: int | None = None
+    voters: int | None = None, rules: str | None = None, seed: int | None = None,
+    conf: ConfDraw | None = None,
 ) -> type[LockstepMachine]:
     """A fresh LockstepMachine subclass with its own counters and failure list."""
     attrs: dict[str, Any] = {
         "voters": voters,
         "rules_name": rules,
+        "conf": conf,
         "counters": Counters(),
         "failures": [],
     }

@@ -19,6 +19,9 @@ from hypothesis.stateful import run_state_machine_as_test
 from conformance.abstraction import Action
 from conformance.engine import Lockstep
 from conformance.lockstep import (
+    CONF_RULES,
+    CONF_STEP_KINDS,
+    ConfDraw,
     Counters,
     DivergenceFound,
     draw_config,
@@ -50,6 +53,8 @@ class Report:
     # --impl etcd: examples abandoned because the etcd harness process crashed, hung or
     # printed garbage (then `error` holds the first such failure, naming the last request).
     harness_failures: int = 0
+    # Membership-change steps run (`conf`: lockstep runs with --conf-changes), by kind.
+    conf_steps: dict[str, int] | None = None
 
     @property
     def steps_per_second(self) -> float:
@@ -69,7 +74,14 @@ class Report:
             "trace_file": self.trace_file,
             "error": self.error,
             "harness_failures": self.harness_failures,
+            "conf_changes": self.conf_changes,
+            "conf_steps": dict(self.conf_steps or dict.fromkeys(CONF_STEP_KINDS, 0)),
         }
+
+    @property
+    def conf_changes(self) -> int:
+        """How many propose-conf and apply steps ran (0 without membership changes)."""
+        return sum((self.conf_steps or {}).values())
 
     def minimal_steps(self) -> int | None:
         if self.divergence is None:
@@ -109,6 +121,7 @@ def run_lockstep(
     hypothesis_shrink: bool = False,
     impl: str | Backend = "python",
     progress: Callable[[int, int, float], None] | None = None,
+    conf: ConfDraw | None = None,
 ) -> Report:
     """Run `examples` Hypothesis examples of the lockstep machine.
 
@@ -128,6 +141,10 @@ def run_lockstep(
 
     `progress(examples, steps, seconds)` is called at most every half second, between
     examples of the program engine.
+
+    `conf`: membership changes (`conformance.lockstep.ConfDraw`); the rule set is then drawn
+    from etcd-3.4 and etcd-3.5 unless given, and programs propose and apply changes. A
+    configuration that admits no change (a bad spec) raises ConfigError.
     """
     impl_name = impl.name if isinstance(impl, Backend) else impl
     check_args(nodes, examples, rules, impl_name)
@@ -137,13 +154,17 @@ def run_lockstep(
         rules = ETCD_RULES
         if engine != "program":
             raise ConfigError("--impl etcd runs the program engine only")
+    if conf is not None:
+        conf.shapes(nodes)  # raises ConfigError for a spec that never makes sense
     if seed is None:
         seed = random.randrange(1 << 32)
     backend = impl if isinstance(impl, Backend) else make_backend(impl)
     try:
         rules = _plugin_rules(backend, rules, engine)
+        if conf is not None:
+            rules = _conf_rules(backend, rules)
         return _run_lockstep(nodes, examples, seed, rules, steps, trace_dir, shrink, engine,
-                             hypothesis_shrink, backend, progress)
+                             hypothesis_shrink, backend, progress, conf)
     finally:
         if not isinstance(impl, Backend):
             backend.close()
@@ -166,6 +187,23 @@ def _plugin_rules(backend: Backend, rules: str | None, engine: str) -> str | Non
     return rules
 
 
+def _conf_rules(backend: Backend, rules: str | None) -> str | None:
+    """A plug-in harness with membership changes: it must serve them (`conf_change` among its
+    features) and implement a rule set they are drawn from (etcd-3.4, etcd-3.5)."""
+    features = getattr(backend, "features", None)
+    if features is not None and "conf_change" not in features:
+        raise ConfigError(f"--impl {backend.name} does not serve membership changes "
+                          "(no 'conf_change' among its features)")
+    if rules is not None or backend.rules is None:
+        return rules
+    ok = [r for r in CONF_RULES if r in backend.rules]
+    if not ok:
+        raise ConfigError(f"--conf-changes: {backend.name} implements "
+                          f"{', '.join(backend.rules)} only (changes are drawn with "
+                          f"{' or '.join(CONF_RULES)})")
+    return ok[0] if len(ok) == 1 else None
+
+
 def _run_lockstep(
     nodes: int | None,
     examples: int,
@@ -178,8 +216,9 @@ def _run_lockstep(
     hypothesis_shrink: bool,
     backend: Backend,
     progress: Callable[[int, int, float], None] | None = None,
+    conf: ConfDraw | None = None,
 ) -> Report:
-    cls = machine_class(nodes, rules, seed)
+    cls = machine_class(nodes, rules, seed, conf)
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if hypothesis_shrink else [])
     cfg = settings(
         max_examples=examples,
@@ -201,7 +240,8 @@ def _run_lockstep(
             run_state_machine_as_test(cls, settings=cfg)
         else:
             test = _program_test(nodes, rules, cls.counters, cls.failures, steps, backend,
-                                 harness_failures, _throttled(progress, cls.counters, start))
+                                 harness_failures, _throttled(progress, cls.counters, start),
+                                 conf)
             cfg(hypothesis_seed(seed)(test))()
     except Exception as e:  # noqa: BLE001 - reported, not raised, to keep the CLI clean
         # A divergence is recorded in cls.failures before it is raised; anything else is a
@@ -224,6 +264,7 @@ def _run_lockstep(
         rules=rules,
         error=error,
         harness_failures=len(harness_failures),
+        conf_steps=dict(cls.counters.conf),
     )
     if cls.failures:
         minimal = min(cls.failures[-1:] + cls.failures, key=_length)
@@ -261,7 +302,7 @@ def _throttled(
 def _program_test(
     voters: int | None, rules: str | None, counters: Counters, failures: list[Lockstep],
     steps: int, backend: Backend | None = None, harness_failures: list[str] | None = None,
-    on_example: Callable[[], None] | None = None,
+    on_example: Callable[[], None] | None = None, conf: ConfDraw | None = None,
 ) -> Callable[[], None]:
     etcd = backend is not None and backend.etcd_like
 
@@ -270,7 +311,7 @@ def _program_test(
         if on_example is not None:
             on_example()
         counters.examples += 1
-        cfg = draw_config(data, voters, rules)
+        cfg = draw_config(data, voters, rules, conf=conf)
         if etcd:
             cfg = etcd_comparable(cfg)
         try:
@@ -376,6 +417,8 @@ def minimize(run: Lockstep, budget: int = 3000) -> Lockstep:
 def _fits(a: Action, n: int) -> bool:
     if a[0] in ("deliver", "drop", "duplicate"):
         return a[1][1] <= n and a[1][2] <= n
+    if a[0] == "propose-conf":  # ("propose-conf", nid, (v2, transition, ((op, id), ...)))
+        return a[1] <= n and all(nid <= n for _, nid in a[2][2])
     return all(x <= n for x in a[1:])
 
 
@@ -412,7 +455,27 @@ def _simpler_configs(run: Lockstep) -> list[ClusterConfig]:
                        ("transfers", "transfer"), ("appends", "append")):
         if getattr(c, name) > used[kind]:
             out.append(replace(c, **{name: used[kind]}))  # type: ignore[arg-type]
+    if c.conf_changes:
+        out.extend(_simpler_conf(c, used["propose-conf"]))
     return out
+
+
+def _simpler_conf(c: ClusterConfig, proposed: int) -> list[ClusterConfig]:
+    """Membership changes off (the static model: kept only if the run still diverges
+    without them), a smaller budget, one spare fewer (the last id: a step naming it is
+    dropped), only V2 or only V1 entries."""
+    out = [replace(c, conf_changes=0, spares=0, conf_specs=(), conf_kinds=_DEFAULT.conf_kinds,
+                   conf_entry=_DEFAULT.conf_entry)]
+    if c.conf_changes > max(proposed, 1):
+        out.append(replace(c, conf_changes=max(proposed, 1)))
+    if c.spares:
+        out.append(replace(c, spares=c.spares - 1))
+    if len(c.conf_entry) > 1:
+        out.extend(replace(c, conf_entry=(e,)) for e in c.conf_entry)
+    return out
+
+
+_DEFAULT = ClusterConfig()
 
 
 def etcd_comparable(cfg: ClusterConfig) -> ClusterConfig:

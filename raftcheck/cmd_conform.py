@@ -67,20 +67,22 @@ def _print_seed(seed: int, as_json: bool) -> None:
 @click.option("--max-msgs", type=int, default=None,
               help="With --exhaustive: in-flight message bound (default: the explorer's).")
 @click.option("--learners", type=int, default=None,
-              help="With --exhaustive: learners after the voters (default 0).")
+              help="Learners after the voters (--exhaustive: default 0; lockstep runs with "
+                   "--conf-changes: default drawn 0-2).")
 @click.option("--spares", type=int, default=None,
-              help="With --exhaustive and --conf-changes: nodes outside the initial "
-                   "configuration that a change may add.")
+              help="With --conf-changes: nodes outside the initial configuration that a "
+                   "change may add (--exhaustive: default 0; lockstep runs: drawn 0-1).")
 @click.option("--conf-changes", type=int, default=None,
-              help="With --exhaustive: budget of membership changes (default 0: none).")
+              help="Budget of membership changes per run (default 0: none); lockstep runs "
+                   "then propose and apply changes (rules drawn from etcd-3.4, etcd-3.5).")
 @click.option("--conf-kinds", type=str, default=None,
-              help="With --exhaustive: the change kinds a leader may propose "
+              help="With --conf-changes: the change kinds a leader may propose "
                    "(add,remove,promote,demote,joint).")
 @click.option("--conf-change", "conf_change", type=str, multiple=True,
-              help="With --exhaustive: only this change may be proposed (repeatable), e.g. "
+              help="With --conf-changes: only this change may be proposed (repeatable), e.g. "
                    "promote:4, remove:3, joint:promote:4+remove:1.")
 @click.option("--conf-entry", type=str, default=None,
-              help="With --exhaustive: encodings of simple changes (v1,v2).")
+              help="With --conf-changes: encodings of simple changes (v1,v2).")
 @click.option("--engine", type=click.Choice(["program", "stateful"]), default="program",
               show_default=True, help="Lockstep driver (same rules and checks).")
 @click.option("--impl", "impl", type=str, default="python", show_default=True,
@@ -150,6 +152,11 @@ def conform(
         if time_limit is not None and time_limit <= 0:
             raise ConfigError("--time-limit must be positive")
         check_mode_options(ctx, exhaustive)
+        check_conf_options(ctx, exhaustive, conf_changes)
+        conf = None if exhaustive else _lockstep_conf(
+            learners, spares, conf_changes, conf_kinds, conf_change, conf_entry)
+        if conf is not None:
+            conf.shapes(nodes)  # a spec that makes no sense in any drawn cluster: bad input
     except ConfigError as e:
         _bad_input(str(e))
     if exhaustive:
@@ -172,7 +179,7 @@ def conform(
     try:
         report = run_lockstep(
             nodes, examples, seed, rules, steps=steps, trace_dir=trace_dir, engine=engine,
-            impl=impl, progress=progress if show else None,
+            impl=impl, progress=progress if show else None, conf=conf,
         )
     except (ConfigError, BackendUnavailable) as e:
         _bad_input(str(e))
@@ -191,6 +198,10 @@ def conform(
             f"{report.examples} examples, {report.steps} steps in {report.seconds:.2f}s "
             f"({report.steps_per_second:.0f} steps/s)"
         )
+        if conf is not None:
+            cs = report.conf_steps or {}
+            click.echo(f"membership changes: {cs.get('propose-conf', 0)} propose-conf and "
+                       f"{cs.get('apply', 0)} apply steps")
         if report.error:
             click.echo(f"harness error: {report.error}")
         if report.divergence is not None:
@@ -209,9 +220,10 @@ def conform(
 
 # Options that only one mode reads; given on the command line to the other mode, they would
 # be silently ignored, so they are refused instead.
-EXHAUSTIVE_ONLY = ("symmetry", "pre_vote", "check_quorum", "time_limit", "max_term", "max_msgs",
-                   "learners", "spares", "conf_changes", "conf_kinds", "conf_change",
-                   "conf_entry")
+EXHAUSTIVE_ONLY = ("symmetry", "pre_vote", "check_quorum", "time_limit", "max_term", "max_msgs")
+# Options that mean something only with a budget of membership changes (--conf-changes N >= 1).
+# --learners alone is fine with --exhaustive (a static cluster with learners).
+CONF_ONLY = ("spares", "conf_kinds", "conf_change", "conf_entry", "learners")
 LOCKSTEP_ONLY = ("examples", "steps", "seed", "engine")
 
 
@@ -223,6 +235,41 @@ def check_mode_options(ctx: click.Context, exhaustive: bool) -> None:
         if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             flag = "--" + name.replace("_", "-")
             raise ConfigError(f"{flag} applies to {mode} only")
+
+
+def check_conf_options(ctx: click.Context, exhaustive: bool, conf_changes: int | None) -> None:
+    """Raise ConfigError for a membership option given without a budget to use it."""
+    if conf_changes is not None and conf_changes < 0:
+        raise ConfigError(f"--conf-changes must be at least 0 (got {conf_changes})")
+    if conf_changes:
+        return
+    for name in CONF_ONLY:
+        if name == "learners" and exhaustive:
+            continue
+        if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
+            flag = "--" + name.replace("_", "-")
+            why = " (lockstep runs without changes draw 0-2 learners)" \
+                if name == "learners" else ""
+            raise ConfigError(f"{flag} needs --conf-changes N with N >= 1{why}")
+
+
+def _lockstep_conf(
+    learners: int | None, spares: int | None, conf_changes: int | None, conf_kinds: str | None,
+    conf_change: tuple[str, ...], conf_entry: str | None,
+) -> Any:
+    """The `conformance.lockstep.ConfDraw` of the membership options (None: no changes)."""
+    if not conf_changes:
+        return None
+    from conformance.lockstep import ConfDraw
+    from model.conf_specs import SpecError, parse_encodings, parse_kinds
+
+    try:
+        kinds = parse_kinds(conf_kinds) if conf_kinds is not None else None
+        entry = parse_encodings(conf_entry) if conf_entry is not None else None
+    except SpecError as e:
+        raise ConfigError(str(e)) from None
+    return ConfDraw(conf_changes=conf_changes, learners=learners, spares=spares,
+                    conf_kinds=kinds, conf_specs=tuple(conf_change), conf_entry=entry)
 
 
 def _membership_options(

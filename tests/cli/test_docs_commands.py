@@ -47,6 +47,7 @@ SLOW: dict[str, str] = {
     "explore --liveness --lossy 1-3": "about a minute",
     "conform --impl etcd --nodes 3 --examples 1000": ETCD,
     "conform --impl etcd --exhaustive --symmetry": ETCD,
+    "conform --impl etcd --examples 300 --seed 7 --conf-changes 1 --learners 1": ETCD,
     "audit seed --against etcd-3.4 --markdown report.md": "a full audit: minutes",
     "audit seed --against etcd-3.4": "a full audit: minutes",
     "audit canvote-ignores-leader": "a full audit: half a minute or more",

@@ -170,7 +170,7 @@ def test_conform_exhaustive_cli_with_a_promotion() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--conf-changes", "1"], "applies to --exhaustive only"),
+        (["--conf-kinds", "promote"], "--conf-kinds needs --conf-changes"),
         (["--exhaustive", "--symmetry", "--learners", "1", "--conf-changes", "1"],
          "--symmetry cannot be used with --conf-changes"),
         (["--exhaustive", "--learners", "1", "--conf-changes", "1", "--conf-change",

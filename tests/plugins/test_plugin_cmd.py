@@ -141,3 +141,15 @@ def test_plugin_rules_are_respected(pyharness: Callable[..., str]) -> None:
 def test_stateful_engine_is_refused_for_plugins(pyharness: Callable[..., str]) -> None:
     res = CliRunner().invoke(main, ["conform", "--impl", pyharness(), "--engine", "stateful"])
     assert res.exit_code == 2 and "program engine" in res.stderr
+
+
+def test_lockstep_conf_changes_need_the_conf_change_feature(
+    pyharness: Callable[..., str]
+) -> None:
+    """A harness without `conf_change` among its features cannot run membership changes:
+    one line, exit 2 (not a divergence)."""
+    res = CliRunner().invoke(main, ["conform", "--impl", pyharness(), "--conf-changes", "1",
+                                       "--examples", "5", "--seed", "1"])
+    assert res.exit_code == 2, res.output
+    assert "does not serve membership changes" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
