@@ -95,11 +95,12 @@ class Symmetry:
         sig = self._sig.get(key)
         if sig is None:
             nd = self.model.node_tab[nix]
-            sig = self._sig[key] = (
+            sig = (
                 nd[0],
                 nd[3],
                 nd[4],
-                nd[5],
+                # With membership changes the log names ids: its id-free form is below.
+                () if self.conf_on else nd[5],
                 nd[VOTE] == 0,
                 nd[VOTE] == nid,
                 nd[LEAD] == 0,
@@ -110,7 +111,7 @@ class Symmetry:
             )
             if self.conf_on:
                 sig += self._conf_signature(nd, nid)
-                self._sig[key] = sig
+            self._sig[key] = sig
         return sig
 
     def _mask_sig(self, m: int, nid: int) -> tuple[int, ...]:
