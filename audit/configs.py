@@ -81,9 +81,9 @@ class AuditConfig:
 
 
 def symmetry_applies(cfg: ClusterConfig) -> bool:
-    """Node ids are interchangeable, unless conf entries in the logs name them (membership
-    changes, issue 14: the explorer turns symmetry off for them too)."""
-    return not getattr(cfg, "conf_changes", 0)
+    """Node ids are interchangeable unless links keep nodes apart (a cut or lossy link);
+    with membership changes too (model/symmetry.py moves the ids in conf entries)."""
+    return not cfg.has_network
 
 
 def base_config(voters: int, pre_vote: bool, check_quorum: bool) -> ClusterConfig:

@@ -28,8 +28,6 @@ class KeySpace:
 
     def __init__(self, model: ClusterModel) -> None:
         self.model = ClusterModel(model.cfg, model.rules)
-        if getattr(model.cfg, "conf_changes", 0):  # conf entries name node ids: no symmetry
-            self.model.canonical = _identity  # type: ignore[method-assign]
 
     def keys(self, g: Graph) -> list[tuple[int, ...]]:
         km = self.model
@@ -39,10 +37,6 @@ class KeySpace:
             enc = km.encode(src.nodes(st), src.messages(st), src.budgets(st))
             out.append(km.canonical(enc))
         return out
-
-
-def _identity(st: tuple[int, ...]) -> tuple[int, ...]:
-    return st
 
 
 @dataclass

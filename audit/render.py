@@ -51,7 +51,7 @@ def report_text(rep: AuditReport) -> list[str]:
         lines.append("")
     off = [e for e in rep.explorations if not symmetry_applies(e.config.cfg)]
     lines.append("explorations (symmetry on"
-                 + (", off where conf entries name node ids" if off else "")
+                 + (", off where links keep nodes apart" if off else "")
                  + "; bounds per configuration):")
     for e in rep.explorations:
         bad = [k for k, v in e.invariants.items() if v == "violated"]

@@ -960,8 +960,7 @@ MAX_DIRECTED = 3  # directed configurations per audit (each is explored and diff
 
 def _diff_model(ac: AuditConfig, rules: RuleSet) -> ClusterModel:
     """The model a behaviour diff explores; without symmetry where links are cut or lossy
-    (a liveness configuration: the symmetry reduction does not permute links) or where conf
-    entries name node ids."""
+    (a liveness configuration: the symmetry reduction does not permute links)."""
     model = ClusterModel(ac.cfg, rules)
     if ac.cfg.has_network or not symmetry_applies(ac.cfg):
         model.canonical = _same  # type: ignore[method-assign]

@@ -129,6 +129,9 @@ class ClusterModel:
         self.hist_tab: list[History] = []
         self._hist_ix: dict[History, int] = {}
         self.hist_bad: list[tuple[str, ...]] = []
+        # History id 0 is the empty history, which every symmetry fixes (model/symmetry.py and
+        # the compiled core skip moving it); a start leader's election history comes after.
+        self.hist_id(self.empty_history)
         self._local: dict[int, tuple[Any, Any, Any, Any]] = {}
         self._deliver: dict[int, Any] = {}
         self._hist_next: dict[tuple[int, tuple[Event, ...]], int] = {}

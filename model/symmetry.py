@@ -1,11 +1,19 @@
 """Exact symmetry reduction: node ids of the same kind are interchangeable.
 
 Two nodes may swap ids when they have the same static attributes (voter or learner, pending
-config change or not). The representative of a state is the smallest encoding among the
-permutations that sort each such class by an id-free signature of the node; ties are broken by
-trying every order of the tied nodes. Because the set of sorting permutations of `p(s)` is the
-set of sorting permutations of `s` composed with `p^-1`, every state of an orbit gets the same
-representative, so no state is lost and counts are exact orbit counts.
+config change or not; with membership changes also spare or not, and a node named in a
+`--conf-change` spec is a class of its own). The representative of a state is the smallest
+encoding among the permutations that sort each such class by an id-free signature of the node;
+ties are broken by trying every order of the tied nodes. Because the set of sorting
+permutations of `p(s)` is the set of sorting permutations of `s` composed with `p^-1`, every
+state of an orbit gets the same representative, so no state is lost and counts are exact orbit
+counts. History id 0 is the empty history (model/cluster.py interns it first), which no
+permutation moves.
+
+With membership changes node ids also live in conf log entries (in node logs and in MsgApp
+entries), in the configuration masks, in a leader's match vector (by position) and in the
+history's campaign records; a permutation moves all of them. A conf entry's ops are kept sorted,
+as every proposed change has them (their nodes are distinct, so their order does not matter).
 """
 
 from __future__ import annotations
@@ -13,8 +21,21 @@ from __future__ import annotations
 from itertools import permutations, product
 from typing import TYPE_CHECKING, Any
 
-from model.messages import M_FROM, M_TO
-from model.node_state import ACTIVE, GRANTED, LEAD, REJECTED, VOTE
+from model.confchange import decode_change, encode_change
+from model.messages import M_ENTRIES, M_FROM, M_TO
+from model.node_state import (
+    ACTIVE,
+    APPLIED,
+    COMMIT,
+    CONF,
+    GRANTED,
+    LEAD,
+    LOG,
+    MATCH,
+    PENDING_CONF_INDEX,
+    REJECTED,
+    VOTE,
+)
 
 if TYPE_CHECKING:
     from model.cluster import ClusterModel, History, State
@@ -25,11 +46,26 @@ class Symmetry:
         self.model = model
         cfg = model.cfg
         n = model.n
-        classes: dict[tuple[bool, bool], list[int]] = {}
+        self.conf_on = model.conf_on
+        named = {nid for change in model.conf_specs for _op, nid in change[2]}
+        classes: dict[tuple[Any, ...], list[int]] = {}
         for nid in range(1, n + 1):
-            classes.setdefault((nid > cfg.voters, nid in cfg.pending_conf), []).append(nid)
+            kind: tuple[Any, ...] = (nid > cfg.voters, nid in cfg.pending_conf)
+            if self.conf_on:
+                # A spare starts outside every configuration; a node a spec names is itself.
+                kind += (nid > cfg.voters + cfg.learners, nid if nid in named else 0)
+            classes.setdefault(kind, []).append(nid)
+        # The static class of each id (index 0 unused), for id-free signatures.
+        self.class_of = [0] * (n + 1)
+        for k, ids in enumerate(classes.values()):
+            for nid in ids:
+                self.class_of[nid] = k
+        self.nclasses = len(classes)
         self.classes = [ids for ids in classes.values() if len(ids) > 1]
         self.n = n
+        self._entry_cache: dict[tuple[int, int], int] = {}
+        self._log_cache: dict[tuple[int, tuple[int, ...]], tuple[int, ...]] = {}
+        self._conf_cache: dict[tuple[int, tuple[int, ...]], tuple[int, ...]] = {}
         self._perm_ix: dict[tuple[int, ...], int] = {}
         self._perms: list[tuple[int, ...]] = []
         self._mask_tabs: list[list[int]] = []
@@ -59,11 +95,12 @@ class Symmetry:
         sig = self._sig.get(key)
         if sig is None:
             nd = self.model.node_tab[nix]
-            sig = self._sig[key] = (
+            sig = (
                 nd[0],
                 nd[3],
                 nd[4],
-                nd[5],
+                # With membership changes the log names ids: its id-free form is below.
+                () if self.conf_on else nd[5],
                 nd[VOTE] == 0,
                 nd[VOTE] == nid,
                 nd[LEAD] == 0,
@@ -72,7 +109,43 @@ class Symmetry:
                 nd[REJECTED].bit_count(),
                 nd[ACTIVE].bit_count(),
             )
+            if self.conf_on:
+                sig += self._conf_signature(nd, nid)
+            self._sig[key] = sig
         return sig
+
+    def _mask_sig(self, m: int, nid: int) -> tuple[int, ...]:
+        """A mask, id-free: whether it holds `nid`, then how many ids of each static class."""
+        counts = [(m >> nid) & 1] + [0] * self.nclasses
+        class_of = self.class_of
+        for i in range(1, self.n + 1):
+            if (m >> i) & 1:
+                counts[1 + class_of[i]] += 1
+        return tuple(counts)
+
+    def _conf_signature(self, nd: Any, nid: int) -> tuple[Any, ...]:
+        """The membership fields of node `nid`, id-free: unchanged by any class-preserving
+        permutation applied to both the node state and `nid`."""
+        class_of = self.class_of
+        log: list[tuple[Any, ...]] = []
+        for e in nd[LOG]:
+            if e < 256:
+                log.append((e,))
+                continue
+            v2, transition, ops = decode_change(e >> 8)
+            log.append((e & 0xFF, int(v2), transition,
+                        tuple(sorted((op, i == nid, class_of[i]) for op, i in ops))))
+        conf = nd[CONF]
+        match = nd[MATCH]
+        return (
+            nd[COMMIT],
+            nd[APPLIED],
+            nd[PENDING_CONF_INDEX],
+            tuple(log),
+            tuple(self._mask_sig(m, nid) for m in conf[:4]),
+            conf[4],
+            (match[nid - 1], tuple(sorted(match))) if match else (),
+        )
 
     def plan(self, key: tuple[int, ...]) -> list[tuple[int, tuple[int, ...]]]:
         """The sorting permutations for states whose nodes are `key` (cached)."""
@@ -89,6 +162,9 @@ class Symmetry:
             p = self._perms[pix]
             m = self.model.msg_tab[mid]
             moved_m = m[:M_FROM] + (p[m[M_FROM]], p[m[M_TO]]) + m[M_TO + 1 :]
+            if self.conf_on and m[M_ENTRIES]:
+                moved_m = (moved_m[:M_ENTRIES] + (self._move_log(pix, m[M_ENTRIES]),)
+                           + moved_m[M_ENTRIES + 1 :])
             new = self._msg_cache[key] = self.model.msg_id(moved_m)  # type: ignore[arg-type]
         return new
 
@@ -97,7 +173,7 @@ class Symmetry:
         hkey = (pix << 24) | hix
         cached = self._hist_cache.get(hkey)
         if cached is None:
-            moved_h = self._move_hist(self.model.hist_tab[hix], self._perms[pix])
+            moved_h = self._move_hist(self.model.hist_tab[hix], pix)
             cached = self._hist_cache[hkey] = self.model.hist_id(moved_h)
         return cached
 
@@ -159,6 +235,9 @@ class Symmetry:
         nodes = [0] * self.n
         for i, nix in enumerate(key):
             nd = model.node_tab[nix]
+            if self.conf_on:
+                nodes[p[i + 1] - 1] = model.node_id(self._move_conf_node(nd, pix))
+                continue
             moved = (
                 nd[0],
                 p[nd[VOTE]],
@@ -186,8 +265,70 @@ class Symmetry:
         h_new = self.move_hist(pix, hix) if hix else hix
         return nodes + st[self.n : hp] + (h_new,) + tuple(mids)
 
-    @staticmethod
-    def _move_hist(h: History, p: tuple[int, ...]) -> History:
+    def _move_hist(self, h: History, pix: int) -> History:
+        p = self._perms[pix]
         elected = tuple(sorted((t, p[c]) for t, c in h[0]))
         ledger = tuple(sorted((r[0], p[r[1]], p[r[2]]) + tuple(r[3:]) for r in h[1]))
+        if len(h) > 3:
+            # Campaign records (term, id, conf) of the membership-change history.
+            campaigns = tuple(sorted((c[0], p[c[1]], self._move_conf(pix, c[2])) for c in h[3]))
+            return (elected, ledger, h[2], campaigns)
         return (elected, ledger, h[2])
+
+    # -- membership changes: ids in entries, configurations and match vectors ------------------
+
+    def _move_conf_node(self, nd: Any, pix: int) -> tuple[Any, ...]:
+        p = self._perms[pix]
+        tab = self._mask_tabs[pix]
+        match = nd[MATCH]
+        if match:
+            moved_match = [0] * len(match)
+            for i, m in enumerate(match):
+                moved_match[p[i + 1] - 1] = m
+            match = tuple(moved_match)
+        return (
+            nd[0],
+            p[nd[VOTE]],
+            p[nd[LEAD]],
+            nd[3],
+            nd[4],
+            self._move_log(pix, nd[LOG]),
+            tab[nd[GRANTED]],
+            tab[nd[REJECTED]],
+            tab[nd[ACTIVE]],
+            nd[COMMIT],
+            nd[APPLIED],
+            self._move_conf(pix, nd[CONF]),
+            nd[PENDING_CONF_INDEX],
+            match,
+        )
+
+    def _move_conf(self, pix: int, conf: tuple[int, ...]) -> tuple[int, ...]:
+        key = (pix, conf)
+        out = self._conf_cache.get(key)
+        if out is None:
+            tab = self._mask_tabs[pix]
+            out = self._conf_cache[key] = (
+                tab[conf[0]], tab[conf[1]], tab[conf[2]], tab[conf[3]], conf[4]
+            )
+        return out
+
+    def _move_log(self, pix: int, log: tuple[int, ...]) -> tuple[int, ...]:
+        key = (pix, log)
+        out = self._log_cache.get(key)
+        if out is None:
+            out = self._log_cache[key] = tuple(
+                e if e < 256 else self._move_entry(pix, e) for e in log
+            )
+        return out
+
+    def _move_entry(self, pix: int, e: int) -> int:
+        """A conf entry with the ids of its ops permuted (ops re-sorted, as proposed)."""
+        key = (pix, e)
+        out = self._entry_cache.get(key)
+        if out is None:
+            p = self._perms[pix]
+            v2, transition, ops = decode_change(e >> 8)
+            moved = (v2, transition, tuple(sorted((op, p[i]) for op, i in ops)))
+            out = self._entry_cache[key] = (e & 0xFF) | (encode_change(moved) << 8)
+        return out

@@ -960,11 +960,6 @@ def _split(kw: dict[str, Any]) -> tuple[ClusterConfig, Limits, dict[str, Any]]:
     liveness = bool(kw.get("liveness"))
     cfg = build_config(**kw)
     cfg.validate()
-    if cfg.conf_changes and rest["symmetry"] is not False:
-        # Node ids live in log entries (conf changes name them): ids are not interchangeable.
-        click.echo("raftcheck: note: --symmetry is off with --conf-changes (conf entries name "
-                   "node ids)", err=True)
-        rest["symmetry"] = False
     if rest["symmetry"] is None:  # on wherever it is exact: links must be kept apart
         rest["symmetry"] = not cfg.has_network
     elif cfg.has_network and rest["symmetry"] and not liveness:

@@ -164,7 +164,7 @@ def conform(
         bounds: dict[str, Any] = {k: v for k, v in pairs if v is not None}
         bounds.update(pre_vote=pre_vote, check_quorum=check_quorum)
         bounds.update(_membership_options(learners, spares, conf_changes, conf_kinds,
-                                          conf_change, conf_entry, symmetry))
+                                          conf_change, conf_entry))
         _exhaustive(nodes, rules, symmetry, time_limit, as_json, trace_dir, bounds, impl,
                     charts)
         return
@@ -274,10 +274,10 @@ def _lockstep_conf(
 
 def _membership_options(
     learners: int | None, spares: int | None, conf_changes: int | None, conf_kinds: str | None,
-    conf_change: tuple[str, ...], conf_entry: str | None, symmetry: bool,
+    conf_change: tuple[str, ...], conf_entry: str | None,
 ) -> dict[str, Any]:
     """The ClusterConfig fields of the membership-change options given (the model validates
-    them); symmetry is refused with changes (node ids live in log entries)."""
+    them)."""
     out: dict[str, Any] = {}
     if learners is not None:
         out["learners"] = learners
@@ -291,9 +291,6 @@ def _membership_options(
         out["conf_specs"] = tuple(conf_change)
     if conf_entry is not None:
         out["conf_entry"] = tuple(k.strip() for k in conf_entry.split(",") if k.strip())
-    if symmetry and out.get("conf_changes", 0) > 0:
-        _bad_input("--symmetry cannot be used with --conf-changes (node ids live in log "
-                   "entries)")
     return out
 
 

@@ -165,14 +165,18 @@ def test_conform_exhaustive_cli_with_a_promotion() -> None:
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["conformant"] and out["complete"] and out["states"] > 100_000
+    # With --symmetry: one state per orbit (nodes 1 and 2 are interchangeable), still conformant.
+    res = CliRunner().invoke(conform, [*args, "--symmetry"])
+    assert res.exit_code == 0, res.output
+    reduced = json.loads(res.stdout)
+    assert reduced["conformant"] and reduced["complete"] and reduced["symmetry"]
+    assert out["states"] // 2 <= reduced["states"] < out["states"]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--conf-kinds", "promote"], "--conf-kinds needs --conf-changes"),
-        (["--exhaustive", "--symmetry", "--learners", "1", "--conf-changes", "1"],
-         "--symmetry cannot be used with --conf-changes"),
         (["--exhaustive", "--learners", "1", "--conf-changes", "1", "--conf-change",
           "promote:2"], "promote 2"),
     ],
