@@ -33,7 +33,7 @@ def _land(
     hist = st[model.hist_pos]
     node_tab = model.node_tab
     new_ix, outs, events, term_moved = res
-    h = model._hist_after(hist, events) if events else hist
+    h = model.hist_after_landing(hist, events, st, i, new_ix) if events else hist
     if term_moved and h:
         new_term = node_tab[new_ix][TERM]
         low = min((node_tab[st[j]][TERM] for j in range(n) if j != i), default=new_term)

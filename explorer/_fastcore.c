@@ -130,8 +130,12 @@ typedef struct {
      * are cut all together, so the mask is 0 or the partition's, `part_mask` in Python). */
     int net, net_b, cut_b, has_part;
     PyObject *part_mask;
-    /* membership changes: the budget word of the conf-change budget, or -1 (tables.conf_budget) */
+    /* membership changes: the budget word of the conf-change budget, or -1 (tables.conf_budget);
+     * QuorumOverlap counts only campaigns that can win: per event id whether it holds a
+     * campaign record, per node-state id its log key, and (history, event, keys) -> history */
     int conf_b;
+    IVec ev_camp, log_key, landed;
+    Map campaign;
     /* caches filled from Python */
     IVec pool;          /* results: [new_ix, event, term_moved, nouts, outs...]; transfers */
     Local *local; size_t local_cap;   /* indexed by node id * n + i */
@@ -219,6 +223,15 @@ static inline int msg_to_of(Core *c, uint32_t mid, int32_t *out) {
     if (mid >= c->msg_to.len && fill_ivec(c, &c->msg_to, "msg_to") < 0) return -1;
     if (mid >= c->msg_to.len) { PyErr_SetString(PyExc_IndexError, "core: unknown message id"); return -1; }
     *out = c->msg_to.v[mid];
+    return 0;
+}
+
+/* Entry `ix` of a table filled from Python by `method` (see fill_ivec). */
+static inline int table_of(Core *c, IVec *v, const char *method, uint32_t ix, int32_t *out) {
+    if (ix >= v->len) FROZEN_FAIL(-1);
+    if (ix >= v->len && fill_ivec(c, v, method) < 0) return -1;
+    if (ix >= v->len) { PyErr_Format(PyExc_IndexError, "core: %s: unknown id", method); return -1; }
+    *out = v->v[ix];
     return 0;
 }
 
@@ -339,6 +352,57 @@ static inline int cached_pair(Core *c, Map *m, const char *method, uint32_t a, u
     return map_put(m, key, *out);
 }
 
+/* With membership changes, a step that starts a campaign: its history comes from Python with
+ * every node's log key (model/cluster.py campaign_landing), cached here by a 64-bit hash of
+ * (history, event, keys) that is checked against the stored keys. Returns 1 when `ev` starts
+ * a campaign (then *h is the history after it), 0 when not, -1 on error. */
+static int campaign_landing(Core *c, const uint32_t *st, int i, uint32_t new_ix, int32_t ev,
+                            int32_t *h) {
+    int32_t has;
+    if (table_of(c, &c->ev_camp, "event_campaigns", (uint32_t)ev, &has) < 0) return -1;
+    if (!has) return 0;
+    int32_t keys[MAXN];
+    uint64_t hash = mix64(((uint64_t)(uint32_t)*h << 32) | (uint32_t)ev);
+    for (int j = 0; j < c->n; j++) {
+        if (table_of(c, &c->log_key, "node_log_keys", j == i ? new_ix : st[j], &keys[j]) < 0)
+            return -1;
+        hash = mix64(hash ^ (uint32_t)keys[j]) + (uint64_t)j;
+    }
+    hash >>= 1;   /* map keys are stored +1 */
+    /* probe the hashes' chain; each entry is [hist, ev, keys..., result] in `landed` */
+    for (uint64_t probe = hash;; probe = mix64(probe + 1) >> 1) {
+        int32_t off;
+        if (!map_get(&c->campaign, probe, &off)) break;
+        const int32_t *e = c->landed.v + off;
+        if (e[0] == *h && e[1] == ev && memcmp(e + 2, keys, (size_t)c->n * 4) == 0) {
+            *h = e[2 + c->n];
+            return 1;
+        }
+    }
+    FROZEN_FAIL(-1);
+    PyObject *kt = PyTuple_New(c->n);
+    if (!kt) return -1;
+    for (int j = 0; j < c->n; j++) PyTuple_SET_ITEM(kt, j, PyLong_FromLong(keys[j]));
+    PyObject *r = PyObject_CallMethod(c->tables, "campaign_landing", "iiO", *h, ev, kt);
+    Py_DECREF(kt);
+    if (!r) return -1;
+    long v = PyLong_AsLong(r);
+    Py_DECREF(r);
+    if (v == -1 && PyErr_Occurred()) return -1;
+    size_t off = c->landed.len;
+    if (ivec_reserve(&c->landed, off + 3 + (size_t)c->n) < 0) return -1;
+    int32_t *e = c->landed.v + off;
+    e[0] = *h; e[1] = ev;
+    memcpy(e + 2, keys, (size_t)c->n * 4);
+    e[2 + c->n] = (int32_t)v;
+    c->landed.len = off + 3 + (size_t)c->n;
+    uint64_t probe = hash;
+    for (int32_t dummy; map_get(&c->campaign, probe, &dummy);) probe = mix64(probe + 1) >> 1;
+    if (map_put(&c->campaign, probe, (int32_t)off) < 0) return -1;
+    *h = (int32_t)v;
+    return 1;
+}
+
 static inline int deliver_of(Core *c, uint32_t nix, uint32_t mid, int32_t *out) {
     uint64_t key = ((uint64_t)nix << 32) | mid;
     if (map_get(&c->deliver, key, out)) return 0;
@@ -419,7 +483,10 @@ static int land_sent(Core *c, const uint32_t *st, int i, int32_t res, const uint
                      uint32_t *out) {
     const int32_t *r = c->pool.v + res;
     int32_t ev = r[1], h = (int32_t)st[c->hp];
-    if (ev >= 0 && cached_pair(c, &c->hist_after, "hist_after", (uint32_t)h, (uint32_t)ev, &h) < 0)
+    int landed = 0;
+    if (ev >= 0 && c->conf_b >= 0 &&
+        (landed = campaign_landing(c, st, i, (uint32_t)r[0], ev, &h)) < 0) return -1;
+    if (ev >= 0 && !landed && cached_pair(c, &c->hist_after, "hist_after", (uint32_t)h, (uint32_t)ev, &h) < 0)
         return -1;
     return compose_landed(c, st, i, (uint32_t)r[0], r[2], h, sent, nsent, rest, nrest, budgets,
                           out);
@@ -2972,6 +3039,7 @@ static void Core_dealloc(Core *c) {
     Py_XDECREF(c->part_mask);
     free(c->pool.v); free(c->local); free(c->term.v); free(c->msg_to.v); free(c->hist_flags.v);
     free(c->msg_net.v);
+    free(c->ev_camp.v); free(c->log_key.v); free(c->landed.v); map_free(&c->campaign);
     free(c->plans.v);
     map_free(&c->deliver); map_free(&c->hist_after); map_free(&c->forget);
     map_free(&c->canon_plan); map_free(&c->msg_perm); map_free(&c->hist_perm);
@@ -3030,7 +3098,8 @@ static int Core_init(Core *c, PyObject *args, PyObject *kw) {
     }
     if (map_init(&c->deliver, 1 << 12) < 0 || map_init(&c->hist_after, 1 << 10) < 0 ||
         map_init(&c->forget, 1 << 10) < 0 || map_init(&c->canon_plan, 1 << 10) < 0 ||
-        map_init(&c->msg_perm, 1 << 10) < 0 || map_init(&c->hist_perm, 1 << 10) < 0)
+        map_init(&c->msg_perm, 1 << 10) < 0 || map_init(&c->hist_perm, 1 << 10) < 0 ||
+        map_init(&c->campaign, 1 << 10) < 0)
         return -1;
     return 0;
 }

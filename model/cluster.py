@@ -29,6 +29,7 @@ from model.node_state import (
     CONF,
     FIELD_NAMES,
     LEADER,
+    LOG,
     ROLE,
     TERM,
     Node,
@@ -136,6 +137,7 @@ class ClusterModel:
         self._deliver: dict[int, Any] = {}
         self._hist_next: dict[tuple[int, tuple[Event, ...]], int] = {}
         self._forgotten: dict[tuple[int, int], int] = {}
+        self._landed: dict[tuple[int, tuple[Event, ...], tuple[int, ...]], int] = {}
         self._elected: tuple[list[Node], History] | None = None
         from model.symmetry import Symmetry
 
@@ -388,6 +390,54 @@ class ClusterModel:
         got = self._conf_local[key] = (apply, proposals)
         return got
 
+    # -- QuorumOverlap counts the campaigns that can still win ---------------------------------
+
+    def log_key(self, nix: int) -> int:
+        """A node state's log as one int ordered as Raft §5.4.1 orders logs: last term, then
+        length (the key the compiled core passes back)."""
+        log = self.node_tab[nix][LOG]
+        return (cc_.entry_term(log[-1]) << 20 | len(log)) if log else 0
+
+    def hist_after_landing(
+        self, hix: int, events: tuple[Event, ...], st: State, i: int, new_ix: int
+    ) -> int:
+        """`_hist_after` for node i's step to `new_ix` from `st`; with membership changes a
+        step that starts a campaign goes through `campaign_landing` with every node's log."""
+        if not self.conf_on or not any(ev[0] == "campaign" for ev in events):
+            return self._hist_after(hix, events)
+        keys = tuple(self.log_key(new_ix if j == i else st[j]) for j in range(self.n))
+        return self.campaign_landing(hix, events, keys)
+
+    def campaign_landing(self, hix: int, events: tuple[Event, ...], keys: tuple[int, ...]) -> int:
+        """The history after `events`, one of which starts a campaign, when the nodes' logs
+        have these keys. A campaign record keeps the candidate's log key; when a campaign
+        starts, the records of its term that can no longer win are dropped, its own included.
+        A record can win while its configuration has a quorum among its candidate and the
+        nodes whose log is not more up-to-date than the candidate's was: no other node will
+        ever grant it, as no log ever becomes less up-to-date (§5.4.1). Two records of one term
+        that can both win are both there when the later one starts, so QuorumOverlap sees every
+        such pair; a campaign that cannot win (a removed node two changes behind, say) is not
+        counted."""
+        key = (hix, events, keys)
+        got = self._landed.get(key)
+        if got is not None:
+            return got
+        evs = tuple(ev + (keys[ev[2] - 1],) if ev[0] == "campaign" else ev  # type: ignore[operator]
+                    for ev in events)
+        h = self.hist_tab[self._hist_after(hix, evs)]
+        terms = {ev[1] for ev in events if ev[0] == "campaign"}
+
+        def can_win(rec: tuple[Any, ...]) -> bool:
+            mask = 1 << rec[1]
+            for j, k in enumerate(keys):
+                if k <= rec[3]:
+                    mask |= 1 << (j + 1)
+            return cc_.is_quorum(rec[2], mask)
+
+        kept = tuple(r for r in h[3] if r[0] not in terms or can_win(r))
+        got = self._landed[key] = self.hist_id(h[:3] + (kept,) + h[4:])
+        return got
+
     def _hist_after(self, hix: int, events: tuple[Event, ...]) -> int:
         key = (hix, events)
         nxt = self._hist_next.get(key)
@@ -470,9 +520,9 @@ class ClusterModel:
             bad.append("VoteOnce")
         if len(h) > 3 and "QuorumOverlap" not in bad:
             camps = h[3]
-            for k, (t, a, ca) in enumerate(camps):
+            for k, (t, a, ca, *_) in enumerate(camps):
                 if any(t2 == t and b != a and not cc_.quorums_intersect(ca, cb)
-                       for t2, b, cb in camps[k + 1:]):
+                       for t2, b, cb, *_ in camps[k + 1:]):
                     bad.append("QuorumOverlap")
                     break
         return tuple(sorted(bad))
@@ -498,7 +548,7 @@ class ClusterModel:
         def land(i: int, res: Any, rest: tuple[int, ...], budgets: tuple[int, ...]) -> State:
             new_ix, outs, events, term_moved = res
             if events or term_moved:
-                h = self._hist_after(hist, events) if events else hist
+                h = self.hist_after_landing(hist, events, st, i, new_ix) if events else hist
                 if term_moved and h:
                     h = self._forget_after_move(h, st, i, new_ix)
             else:

@@ -126,6 +126,17 @@ class CoreTables:
     def hist_after(self, hix: int, ev: int) -> int:
         return self.model._hist_after(hix, self._events[ev])
 
+    def event_campaigns(self, start: int) -> list[int]:
+        """Per event id from `start`: 1 if the events start a campaign (membership changes:
+        their history goes through `campaign_landing`)."""
+        return [int(any(e[0] == "campaign" for e in evs)) for evs in self._events[start:]]
+
+    def node_log_keys(self, start: int) -> list[int]:
+        return [self.model.log_key(nix) for nix in range(start, len(self.model.node_tab))]
+
+    def campaign_landing(self, hix: int, ev: int, keys: tuple[int, ...]) -> int:
+        return self.model.campaign_landing(hix, self._events[ev], keys)
+
     def forget(self, hix: int, low: int) -> int:
         return self.model._forget(hix, low)
 

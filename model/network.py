@@ -243,7 +243,7 @@ def _next_state(
     h = hist
     # Liveness graphs carry no history: the safety invariants are checked by their own run.
     if events and model.live is None:
-        h = model._hist_after(hist, events)
+        h = model.hist_after_landing(hist, events, st, i, new_ix)
     if term_moved and h:
         h = model._forget_after_move(h, st, i, new_ix)
     m = tuple(sorted(rest + outs)) if outs else rest

@@ -270,8 +270,9 @@ class Symmetry:
         elected = tuple(sorted((t, p[c]) for t, c in h[0]))
         ledger = tuple(sorted((r[0], p[r[1]], p[r[2]]) + tuple(r[3:]) for r in h[1]))
         if len(h) > 3:
-            # Campaign records (term, id, conf) of the membership-change history.
-            campaigns = tuple(sorted((c[0], p[c[1]], self._move_conf(pix, c[2])) for c in h[3]))
+            # Campaign records (term, id, conf, log key) of the membership-change history.
+            campaigns = tuple(sorted((c[0], p[c[1]], self._move_conf(pix, c[2])) + c[3:]
+                                     for c in h[3]))
             return (elected, ledger, h[2], campaigns)
         return (elected, ledger, h[2])
 

@@ -98,6 +98,8 @@ def test_etcd_35_holds_and_etcd_34_breaks_with_joint_changes(extra: str) -> None
     # guard does not count). A simple change keeps quorums intersecting: it holds there.
     res = explore(ClusterModel(EXTRAS[extra].cfg, ETCD_35))
     assert res.complete and not res.violations
-    res = explore(ClusterModel(EXTRAS[extra].cfg, ETCD_34))
+    # 3.4.23 also keeps pendingConfIndex at auto-leave (#12582), so a joint run may stop at
+    # ConfOneAtATime first: QuorumOverlap is asked for alone.
+    res = explore(ClusterModel(EXTRAS[extra].cfg, ETCD_34), only=["QuorumOverlap"])
     want = [] if extra == "conf-budget-2" else ["QuorumOverlap"]
     assert [v.invariant for v in res.violations] == want

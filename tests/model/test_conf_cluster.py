@@ -166,3 +166,65 @@ def test_learner_cannot_campaign_before_it_applies_its_promotion() -> None:
     d.deliver("MsgApp", 1, 4)
     d.act("tick", 4)
     assert not d.enabled("timeout", 4)
+
+
+# QuorumOverlap counts campaigns that can still win (model/cluster.py campaign_landing).
+TWO_REMOVALS = ClusterConfig(voters=3, start_leader=1, drop=False, max_term=2, max_msgs=3,
+                             conf_changes=2, conf_kinds=("remove",), rules="etcd-3.5")
+
+
+def _landing(
+    model: ClusterModel, keys: tuple[int, ...], *camps: tuple[int, int, object]
+) -> tuple:  # type: ignore[type-arg]
+    """The campaign records after campaigns (term, id, conf) land one by one, the nodes' logs
+    having `keys` throughout."""
+    h = model.hist_id(model.empty_history)
+    for term, nid, conf in camps:
+        h = model.campaign_landing(h, (("campaign", term, nid, conf),), keys)
+    return model.hist_tab[h][3]  # type: ignore[no-any-return]
+
+
+def test_a_campaign_that_no_quorum_can_grant_is_not_counted() -> None:
+    model = ClusterModel(TWO_REMOVALS)
+    old, only2 = (0b1110, 0, 0, 0, 0), (0b0100, 0, 0, 0, 0)  # voters {1,2,3}; voters {2}
+    short, long_ = 1 << 20 | 2, 1 << 20 | 3  # last term 1, two or three entries
+    # Node 1 (removed two changes ago, short log) campaigns in {1,2,3}; nodes 2 and 3 hold the
+    # longer log, so only node 1 itself can grant it: never a quorum of {1,2,3}.
+    assert _landing(model, (short, long_, long_), (2, 1, old)) == ()
+    # With node 3's log as short as node 1's, {1,3} could grant it: the record stays, and a
+    # campaign of node 2 in {2} in the same term breaks QuorumOverlap.
+    camps = _landing(model, (short, long_, short), (2, 1, old), (2, 2, only2))
+    assert [c[:2] for c in camps] == [(2, 1), (2, 2)]
+    h = model.hist_id(model.empty_history[:3] + (camps,))
+    assert "QuorumOverlap" in model.hist_bad[h]
+    # When node 2 campaigns after node 3's log grew, node 1's record is dropped then.
+    h = model.hist_id(model.empty_history)
+    h = model.campaign_landing(h, (("campaign", 2, 1, old),), (short, long_, short))
+    h = model.campaign_landing(h, (("campaign", 2, 2, only2),), (short, long_, long_))
+    assert [c[:2] for c in model.hist_tab[h][3]] == [(2, 2)]
+    assert "QuorumOverlap" not in model.hist_bad[h]
+
+
+def test_two_removals_hold_under_etcd35_on_both_engines() -> None:
+    from dataclasses import replace
+
+    from explorer.bfs import explore
+    from explorer.fast import explore_fast
+
+    cfg = replace(TWO_REMOVALS, max_term=2, max_msgs=2)
+    ref = explore(ClusterModel(cfg))
+    fast = explore_fast(ClusterModel(cfg))
+    assert ref.complete and not ref.violations and ref.action_counts.get("timeout")
+    assert (ref.distinct_states, ref.transitions) == (fast.distinct_states, fast.transitions)
+    assert ref.invariants == fast.invariants
+
+
+@pytest.mark.slow
+def test_two_removals_no_false_quorum_overlap() -> None:
+    """Before campaign records kept the candidate's log, this run stopped at an 18-step
+    QuorumOverlap: node 1, removed and two changes behind, campaigned in {1,2,3} although
+    every node it needed held a longer log."""
+    from explorer.fast import explore_fast
+
+    res = explore_fast(ClusterModel(TWO_REMOVALS))
+    assert res.complete and not res.violations

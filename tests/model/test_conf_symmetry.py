@@ -78,7 +78,7 @@ def permute(model: ClusterModel, st: State, p: Perm) -> State:
         h[2],
     )
     if len(h) > 3:
-        hist += (tuple(sorted((t, p[c], _conf(conf, p)) for t, c, conf in h[3])),)
+        hist += (tuple(sorted((t, p[c], _conf(conf, p), *rest) for t, c, conf, *rest in h[3])),)
     return model.encode(moved, msgs, model.budgets(st), hist)
 
 
