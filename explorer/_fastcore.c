@@ -243,6 +243,15 @@ static inline int msg_net_of(Core *c, uint32_t mid, int32_t *out) {
     return 0;
 }
 
+/* Append k ints to the pool; their offset, or -1 (memory). */
+static int32_t pool_append(Core *c, const int32_t *vals, size_t k) {
+    size_t off = c->pool.len;
+    if (ivec_reserve(&c->pool, off + k + 1) < 0) return -1;
+    memcpy(c->pool.v + off, vals, k * sizeof(int32_t));
+    c->pool.len = off + k;
+    return (int32_t)off;
+}
+
 static Local *local_of(Core *c, uint32_t nix, int i) {
     size_t slot = (size_t)nix * (size_t)c->n + (size_t)i;
     if (slot >= c->local_cap) FROZEN_FAIL(NULL);
@@ -287,12 +296,8 @@ static Local *local_of(Core *c, uint32_t nix, int i) {
         Py_DECREF(pair);
         if (tmp_tr[2 * j + 1] == -3 || PyErr_Occurred()) goto fail;
     }
-    size_t off = c->pool.len;
-    if (ivec_reserve(&c->pool, off + (size_t)ntr * 2 + 1) < 0) goto fail;
-    memcpy(c->pool.v + off, tmp_tr, (size_t)ntr * 2 * sizeof(int32_t));
-    c->pool.len = off + (size_t)ntr * 2;
+    if ((tmp.tr_off = pool_append(c, tmp_tr, (size_t)ntr * 2)) < 0) goto fail;
     tmp.ntr = (int32_t)ntr;
-    tmp.tr_off = (int32_t)off;
     if (want == 8) {
         if ((tmp.apply = push_result(c, PyTuple_GET_ITEM(r, 6))) == -3) goto fail;
         PyObject *props = PySequence_Fast(PyTuple_GET_ITEM(r, 7), "core: proposals must be a list");
@@ -316,12 +321,8 @@ static Local *local_of(Core *c, uint32_t nix, int i) {
             }
         }
         Py_DECREF(props);
-        size_t poff = c->pool.len;
-        if (ivec_reserve(&c->pool, poff + (size_t)np * 2 + 1) < 0) goto fail;
-        memcpy(c->pool.v + poff, tmp_pr, (size_t)np * 2 * sizeof(int32_t));
-        c->pool.len = poff + (size_t)np * 2;
+        if ((tmp.prop_off = pool_append(c, tmp_pr, (size_t)np * 2)) < 0) goto fail;
         tmp.nprop = (int32_t)np;
-        tmp.prop_off = (int32_t)poff;
     }
     tmp.done = 1;
     Py_DECREF(r);

@@ -171,14 +171,17 @@ def test_memory_budget_stops_the_run_as_partial() -> None:
     assert set(res.invariants.values()) == {"unknown"}
 
 
-def test_core_successors_equal_the_models() -> None:
+def _core_successors_match(model: ClusterModel, states: int = 3000) -> set[str]:
+    """Walk `states` states depth first: the core lists the model's successors, in its order
+    and with its kinds. The kinds seen."""
     from explorer import _fastcore  # type: ignore[attr-defined]
 
-    model = ClusterModel(CONFIGS["faults"])
-    t = model.core_tables([i.name for i in model.invariants()])
-    core = _fastcore.Core(t, *t.layout, 6, False, False)
+    names = [i.name for i in model.invariants()]
+    t = model.core_tables(names)
+    core = _fastcore.Core(t, *t.layout, len(names), False, False)
     frontier, seen = list(model.init_states()), set()
-    while frontier and len(seen) < 3000:
+    kinds: set[str] = set()
+    while frontier and len(seen) < states:
         st = frontier.pop()
         if st in seen:
             continue
@@ -187,7 +190,13 @@ def test_core_successors_equal_the_models() -> None:
         got = core.successors(st)
         assert [s for _, _, s in got] == [s for _, s in expected]
         assert [t.kind_names[k] for _, k, _ in got] == [a[0] for a, _ in expected]
+        kinds.update(a[0] for a, _ in expected)
         frontier.extend(s for _, s in expected)
+    return kinds
+
+
+def test_core_successors_equal_the_models() -> None:
+    _core_successors_match(ClusterModel(CONFIGS["faults"]))
 
 
 def test_liveness_models_fall_back_to_the_reference_with_a_note() -> None:
@@ -262,22 +271,7 @@ def test_violations_across_a_partition_match(variant: str, keep_going: bool) -> 
 
 @pytest.mark.parametrize("name", ["2 faults, no drop, faults", "lossy+cut cq"])
 def test_core_successors_equal_the_models_with_a_network(name: str) -> None:
-    from explorer import _fastcore  # type: ignore[attr-defined]
-
-    model = ClusterModel(NET_CONFIGS[name])
-    t = model.core_tables([i.name for i in model.invariants()])
-    core = _fastcore.Core(t, *t.layout, 6, False, False)
-    frontier, seen = list(model.init_states()), set()
-    while frontier and len(seen) < 3000:
-        st = frontier.pop()
-        if st in seen:
-            continue
-        seen.add(st)
-        expected = model.successors(st)
-        got = core.successors(st)
-        assert [s for _, _, s in got] == [s for _, s in expected]
-        assert [t.kind_names[k] for _, k, _ in got] == [a[0] for a, _ in expected]
-        frontier.extend(s for _, s in expected)
+    _core_successors_match(ClusterModel(NET_CONFIGS[name]))
 
 
 def test_liveness_runs_make_their_safety_run_on_the_fast_engine() -> None:
@@ -324,24 +318,7 @@ def test_membership_violations_match(rules: str) -> None:
 
 @pytest.mark.parametrize("name", ["any kind, faults", "joint, cut 3|1,2, 1 fault"])
 def test_core_successors_equal_the_models_with_membership_changes(name: str) -> None:
-    from explorer import _fastcore  # type: ignore[attr-defined]
-
-    model = ClusterModel(CONF_CONFIGS[name])
-    t = model.core_tables([i.name for i in model.invariants()])
-    core = _fastcore.Core(t, *t.layout, 9, False, False)
-    frontier, seen = list(model.init_states()), set()
-    kinds: set[str] = set()
-    while frontier and len(seen) < 3000:
-        st = frontier.pop()
-        if st in seen:
-            continue
-        seen.add(st)
-        expected = model.successors(st)
-        got = core.successors(st)
-        assert [s for _, _, s in got] == [s for _, s in expected]
-        assert [t.kind_names[k] for _, k, _ in got] == [a[0] for a, _ in expected]
-        kinds.update(a[0] for a, _ in expected)
-        frontier.extend(s for _, s in expected)
+    kinds = _core_successors_match(ClusterModel(CONF_CONFIGS[name]))
     assert {"apply", "propose-conf"} <= kinds
 
 
