@@ -210,22 +210,6 @@ static int fill_ivec(Core *c, IVec *v, const char *method) {
     return fill_from(c->tables, v, method);
 }
 
-static inline int term_of(Core *c, uint32_t nix, int32_t *out) {
-    if (nix >= c->term.len) FROZEN_FAIL(-1);
-    if (nix >= c->term.len && fill_ivec(c, &c->term, "node_terms") < 0) return -1;
-    if (nix >= c->term.len) { PyErr_SetString(PyExc_IndexError, "core: unknown node id"); return -1; }
-    *out = c->term.v[nix];
-    return 0;
-}
-
-static inline int msg_to_of(Core *c, uint32_t mid, int32_t *out) {
-    if (mid >= c->msg_to.len) FROZEN_FAIL(-1);
-    if (mid >= c->msg_to.len && fill_ivec(c, &c->msg_to, "msg_to") < 0) return -1;
-    if (mid >= c->msg_to.len) { PyErr_SetString(PyExc_IndexError, "core: unknown message id"); return -1; }
-    *out = c->msg_to.v[mid];
-    return 0;
-}
-
 /* Entry `ix` of a table filled from Python by `method` (see fill_ivec). */
 static inline int table_of(Core *c, IVec *v, const char *method, uint32_t ix, int32_t *out) {
     if (ix >= v->len) FROZEN_FAIL(-1);
@@ -235,12 +219,16 @@ static inline int table_of(Core *c, IVec *v, const char *method, uint32_t ix, in
     return 0;
 }
 
+static inline int term_of(Core *c, uint32_t nix, int32_t *out) {
+    return table_of(c, &c->term, "node_terms", nix, out);
+}
+
+static inline int msg_to_of(Core *c, uint32_t mid, int32_t *out) {
+    return table_of(c, &c->msg_to, "msg_to", mid, out);
+}
+
 static inline int msg_net_of(Core *c, uint32_t mid, int32_t *out) {
-    if (mid >= c->msg_net.len) FROZEN_FAIL(-1);
-    if (mid >= c->msg_net.len && fill_ivec(c, &c->msg_net, "msg_net") < 0) return -1;
-    if (mid >= c->msg_net.len) { PyErr_SetString(PyExc_IndexError, "core: unknown message id"); return -1; }
-    *out = c->msg_net.v[mid];
-    return 0;
+    return table_of(c, &c->msg_net, "msg_net", mid, out);
 }
 
 /* Append k ints to the pool; their offset, or -1 (memory). */

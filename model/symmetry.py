@@ -21,7 +21,7 @@ from __future__ import annotations
 from itertools import permutations, product
 from typing import TYPE_CHECKING, Any
 
-from model.confchange import decode_change, encode_change
+from model.confchange import conf_entry, entry_conf, entry_term, is_conf_entry
 from model.messages import M_ENTRIES, M_FROM, M_TO
 from model.node_state import (
     ACTIVE,
@@ -129,11 +129,12 @@ class Symmetry:
         class_of = self.class_of
         log: list[tuple[Any, ...]] = []
         for e in nd[LOG]:
-            if e < 256:
+            cc = entry_conf(e)
+            if cc is None:
                 log.append((e,))
                 continue
-            v2, transition, ops = decode_change(e >> 8)
-            log.append((e & 0xFF, int(v2), transition,
+            v2, transition, ops = cc
+            log.append((entry_term(e), int(v2), transition,
                         tuple(sorted((op, i == nid, class_of[i]) for op, i in ops))))
         conf = nd[CONF]
         match = nd[MATCH]
@@ -319,7 +320,7 @@ class Symmetry:
         out = self._log_cache.get(key)
         if out is None:
             out = self._log_cache[key] = tuple(
-                e if e < 256 else self._move_entry(pix, e) for e in log
+                self._move_entry(pix, e) if is_conf_entry(e) else e for e in log
             )
         return out
 
@@ -329,7 +330,9 @@ class Symmetry:
         out = self._entry_cache.get(key)
         if out is None:
             p = self._perms[pix]
-            v2, transition, ops = decode_change(e >> 8)
+            cc = entry_conf(e)
+            assert cc is not None
+            v2, transition, ops = cc
             moved = (v2, transition, tuple(sorted((op, p[i]) for op, i in ops)))
-            out = self._entry_cache[key] = (e & 0xFF) | (encode_change(moved) << 8)
+            out = self._entry_cache[key] = conf_entry(entry_term(e), moved)
         return out
