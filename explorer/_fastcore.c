@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <signal.h>
 #include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -161,10 +163,25 @@ typedef struct {
     int64_t found[32];
     int nfound;
     int redo_from;          /* > 0: state `head` was cut after this many successors */
+    /* spilling (fingerprint mode, after spill()): the queue and the parent links beyond a
+     * window live in files (see "the disk-backed queue" below). While `tail_on`, the queued
+     * states base .. count are, in order: the arena (base .. base+arena_len), the queue file
+     * (qf_lo .. qf_hi) and the tail buffer (qf_hi .. count), where new states are appended.
+     * Links of states 0 .. lbase-1 are in the link files; parent[i - lbase] holds the rest. */
+    int spill_on, spill_open, qfd, pfd, ofd, spill_errno, tail_on;
+    size_t qwin, lwin;      /* queued states / links kept in memory */
+    uint32_t *tail; size_t tail_len, tail_cap;
+    uint64_t qf_lo, qf_hi, qf_origin;   /* state qf_origin is at offset 0 of the queue file */
+    uint64_t lbase, spill_peak;
+    char *spill_dir;
 } Core;
 
+/* What the search holds in memory: the set by capacity (calloc'ed, its pages all touched as it
+ * fills), the queue and the parent links by length (grown by doubling with realloc, the pages
+ * past the length are not touched, so not resident). */
 static size_t core_bytes(const Core *c) {
-    return c->arena_cap * (size_t)c->W * 4 + c->tcap * (c->fp_mode ? 8 : 4) + c->pcap * 6;
+    return (c->arena_len + c->tail_len) * (size_t)c->W * 4 + c->tcap * (c->fp_mode ? 8 : 4) +
+           (size_t)(c->count - c->lbase) * 6;
 }
 
 /* ---- cache look-ups (call into Python on a miss) ----------------------------------------- */
@@ -934,27 +951,51 @@ static int grow_table(Core *c) {
     return 0;
 }
 
-/* Append a state to the arena (and its parent link); returns 0 or -1. */
+/* Room for `more` states at the queue's end: the arena, or the tail buffer while the queue
+ * spills. Returns where the first of them goes, or NULL (MemoryError set); queue_added() then
+ * counts them in. */
+static uint32_t *queue_room(Core *c, size_t more) {
+    uint32_t **buf = c->tail_on ? &c->tail : &c->arena;
+    size_t *len = c->tail_on ? &c->tail_len : &c->arena_len;
+    size_t *cap = c->tail_on ? &c->tail_cap : &c->arena_cap;
+    if (*len + more > *cap) {
+        size_t ncap = *cap ? *cap : 1 << 16;
+        while (ncap < *len + more) ncap *= 2;
+        uint32_t *a = realloc(*buf, ncap * (size_t)c->W * 4);
+        if (!a) { PyErr_NoMemory(); return NULL; }
+        *buf = a; *cap = ncap;
+    }
+    return *buf + *len * (size_t)c->W;
+}
+
+static void queue_added(Core *c, size_t k) {
+    if (c->tail_on) c->tail_len += k;
+    else c->arena_len += k;
+}
+
+/* Room for the parent links of `more` new states; 0, or -1 with MemoryError. */
+static int links_room(Core *c, size_t more) {
+    size_t need = (size_t)(c->count - c->lbase) + more;
+    if (need <= c->pcap) return 0;
+    size_t cap = c->pcap ? c->pcap : 1 << 16;
+    while (cap < need) cap *= 2;
+    uint32_t *p = realloc(c->parent, cap * 4);
+    if (!p) { PyErr_NoMemory(); return -1; }
+    c->parent = p;
+    uint16_t *o = realloc(c->ord, cap * 2);
+    if (!o) { PyErr_NoMemory(); return -1; }
+    c->ord = o; c->pcap = cap;
+    return 0;
+}
+
+/* Append a state to the queue (and its parent link); returns 0 or -1. */
 static int arena_push(Core *c, const uint32_t *st, uint32_t parent, uint16_t ord) {
-    if (c->arena_len >= c->arena_cap) {
-        size_t cap = c->arena_cap ? c->arena_cap * 2 : 1 << 16;
-        uint32_t *a = realloc(c->arena, cap * (size_t)c->W * 4);
-        if (!a) { PyErr_NoMemory(); return -1; }
-        c->arena = a; c->arena_cap = cap;
-    }
-    if (c->count >= c->pcap) {
-        size_t cap = c->pcap ? c->pcap * 2 : 1 << 16;
-        uint32_t *p = realloc(c->parent, cap * 4);
-        if (!p) { PyErr_NoMemory(); return -1; }
-        c->parent = p;
-        uint16_t *o = realloc(c->ord, cap * 2);
-        if (!o) { PyErr_NoMemory(); return -1; }
-        c->ord = o; c->pcap = cap;
-    }
-    memcpy(c->arena + c->arena_len * (size_t)c->W, st, (size_t)c->W * 4);
-    c->arena_len++;
-    c->parent[c->count] = parent;
-    c->ord[c->count] = ord;
+    uint32_t *dst = queue_room(c, 1);
+    if (!dst || links_room(c, 1) < 0) return -1;
+    memcpy(dst, st, (size_t)c->W * 4);
+    queue_added(c, 1);
+    c->parent[c->count - c->lbase] = parent;
+    c->ord[c->count - c->lbase] = ord;
     c->count++;
     return 0;
 }
@@ -995,6 +1036,239 @@ static void compact(Core *c, uint64_t head) {
     memmove(c->arena, c->arena + done * (size_t)c->W, (c->arena_len - done) * (size_t)c->W * 4);
     c->arena_len -= done;
     c->base = head;
+}
+
+/* ---- the disk-backed queue and parent links (fingerprint mode, spill()) -------------------
+ *
+ * A long fingerprint run ends when memory is full, and besides the set most of it is the queue
+ * (at BFS's widest levels a large share of all states) and the parent links (one per state,
+ * read only to rebuild traces). Once spill() has opened the files, the search keeps about
+ * `qwin` queued states in memory: the front of the queue (which is being expanded) and the
+ * tail (where new states are appended); the states between go to the queue file in large
+ * sequential writes and come back, in order, when the search reaches them. The links of all
+ * but the most recent `lwin` states go to two append-only files (parents, ordinals), read back
+ * with pread by path(). All file I/O happens in spill_step(), at points where the search is
+ * consistent (between states, or between blocks of the parallel search), and changes the
+ * core's bookkeeping only when it succeeded: a failed write (disk full) stops the search
+ * there, with a result that can still be checkpointed. The files are unlinked as soon as they
+ * are opened, so they vanish with the core, however the process ends. */
+
+static int write_all(int fd, const void *buf, size_t len, uint64_t off) {
+    const char *p = buf;
+    while (len) {
+        ssize_t w = pwrite(fd, p, len > (1u << 30) ? (1u << 30) : len, (off_t)off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return w < 0 ? errno : EIO;
+        p += w; len -= (size_t)w; off += (uint64_t)w;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len, uint64_t off) {
+    char *p = buf;
+    while (len) {
+        ssize_t r = pread(fd, p, len > (1u << 30) ? (1u << 30) : len, (off_t)off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return r < 0 ? errno : EIO;
+        p += r; len -= (size_t)r; off += (uint64_t)r;
+    }
+    return 0;
+}
+
+static inline size_t state_bytes(const Core *c) { return (size_t)c->W * 4; }
+
+static void spill_note_peak(Core *c) {
+    uint64_t on_disk = (c->qf_hi - c->qf_lo) * state_bytes(c) + c->lbase * 6;
+    if (on_disk > c->spill_peak) c->spill_peak = on_disk;
+}
+
+/* Write the links of states lbase .. count-1 to the link files; 0 or an errno. */
+static int links_flush(Core *c) {
+    size_t k = (size_t)(c->count - c->lbase);
+    int e = write_all(c->pfd, c->parent, k * 4, c->lbase * 4);
+    if (!e) e = write_all(c->ofd, c->ord, k * 2, c->lbase * 2);
+    if (e) return e;
+    c->lbase = c->count;
+    spill_note_peak(c);
+    return 0;
+}
+
+/* A state's parent link, from memory or from the link files; 0 or an errno. */
+static int link_of(Core *c, uint64_t idx, uint32_t *parent, uint16_t *ord) {
+    if (idx >= c->lbase) {
+        *parent = c->parent[idx - c->lbase];
+        *ord = c->ord[idx - c->lbase];
+        return 0;
+    }
+    int e = read_all(c->pfd, parent, 4, idx * 4);
+    return e ? e : read_all(c->ofd, ord, 2, idx * 2);
+}
+
+/* The queue outgrew the window: keep its first qwin/2 states (from `head`) in the arena, write
+ * the rest to the queue file, and append from now on to the tail buffer. */
+static int queue_spill_start(Core *c, uint64_t head) {
+    const size_t S = state_bytes(c), keep = c->qwin / 2;
+    uint64_t cut = head + keep;
+    int e = write_all(c->qfd, state_at(c, cut), (size_t)(c->count - cut) * S, 0);
+    if (e) return e;
+    c->qf_origin = c->qf_lo = cut;
+    c->qf_hi = c->count;
+    memmove(c->arena, state_at(c, head), keep * S);
+    c->base = head;
+    c->arena_len = keep;
+    uint32_t *a = realloc(c->arena, keep * S);   /* give the doubled capacity back */
+    if (a) { c->arena = a; c->arena_cap = keep; }
+    c->tail_on = 1;
+    c->tail_len = 0;
+    spill_note_peak(c);
+    return 0;
+}
+
+/* Append the tail buffer to the queue file. */
+static int queue_flush_tail(Core *c) {
+    const size_t S = state_bytes(c);
+    int e = write_all(c->qfd, c->tail, c->tail_len * S, (c->qf_hi - c->qf_origin) * S);
+    if (e) return e;
+    c->qf_hi += c->tail_len;
+    c->tail_len = 0;
+    spill_note_peak(c);
+    return 0;
+}
+
+/* The search reached the end of the arena: read the next states from the queue file, or, when
+ * it is empty, make the tail the arena (the queue fits in memory again). */
+static int queue_refill(Core *c) {
+    const size_t S = state_bytes(c);
+    if (c->qf_lo < c->qf_hi) {
+        size_t k = (size_t)(c->qf_hi - c->qf_lo);
+        if (k > c->qwin / 2) k = c->qwin / 2;
+        if (k > c->arena_cap) {
+            uint32_t *a = realloc(c->arena, k * S);
+            if (!a) return ENOMEM;
+            c->arena = a; c->arena_cap = k;
+        }
+        uint64_t off = (c->qf_lo - c->qf_origin) * S;
+        int e = read_all(c->qfd, c->arena, k * S, off);
+        if (e) return e;
+#ifdef FALLOC_FL_PUNCH_HOLE
+        /* the states read are expanded next and never read again: free their blocks */
+        (void)fallocate(c->qfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+                        (off_t)(k * S));
+#endif
+        c->base = c->qf_lo;
+        c->arena_len = k;
+        c->qf_lo += k;
+        return 0;
+    }
+    uint32_t *a = c->arena;
+    size_t cap = c->arena_cap;
+    c->arena = c->tail; c->arena_cap = c->tail_cap; c->arena_len = c->tail_len;
+    c->tail = a; c->tail_cap = cap; c->tail_len = 0;
+    c->base = c->count - c->arena_len;
+    c->tail_on = 0;
+    if (ftruncate(c->qfd, 0) != 0) return errno;
+    c->qf_lo = c->qf_hi = c->qf_origin = 0;
+    return 0;
+}
+
+/* Between states (serial) or blocks (parallel), before state `head` is read: move what is
+ * beyond the windows to disk, and bring the queue's next states in. 0, or -1 with the reason in
+ * spill_errno (the search stops: spill_reason()). */
+static int spill_step(Core *c, uint64_t head) {
+    int e = 0;
+    if (c->count - c->lbase >= c->lwin) e = links_flush(c);
+    if (!e && c->tail_on && c->tail_len > c->qwin / 2) e = queue_flush_tail(c);
+    if (!e && c->tail_on && head == c->base + c->arena_len && head < c->count) e = queue_refill(c);
+    if (!e && !c->tail_on && c->count - head > c->qwin) e = queue_spill_start(c, head);
+    if (e) c->spill_errno = e;
+    return e ? -1 : 0;
+}
+
+static const char *spill_reason(Core *c, char *buf, size_t bufsz) {
+    if (c->spill_errno == ENOSPC || c->spill_errno == EDQUOT)
+        snprintf(buf, bufsz, "disk full while spilling to %s", c->spill_dir);
+    else
+        snprintf(buf, bufsz, "spilling to %s failed: %s", c->spill_dir, strerror(c->spill_errno));
+    return buf;
+}
+
+/* A queued state's words (into `buf` when it is in the queue file); NULL if it is not kept. */
+static const uint32_t *queued_state(Core *c, uint64_t idx, uint32_t *buf, int *err) {
+    *err = 0;
+    if (idx >= c->base && idx < c->base + c->arena_len) return state_at(c, idx);
+    if (c->tail_on && idx >= c->qf_hi && idx < c->count)
+        return c->tail + (size_t)(idx - c->qf_hi) * (size_t)c->W;
+    if (c->tail_on && idx >= c->qf_lo && idx < c->qf_hi) {
+        *err = read_all(c->qfd, buf, state_bytes(c), (idx - c->qf_origin) * state_bytes(c));
+        return *err ? NULL : buf;
+    }
+    return NULL;
+}
+
+static void spill_close(Core *c) {
+    if (!c->spill_open) return;
+    c->spill_open = 0;
+    if (c->qfd >= 0) close(c->qfd);
+    if (c->pfd >= 0) close(c->pfd);
+    if (c->ofd >= 0) close(c->ofd);
+    c->qfd = c->pfd = c->ofd = -1;
+    free(c->spill_dir);
+    c->spill_dir = NULL;
+}
+
+static int open_unlinked(const char *dir, const char *name, int *fd) {
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(len);
+    if (!path) return ENOMEM;
+    snprintf(path, len, "%s/%s", dir, name);
+    *fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0600);
+    int e = *fd < 0 ? errno : 0;
+    if (*fd >= 0 && unlink(path) != 0) e = errno;
+    free(path);
+    return e;
+}
+
+/* spill(dir, queue_window, link_window): spill beyond these many queued states and links to
+ * files in `dir` (fingerprint mode; before the search or between runs). OSError if the files
+ * cannot be made. */
+static PyObject *Core_spill(Core *c, PyObject *args) {
+    PyObject *dir_obj;
+    Py_ssize_t qwin, lwin;
+    if (!PyArg_ParseTuple(args, "O&nn", PyUnicode_FSConverter, &dir_obj, &qwin, &lwin))
+        return NULL;
+    if (!c->fp_mode || c->spill_on || qwin < 2 || lwin < 1) {
+        Py_DECREF(dir_obj);
+        PyErr_SetString(PyExc_ValueError,
+                        "core: spill() needs a fingerprint core, once, windows >= 2 and 1");
+        return NULL;
+    }
+    const char *dir = PyBytes_AS_STRING(dir_obj);
+    c->qfd = c->pfd = c->ofd = -1;
+    c->spill_open = 1;
+    int e = open_unlinked(dir, "queue", &c->qfd);
+    if (!e) e = open_unlinked(dir, "parents", &c->pfd);
+    if (!e) e = open_unlinked(dir, "ordinals", &c->ofd);
+    c->spill_dir = strdup(dir);
+    if (e || !c->spill_dir) {
+        spill_close(c);
+        errno = e ? e : ENOMEM;
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, dir_obj);
+        Py_DECREF(dir_obj);
+        return NULL;
+    }
+    Py_DECREF(dir_obj);
+    c->spill_on = 1;
+    c->qwin = (size_t)qwin;
+    c->lwin = (size_t)lwin;
+    Py_RETURN_NONE;
+}
+
+/* spill_close(): close (and so delete) the spill files. */
+static PyObject *Core_spill_close(Core *c, PyObject *args) {
+    (void)args;
+    spill_close(c);
+    c->spill_on = 0;
+    Py_RETURN_NONE;
 }
 
 static double now_s(void) {
@@ -1130,7 +1404,7 @@ static PyObject *Core_run(Core *c, PyObject *args) {
     memcpy(found, c->found, sizeof found);
     memcpy(kind_counts, c->kind_counts, sizeof kind_counts);
     const char *stop_reason = NULL;
-    char reason_buf[96];
+    char reason_buf[96], spill_buf[1024];
     struct sigaction old_sigint;
     int took_sigint = 0;
     if (!succ || !kinds) { free(succ); free(kinds); return PyErr_NoMemory(); }
@@ -1197,6 +1471,10 @@ static PyObject *Core_run(Core *c, PyObject *args) {
             }
             compact(c, head);
         }
+        if (c->spill_on && spill_step(c, head) < 0) {   /* head is not expanded yet */
+            stop_reason = spill_reason(c, spill_buf, sizeof spill_buf);
+            break;
+        }
         memcpy(cur, state_at(c, head), (size_t)W * 4);
         int ns = successors(c, cur, succ, kinds);
         if (ns < 0) goto error;
@@ -1256,11 +1534,12 @@ static PyObject *Core_run(Core *c, PyObject *args) {
         Py_DECREF(k); Py_DECREF(v);
     }
     for (int j = 0; j < NKINDS; j++) PyList_SET_ITEM(kinds_l, j, PyLong_FromLongLong(kind_counts[j]));
-    return Py_BuildValue("{s:K,s:L,s:L,s:K,s:z,s:N,s:N,s:d,s:n}",
+    return Py_BuildValue("{s:K,s:L,s:L,s:K,s:z,s:N,s:N,s:d,s:n,s:K}",
         "distinct", (unsigned long long)c->count, "transitions", transitions,
         "max_depth", max_depth_seen, "head", (unsigned long long)head,
         "stop_reason", stop_reason, "found", found_d, "kinds", kinds_l,
-        "seconds", now_s() - start, "bytes", (Py_ssize_t)core_bytes(c));
+        "seconds", now_s() - start, "bytes", (Py_ssize_t)core_bytes(c),
+        "spilled", (unsigned long long)c->spill_peak);
 error:
     if (took_sigint) sigaction(SIGINT, &old_sigint, NULL);
     free(succ);
@@ -1327,6 +1606,7 @@ typedef struct {
     Part part[NPART];
     NewRef *order; size_t order_cap;   /* accepted new candidates, in block order */
     uint64_t first;             /* index of order[0] */
+    uint32_t *dst;              /* where order[0]'s words go (queue_room) */
 } Par;
 
 static inline size_t part_of(uint64_t h) { return (size_t)(h >> 58); }
@@ -1558,10 +1838,9 @@ static void par_commit(Par *P, int t) {
         const Worker *w = &P->w[REF_Q(nr.ref)];
         size_t i = REF_I(nr.ref);
         uint64_t idx = P->first + k;
-        memcpy(c->arena + (size_t)(idx - c->base) * (size_t)W, w->words + i * (size_t)W,
-               (size_t)W * 4);
-        c->parent[idx] = (uint32_t)w->parent[i];
-        c->ord[idx] = w->ord[i];
+        memcpy(P->dst + k * (size_t)W, w->words + i * (size_t)W, (size_t)W * 4);
+        c->parent[idx - c->lbase] = (uint32_t)w->parent[i];
+        c->ord[idx - c->lbase] = w->ord[i];
         if (!c->fp_mode) P->part[part_of(w->hash[i])].t32[nr.slot] = (uint32_t)(idx + 1);
     }
 }
@@ -1647,27 +1926,10 @@ static int par_insert_one(Par *P, const uint32_t *st) {
     return 1;
 }
 
-static int par_reserve(Core *c, uint64_t more) {
-    size_t need = c->arena_len + (size_t)more;
-    if (need > c->arena_cap) {
-        size_t cap = c->arena_cap ? c->arena_cap : 1 << 16;
-        while (cap < need) cap *= 2;
-        uint32_t *a = realloc(c->arena, cap * (size_t)c->W * 4);
-        if (!a) { PyErr_NoMemory(); return -1; }
-        c->arena = a; c->arena_cap = cap;
-    }
-    need = (size_t)(c->count + more);
-    if (need > c->pcap) {
-        size_t cap = c->pcap ? c->pcap : 1 << 16;
-        while (cap < need) cap *= 2;
-        uint32_t *p = realloc(c->parent, cap * 4);
-        if (!p) { PyErr_NoMemory(); return -1; }
-        c->parent = p;
-        uint16_t *o = realloc(c->ord, cap * 2);
-        if (!o) { PyErr_NoMemory(); return -1; }
-        c->ord = o; c->pcap = cap;
-    }
-    return 0;
+/* Room for `more` new states and their links; where the first state's words go (P->dst). */
+static int par_reserve(Par *P, uint64_t more) {
+    P->dst = queue_room(P->c, (size_t)more);
+    return P->dst && links_room(P->c, (size_t)more) == 0 ? 0 : -1;
 }
 
 /* run_parallel(workers, inits, max_states, max_depth, time_limit, keep_going, progress,
@@ -1703,7 +1965,7 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
     long long kind_counts[NKINDS] = {0};
     int nfound = 0;
     const char *stop_reason = NULL;
-    char reason_buf[96];
+    char reason_buf[96], spill_buf[1024];
     uint32_t st[MAXW];
     uint32_t *tmp_succ = NULL;
     uint8_t tmp_kinds[MAXSUCC];
@@ -1763,6 +2025,10 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
             if (stop_reason) break;
             compact(c, head);
         }
+        if (c->spill_on && spill_step(c, head) < 0) {
+            stop_reason = spill_reason(c, spill_buf, sizeof spill_buf);
+            break;
+        }
         if (!c->fp_mode && c->count + (uint64_t)BLOCK * MAXSUCC >= TAG) {
             PyErr_SetString(PyExc_OverflowError,
                             "core: too many states for the parallel exact set (use fingerprints)");
@@ -1770,6 +2036,7 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
         }
         /* 1. expand */
         uint64_t bend = level_end - head > (uint64_t)block ? head + (uint64_t)block : level_end;
+        if (bend > c->base + c->arena_len) bend = c->base + c->arena_len;   /* in memory */
         uint64_t nb = bend - head;
         P->T = nb >= (uint64_t)min_parallel ? workers : 1;
         for (int p = 0; p < NPART; p++) P->owner[p] = (uint8_t)(p % P->T);
@@ -1832,13 +2099,13 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
             }
         }
         /* 3b. write the accepted states */
-        if (par_reserve(c, accepted) < 0) goto error;
+        if (par_reserve(P, accepted) < 0) goto error;
         for (int t = 0; t < P->T; t++) {
             P->w[t].c_lo = accepted * (size_t)t / (size_t)P->T;
             P->w[t].c_hi = accepted * (size_t)(t + 1) / (size_t)P->T;
         }
         par_each_nogil(P, par_commit);
-        c->arena_len += accepted;
+        queue_added(c, accepted);
         c->count += accepted;
         if (!cut) {
             for (int t = 0; t < P->T; t++) {
@@ -1873,11 +2140,12 @@ static PyObject *Core_run_parallel(Core *c, PyObject *args) {
         Py_DECREF(k); Py_DECREF(v);
     }
     for (int j = 0; j < NKINDS; j++) PyList_SET_ITEM(kinds_l, j, PyLong_FromLongLong(kind_counts[j]));
-    return Py_BuildValue("{s:K,s:L,s:L,s:K,s:z,s:N,s:N,s:d,s:n,s:i}",
+    return Py_BuildValue("{s:K,s:L,s:L,s:K,s:z,s:N,s:N,s:d,s:n,s:i,s:K}",
         "distinct", (unsigned long long)c->count, "transitions", transitions,
         "max_depth", max_depth_seen, "head", (unsigned long long)head,
         "stop_reason", stop_reason, "found", found_d, "kinds", kinds_l,
-        "seconds", now_s() - start, "bytes", (Py_ssize_t)bytes, "workers", workers);
+        "seconds", now_s() - start, "bytes", (Py_ssize_t)bytes, "workers", workers,
+        "spilled", (unsigned long long)c->spill_peak);
 error:
     if (took_sigint) sigaction(SIGINT, &old_sigint, NULL);
     free(tmp_succ);
@@ -1892,25 +2160,42 @@ static PyObject *Core_path(Core *c, PyObject *args) {
     if (idx >= c->count) { PyErr_SetString(PyExc_IndexError, "core: no such state"); return NULL; }
     PyObject *ords = PyList_New(0);
     if (!ords) return NULL;
-    while (c->parent[idx] != NO_PARENT) {
-        PyObject *o = PyLong_FromLong(c->ord[idx]);
+    for (;;) {
+        uint32_t parent;
+        uint16_t ord;
+        int e = link_of(c, idx, &parent, &ord);
+        if (e) {
+            Py_DECREF(ords);
+            errno = e;
+            return PyErr_SetFromErrno(PyExc_OSError);
+        }
+        if (parent == NO_PARENT) break;
+        PyObject *o = PyLong_FromLong(ord);
         if (!o || PyList_Append(ords, o) < 0) { Py_XDECREF(o); Py_DECREF(ords); return NULL; }
         Py_DECREF(o);
-        idx = c->parent[idx];
+        idx = parent;
     }
     if (PyList_Reverse(ords) < 0) { Py_DECREF(ords); return NULL; }
     return Py_BuildValue("NK", ords, idx);
 }
 
-/* state(idx): exact mode (or a state still queued in fingerprint mode) */
+/* state(idx): exact mode (or a state still queued in fingerprint mode, read back from the
+ * queue file if it is there) */
 static PyObject *Core_state(Core *c, PyObject *args) {
     unsigned long long idx;
+    uint32_t buf[MAXW];
+    int err;
     if (!PyArg_ParseTuple(args, "K", &idx)) return NULL;
-    if (idx < c->base || idx >= c->count) {
+    const uint32_t *st = queued_state(c, idx, buf, &err);
+    if (err) {
+        errno = err;
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    if (!st || idx >= c->count) {
         PyErr_SetString(PyExc_IndexError, "core: state not kept");
         return NULL;
     }
-    return from_words(c, state_at(c, idx));
+    return from_words(c, st);
 }
 
 /* successors(state) -> [(ordinal, kind, next state)], for tests of the core itself */
@@ -2895,6 +3180,67 @@ static void dump_get(Dump *d, void *buf, size_t len) {
     dump_sum(d, buf, len);
 }
 
+/* A dump is written through a staging buffer, so that a section gathered from pieces (memory,
+ * then a spill file, ...) gets the checksum of the same bytes written at once: dump_sum works
+ * in 8-byte words, so every piece but a section's last must be a multiple of 8 bytes. Loading
+ * reads a section in the same STAGE-sized pieces for the same reason. */
+#define STAGE ((size_t)1 << 22)
+typedef struct { Dump *d; char *buf; size_t len; } Stage;
+
+static void stage_flush(Stage *s) {
+    dump_put(s->d, s->buf, s->len);
+    s->len = 0;
+}
+
+static void stage_put(Stage *s, const void *p, size_t len) {
+    const char *q = p;
+    while (len && !s->d->bad) {
+        size_t k = STAGE - s->len < len ? STAGE - s->len : len;
+        memcpy(s->buf + s->len, q, k);
+        s->len += k; q += k; len -= k;
+        if (s->len == STAGE) stage_flush(s);
+    }
+}
+
+/* `len` bytes of a spill file from `off` into the dump */
+static void stage_from_fd(Stage *s, int fd, uint64_t off, size_t len) {
+    while (len && !s->d->bad) {
+        size_t k = STAGE - s->len < len ? STAGE - s->len : len;
+        int e = read_all(fd, s->buf + s->len, k, off);
+        if (e) { errno = e; s->d->bad = 1; return; }
+        s->len += k; off += k; len -= k;
+        if (s->len == STAGE) stage_flush(s);
+    }
+}
+
+/* Where a loaded section's bytes go: bytes up to `end` (from the previous segment's end) to
+ * memory, or to a spill file from offset 0 (fd >= 0), or nowhere (neither). */
+typedef struct { size_t end; char *mem; int fd; } Seg;
+
+/* Read a `len`-byte section in STAGE-sized pieces into its segments (the last one ends at
+ * `len`). 0, or the errno of a failed write to a spill file (a failed read sets d->bad). */
+static int load_section(Dump *d, char *buf, size_t len, const Seg *seg, int nseg) {
+    int q = 0;
+    size_t start = 0;   /* of segment q */
+    for (size_t pos = 0; pos < len && !d->bad;) {
+        size_t k = len - pos < STAGE ? len - pos : STAGE;
+        dump_get(d, buf, k);
+        for (size_t j = 0; j < k && !d->bad;) {
+            while (q < nseg - 1 && pos + j >= seg[q].end) start = seg[q++].end;
+            size_t m = seg[q].end - (pos + j) < k - j ? seg[q].end - (pos + j) : k - j;
+            size_t off = pos + j - start;
+            if (seg[q].mem) memcpy(seg[q].mem + off, buf + j, m);
+            else if (seg[q].fd >= 0) {
+                int e = write_all(seg[q].fd, buf + j, m, off);
+                if (e) return e;
+            }
+            j += m;
+        }
+        pos += k;
+    }
+    return 0;
+}
+
 /* The fixed-size part of a dump: the layout it was made for and the search's progress. */
 typedef struct {
     char magic[16];
@@ -2912,7 +3258,7 @@ static void header_of(const Core *c, DumpHeader *h) {
     h->net = c->net; h->net_b = c->net_b; h->cut_b = c->cut_b; h->has_part = c->has_part;
     h->conf_b = c->conf_b;
     h->W = c->W; h->started = c->started; h->nfound = c->nfound; h->redo_from = c->redo_from;
-    h->count = c->count; h->base = c->base; h->arena_len = c->arena_len; h->tcap = c->tcap;
+    h->count = c->count; h->base = c->base; h->arena_len = c->count - c->base; h->tcap = c->tcap;
     h->head = c->head; h->level_start = c->level_start; h->level_end = c->level_end;
     h->depth = c->depth; h->max_depth_seen = c->max_depth_seen; h->transitions = c->transitions;
     for (int j = 0; j < NKINDS; j++) h->kind_counts[j] = c->kind_counts[j];
@@ -2929,14 +3275,35 @@ static PyObject *Core_dump(Core *c, PyObject *args) {
         Py_DECREF(path_obj);
         return NULL;
     }
+    Stage st = {&d, malloc(STAGE), 0};
+    if (!st.buf) {
+        fclose(d.f);
+        Py_DECREF(path_obj);
+        return PyErr_NoMemory();
+    }
     DumpHeader h;
     header_of(c, &h);
     dump_put(&d, &h, sizeof h);
-    dump_put(&d, c->arena, c->arena_len * (size_t)c->W * 4);
+    /* the whole queue, in order: arena, queue file, tail (as if it had never spilled) */
+    const size_t S = state_bytes(c);
+    stage_put(&st, c->arena, c->arena_len * S);
+    if (c->tail_on) {
+        stage_from_fd(&st, c->qfd, (c->qf_lo - c->qf_origin) * S,
+                      (size_t)(c->qf_hi - c->qf_lo) * S);
+        stage_put(&st, c->tail, c->tail_len * S);
+    }
+    stage_flush(&st);
     if (c->fp_mode) dump_put(&d, c->table64, c->tcap * 8);
     else dump_put(&d, c->table32, c->tcap * 4);
-    dump_put(&d, c->parent, (size_t)c->count * 4);
-    dump_put(&d, c->ord, (size_t)c->count * 2);
+    /* every parent link, then every ordinal: the link files, then memory */
+    size_t mem_links = (size_t)(c->count - c->lbase);
+    if (c->lbase) stage_from_fd(&st, c->pfd, 0, (size_t)c->lbase * 4);
+    stage_put(&st, c->parent, mem_links * 4);
+    stage_flush(&st);
+    if (c->lbase) stage_from_fd(&st, c->ofd, 0, (size_t)c->lbase * 2);
+    stage_put(&st, c->ord, mem_links * 2);
+    stage_flush(&st);
+    free(st.buf);
     uint64_t sum = d.sum;
     if (!d.bad && fwrite(&sum, 1, 8, d.f) != 8) d.bad = 1;
     if (!d.bad && fflush(d.f) != 0) d.bad = 1;
@@ -2985,33 +3352,59 @@ static PyObject *Core_load(Core *c, PyObject *args) {
              (!h.fp_mode && h.base) || h.nfound < 0 || h.nfound > 32 || h.redo_from < 0)
         why = "damaged core dump (inconsistent header)";
     if (why) { fclose(d.f); PyErr_SetString(PyExc_ValueError, why); return NULL; }
-    size_t acap = h.arena_len > (1u << 16) ? (size_t)h.arena_len : (1u << 16);
-    size_t pcap = h.count > (1u << 16) ? (size_t)h.count : (1u << 16);
-    uint32_t *arena = malloc(acap * (size_t)h.W * 4);
+    /* A spilling core (spill() before load()) keeps only the windows in memory: the first
+     * qwin/2 queued states if the queue is longer than qwin (the expanded states before the
+     * head are skipped then), and no link if there are lwin. */
+    const size_t S = (size_t)h.W * 4;
+    const int spill_q = c->spill_on && h.count - h.head > c->qwin;
+    const int spill_l = c->spill_on && h.count >= c->lwin;
+    const size_t done = spill_q ? (size_t)(h.head - h.base) : 0;
+    size_t qmem = spill_q ? c->qwin / 2 : (size_t)h.arena_len;
+    uint64_t lbase = spill_l ? h.count : 0;
+    size_t lmem = (size_t)(h.count - lbase);
+    size_t acap = spill_q ? qmem : qmem > (1u << 16) ? qmem : (1u << 16);
+    size_t pcap = lmem > (1u << 16) ? lmem : (1u << 16);
+    uint32_t *arena = malloc(acap * S);
     uint32_t *parent = malloc(pcap * 4);
     uint16_t *ord = malloc(pcap * 2);
     void *table = calloc((size_t)h.tcap, h.fp_mode ? 8 : 4);
-    if (!arena || !parent || !ord || !table) {
-        free(arena); free(parent); free(ord); free(table); fclose(d.f);
+    char *buf = malloc(STAGE);
+    if (!arena || !parent || !ord || !table || !buf) {
+        free(arena); free(parent); free(ord); free(table); free(buf); fclose(d.f);
         return PyErr_NoMemory();
     }
-    dump_get(&d, arena, (size_t)h.arena_len * (size_t)h.W * 4);
+    const size_t qlen = (size_t)h.arena_len * S;
+    Seg q[3] = {{done * S, NULL, -1}, {(done + qmem) * S, (char *)arena, -1}, {qlen, NULL, c->qfd}};
+    Seg p[2] = {{(size_t)lbase * 4, NULL, c->pfd}, {(size_t)h.count * 4, (char *)parent, -1}};
+    Seg o[2] = {{(size_t)lbase * 2, NULL, c->ofd}, {(size_t)h.count * 2, (char *)ord, -1}};
+    int e = load_section(&d, buf, qlen, q, 3);
     dump_get(&d, table, (size_t)h.tcap * (h.fp_mode ? 8 : 4));
-    dump_get(&d, parent, (size_t)h.count * 4);
-    dump_get(&d, ord, (size_t)h.count * 2);
+    if (!e) e = load_section(&d, buf, (size_t)h.count * 4, p, 2);
+    if (!e) e = load_section(&d, buf, (size_t)h.count * 2, o, 2);
+    free(buf);
     uint64_t expect = d.sum, sum = 0;
     char extra;
-    if (!d.bad && fread(&sum, 1, 8, d.f) != 8) d.bad = 1;
-    if (!d.bad && (sum != expect || fread(&extra, 1, 1, d.f) != 0)) d.bad = 1;
+    if (!e && !d.bad && fread(&sum, 1, 8, d.f) != 8) d.bad = 1;
+    if (!e && !d.bad && (sum != expect || fread(&extra, 1, 1, d.f) != 0)) d.bad = 1;
     fclose(d.f);
-    if (d.bad) {
+    if (e || d.bad) {
         free(arena); free(parent); free(ord); free(table);
+        if (e) {
+            errno = e;
+            return PyErr_SetFromErrno(PyExc_OSError);   /* writing the spill files */
+        }
         PyErr_SetString(PyExc_ValueError, "damaged core dump (truncated, or checksum mismatch)");
         return NULL;
     }
     free(c->arena); free(c->parent); free(c->ord); free(c->table32); free(c->table64);
-    c->arena = arena; c->arena_cap = acap; c->arena_len = (size_t)h.arena_len; c->base = h.base;
-    c->parent = parent; c->ord = ord; c->pcap = pcap;
+    c->arena = arena; c->arena_cap = acap; c->arena_len = qmem; c->base = h.base + done;
+    c->parent = parent; c->ord = ord; c->pcap = pcap; c->lbase = lbase;
+    if (spill_q) {
+        c->tail_on = 1;
+        c->tail_len = 0;
+        c->qf_origin = c->qf_lo = c->base + qmem;
+        c->qf_hi = h.count;
+    }
     c->table32 = h.fp_mode ? NULL : table;
     c->table64 = h.fp_mode ? table : NULL;
     c->tcap = (size_t)h.tcap; c->count = h.count;
@@ -3020,6 +3413,7 @@ static PyObject *Core_load(Core *c, PyObject *args) {
     c->depth = h.depth; c->max_depth_seen = h.max_depth_seen; c->transitions = h.transitions;
     for (int j = 0; j < NKINDS; j++) c->kind_counts[j] = h.kind_counts[j];
     for (int j = 0; j < 32; j++) c->found[j] = h.found[j];
+    spill_note_peak(c);
     Py_RETURN_NONE;
 }
 
@@ -3033,6 +3427,8 @@ static void Core_dealloc(Core *c) {
     map_free(&c->deliver); map_free(&c->hist_after); map_free(&c->forget);
     map_free(&c->canon_plan); map_free(&c->msg_perm); map_free(&c->hist_perm);
     free(c->arena); free(c->table32); free(c->table64); free(c->parent); free(c->ord);
+    free(c->tail);
+    spill_close(c);
     Py_TYPE(c)->tp_free((PyObject *)c);
 }
 
@@ -3326,8 +3722,11 @@ static PyObject *Core_dist_link(Core *c, PyObject *args) {
     unsigned long long idx;
     if (!PyArg_ParseTuple(args, "K", &idx)) return NULL;
     if (idx >= c->count) { PyErr_SetString(PyExc_IndexError, "core: no such state"); return NULL; }
-    long long parent = c->parent[idx] == NO_PARENT ? -1 : (long long)c->parent[idx];
-    return Py_BuildValue("Li", parent, (int)c->ord[idx]);
+    uint32_t p;
+    uint16_t o;
+    int e = link_of(c, idx, &p, &o);
+    if (e) { errno = e; return PyErr_SetFromErrno(PyExc_OSError); }
+    return Py_BuildValue("Li", p == NO_PARENT ? -1LL : (long long)p, (int)o);
 }
 
 /* dist_owner(state, nparts) -> the worker that owns the (packed as given) state */
@@ -3352,6 +3751,9 @@ static PyMethodDef Core_methods[] = {
     {"live_graph", (PyCFunction)Core_live_graph, METH_VARARGS,
      "Build the labelled, normalised liveness graph (explorer/livegraph.py)."},
     {"dump", (PyCFunction)Core_dump, METH_VARARGS, "Save the search to a file (checkpoints)."},
+    {"spill", (PyCFunction)Core_spill, METH_VARARGS,
+     "Spill the queue and parent links beyond windows to files in a directory."},
+    {"spill_close", (PyCFunction)Core_spill_close, METH_NOARGS, "Close (delete) the spill files."},
     {"load", (PyCFunction)Core_load, METH_VARARGS, "Restore a saved search into a new core."},
     /* the distributed search's steps (explorer/distributed.py) */
     {"dist_pack", (PyCFunction)Core_dist_pack, METH_VARARGS, "Initial states as routed records."},

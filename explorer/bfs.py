@@ -87,6 +87,10 @@ class Result:
     fingerprint_collision: float | None = None
     # Threads that searched (the fast engine's --workers; the reference uses one).
     workers: int = 1
+    # Fingerprint mode: the most bytes of queue and parent links held in spill files at once,
+    # and the (removed) directory they were in.
+    spilled_bytes: int | None = None
+    spill_dir: str | None = None
 
     @property
     def states_per_second(self) -> float:

@@ -10,7 +10,10 @@ ordinals the core keeps, so they are the model's own steps.
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -90,6 +93,40 @@ MAX_WORKERS = 16 if _fastcore is None else int(_fastcore.MAX_WORKERS)
 PARALLEL_BLOCK: tuple[int, int] | None = None
 
 
+# Fingerprint mode: the bytes of queued states, and of parent links, kept in memory; the rest
+# goes to files in the spill directory (explorer/_fastcore.c, "the disk-backed queue").
+SPILL_BYTES = 256 * 2**20
+# Tests: that many queued states and parent links instead; None: SPILL_BYTES of each.
+SPILL_WINDOW: int | None = None
+
+
+class SpillError(Exception):
+    """The spill directory cannot be made or written (the message says which, in one line)."""
+
+
+def _open_spill(core: Any, spill_dir: str | os.PathLike[str] | None, words: int) -> str:
+    """A fresh directory (in `spill_dir`, else the system's temp dir) with the core's spill
+    files in it; its path."""
+    parent = None if spill_dir is None else os.fspath(spill_dir)
+    where = parent if parent is not None else tempfile.gettempdir()
+    try:
+        if parent is not None:
+            os.makedirs(parent, exist_ok=True)
+        path = tempfile.mkdtemp(prefix="raftcheck-spill-", dir=parent)
+    except OSError as exc:
+        raise SpillError(f"cannot use spill directory {where}: {exc.strerror or exc}") from None
+    if SPILL_WINDOW is not None:
+        queue = links = SPILL_WINDOW
+    else:
+        queue, links = max(2, SPILL_BYTES // (4 * words)), max(1, SPILL_BYTES // 6)
+    try:
+        core.spill(path, queue, links)
+    except OSError as exc:
+        shutil.rmtree(path, ignore_errors=True)
+        raise SpillError(f"cannot use spill directory {where}: {exc.strerror or exc}") from None
+    return path
+
+
 def check_workers(workers: object) -> None:
     """ValueError unless `workers` is a whole number of threads the core can run."""
     if isinstance(workers, bool) or not isinstance(workers, int):
@@ -134,8 +171,13 @@ def explore_fast(
     max_memory: int | None = None,
     checkpoint: Checkpointing | None = None,
     workers: int = 1,
+    spill_dir: str | os.PathLike[str] | None = None,
 ) -> Result:
     """As explorer.bfs.explore (without graph recording), on the compiled core.
+
+    With `fingerprint`, the queue and the parent links beyond SPILL_BYTES each go to files in
+    a fresh directory under `spill_dir` (default: the system's temp dir), removed when the
+    search ends however it ends (SpillError if it cannot be made). The result is the same.
 
     With `checkpoint`, the search is saved to its directory every `interval` seconds and when
     a limit or Ctrl-C stops it, and (`resume_from`) continues a saved search: the result is the
@@ -157,140 +199,148 @@ def explore_fast(
     tables = model.core_tables(names)  # type: ignore[attr-defined]
     n, nb, max_msgs, drop = tables.layout
     core = _fastcore.Core(tables, n, nb, max_msgs, drop, len(names), fingerprint, symmetry)
-    settings: dict[str, str] = {}
-    prior_seconds = 0.0
-    if checkpoint is not None:
-        settings = exploration_settings(
-            tables, names, symmetry=symmetry, fingerprint=fingerprint, keep_going=keep_going,
-            extra=checkpoint.extra_settings,
-        )
-        if checkpoint.resume_from is not None:
-            saved = open_checkpoint(checkpoint.resume_from)
-            check_settings(saved, settings)
-            load_checkpoint(saved, core, tables)  # before anything else interns a value
-            prior_seconds = saved.seconds
+    spill_path = _open_spill(core, spill_dir, n + nb + 1 + max_msgs) if fingerprint else None
+    try:
+        settings: dict[str, str] = {}
+        prior_seconds = 0.0
+        if checkpoint is not None:
+            settings = exploration_settings(
+                tables, names, symmetry=symmetry, fingerprint=fingerprint, keep_going=keep_going,
+                extra=checkpoint.extra_settings,
+            )
+            if checkpoint.resume_from is not None:
+                saved = open_checkpoint(checkpoint.resume_from)
+                check_settings(saved, settings)
+                load_checkpoint(saved, core, tables)  # before anything else interns a value
+                prior_seconds = saved.seconds
+                if checkpoint.note is not None:
+                    checkpoint.note(
+                        f"resuming {checkpoint.resume_from}: {saved.meta['progress']['distinct']:,} "
+                        f"states, {prior_seconds:,.1f}s explored before"
+                    )
+        canon: Callable[[Any], Any] | None = model.canonical if symmetry else None
+        inits = initial_states(model, canon)
+
+        session = 0.0  # seconds of this session's calls of core.run before the current one
+        last_write = 0.0  # seconds the last checkpoint took to write
+
+        def on_progress(distinct: int, transitions: int, queue: int, depth: int, sec: float) -> None:
+            assert progress is not None
+            progress(Progress(distinct, transitions, queue, depth, prior_seconds + session + sec))
+
+        def opt(v: float | None) -> float:
+            return -1 if v is None else v
+
+        def save(raw: dict[str, Any], seconds: float) -> None:
+            nonlocal last_write
+            assert checkpoint is not None
+            figures = {
+                "distinct": raw["distinct"],
+                "transitions": raw["transitions"],
+                "max_depth": raw["max_depth"],
+                "queue": raw["distinct"] - raw["head"],
+                "seconds": round(seconds, 3),
+                "stop_reason": raw["stop_reason"],
+            }
+            try:
+                took, size = write_checkpoint(checkpoint.directory, core, tables, settings, figures)
+            except OSError as exc:  # the previous checkpoint stays; the search goes on
+                if checkpoint.note is None:
+                    raise CheckpointError(f"checkpoint not written to {checkpoint.directory}: "
+                                          f"{exc.strerror or exc}") from None
+                checkpoint.note(f"raftcheck: warning: checkpoint not written to "
+                                f"{checkpoint.directory}: {exc.strerror or exc}")
+                return
+            last_write = took
             if checkpoint.note is not None:
                 checkpoint.note(
-                    f"resuming {checkpoint.resume_from}: {saved.meta['progress']['distinct']:,} "
-                    f"states, {prior_seconds:,.1f}s explored before"
+                    f"checkpoint: {checkpoint.directory} ({raw['distinct']:,} states, "
+                    f"{size / 2**20:,.1f} MiB, written in {took:.2f}s)"
                 )
-    canon: Callable[[Any], Any] | None = model.canonical if symmetry else None
-    inits = initial_states(model, canon)
 
-    session = 0.0  # seconds of this session's calls of core.run before the current one
-    last_write = 0.0  # seconds the last checkpoint took to write
+        def pause() -> float:
+            if checkpoint is None:
+                return -1.0
+            if checkpoint.interval is not None:
+                return checkpoint.interval
+            return max(DEFAULT_INTERVAL, STRETCH * last_write)
 
-    def on_progress(distinct: int, transitions: int, queue: int, depth: int, sec: float) -> None:
-        assert progress is not None
-        progress(Progress(distinct, transitions, queue, depth, prior_seconds + session + sec))
-
-    def opt(v: float | None) -> float:
-        return -1 if v is None else v
-
-    def save(raw: dict[str, Any], seconds: float) -> None:
-        nonlocal last_write
-        assert checkpoint is not None
-        figures = {
-            "distinct": raw["distinct"],
-            "transitions": raw["transitions"],
-            "max_depth": raw["max_depth"],
-            "queue": raw["distinct"] - raw["head"],
-            "seconds": round(seconds, 3),
-            "stop_reason": raw["stop_reason"],
-        }
-        try:
-            took, size = write_checkpoint(checkpoint.directory, core, tables, settings, figures)
-        except OSError as exc:  # the previous checkpoint stays; the search goes on
-            if checkpoint.note is None:
-                raise CheckpointError(f"checkpoint not written to {checkpoint.directory}: "
-                                      f"{exc.strerror or exc}") from None
-            checkpoint.note(f"raftcheck: warning: checkpoint not written to "
-                            f"{checkpoint.directory}: {exc.strerror or exc}")
-            return
-        last_write = took
-        if checkpoint.note is not None:
-            checkpoint.note(
-                f"checkpoint: {checkpoint.directory} ({raw['distinct']:,} states, "
-                f"{size / 2**20:,.1f} MiB, written in {took:.2f}s)"
+        while workers > 1:  # the parallel search: one call, no checkpoints
+            raw = core.run_parallel(
+                workers, inits, opt(limits.max_states), opt(limits.max_depth),
+                float(opt(limits.time_limit)), keep_going,
+                on_progress if progress is not None else None, progress_interval,
+                opt(max_memory), *(PARALLEL_BLOCK or ()),
             )
-
-    def pause() -> float:
-        if checkpoint is None:
-            return -1.0
-        if checkpoint.interval is not None:
-            return checkpoint.interval
-        return max(DEFAULT_INTERVAL, STRETCH * last_write)
-
-    while workers > 1:  # the parallel search: one call, no checkpoints
-        raw = core.run_parallel(
-            workers, inits, opt(limits.max_states), opt(limits.max_depth),
-            float(opt(limits.time_limit)), keep_going,
-            on_progress if progress is not None else None, progress_interval,
-            opt(max_memory), *(PARALLEL_BLOCK or ()),
-        )
-        session = raw["seconds"]
-        break
-    while workers == 1:
-        time_left = opt(limits.time_limit)  # a time limit bounds this session
-        if limits.time_limit is not None:
-            time_left = max(limits.time_limit - session, 0.0)
-        raw = core.run(
-            inits,
-            opt(limits.max_states),
-            opt(limits.max_depth),
-            float(time_left),
-            keep_going,
-            on_progress if progress is not None else None,
-            progress_interval,
-            opt(max_memory),
-            pause(),
-        )
-        session += raw["seconds"]
-        if checkpoint is not None and raw["stop_reason"] is not None:
-            # paused for a checkpoint, or stopped by a limit or Ctrl-C: resumable either way
-            with _deferred_sigint() as ctrl_c:
-                save(raw, prior_seconds + session)
-            if ctrl_c and raw["stop_reason"] == "pause":
-                raw["stop_reason"] = "interrupted"
-        if raw["stop_reason"] != "pause":
+            session = raw["seconds"]
             break
-    raw["seconds"] = prior_seconds + session
-    stop_reason: str | None = raw["stop_reason"]
-    found = {names[b]: idx for b, idx in raw["found"].items()}
-    distinct = raw["distinct"]
-    complete = stop_reason is None and raw["head"] >= distinct and not (found and not keep_going)
-    if found and not keep_going and stop_reason is None:
-        stop_reason = "invariant violated"
-    if progress is not None:
-        progress(
-            Progress(distinct, raw["transitions"], distinct - raw["head"], raw["max_depth"],
-                     raw["seconds"])
+        while workers == 1:
+            time_left = opt(limits.time_limit)  # a time limit bounds this session
+            if limits.time_limit is not None:
+                time_left = max(limits.time_limit - session, 0.0)
+            raw = core.run(
+                inits,
+                opt(limits.max_states),
+                opt(limits.max_depth),
+                float(time_left),
+                keep_going,
+                on_progress if progress is not None else None,
+                progress_interval,
+                opt(max_memory),
+                pause(),
+            )
+            session += raw["seconds"]
+            if checkpoint is not None and raw["stop_reason"] is not None:
+                # paused for a checkpoint, or stopped by a limit or Ctrl-C: resumable either way
+                with _deferred_sigint() as ctrl_c:
+                    save(raw, prior_seconds + session)
+                if ctrl_c and raw["stop_reason"] == "pause":
+                    raw["stop_reason"] = "interrupted"
+            if raw["stop_reason"] != "pause":
+                break
+        raw["seconds"] = prior_seconds + session
+        stop_reason: str | None = raw["stop_reason"]
+        found = {names[b]: idx for b, idx in raw["found"].items()}
+        distinct = raw["distinct"]
+        complete = stop_reason is None and raw["head"] >= distinct and not (found and not keep_going)
+        if found and not keep_going and stop_reason is None:
+            stop_reason = "invariant violated"
+        if progress is not None:
+            progress(
+                Progress(distinct, raw["transitions"], distinct - raw["head"], raw["max_depth"],
+                         raw["seconds"])
+            )
+        verdicts = verdicts_of(names, found, complete, keep_going, stop_reason)
+        kinds = tables.kind_names
+        counts = {kinds[k]: c for k, c in enumerate(raw["kinds"]) if c}
+        traces = [
+            _trace(model, canon, core, inits, found[name], name)
+            for name in sorted(found, key=lambda n: (found[n], n))
+        ]
+        result = Result(
+            complete=complete and not found,
+            stop_reason=stop_reason,
+            distinct_states=distinct,
+            transitions=raw["transitions"],
+            max_depth=raw["max_depth"],
+            seconds=raw["seconds"],
+            action_counts=dict(sorted(counts.items())),
+            invariants=verdicts,
+            violations=traces,
+            engine="fast",
+            workers=workers,
+            state_bytes=raw["bytes"],
+            fingerprint_collision=(
+                collision_probability(distinct, raw["transitions"]) if fingerprint else None
+            ),
+            spilled_bytes=raw["spilled"] if fingerprint else None,
+            spill_dir=spill_path,
         )
-    verdicts = verdicts_of(names, found, complete, keep_going, stop_reason)
-    kinds = tables.kind_names
-    counts = {kinds[k]: c for k, c in enumerate(raw["kinds"]) if c}
-    traces = [
-        _trace(model, canon, core, inits, found[name], name)
-        for name in sorted(found, key=lambda n: (found[n], n))
-    ]
-    result = Result(
-        complete=complete and not found,
-        stop_reason=stop_reason,
-        distinct_states=distinct,
-        transitions=raw["transitions"],
-        max_depth=raw["max_depth"],
-        seconds=raw["seconds"],
-        action_counts=dict(sorted(counts.items())),
-        invariants=verdicts,
-        violations=traces,
-        engine="fast",
-        workers=workers,
-        state_bytes=raw["bytes"],
-        fingerprint_collision=(
-            collision_probability(distinct, raw["transitions"]) if fingerprint else None
-        ),
-    )
-    return result
+        return result
+    finally:  # normal end, a limit, Ctrl-C or an error: the spill files go
+        if spill_path is not None:
+            core.spill_close()
+            shutil.rmtree(spill_path, ignore_errors=True)
 
 
 def _trace(
