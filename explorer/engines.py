@@ -45,12 +45,14 @@ def run_search(
     note: Callable[[str], None] | None = None,
     checkpoint: Checkpointing | None = None,
     workers: int = 1,
+    spill_dir: str | os.PathLike[str] | None = None,
 ) -> Result:
     """Explore `model` on the chosen engine (see explorer.bfs.explore for the arguments).
 
     `checkpoint` (explorer/checkpoint.py) needs the fast engine: CheckpointError, before
     exploring, when the run would go to the reference engine. `workers`: threads of the fast
-    engine's search (the reference engine uses one, with a note when more were asked for)."""
+    engine's search (the reference engine uses one, with a note when more were asked for).
+    `spill_dir`: where a fingerprint search spills (explorer.fast.explore_fast)."""
     limits = limits or Limits()
     from explorer.fast import check_workers
 
@@ -77,6 +79,7 @@ def run_search(
                 max_memory=max_memory,
                 checkpoint=checkpoint,
                 workers=workers,
+                spill_dir=spill_dir,
             )
         if checkpoint is not None:
             raise CheckpointError(f"checkpoints need the fast engine ({reason})")

@@ -215,8 +215,9 @@ def explore_fast(
                 prior_seconds = saved.seconds
                 if checkpoint.note is not None:
                     checkpoint.note(
-                        f"resuming {checkpoint.resume_from}: {saved.meta['progress']['distinct']:,} "
-                        f"states, {prior_seconds:,.1f}s explored before"
+                        f"resuming {checkpoint.resume_from}: "
+                        f"{saved.meta['progress']['distinct']:,} states, "
+                        f"{prior_seconds:,.1f}s explored before"
                     )
         canon: Callable[[Any], Any] | None = model.canonical if symmetry else None
         inits = initial_states(model, canon)
@@ -224,7 +225,8 @@ def explore_fast(
         session = 0.0  # seconds of this session's calls of core.run before the current one
         last_write = 0.0  # seconds the last checkpoint took to write
 
-        def on_progress(distinct: int, transitions: int, queue: int, depth: int, sec: float) -> None:
+        def on_progress(distinct: int, transitions: int, queue: int, depth: int,
+                        sec: float) -> None:
             assert progress is not None
             progress(Progress(distinct, transitions, queue, depth, prior_seconds + session + sec))
 
@@ -302,7 +304,8 @@ def explore_fast(
         stop_reason: str | None = raw["stop_reason"]
         found = {names[b]: idx for b, idx in raw["found"].items()}
         distinct = raw["distinct"]
-        complete = stop_reason is None and raw["head"] >= distinct and not (found and not keep_going)
+        complete = (stop_reason is None and raw["head"] >= distinct
+                    and not (found and not keep_going))
         if found and not keep_going and stop_reason is None:
             stop_reason = "invariant violated"
         if progress is not None:

@@ -20,7 +20,7 @@ from explorer.checkpoint import (
     prepare_directory,
 )
 from explorer.engines import ENGINES, STATE_SETS, default_max_memory, run_search
-from explorer.fast import MAX_WORKERS
+from explorer.fast import MAX_WORKERS, SpillError
 from model.cluster import ClusterModel
 from model.config import FAULTS, ClusterConfig, ConfigError
 from model.rule_check import RuleError
@@ -308,6 +308,7 @@ def run_exploration(
     workers: int = 1,
     ray_address: str | None = None,
     ray_workers: int | None = None,
+    spill_dir: Path | None = None,
 ) -> tuple[int, ClusterModel, Result]:
     """Explore, print the report, and return the exit code."""
     try:
@@ -316,6 +317,9 @@ def run_exploration(
                           export_graph=export_graph is not None, liveness=False)
     except RayUsageError as exc:
         raise UsageError(str(exc)) from None
+    if spill_dir is not None and ray_address is not None:
+        raise UsageError("--spill-dir does not apply with --ray (each Ray worker keeps its share "
+                         "in memory)")
     model = ClusterModel(cfg, rules)
     capped = export_graph is not None and limits.max_states is None
     if export_graph is not None:
@@ -386,8 +390,9 @@ def run_exploration(
                 note=on_note,
                 checkpoint=checkpoint,
                 workers=workers,
+                spill_dir=spill_dir,
             )
-    except (CheckpointError, RayUsageError) as exc:
+    except (CheckpointError, RayUsageError, SpillError) as exc:
         if show_progress:
             click.echo("", err=True)
         raise UsageError(str(exc)) from None
@@ -798,6 +803,14 @@ def limit_options(f: Any) -> Any:
             "summary gives the chance that a collision hid a state).",
         ),
         click.option(
+            "--spill-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            metavar="DIR",
+            help="With --state-set fingerprint: where the queue and parent links beyond 256 MB "
+            "each go, in a fresh directory removed at the end [default: the system's temp dir].",
+        ),
+        click.option(
             "--max-memory",
             type=click.IntRange(min=1),
             default=None,
@@ -950,7 +963,11 @@ def _split(kw: dict[str, Any]) -> tuple[ClusterConfig, Limits, dict[str, Any]]:
         "state_set": kw.pop("state_set", "exact"),
         "max_memory": kw.pop("max_memory", None),
         "workers": kw.pop("workers", 1),
+        "spill_dir": kw.pop("spill_dir", None),
     }
+    if rest["spill_dir"] is not None and rest["state_set"] != "fingerprint":
+        raise UsageError("--spill-dir applies with --state-set fingerprint (the exact set keeps "
+                         "every state in memory)")
     if "export_graph" in kw:
         rest["export_graph"] = kw.pop("export_graph")
     if kw.get("liveness") and rest.get("export_graph") is not None:

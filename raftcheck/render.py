@@ -106,6 +106,22 @@ def engine_label(result: Result) -> str:
     return result.engine if result.workers == 1 else f"{result.engine}, {result.workers} workers"
 
 
+def size_label(nbytes: int) -> str:
+    """Bytes for people: 2.1 GB, 340.5 MB, 12.0 kB (powers of ten)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes / 1e3:.1f} kB"
+
+
+def spill_line(result: Result) -> str | None:
+    """The summary's line on what the fingerprint search held on disk, if anything."""
+    if not result.spilled_bytes:
+        return None
+    return (f"{'disk':<20} {size_label(result.spilled_bytes)} of queue and parent links "
+            f"spilled to {result.spill_dir} (removed at the end)")
+
+
 def summary_table(result: Result, model: ClusterModel) -> list[str]:
     rows = [
         ("complete", complete_label(result)),
@@ -123,6 +139,9 @@ def summary_table(result: Result, model: ClusterModel) -> list[str]:
     for kind, count in sorted(result.action_counts.items()):
         rows.append((f"  {kind}", f"{count:,}"))
     lines = [f"{k:<20} {v:>16}" for k, v in rows]
+    spilled = spill_line(result)
+    if spilled is not None:
+        lines.append(spilled)
     lines.append("")
     width = max(len(inv.name) for inv in model.invariants())
     for inv in model.invariants():
@@ -215,6 +234,7 @@ def result_json(
         "state_bytes": result.state_bytes,
         "fingerprint_collision": result.fingerprint_collision,
         "workers": result.workers,
+        "spilled_bytes": result.spilled_bytes,
         "config": config,
         "invariants": result.invariants,
         "violations": [violation_json(model, v) for v in result.violations],
