@@ -238,3 +238,17 @@ def test_a_failed_spill_write_stops_with_a_partial_summary(tmp_path: Path) -> No
         in proc.stdout
     assert "File too large" in proc.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("workers", "budget"), [(1, 2_400_000), (2, 3_700_000)])
+def test_near_the_budget_the_fingerprint_set_fills_to_three_quarters(workers: int,
+                                                                    budget: int) -> None:
+    """Where doubling the set would cross --max-memory, it fills to 3/4 first: this run fits a
+    budget that the set grown at 1/2 would exceed (2.64 MB serial, 3.76 MB with 2 workers),
+    with the same result."""
+    free = explore_fast(ClusterModel(BASE), fingerprint=True, workers=workers)
+    tight = explore_fast(ClusterModel(BASE), fingerprint=True, workers=workers,
+                         max_memory=budget)
+    assert free.state_bytes is not None and free.state_bytes > budget
+    assert tight.complete and tight.state_bytes is not None and tight.state_bytes < budget
+    assert _key(tight) == _key(free)
