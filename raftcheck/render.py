@@ -77,6 +77,10 @@ def resident_mib() -> float | None:
         return None
 
 
+# From this estimated chance on, an OK from the fingerprint set says how uncertain it is.
+COLLISION_NOTE = 1e-3
+
+
 def verdict_line(result: Result) -> str:
     interrupted = result.stop_reason == INTERRUPTED
     if result.violations:
@@ -85,6 +89,11 @@ def verdict_line(result: Result) -> str:
     if interrupted:
         return "INTERRUPTED: no violation found before Ctrl-C; a partial run proves nothing"
     if result.complete:
+        risk = result.fingerprint_collision
+        if risk is not None and risk >= COLLISION_NOTE:
+            return ("OK: every invariant holds in every reachable state (exhaustive, but with a "
+                    f"{risk:.1e} chance that a fingerprint collision hid a state; "
+                    "--state-set exact is certain)")
         return "OK: every invariant holds in every reachable state (exhaustive)"
     return f"PARTIAL: no violation found, but the run stopped early ({result.stop_reason})"
 
