@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from core_access import new_core, run_core
 
 from explorer.bfs import Limits, Progress, Result
 from explorer.checkpoint import META, CheckpointError, Checkpointing
@@ -318,36 +319,23 @@ def test_checkpoints_need_the_fast_engine(tmp_path: Path) -> None:
     assert not (tmp_path / META).exists()
 
 
-def _core(model: ClusterModel) -> tuple[Any, Any]:
-    from explorer import _fastcore  # type: ignore[attr-defined]
-
-    names = [i.name for i in model.invariants()]
-    tables = model.core_tables(names)
-    return tables, _fastcore.Core(tables, *tables.layout, len(names), False, True)
-
-
-def _run_core(core: Any, model: ClusterModel, max_states: int = -1) -> dict[str, Any]:
-    inits = [model.canonical(s) for s in model.init_states()]
-    return core.run(inits, max_states, -1, -1.0, False, None, 1.0, -1)  # type: ignore[no-any-return]
-
-
 @pytest.mark.parametrize("cut", [3, 777, 1500])
 def test_resumed_core_keeps_every_state_in_the_full_runs_order(tmp_path: Path, cut: int) -> None:
     """The search goes on exactly where it stopped, even inside a state's successors (a state
     limit stops there): the same states, in the same order, with the same parent links."""
     full_model = ClusterModel(CFG)
-    _, full = _core(full_model)
-    done = _run_core(full, full_model)
+    _, full = new_core(full_model, fingerprint=False)
+    done = run_core(full, full_model)
     model = ClusterModel(CFG)
-    tables, core = _core(model)
-    assert _run_core(core, model, cut)["stop_reason"] == f"state limit {cut} reached"
+    tables, core = new_core(model, fingerprint=False)
+    assert run_core(core, model, cut)["stop_reason"] == f"state limit {cut} reached"
     core.dump(str(tmp_path / "core.bin"))
     interning = tables.interning()
     model2 = ClusterModel(CFG)
-    tables2, core2 = _core(model2)
+    tables2, core2 = new_core(model2, fingerprint=False)
     tables2.restore_interning(interning)
     core2.load(str(tmp_path / "core.bin"))
-    again = _run_core(core2, model2)
+    again = run_core(core2, model2)
     assert {k: again[k] for k in ("distinct", "transitions", "max_depth", "kinds")} == {
         k: done[k] for k in ("distinct", "transitions", "max_depth", "kinds")}
     n = done["distinct"]

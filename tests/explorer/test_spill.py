@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from core_access import new_core, run_core
 
 from explorer import fast
 from explorer.bfs import Limits, Result
@@ -111,32 +112,19 @@ def test_checkpoint_and_resume_of_a_spilled_run(tmp_path: Path) -> None:
     assert _key(res) == _key(whole)
 
 
-def _core(model: ClusterModel) -> tuple[Any, Any]:
-    from explorer import _fastcore  # type: ignore[attr-defined]
-
-    names = [i.name for i in model.invariants()]
-    tables = model.core_tables(names)
-    return tables, _fastcore.Core(tables, *tables.layout, len(names), True, True)
-
-
-def _run_core(core: Any, model: ClusterModel, max_states: int = -1) -> dict[str, Any]:
-    inits = [model.canonical(s) for s in model.init_states()]
-    return core.run(inits, max_states, -1, -1.0, False, None, 1.0, -1)  # type: ignore[no-any-return]
-
-
 @pytest.mark.parametrize("reload_spilling", [True, False], ids=["spilling", "in-memory"])
 def test_the_core_reads_spilled_states_and_links_back(tmp_path: Path,
                                                       reload_spilling: bool) -> None:
     """state(i) of every queued state and path(i) of every state, from memory or the files,
     before and after a dump and load; then the search goes on to the same end."""
     model0 = ClusterModel(BASE)
-    _, plain = _core(model0)
+    _, plain = new_core(model0, fingerprint=True)
     cut = 4000
-    raw0 = _run_core(plain, model0, cut)
+    raw0 = run_core(plain, model0, cut)
     model1 = ClusterModel(BASE)
-    tables1, spilling = _core(model1)
+    tables1, spilling = new_core(model1, fingerprint=True)
     spilling.spill(str(tmp_path), 50, 40)
-    raw1 = _run_core(spilling, model1, cut)
+    raw1 = run_core(spilling, model1, cut)
     assert raw1["spilled"] > 0 and raw1["head"] == raw0["head"]
 
     def same(core: Any) -> None:
@@ -147,13 +135,13 @@ def test_the_core_reads_spilled_states_and_links_back(tmp_path: Path,
     same(spilling)
     spilling.dump(str(tmp_path / "core.bin"))
     model2 = ClusterModel(BASE)
-    tables2, again = _core(model2)
+    tables2, again = new_core(model2, fingerprint=True)
     tables2.restore_interning(tables1.interning())
     if reload_spilling:
         again.spill(str(tmp_path), 50, 40)
     again.load(str(tmp_path / "core.bin"))
     same(again)
-    end0, end2 = _run_core(plain, model0), _run_core(again, model2)
+    end0, end2 = run_core(plain, model0), run_core(again, model2)
     assert {k: end2[k] for k in ("distinct", "transitions", "max_depth", "kinds")} == {
         k: end0[k] for k in ("distinct", "transitions", "max_depth", "kinds")}
     assert (end2["spilled"] > 0) == reload_spilling
